@@ -1,0 +1,179 @@
+//! The audit trail: every session event, with UTC time, user, public session id, client and
+//! details, written to the store and emitted as one JSON log line.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{SessionId, UserId};
+use crate::session::{ClientInfo, Session};
+use crate::store::SessionStore;
+use crate::time::{Timestamp, secs_between};
+
+/// Event types. The names follow seed 000's vocabulary (`SESSION_EXTENDED`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditKind {
+    LoginSuccess,
+    LoginFailed,
+    SessionCreated,
+    SessionExtended,
+    SessionRotated,
+    SessionExpiredIdle,
+    SessionExpiredAbsolute,
+    SessionLoggedOut,
+    SessionLoggedOutAll,
+    SessionRevoked,
+    SessionEvicted,
+    KeepaliveRateLimited,
+    SessionsCleanedUp,
+    UserCreated,
+    UserDisabled,
+    PasswordChanged,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginSuccess => "LOGIN_SUCCESS",
+            Self::LoginFailed => "LOGIN_FAILED",
+            Self::SessionCreated => "SESSION_CREATED",
+            Self::SessionExtended => "SESSION_EXTENDED",
+            Self::SessionRotated => "SESSION_ROTATED",
+            Self::SessionExpiredIdle => "SESSION_EXPIRED_IDLE",
+            Self::SessionExpiredAbsolute => "SESSION_EXPIRED_ABSOLUTE",
+            Self::SessionLoggedOut => "SESSION_LOGGED_OUT",
+            Self::SessionLoggedOutAll => "SESSION_LOGGED_OUT_ALL",
+            Self::SessionRevoked => "SESSION_REVOKED",
+            Self::SessionEvicted => "SESSION_EVICTED",
+            Self::KeepaliveRateLimited => "KEEPALIVE_RATE_LIMITED",
+            Self::SessionsCleanedUp => "SESSIONS_CLEANED_UP",
+            Self::UserCreated => "USER_CREATED",
+            Self::UserDisabled => "USER_DISABLED",
+            Self::PasswordChanged => "PASSWORD_CHANGED",
+        }
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub event_type: String,
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    pub session_id: Option<SessionId>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn new(kind: AuditKind, at: Timestamp) -> Self {
+        Self {
+            at,
+            event_type: kind.as_str().to_owned(),
+            user_id: None,
+            username: None,
+            session_id: None,
+            ip: None,
+            user_agent: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    pub fn session(mut self, s: &Session) -> Self {
+        self.user_id = s.user_id;
+        self.username.clone_from(&s.username);
+        self.session_id = Some(s.id);
+        if self.ip.is_none() && self.user_agent.is_none() {
+            self.ip.clone_from(&s.client.ip);
+            self.user_agent.clone_from(&s.client.user_agent);
+        }
+        self
+    }
+
+    pub fn client(mut self, c: &ClientInfo) -> Self {
+        self.ip.clone_from(&c.ip);
+        self.user_agent.clone_from(&c.user_agent);
+        self
+    }
+
+    pub fn username(mut self, name: &str) -> Self {
+        self.username = Some(name.to_owned());
+        self
+    }
+
+    pub fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        if let serde_json::Value::Object(map) = &mut self.details {
+            map.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// Adds `duration_seconds` (created → `end`) for the events that end a session.
+    pub fn duration(self, s: &Session, end: Timestamp) -> Self {
+        self.detail("duration_seconds", secs_between(s.created_at, end).max(0))
+    }
+}
+
+/// Filter for reading the audit trail back.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Case-insensitive username.
+    pub username: Option<String>,
+    pub session_id: Option<SessionId>,
+    pub since: Option<Timestamp>,
+    pub limit: u32,
+}
+
+/// Something that wants to see every event as it happens (metrics).
+pub trait EventObserver: Send + Sync + 'static {
+    fn observe(&self, event: &AuditEvent);
+}
+
+/// Fans each event out to the log, the observers and (when audit logging is on) the store.
+#[derive(Clone)]
+pub struct Auditor {
+    store: Arc<dyn SessionStore>,
+    persist: bool,
+    observers: Vec<Arc<dyn EventObserver>>,
+}
+
+impl Auditor {
+    pub fn new(store: Arc<dyn SessionStore>, persist: bool) -> Self {
+        Self {
+            store,
+            persist,
+            observers: Vec::new(),
+        }
+    }
+
+    pub fn observe_with(&mut self, observer: Arc<dyn EventObserver>) {
+        self.observers.push(observer);
+    }
+
+    pub async fn record(&self, event: AuditEvent) {
+        // Every field is a separate JSON value, so CR/LF or quotes in a user agent cannot
+        // forge a second record in the log stream.
+        tracing::info!(
+            target: "sessiond::audit",
+            event_type = %event.event_type,
+            session_id = event.session_id.map(|s| s.to_string()),
+            user = event.username.as_deref(),
+            ip = event.ip.as_deref(),
+            user_agent = event.user_agent.as_deref(),
+            details = %event.details,
+            "audit"
+        );
+        for o in &self.observers {
+            o.observe(&event);
+        }
+        if self.persist {
+            // The audit write must not fail the user's request: the session change it records
+            // is already committed. The log line above still carries the event.
+            if let Err(e) = self.store.append_audit(&event).await {
+                tracing::error!(error = %e, event_type = %event.event_type, "audit write failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The domain core of sessiond: sessions and their timeouts, users, the audit trail, and the
+//! [`store::SessionStore`] trait that every backend implements.
+//!
+//! It knows nothing of HTTP or of any storage engine (CI checks this with `cargo tree`): the
+//! `sessiond-http` crate and the store crates depend on it, never the other way round.
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod memory;
+pub mod policy;
+pub mod random;
+pub mod ratelimit;
+pub mod service;
+pub mod session;
+pub mod store;
+pub mod time;
+pub mod token;
+pub mod user;
+
+pub use error::CoreError;
+pub use ids::{SessionId, UserId};
+pub use service::{SessionError, SessionService, Settings};
+pub use session::{ClientInfo, EndCode, Session, SessionState};
+pub use store::{SessionStore, StoreError};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use token::{SecretKey, Token, TokenHash};

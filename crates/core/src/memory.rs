@@ -1,0 +1,291 @@
+//! An in-memory [`SessionStore`]: for tests, demos and `memory://`. Nothing survives a restart.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEvent, AuditQuery};
+use crate::ids::{SessionId, UserId};
+use crate::session::{Session, SessionState};
+use crate::store::{SessionStore, StoreError, StoreResult};
+use crate::time::Timestamp;
+use crate::token::TokenHash;
+use crate::user::User;
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<SessionId, Session>,
+    by_token: HashMap<TokenHash, SessionId>,
+    users: HashMap<UserId, User>,
+    audit: Vec<AuditEvent>,
+}
+
+impl Inner {
+    fn index(&mut self, s: &Session) {
+        self.by_token.insert(s.token_hash, s.id);
+        if let Some(prev) = s.prev_token_hash {
+            self.by_token.insert(prev, s.id);
+        }
+    }
+
+    fn unindex(&mut self, s: &Session) {
+        self.by_token.remove(&s.token_hash);
+        if let Some(prev) = s.prev_token_hash {
+            self.by_token.remove(&prev);
+        }
+    }
+
+    fn name_taken(&self, user: &User) -> bool {
+        let key = User::username_key(&user.username);
+        self.users
+            .values()
+            .any(|u| u.id != user.id && User::username_key(&u.username) == key)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    // One lock for everything: the store is for tests and single-process demos, and one lock
+    // makes every operation trivially atomic.
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn due(s: &Session, now: Timestamp) -> bool {
+    s.state == SessionState::Active && s.deadline() <= now
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let mut inner = self.lock();
+        let hashes = std::iter::once(session.token_hash).chain(session.prev_token_hash);
+        if inner.sessions.contains_key(&session.id)
+            || hashes.into_iter().any(|h| inner.by_token.contains_key(&h))
+        {
+            return Err(StoreError::Conflict(format!(
+                "session {} exists",
+                session.id
+            )));
+        }
+        inner.index(session);
+        inner.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    async fn session_by_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let inner = self.lock();
+        Ok(inner
+            .by_token
+            .get(hash)
+            .and_then(|id| inner.sessions.get(id))
+            .filter(|s| s.lookup_until > now)
+            .cloned())
+    }
+
+    async fn session_by_id(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        Ok(self.lock().sessions.get(id).cloned())
+    }
+
+    async fn update_session(&self, session: &Session) -> StoreResult<()> {
+        let mut inner = self.lock();
+        let Some(old) = inner.sessions.get(&session.id).cloned() else {
+            return Err(StoreError::Conflict(format!(
+                "session {} is gone",
+                session.id
+            )));
+        };
+        if old.version != session.version {
+            return Err(StoreError::Conflict(format!(
+                "session {} changed",
+                session.id
+            )));
+        }
+        inner.unindex(&old);
+        let mut new = session.clone();
+        new.version += 1;
+        inner.index(&new);
+        inner.sessions.insert(new.id, new);
+        Ok(())
+    }
+
+    async fn user_sessions(&self, user: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let inner = self.lock();
+        let mut out: Vec<Session> = inner
+            .sessions
+            .values()
+            .filter(|s| s.user_id.as_ref() == Some(user) && s.is_active_at(now))
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| (s.created_at, s.id));
+        Ok(out)
+    }
+
+    async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| s.is_active_at(now))
+            .count() as u64)
+    }
+
+    async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>> {
+        let inner = self.lock();
+        let mut out: Vec<Session> = inner
+            .sessions
+            .values()
+            .filter(|s| due(s, now))
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| (s.deadline(), s.id));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| due(s, now))
+            .count() as u64)
+    }
+
+    async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let mut victims: Vec<Session> = inner
+            .sessions
+            .values()
+            .filter(|s| s.lookup_until < before)
+            .cloned()
+            .collect();
+        victims.sort_by_key(|s| (s.lookup_until, s.id));
+        victims.truncate(limit as usize);
+        for s in &victims {
+            inner.unindex(s);
+            inner.sessions.remove(&s.id);
+        }
+        Ok(victims.len() as u64)
+    }
+
+    async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| s.lookup_until < before)
+            .count() as u64)
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut inner = self.lock();
+        if inner.users.contains_key(&user.id) || inner.name_taken(user) {
+            return Err(StoreError::Conflict(format!(
+                "user {} exists",
+                user.username
+            )));
+        }
+        inner.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        let key = User::username_key(username);
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .find(|u| User::username_key(&u.username) == key)
+            .cloned())
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        Ok(self.lock().users.get(id).cloned())
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let mut inner = self.lock();
+        if !inner.users.contains_key(&user.id) {
+            return Err(StoreError::Conflict(format!(
+                "user {} is gone",
+                user.username
+            )));
+        }
+        if inner.name_taken(user) {
+            return Err(StoreError::Conflict(format!(
+                "user {} exists",
+                user.username
+            )));
+        }
+        inner.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let mut users: Vec<User> = self.lock().users.values().cloned().collect();
+        users.sort_by_key(|u| User::username_key(&u.username));
+        Ok(users)
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        Ok(self.lock().users.len() as u64)
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        self.lock().audit.push(event.clone());
+        Ok(())
+    }
+
+    async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let key = q.username.as_deref().map(User::username_key);
+        let inner = self.lock();
+        Ok(inner
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| key.is_none() || e.username.as_deref().map(User::username_key) == key)
+            .filter(|e| q.session_id.is_none() || e.session_id == q.session_id)
+            .filter(|e| q.since.is_none_or(|since| e.at >= since))
+            .take(q.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let mut removed = 0u64;
+        inner.audit.retain(|e| {
+            let drop = e.at < before && removed < u64::from(limit);
+            removed += u64::from(drop);
+            !drop
+        });
+        Ok(removed)
+    }
+
+    async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(self.lock().audit.iter().filter(|e| e.at < before).count() as u64)
+    }
+}

@@ -1,0 +1,16 @@
+//! The one door to randomness: every secret and every id's random bits come from the operating
+//! system's CSPRNG through [`fill`].
+
+use crate::error::CoreError;
+
+/// Fills `buf` from the OS CSPRNG.
+pub fn fill(buf: &mut [u8]) -> Result<(), CoreError> {
+    getrandom::fill(buf).map_err(|e| CoreError::Random(e.to_string()))
+}
+
+/// `N` random bytes.
+pub fn bytes<const N: usize>() -> Result<[u8; N], CoreError> {
+    let mut buf = [0u8; N];
+    fill(&mut buf)?;
+    Ok(buf)
+}

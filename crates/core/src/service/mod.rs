@@ -1,0 +1,222 @@
+//! [`SessionService`]: every session operation of sessiond, free of HTTP and of any storage
+//! engine. The HTTP crate and the CLI are thin shells around it.
+
+mod auth;
+mod cleanup;
+mod ops;
+mod users;
+
+use std::sync::Arc;
+
+use crate::audit::Auditor;
+use crate::error::CoreError;
+use crate::policy::Timeouts;
+use crate::ratelimit::RateLimiter;
+use crate::session::{EndCode, Session};
+use crate::store::{SessionStore, StoreError};
+use crate::time::{Clock, Timestamp};
+use crate::token::{SecretKey, Token};
+use crate::user::Passwords;
+
+pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
+pub use ops::{Activity, SessionStatus};
+pub use users::NewUser;
+
+/// Limits and switches the service enforces.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timeouts: Timeouts,
+    /// Keep-alives per user per minute (seed 000: 10).
+    pub keepalive_per_minute: u32,
+    pub max_concurrent_per_user: u32,
+    pub roles: Vec<String>,
+    pub cleanup: CleanupSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            timeouts: Timeouts::default(),
+            keepalive_per_minute: 10,
+            max_concurrent_per_user: 5,
+            roles: crate::user::DEFAULT_ROLES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            cleanup: CleanupSettings::default(),
+        }
+    }
+}
+
+/// Seed 001's cleanup settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupSettings {
+    pub interval_secs: i64,
+    pub batch_interval_secs: i64,
+    pub deep_interval_secs: i64,
+    pub batch_size: u32,
+    pub max_batches: u32,
+    pub max_expired_threshold: u64,
+    pub trigger_threshold: u64,
+    pub expired_retention_days: i64,
+    pub audit_retention_days: i64,
+}
+
+impl Default for CleanupSettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 1800,
+            batch_interval_secs: 21_600,
+            deep_interval_secs: 86_400,
+            batch_size: 100,
+            max_batches: 10,
+            max_expired_threshold: 1000,
+            trigger_threshold: 500,
+            expired_retention_days: 7,
+            audit_retention_days: 30,
+        }
+    }
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("not authenticated: {}", .0.as_str())]
+    NotAuthenticated(EndCode),
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("rate limited; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("store unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error(transparent)]
+    Internal(CoreError),
+}
+
+impl From<StoreError> for SessionError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => Self::Conflict(m),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(e),
+            e @ StoreError::Corrupt(_) => Self::Internal(CoreError::Store(e)),
+        }
+    }
+}
+
+impl From<CoreError> for SessionError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Store(e) => e.into(),
+            e => Self::Internal(e),
+        }
+    }
+}
+
+pub type SessionResult<T> = Result<T, SessionError>;
+
+/// A session together with the fresh token the client must now hold (after login or rotation).
+#[derive(Debug)]
+pub struct Issued {
+    pub session: Session,
+    pub token: Token,
+}
+
+/// The session a presented token resolved to.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub session: Session,
+    /// The token was the previous one, honoured during the expiration grace.
+    pub via_previous_token: bool,
+}
+
+pub struct SessionService {
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    key: SecretKey,
+    passwords: Passwords,
+    audit: Auditor,
+    keepalive_limit: RateLimiter,
+}
+
+impl SessionService {
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        key: SecretKey,
+        audit: Auditor,
+    ) -> Result<Self, CoreError> {
+        Ok(Self {
+            keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
+            passwords: Passwords::new()?,
+            store,
+            clock,
+            settings,
+            key,
+            audit,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.settings.timeouts
+    }
+
+    /// The CSRF token that goes with the session's current token.
+    pub fn csrf_token(&self, session: &Session) -> String {
+        self.key.csrf_token(&session.id, &session.token_hash)
+    }
+
+    /// Finds the session a token grants access to, or says why it grants none. Never writes.
+    pub async fn resolve(&self, token: Option<&Token>, now: Timestamp) -> SessionResult<Resolved> {
+        let Some(token) = token else {
+            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+        };
+        let hash = token.hash();
+        let Some(session) = self.store.session_by_token(&hash, now).await? else {
+            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+        };
+        let via_previous_token = session.token_hash != hash;
+        if via_previous_token
+            && session
+                .prev_token_expires_at
+                .is_none_or(|until| now >= until)
+        {
+            // A rotated-out token past its grace is simply unknown.
+            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+        }
+        if let Some(code) = session.end_code_at(now) {
+            return Err(SessionError::NotAuthenticated(code));
+        }
+        Ok(Resolved {
+            session,
+            via_previous_token,
+        })
+    }
+
+    /// Writes `session` and bumps its in-memory version to match the store.
+    async fn save(&self, session: &mut Session) -> SessionResult<()> {
+        session.lookup_until = self.settings.timeouts.lookup_until(session);
+        self.store.update_session(session).await?;
+        session.version += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Operations on an existing session: the passive check, activity (keep-alive, with renewal),
+//! logout, logout everywhere, listing and revoking.
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::ids::SessionId;
+use crate::session::{EndCode, Session, SessionState};
+use crate::time::{Timestamp, plus_secs, secs_between};
+use crate::token::Token;
+
+use super::{SessionError, SessionResult, SessionService};
+
+/// A session as a client is told about it.
+#[derive(Debug, Clone)]
+pub struct SessionStatus {
+    pub session: Session,
+    pub remaining_secs: i64,
+    pub warning: bool,
+}
+
+/// The result of activity on a session.
+#[derive(Debug)]
+pub struct Activity {
+    pub status: SessionStatus,
+    /// Set when the token was rotated: the client must switch to it.
+    pub new_token: Option<Token>,
+}
+
+/// Attempts at an optimistic update before giving up with a conflict.
+const CAS_TRIES: usize = 4;
+
+impl SessionService {
+    pub fn status(&self, session: Session, now: Timestamp) -> SessionStatus {
+        let remaining_secs = self.settings.timeouts.remaining_secs(&session, now);
+        SessionStatus {
+            warning: self.settings.timeouts.warning(remaining_secs),
+            remaining_secs,
+            session,
+        }
+    }
+
+    /// The passive check: reads, never writes, never extends.
+    pub async fn check(&self, token: Option<&Token>) -> SessionResult<SessionStatus> {
+        let now = self.clock.now();
+        let resolved = self.resolve(token, now).await?;
+        Ok(self.status(resolved.session, now))
+    }
+
+    /// A keep-alive: rate-limited activity that extends the idle deadline and renews the token
+    /// when it is older than the session lifetime.
+    pub async fn keepalive(&self, token: Option<&Token>) -> SessionResult<Activity> {
+        let now = self.clock.now();
+        let resolved = self.resolve(token, now).await?;
+        let key = resolved
+            .session
+            .user_id
+            .map_or_else(|| resolved.session.id.to_string(), |u| u.to_string());
+        if let Err(retry_after_secs) = self.keepalive_limit.hit(&key, now) {
+            let event =
+                AuditEvent::new(AuditKind::KeepaliveRateLimited, now).session(&resolved.session);
+            self.audit
+                .record(event.detail("retry_after_seconds", retry_after_secs))
+                .await;
+            return Err(SessionError::RateLimited { retry_after_secs });
+        }
+        let activity = self
+            .apply_activity(resolved.session, resolved.via_previous_token, now)
+            .await?;
+        let s = &activity.status.session;
+        let event = AuditEvent::new(AuditKind::SessionExtended, now).session(s);
+        self.audit
+            .record(
+                event
+                    .detail("method", "keepalive")
+                    .detail("idle_expires_at", s.idle_expires_at.to_string()),
+            )
+            .await;
+        Ok(activity)
+    }
+
+    /// Records activity: extends the idle deadline (writing at most once per coalescing
+    /// interval) and rotates the token once it is older than `SESSION_LIFETIME_SECONDS`.
+    pub async fn apply_activity(
+        &self,
+        mut session: Session,
+        via_previous: bool,
+        now: Timestamp,
+    ) -> SessionResult<Activity> {
+        let t = self.settings.timeouts;
+        for _ in 0..CAS_TRIES {
+            // A request carrying the previous token comes from before the rotation: it must
+            // not rotate again, or two tabs would keep displacing each other's token.
+            let rotate = !via_previous && t.needs_rotation(&session, now);
+            let write_due =
+                secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
+            if !rotate && !write_due {
+                return Ok(Activity {
+                    status: self.status(session, now),
+                    new_token: None,
+                });
+            }
+            let mut next = session.clone();
+            next.last_activity = now;
+            next.idle_expires_at = t
+                .idle_deadline(now, next.absolute_expires_at)
+                .max(next.idle_expires_at);
+            let new_token = if rotate {
+                let token = Token::generate()?;
+                next.prev_token_hash = Some(next.token_hash);
+                next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
+                next.token_hash = token.hash();
+                next.renewed_at = now;
+                Some(token)
+            } else {
+                None
+            };
+            match self.save(&mut next).await {
+                Ok(()) => {
+                    if new_token.is_some() {
+                        self.audit
+                            .record(AuditEvent::new(AuditKind::SessionRotated, now).session(&next))
+                            .await;
+                    }
+                    return Ok(Activity {
+                        status: self.status(next, now),
+                        new_token,
+                    });
+                }
+                Err(SessionError::Conflict(_)) => {
+                    // Someone else wrote first: start again from what they wrote.
+                    session = self.reload_active(&session.id, now).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SessionError::Conflict(format!(
+            "session {} is too busy",
+            session.id
+        )))
+    }
+
+    async fn reload_active(&self, id: &SessionId, now: Timestamp) -> SessionResult<Session> {
+        let fresh = self
+            .store
+            .session_by_id(id)
+            .await?
+            .ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
+        match fresh.end_code_at(now) {
+            Some(code) => Err(SessionError::NotAuthenticated(code)),
+            None => Ok(fresh),
+        }
+    }
+
+    /// Ends `session` with `state`, retrying on concurrent updates. Ending an already ended
+    /// session is a no-op.
+    pub(super) async fn end(
+        &self,
+        mut session: Session,
+        state: SessionState,
+        reason: &str,
+        kind: AuditKind,
+    ) -> SessionResult<()> {
+        let now = self.clock.now();
+        for _ in 0..CAS_TRIES {
+            if session.state != SessionState::Active {
+                return Ok(());
+            }
+            let mut next = session.clone();
+            next.state = state;
+            next.end_reason = Some(reason.to_owned());
+            next.ended_at = Some(now.min(next.deadline()));
+            match self.save(&mut next).await {
+                Ok(()) => {
+                    let event = AuditEvent::new(kind, now)
+                        .session(&next)
+                        .duration(&next, now);
+                    self.audit.record(event.detail("reason", reason)).await;
+                    return Ok(());
+                }
+                Err(SessionError::Conflict(_)) => {
+                    let Some(fresh) = self.store.session_by_id(&session.id).await? else {
+                        return Ok(());
+                    };
+                    session = fresh;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SessionError::Conflict(format!(
+            "session {} is too busy",
+            session.id
+        )))
+    }
+
+    /// Ends the presented session. `Ok(None)` when there was none to end.
+    pub async fn logout(&self, token: Option<&Token>) -> SessionResult<Option<Session>> {
+        let now = self.clock.now();
+        match self.resolve(token, now).await {
+            Ok(r) => {
+                self.end(
+                    r.session.clone(),
+                    SessionState::LoggedOut,
+                    "user_logout",
+                    AuditKind::SessionLoggedOut,
+                )
+                .await?;
+                Ok(Some(r.session))
+            }
+            Err(SessionError::NotAuthenticated(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends every session of the presented session's user, optionally keeping the current one.
+    /// Returns how many were ended.
+    pub async fn logout_all(
+        &self,
+        token: Option<&Token>,
+        keep_current: bool,
+    ) -> SessionResult<u64> {
+        let now = self.clock.now();
+        let current = self.resolve(token, now).await?.session;
+        let sessions = match current.user_id {
+            Some(user) => self.store.user_sessions(&user, now).await?,
+            None => vec![current.clone()],
+        };
+        let mut ended = 0;
+        for s in sessions {
+            if keep_current && s.id == current.id {
+                continue;
+            }
+            self.end(
+                s,
+                SessionState::LoggedOut,
+                "logout_all",
+                AuditKind::SessionLoggedOut,
+            )
+            .await?;
+            ended += 1;
+        }
+        let event = AuditEvent::new(AuditKind::SessionLoggedOutAll, now).session(&current);
+        self.audit
+            .record(
+                event
+                    .detail("ended", ended)
+                    .detail("keep_current", keep_current),
+            )
+            .await;
+        Ok(ended)
+    }
+
+    /// The active sessions of the presented session's user, and which one is the caller's.
+    pub async fn list_sessions(
+        &self,
+        token: Option<&Token>,
+    ) -> SessionResult<(SessionId, Vec<Session>)> {
+        let now = self.clock.now();
+        let current = self.resolve(token, now).await?.session;
+        let sessions = match current.user_id {
+            Some(user) => self.store.user_sessions(&user, now).await?,
+            None => vec![current.clone()],
+        };
+        Ok((current.id, sessions))
+    }
+
+    /// Revokes one of the caller's own sessions. Another user's session id, or one that is not
+    /// active, is `NotFound` (the same answer, so ids of others cannot be probed). Returns
+    /// whether the revoked session was the caller's own.
+    pub async fn revoke_own(
+        &self,
+        token: Option<&Token>,
+        target: &SessionId,
+    ) -> SessionResult<bool> {
+        let now = self.clock.now();
+        let current = self.resolve(token, now).await?.session;
+        let victim = self
+            .store
+            .session_by_id(target)
+            .await?
+            .filter(|s| s.is_active_at(now))
+            .filter(|s| s.id == current.id || (s.user_id.is_some() && s.user_id == current.user_id))
+            .ok_or(SessionError::NotFound)?;
+        let is_current = victim.id == current.id;
+        self.end(
+            victim,
+            SessionState::Revoked,
+            "user_revoked",
+            AuditKind::SessionRevoked,
+        )
+        .await?;
+        Ok(is_current)
+    }
+
+    /// Ends every active session of a user (disable, password change). Returns how many.
+    pub async fn revoke_user_sessions(
+        &self,
+        user: &crate::ids::UserId,
+        reason: &str,
+    ) -> SessionResult<u64> {
+        let now = self.clock.now();
+        let mut n = 0;
+        for s in self.store.user_sessions(user, now).await? {
+            self.end(s, SessionState::Revoked, reason, AuditKind::SessionRevoked)
+                .await?;
+            n += 1;
+        }
+        if n > 0 {
+            tracing::info!(user = %user, ended = n, reason, "revoked user sessions");
+        }
+        Ok(n)
+    }
+}

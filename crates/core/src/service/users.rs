@@ -1,0 +1,132 @@
+//! User management: what `sessiond users ...` does, with the audit trail it leaves.
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::ids::UserId;
+use crate::random;
+use crate::user::{AuthMethod, SUPERADMIN, User, validate_password, validate_username};
+
+use super::{SessionError, SessionResult, SessionService};
+
+/// What is needed to create a local user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub password: String,
+    pub contexts: Vec<String>,
+}
+
+impl SessionService {
+    pub async fn create_user(&self, new: NewUser) -> SessionResult<User> {
+        validate_username(&new.username).map_err(|m| SessionError::Invalid(m.into()))?;
+        validate_password(&new.password).map_err(|m| SessionError::Invalid(m.into()))?;
+        if !self.settings.roles.iter().any(|r| r == &new.role) {
+            let roles = self.settings.roles.join(", ");
+            return Err(SessionError::Invalid(format!(
+                "unknown role {:?}: choose one of {roles}",
+                new.role
+            )));
+        }
+        let now = self.clock.now();
+        let username = new.username.trim().to_owned();
+        let user = User {
+            id: UserId::generate(now)?,
+            display_name: new.display_name.unwrap_or_else(|| username.clone()),
+            username,
+            role: new.role,
+            auth_method: AuthMethod::Local,
+            password_hash: Some(self.hash_password(new.password).await?),
+            enabled: true,
+            contexts: new.contexts,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_user(&user).await.map_err(|e| match e {
+            crate::store::StoreError::Conflict(_) => {
+                SessionError::Conflict(format!("a user named {:?} already exists", user.username))
+            }
+            e => e.into(),
+        })?;
+        let event = AuditEvent::new(AuditKind::UserCreated, now).username(&user.username);
+        self.audit
+            .record(event.detail("role", user.role.clone()))
+            .await;
+        Ok(user)
+    }
+
+    pub async fn user(&self, username: &str) -> SessionResult<User> {
+        self.store
+            .user_by_name(username)
+            .await?
+            .ok_or(SessionError::NotFound)
+    }
+
+    /// Disables a user and ends all their sessions at once.
+    pub async fn disable_user(&self, username: &str) -> SessionResult<u64> {
+        let mut user = self.user(username).await?;
+        user.enabled = false;
+        user.updated_at = self.clock.now();
+        self.store.update_user(&user).await?;
+        self.audit
+            .record(
+                AuditEvent::new(AuditKind::UserDisabled, user.updated_at).username(&user.username),
+            )
+            .await;
+        self.revoke_user_sessions(&user.id, "user_disabled").await
+    }
+
+    /// Sets a new password and ends the user's sessions, which were opened with the old one.
+    pub async fn set_password(&self, username: &str, password: &str) -> SessionResult<u64> {
+        validate_password(password).map_err(|m| SessionError::Invalid(m.into()))?;
+        let mut user = self.user(username).await?;
+        user.password_hash = Some(self.hash_password(password.to_owned()).await?);
+        user.updated_at = self.clock.now();
+        self.store.update_user(&user).await?;
+        self.audit
+            .record(
+                AuditEvent::new(AuditKind::PasswordChanged, user.updated_at)
+                    .username(&user.username),
+            )
+            .await;
+        self.revoke_user_sessions(&user.id, "password_changed")
+            .await
+    }
+
+    /// On first start with no users: creates `admin` (superadmin) with a random password and
+    /// returns that password so the caller can show it once.
+    pub async fn ensure_initial_admin(&self) -> SessionResult<Option<String>> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let password = base64_password()?;
+        let admin = NewUser {
+            username: "admin".into(),
+            display_name: Some("Administrator".into()),
+            role: SUPERADMIN.into(),
+            password: password.clone(),
+            contexts: Vec::new(),
+        };
+        match self.create_user(admin).await {
+            Ok(_) => Ok(Some(password)),
+            // Another node created it between our count and our insert.
+            Err(SessionError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn hash_password(&self, password: String) -> SessionResult<String> {
+        let passwords = self.passwords.clone();
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(|e| {
+                SessionError::Internal(crate::error::CoreError::PasswordHash(e.to_string()))
+            })?
+            .map_err(SessionError::from)
+    }
+}
+
+fn base64_password() -> SessionResult<String> {
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<18>()?))
+}

@@ -1,0 +1,179 @@
+//! The session record, its lifecycle states and the machine codes a client sees when it ended.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{SessionId, UserId};
+use crate::time::Timestamp;
+use crate::token::TokenHash;
+
+/// Where a session is in its life. Only `Active` grants access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Active,
+    Expired,
+    LoggedOut,
+    Revoked,
+    Evicted,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::LoggedOut => "logged_out",
+            Self::Revoked => "revoked",
+            Self::Evicted => "evicted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Self::Active,
+            "expired" => Self::Expired,
+            "logged_out" => Self::LoggedOut,
+            "revoked" => Self::Revoked,
+            "evicted" => Self::Evicted,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a presented token does not grant access: the `code` of a 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndCode {
+    NoSession,
+    ExpiredIdle,
+    ExpiredAbsolute,
+    Revoked,
+    LoggedOut,
+    Evicted,
+}
+
+impl EndCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSession => "no_session",
+            Self::ExpiredIdle => "expired_idle",
+            Self::ExpiredAbsolute => "expired_absolute",
+            Self::Revoked => "revoked",
+            Self::LoggedOut => "logged_out",
+            Self::Evicted => "evicted",
+        }
+    }
+
+    /// The seed-compatible human `reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::ExpiredIdle | Self::ExpiredAbsolute => "Session expired",
+            _ => "No active session",
+        }
+    }
+}
+
+/// Client facts captured when a session is created or used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// A short readable label ("Firefox on Linux") for the session list.
+    pub fn device_label(&self) -> String {
+        let ua = self.user_agent.as_deref().unwrap_or("");
+        let browser = [
+            ("Edg/", "Edge"),
+            ("Firefox/", "Firefox"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map_or("Unknown browser", |(_, name)| name);
+        let os = [
+            ("Windows", "Windows"),
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("Mac OS", "macOS"),
+            ("Linux", "Linux"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map(|(_, name)| *name);
+        match os {
+            Some(os) => format!("{browser} on {os}"),
+            None => browser.to_owned(),
+        }
+    }
+}
+
+/// One session. Stores persist every field; only the token's hash is ever kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: Option<UserId>,
+    /// Denormalised from the user so a check needs one lookup; a change of either ends or
+    /// rotates the session.
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub token_hash: TokenHash,
+    /// The token replaced by the last rotation, honoured until `prev_token_expires_at`.
+    pub prev_token_hash: Option<TokenHash>,
+    pub prev_token_expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub last_activity: Timestamp,
+    pub idle_expires_at: Timestamp,
+    pub absolute_expires_at: Timestamp,
+    pub renewed_at: Timestamp,
+    pub state: SessionState,
+    pub end_reason: Option<String>,
+    pub ended_at: Option<Timestamp>,
+    /// After this instant the token no longer finds the record: the end of the cleanup grace.
+    /// Computed by the core on every write so every store decides lookups the same way.
+    pub lookup_until: Timestamp,
+    pub client: ClientInfo,
+    pub device: Option<String>,
+    pub fingerprint: Option<String>,
+    pub context: Option<String>,
+    /// `remember_me`: the cookie outlives the browser session.
+    pub persistent: bool,
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// Optimistic concurrency: an update must name the version it read.
+    pub version: i64,
+}
+
+impl Session {
+    /// The deadline that ends the session first.
+    pub fn deadline(&self) -> Timestamp {
+        self.idle_expires_at.min(self.absolute_expires_at)
+    }
+
+    pub fn is_active_at(&self, now: Timestamp) -> bool {
+        self.state == SessionState::Active && now < self.deadline()
+    }
+
+    /// What a holder of this session's token is told at `now`, if it no longer grants access.
+    pub fn end_code_at(&self, now: Timestamp) -> Option<EndCode> {
+        match self.state {
+            SessionState::Active if now < self.deadline() => None,
+            SessionState::Active | SessionState::Expired => Some(self.expiry_code()),
+            SessionState::LoggedOut => Some(EndCode::LoggedOut),
+            SessionState::Revoked => Some(EndCode::Revoked),
+            SessionState::Evicted => Some(EndCode::Evicted),
+        }
+    }
+
+    /// Which timeout ended (or will end) this session.
+    pub fn expiry_code(&self) -> EndCode {
+        match self.end_reason.as_deref() {
+            Some("idle") => EndCode::ExpiredIdle,
+            Some("absolute") => EndCode::ExpiredAbsolute,
+            _ if self.absolute_expires_at <= self.idle_expires_at => EndCode::ExpiredAbsolute,
+            _ => EndCode::ExpiredIdle,
+        }
+    }
+}

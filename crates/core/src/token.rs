@@ -1,0 +1,217 @@
+//! Session tokens: 256 random bits, base64url, shown to the client once and stored only as a
+//! SHA-256 hash. CSRF tokens are derived (HMAC) from the server key and the session, so they
+//! are never stored either.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::CoreError;
+use crate::ids::SessionId;
+use crate::random;
+
+/// Length of an encoded token: 32 bytes in base64url without padding.
+pub const TOKEN_LEN: usize = 43;
+
+/// A secret session token. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// A fresh token from the OS CSPRNG.
+    pub fn generate() -> Result<Self, CoreError> {
+        Ok(Self(URL_SAFE_NO_PAD.encode(random::bytes::<32>()?)))
+    }
+
+    /// Accepts only the exact shape we issue, so garbage never reaches a store lookup.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let well_formed = raw.len() == TOKEN_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && URL_SAFE_NO_PAD.decode(raw).is_ok_and(|b| b.len() == 32);
+        well_formed.then(|| Self(raw.to_owned()))
+    }
+
+    /// The secret itself: only for putting it in a `Set-Cookie` header or a response body.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// SHA-256 of a token: what stores keep and look up by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        <[u8; 32]>::try_from(bytes).ok().map(Self)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex, for stores that key by string (the hash is not a secret).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Self(out))
+    }
+}
+
+impl serde::Serialize for TokenHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::from_hex(&hex).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash({}…)", &self.to_hex()[..8])
+    }
+}
+
+/// The server's secret key for derived tokens. `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub const MIN_LEN: usize = 32;
+
+    pub fn new(bytes: Vec<u8>) -> Option<Self> {
+        (bytes.len() >= Self::MIN_LEN).then_some(Self(bytes))
+    }
+
+    pub fn generate() -> Result<Self, CoreError> {
+        Ok(Self(random::bytes::<32>()?.to_vec()))
+    }
+
+    /// The CSRF token of a session: HMAC(key, "csrf" ‖ session id ‖ token hash), with each part
+    /// length-prefixed so no two inputs share a message. It changes whenever the token rotates.
+    pub fn csrf_token(&self, session: &SessionId, token: &TokenHash) -> String {
+        URL_SAFE_NO_PAD.encode(self.csrf_mac(session, token))
+    }
+
+    /// Constant-time check of a presented CSRF token.
+    pub fn verify_csrf(&self, session: &SessionId, token: &TokenHash, presented: &str) -> bool {
+        let Ok(presented) = URL_SAFE_NO_PAD.decode(presented) else {
+            return false;
+        };
+        let expected = self.csrf_mac(session, token);
+        presented.len() == expected.len() && bool::from(presented.ct_eq(&expected))
+    }
+
+    fn csrf_mac(&self, session: &SessionId, token: &TokenHash) -> [u8; 32] {
+        // An HMAC accepts keys of any length, so this cannot fail; fall back to an empty MAC
+        // (which then never verifies) rather than panic.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+            return [0; 32];
+        };
+        for part in [&b"csrf"[..], session.as_uuid().as_bytes(), token.as_bytes()] {
+            mac.update(&(part.len() as u32).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Clock, ManualClock};
+
+    #[test]
+    fn tokens_are_256_bit_and_unique() {
+        let a = Token::generate().unwrap();
+        let b = Token::generate().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.expose().len(), TOKEN_LEN);
+        assert_eq!(Token::parse(a.expose()), Some(a));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        for raw in [
+            "",
+            "x",
+            "' OR 1=1--",
+            "../",
+            &"a".repeat(10_000),
+            &"é".repeat(43),
+        ] {
+            assert!(Token::parse(raw).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t = Token::generate().unwrap();
+        assert!(!format!("{t:?}").contains(t.expose()));
+    }
+
+    #[test]
+    fn hash_hex_round_trip() {
+        let h = Token::generate().unwrap().hash();
+        assert_eq!(TokenHash::from_hex(&h.to_hex()), Some(h));
+    }
+
+    #[test]
+    fn csrf_token_is_bound_to_session_and_token() {
+        let key = SecretKey::generate().unwrap();
+        let now = ManualClock::at_epoch().now();
+        let (s1, s2) = (
+            SessionId::generate(now).unwrap(),
+            SessionId::generate(now).unwrap(),
+        );
+        let (t1, t2) = (
+            Token::generate().unwrap().hash(),
+            Token::generate().unwrap().hash(),
+        );
+        let csrf = key.csrf_token(&s1, &t1);
+        assert!(key.verify_csrf(&s1, &t1, &csrf));
+        assert!(!key.verify_csrf(&s2, &t1, &csrf));
+        assert!(!key.verify_csrf(&s1, &t2, &csrf));
+        assert!(!key.verify_csrf(&s1, &t1, "nope"));
+    }
+}

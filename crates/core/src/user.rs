@@ -1,0 +1,153 @@
+//! Users and their passwords (Argon2id). Usernames are unique without regard to case.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::ids::UserId;
+use crate::random;
+use crate::time::Timestamp;
+
+/// The roles of seed 000; deployments may configure others.
+pub const DEFAULT_ROLES: [&str; 3] = ["oss", "netadmin", "superadmin"];
+pub const SUPERADMIN: &str = "superadmin";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Local,
+    Ldap,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Ldap => "ldap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "local" => Some(Self::Local),
+            "ldap" => Some(Self::Ldap),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub auth_method: AuthMethod,
+    /// PHC string of an Argon2id hash; `None` for users who authenticate elsewhere.
+    #[serde(skip_serializing)]
+    pub password_hash: Option<String>,
+    pub enabled: bool,
+    /// The contexts (platforms) the user may switch to.
+    pub contexts: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    /// The key uniqueness is decided on.
+    pub fn username_key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+}
+
+/// Checks a username: 1–64 characters, letters, digits and `._@-` only (no control characters
+/// can reach a log line through it).
+pub fn validate_username(name: &str) -> Result<(), &'static str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err("a username has 1 to 64 characters");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || "._@-".contains(c))
+    {
+        return Err("a username may contain only letters, digits and . _ @ -");
+    }
+    Ok(())
+}
+
+/// Argon2id hashing with OWASP's parameters (19 MiB, 2 passes).
+#[derive(Clone)]
+pub struct Passwords {
+    argon: Argon2<'static>,
+    /// A hash of a random password: unknown users are verified against it so that their
+    /// answer takes as long as a wrong password's.
+    dummy_hash: String,
+}
+
+impl Passwords {
+    pub fn new() -> Result<Self, CoreError> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
+        let mut me = Self {
+            argon,
+            dummy_hash: String::new(),
+        };
+        let dummy = random::bytes::<24>()?;
+        me.dummy_hash = me.hash(&String::from_utf8_lossy(&dummy))?;
+        Ok(me)
+    }
+
+    pub fn hash(&self, password: &str) -> Result<String, CoreError> {
+        let salt = SaltString::encode_b64(&random::bytes::<16>()?)
+            .map_err(|e| CoreError::PasswordHash(e.to_string()))?;
+        self.argon
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| CoreError::PasswordHash(e.to_string()))
+    }
+
+    /// Verifies `password` against `hash`, or against the dummy hash when there is none.
+    pub fn verify(&self, password: &str, hash: Option<&str>) -> bool {
+        let real = hash.is_some();
+        let Ok(parsed) = PasswordHash::new(hash.unwrap_or(&self.dummy_hash)) else {
+            return false;
+        };
+        self.argon
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && real
+    }
+}
+
+/// Checks a new password: long enough to matter, short enough not to be a hashing DoS.
+pub fn validate_password(password: &str) -> Result<(), &'static str> {
+    match password.chars().count() {
+        0..=7 => Err("a password has at least 8 characters"),
+        8..=1024 => Ok(()),
+        _ => Err("a password has at most 1024 characters"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_verifies_only_the_right_password() {
+        let p = Passwords::new().unwrap();
+        let h = p.hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(p.verify("correct horse", Some(&h)));
+        assert!(!p.verify("wrong", Some(&h)));
+        assert!(!p.verify("correct horse", None));
+    }
+
+    #[test]
+    fn usernames_are_checked() {
+        assert!(validate_username("alice.smith@corp").is_ok());
+        assert!(validate_username("").is_err());
+        assert!(validate_username("a\r\nb").is_err());
+        assert_eq!(User::username_key(" Alice "), "alice");
+    }
+}

@@ -1,0 +1,396 @@
+//! One function per clause of the store contract.
+
+use std::sync::Arc;
+
+use sessiond_core::audit::{AuditEvent, AuditKind, AuditQuery};
+use sessiond_core::{SessionState, SessionStore, StoreError, Token, UserId};
+
+use crate::fixtures::{at, session, t0, user};
+
+type Store = Arc<dyn SessionStore>;
+
+pub async fn create_then_find_by_token(store: Store) {
+    let (s, token) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    assert_eq!(
+        store.session_by_token(&token.hash(), at(1)).await.unwrap(),
+        Some(s.clone())
+    );
+    assert_eq!(store.session_by_id(&s.id).await.unwrap(), Some(s));
+    let stranger = Token::generate().unwrap();
+    assert_eq!(
+        store
+            .session_by_token(&stranger.hash(), at(1))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn create_is_insert_if_absent(store: Store) {
+    let (s, _) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    let mut same_id = session(None, 0).0;
+    same_id.id = s.id;
+    assert!(matches!(
+        store.create_session(&same_id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut same_token = session(None, 0).0;
+    same_token.token_hash = s.token_hash;
+    assert!(matches!(
+        store.create_session(&same_token).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.session_by_id(&s.id).await.unwrap(),
+        Some(s),
+        "the original is untouched"
+    );
+}
+
+pub async fn previous_token_finds_the_session(store: Store) {
+    let (mut s, old) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    let new = Token::generate().unwrap();
+    s.prev_token_hash = Some(s.token_hash);
+    s.prev_token_expires_at = Some(at(30));
+    s.token_hash = new.hash();
+    store.update_session(&s).await.unwrap();
+    let by_old = store
+        .session_by_token(&old.hash(), at(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let by_new = store
+        .session_by_token(&new.hash(), at(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_old.id, s.id);
+    assert_eq!(by_new.token_hash, new.hash());
+}
+
+pub async fn lookup_hides_records_past_lookup_until(store: Store) {
+    let (s, token) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    assert!(
+        store
+            .session_by_token(&token.hash(), at(159))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session_by_token(&token.hash(), at(160))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store.session_by_id(&s.id).await.unwrap().is_some(),
+        "hidden, not deleted"
+    );
+}
+
+pub async fn update_requires_the_current_version(store: Store) {
+    let (s, _) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    let mut first = s.clone();
+    first.last_activity = at(5);
+    store.update_session(&first).await.unwrap();
+    let stored = store.session_by_id(&s.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, s.version + 1);
+    let mut stale = s.clone();
+    stale.last_activity = at(9);
+    assert!(matches!(
+        store.update_session(&stale).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .session_by_id(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_activity,
+        at(5)
+    );
+    let (ghost, _) = session(None, 0);
+    assert!(matches!(
+        store.update_session(&ghost).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+pub async fn update_reindexes_tokens(store: Store) {
+    let (mut s, old) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    let new = Token::generate().unwrap();
+    s.token_hash = new.hash();
+    store.update_session(&s).await.unwrap();
+    assert!(
+        store
+            .session_by_token(&old.hash(), at(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_by_token(&new.hash(), at(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn parallel_updates_let_exactly_one_win(store: Store) {
+    let (s, _) = session(None, 0);
+    store.create_session(&s).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (store, mut mine) = (store.clone(), s.clone());
+        mine.last_activity = at(i + 1);
+        tasks.push(tokio::spawn(
+            async move { store.update_session(&mine).await },
+        ));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(
+        store.session_by_id(&s.id).await.unwrap().unwrap().version,
+        s.version + 1
+    );
+}
+
+pub async fn session_round_trips_every_field(store: Store) {
+    let uid = UserId::generate(t0()).unwrap();
+    let (mut s, _) = session(Some(uid), 0);
+    s.prev_token_hash = Some(Token::generate().unwrap().hash());
+    s.prev_token_expires_at = Some(at(7));
+    s.state = SessionState::Revoked;
+    s.end_reason = Some("user_revoked".into());
+    s.ended_at = Some(at(8));
+    s.context = Some("mastodon-1".into());
+    s.persistent = true;
+    s.data.insert(
+        "theme".into(),
+        serde_json::json!({"dark": true, "n": [1, 2]}),
+    );
+    s.client.user_agent = Some("quote \" and \r\n newline ☃".into());
+    store.create_session(&s).await.unwrap();
+    assert_eq!(store.session_by_id(&s.id).await.unwrap(), Some(s));
+}
+
+pub async fn user_sessions_lists_only_that_users_active_sessions(store: Store) {
+    let (alice, bob) = (
+        UserId::generate(t0()).unwrap(),
+        UserId::generate(t0()).unwrap(),
+    );
+    let (a1, _) = session(Some(alice), 0);
+    let (a2, _) = session(Some(alice), 10);
+    let (mut a3, _) = session(Some(alice), 20);
+    a3.state = SessionState::LoggedOut;
+    let (b1, _) = session(Some(bob), 0);
+    for s in [&a2, &a1, &a3, &b1] {
+        store.create_session(s).await.unwrap();
+    }
+    let ids: Vec<_> = store
+        .user_sessions(&alice, at(50))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, vec![a1.id, a2.id], "active only, oldest first");
+    // a1's idle deadline is at 100, a2's at 110.
+    let ids: Vec<_> = store
+        .user_sessions(&alice, at(105))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![a2.id],
+        "past its deadline a session is not active"
+    );
+}
+
+pub async fn count_active_sessions_counts_only_active(store: Store) {
+    let (a, _) = session(None, 0);
+    let (b, _) = session(None, 50);
+    let (mut c, _) = session(None, 0);
+    c.state = SessionState::Evicted;
+    for s in [&a, &b, &c] {
+        store.create_session(s).await.unwrap();
+    }
+    assert_eq!(store.count_active_sessions(at(10)).await.unwrap(), 2);
+    assert_eq!(store.count_active_sessions(at(120)).await.unwrap(), 1);
+    assert_eq!(store.count_active_sessions(at(200)).await.unwrap(), 0);
+}
+
+pub async fn sessions_due_are_earliest_deadline_first(store: Store) {
+    let (late, _) = session(None, 30);
+    let (early, _) = session(None, 0);
+    let (mid, _) = session(None, 10);
+    let (mut ended, _) = session(None, 0);
+    ended.state = SessionState::LoggedOut;
+    for s in [&late, &early, &mid, &ended] {
+        store.create_session(s).await.unwrap();
+    }
+    assert_eq!(store.count_sessions_due(at(99)).await.unwrap(), 0);
+    assert_eq!(store.count_sessions_due(at(200)).await.unwrap(), 3);
+    let due: Vec<_> = store
+        .sessions_due(at(200), 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(due, vec![early.id, mid.id]);
+}
+
+pub async fn purge_sessions_works_in_batches(store: Store) {
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (s, _) = session(None, i);
+        store.create_session(&s).await.unwrap();
+        ids.push(s.id);
+    }
+    let (keep, _) = session(None, 500);
+    store.create_session(&keep).await.unwrap();
+    assert_eq!(store.count_purgeable_sessions(at(400)).await.unwrap(), 5);
+    assert_eq!(store.purge_sessions(at(400), 2).await.unwrap(), 2);
+    assert_eq!(store.purge_sessions(at(400), 10).await.unwrap(), 3);
+    assert_eq!(store.purge_sessions(at(400), 10).await.unwrap(), 0);
+    for id in ids {
+        assert!(store.session_by_id(&id).await.unwrap().is_none());
+    }
+    assert!(store.session_by_id(&keep.id).await.unwrap().is_some());
+}
+
+pub async fn users_are_unique_without_regard_to_case(store: Store) {
+    let alice = user("Alice");
+    store.create_user(&alice).await.unwrap();
+    assert_eq!(
+        store.user_by_name("aLiCe").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert!(matches!(
+        store.create_user(&user("ALICE")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.user_by_id(&alice.id).await.unwrap(), Some(alice));
+    assert_eq!(store.user_by_name("bob").await.unwrap(), None);
+}
+
+pub async fn users_update_list_and_count(store: Store) {
+    let (mut bob, alice) = (user("bob"), user("alice"));
+    store.create_user(&bob).await.unwrap();
+    store.create_user(&alice).await.unwrap();
+    bob.enabled = false;
+    bob.role = "netadmin".into();
+    bob.password_hash = None;
+    store.update_user(&bob).await.unwrap();
+    assert_eq!(store.user_by_name("bob").await.unwrap(), Some(bob.clone()));
+    let names: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, vec!["alice", "bob"]);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    let mut rename = bob.clone();
+    rename.username = "ALICE".into();
+    assert!(matches!(
+        store.update_user(&rename).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+pub async fn audit_events_filter_newest_first(store: Store) {
+    let (s, _) = session(Some(UserId::generate(t0()).unwrap()), 0);
+    for (i, kind) in [
+        AuditKind::LoginSuccess,
+        AuditKind::SessionExtended,
+        AuditKind::SessionLoggedOut,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = AuditEvent::new(kind, at(i as i64))
+            .session(&s)
+            .detail("n", i);
+        store.append_audit(&e).await.unwrap();
+    }
+    let other = AuditEvent::new(AuditKind::LoginFailed, at(5)).username("Mallory");
+    store.append_audit(&other).await.unwrap();
+    let all = store
+        .audit_events(&AuditQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0], other, "newest first, every field kept");
+    let by_user = AuditQuery {
+        username: Some("ALICE".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let types: Vec<_> = store
+        .audit_events(&by_user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        vec!["SESSION_LOGGED_OUT", "SESSION_EXTENDED", "LOGIN_SUCCESS"]
+    );
+    let by_session = AuditQuery {
+        session_id: Some(s.id),
+        since: Some(at(1)),
+        limit: 1,
+        ..Default::default()
+    };
+    let got = store.audit_events(&by_session).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].event_type, "SESSION_LOGGED_OUT");
+    assert_eq!(got[0].details["n"], 2);
+}
+
+pub async fn audit_purge_works_in_batches(store: Store) {
+    for i in 0..5 {
+        store
+            .append_audit(&AuditEvent::new(AuditKind::LoginFailed, at(i)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.count_audit_before(at(3)).await.unwrap(), 3);
+    assert_eq!(store.purge_audit(at(3), 2).await.unwrap(), 2);
+    assert_eq!(store.purge_audit(at(3), 2).await.unwrap(), 1);
+    let left = store
+        .audit_events(&AuditQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 2);
+}

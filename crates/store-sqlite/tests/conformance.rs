@@ -1,0 +1,21 @@
+//! The SQLite store against the conformance suite: each test gets its own database file.
+
+use std::sync::Arc;
+
+use sessiond_store_sqlite::{PoolSettings, SqliteStore};
+
+async fn fresh() -> Arc<SqliteStore> {
+    let dir = std::env::temp_dir().join("sessiond-conformance");
+    let name = format!(
+        "{}.db",
+        sessiond_core::Token::generate().unwrap().hash().to_hex()
+    );
+    let url = format!("sqlite://{}", dir.join(name).display());
+    Arc::new(
+        SqliteStore::open(&url, PoolSettings::default())
+            .await
+            .unwrap(),
+    )
+}
+
+sessiond_store_conformance::store_conformance_tests!(fresh().await);
