@@ -31,7 +31,7 @@ impl SessionService {
         let ok = tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
             .await
             .unwrap_or(false);
-        let now = self.clock.now();
+        let now = self.now();
         let Some(user) = usable.filter(|_| ok) else {
             let reason = match &user {
                 None => "unknown_user",

@@ -62,7 +62,7 @@ impl SessionService {
         opts: &CleanupOptions,
         progress: &(dyn Fn(CleanupProgress) + Send + Sync),
     ) -> SessionResult<CleanupReport> {
-        let now = self.clock.now();
+        let now = self.now();
         let c = self.settings.cleanup;
         let mut report = CleanupReport {
             dry_run: opts.dry_run,

@@ -172,8 +172,10 @@ impl SessionService {
         &self.store
     }
 
+    /// The current time, truncated to the millisecond that stores keep, so a session reads
+    /// back exactly as it was written whatever the backend.
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        crate::time::from_millis(crate::time::to_millis(self.clock.now()))
     }
 
     pub fn timeouts(&self) -> &Timeouts {

@@ -40,7 +40,7 @@ impl SessionService {
 
     /// The passive check: reads, never writes, never extends.
     pub async fn check(&self, token: Option<&Token>) -> SessionResult<SessionStatus> {
-        let now = self.clock.now();
+        let now = self.now();
         let resolved = self.resolve(token, now).await?;
         Ok(self.status(resolved.session, now))
     }
@@ -48,7 +48,7 @@ impl SessionService {
     /// A keep-alive: rate-limited activity that extends the idle deadline and renews the token
     /// when it is older than the session lifetime.
     pub async fn keepalive(&self, token: Option<&Token>) -> SessionResult<Activity> {
-        let now = self.clock.now();
+        let now = self.now();
         let resolved = self.resolve(token, now).await?;
         let key = resolved
             .session
@@ -159,7 +159,7 @@ impl SessionService {
         reason: &str,
         kind: AuditKind,
     ) -> SessionResult<()> {
-        let now = self.clock.now();
+        let now = self.now();
         for _ in 0..CAS_TRIES {
             if session.state != SessionState::Active {
                 return Ok(());
@@ -193,7 +193,7 @@ impl SessionService {
 
     /// Ends the presented session. `Ok(None)` when there was none to end.
     pub async fn logout(&self, token: Option<&Token>) -> SessionResult<Option<Session>> {
-        let now = self.clock.now();
+        let now = self.now();
         match self.resolve(token, now).await {
             Ok(r) => {
                 self.end(
@@ -217,7 +217,7 @@ impl SessionService {
         token: Option<&Token>,
         keep_current: bool,
     ) -> SessionResult<u64> {
-        let now = self.clock.now();
+        let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let sessions = match current.user_id {
             Some(user) => self.store.user_sessions(&user, now).await?,
@@ -253,7 +253,7 @@ impl SessionService {
         &self,
         token: Option<&Token>,
     ) -> SessionResult<(SessionId, Vec<Session>)> {
-        let now = self.clock.now();
+        let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let sessions = match current.user_id {
             Some(user) => self.store.user_sessions(&user, now).await?,
@@ -270,7 +270,7 @@ impl SessionService {
         token: Option<&Token>,
         target: &SessionId,
     ) -> SessionResult<bool> {
-        let now = self.clock.now();
+        let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let victim = self
             .store
@@ -296,7 +296,7 @@ impl SessionService {
         user: &crate::ids::UserId,
         reason: &str,
     ) -> SessionResult<u64> {
-        let now = self.clock.now();
+        let now = self.now();
         let mut n = 0;
         for s in self.store.user_sessions(user, now).await? {
             self.end(s, SessionState::Revoked, reason, AuditKind::SessionRevoked)

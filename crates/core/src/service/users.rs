@@ -28,7 +28,7 @@ impl SessionService {
                 new.role
             )));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let username = new.username.trim().to_owned();
         let user = User {
             id: UserId::generate(now)?,
@@ -66,7 +66,7 @@ impl SessionService {
     pub async fn disable_user(&self, username: &str) -> SessionResult<u64> {
         let mut user = self.user(username).await?;
         user.enabled = false;
-        user.updated_at = self.clock.now();
+        user.updated_at = self.now();
         self.store.update_user(&user).await?;
         self.audit
             .record(
@@ -81,7 +81,7 @@ impl SessionService {
         validate_password(password).map_err(|m| SessionError::Invalid(m.into()))?;
         let mut user = self.user(username).await?;
         user.password_hash = Some(self.hash_password(password.to_owned()).await?);
-        user.updated_at = self.clock.now();
+        user.updated_at = self.now();
         self.store.update_user(&user).await?;
         self.audit
             .record(

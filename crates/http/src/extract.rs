@@ -1,0 +1,216 @@
+//! Extractors that turn raw requests into checked inputs, failing with an [`ApiError`].
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use sessiond_core::{ClientInfo, Token};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Longest `Cookie` header we read; browsers cap a cookie at 4 KiB anyway.
+const MAX_COOKIE_HEADER: usize = 8192;
+const MAX_USER_AGENT: usize = 512;
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::bad_request("unreadable_body", "the request body could not be read")
+        }
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => {
+                ApiError::bad_request("invalid_request", format!("invalid request body: {e}"))
+            }
+            _ => ApiError::bad_request("malformed_json", "the request body is not valid JSON"),
+        }
+    })
+}
+
+/// A JSON body: `Content-Type: application/json` required, unknown fields refused by the
+/// target type, every failure a JSON 4xx.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = body_bytes(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Like [`ApiJson`], but an empty body means `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let bytes = body_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+/// The session token from the cookie, if one well-formed token was sent. A malformed value is
+/// treated as no token at all, so garbage never reaches the store.
+pub struct SessionCookie(pub Option<Token>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCookie
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        find_cookie(&parts.headers, &state.cookie.name)
+            .map(|v| SessionCookie(v.and_then(Token::parse)))
+    }
+}
+
+/// The value of the cookie `name` across every `Cookie` header. Two cookies whose names match
+/// without regard to case are refused: we never pick one by order.
+pub fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    let mut found = None;
+    let mut total = 0;
+    for value in headers.get_all(header::COOKIE) {
+        total += value.len();
+        if total > MAX_COOKIE_HEADER {
+            return Err(ApiError::HeadersTooLarge);
+        }
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            if k.trim().eq_ignore_ascii_case(name) {
+                if found.is_some() {
+                    return Err(ApiError::AmbiguousCookie);
+                }
+                found = Some(v.trim());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The client's address and user agent. `X-Forwarded-For` counts only when the peer is a
+/// configured trusted proxy; from anyone else it could be forged.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let ip = match peer {
+            Some(peer) if state.trusted_proxies.contains(&peer) => {
+                forwarded_for(&parts.headers).unwrap_or(peer)
+            }
+            other => return Ok(Client(client_info(other, &parts.headers))),
+        };
+        Ok(Client(client_info(Some(ip), &parts.headers)))
+    }
+}
+
+fn client_info(ip: Option<IpAddr>, headers: &HeaderMap) -> ClientInfo {
+    let user_agent = headers.get(header::USER_AGENT).map(|v| {
+        let ua = String::from_utf8_lossy(v.as_bytes());
+        let mut end = ua.len().min(MAX_USER_AGENT);
+        while !ua.is_char_boundary(end) {
+            end -= 1;
+        }
+        ua[..end].to_owned()
+    });
+    ClientInfo {
+        ip: ip.map(|ip| ip.to_string()),
+        user_agent,
+    }
+}
+
+/// The right-most address of `X-Forwarded-For`: the one our trusted proxy saw.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for c in cookies {
+            h.append(header::COOKIE, HeaderValue::from_str(c).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_is_found_across_headers() {
+        let h = headers(&["a=1; sid=xyz", "b=2"]);
+        assert_eq!(find_cookie(&h, "sid").unwrap(), Some("xyz"));
+        assert_eq!(find_cookie(&headers(&["a=1"]), "sid").unwrap(), None);
+    }
+
+    #[test]
+    fn duplicate_or_miscapitalised_cookies_are_refused() {
+        for h in [
+            headers(&["sid=a; sid=b"]),
+            headers(&["sid=a; SID=b"]),
+            headers(&["sid=a", "sid=b"]),
+        ] {
+            assert!(matches!(
+                find_cookie(&h, "sid"),
+                Err(ApiError::AmbiguousCookie)
+            ));
+        }
+    }
+
+    #[test]
+    fn oversized_cookie_header_is_refused() {
+        let big = format!("sid={}", "a".repeat(MAX_COOKIE_HEADER));
+        assert!(matches!(
+            find_cookie(&headers(&[&big]), "sid"),
+            Err(ApiError::HeadersTooLarge)
+        ));
+    }
+}

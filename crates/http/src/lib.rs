@@ -1,0 +1,89 @@
+//! sessiond's HTTP surface: [`app`] builds the axum `Router` from an [`AppState`]. Handlers are
+//! thin: they extract and check input, call the core's `SessionService`, and map its answers
+//! to JSON and status codes through [`ApiError`].
+
+pub mod cookie;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+
+pub use cookie::{CookieSettings, SameSite};
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use state::AppState;
+
+use routes::{ops, session};
+
+/// Largest request body accepted anywhere: every JSON request of the API is tiny.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest total size of request headers.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/session/login", post(session::login))
+        .route(
+            "/api/session/check",
+            get(session::check).post(session::check),
+        )
+        .route("/api/session/keepalive", post(session::keepalive))
+        .route("/api/session/logout", post(session::logout))
+        .route("/api/session/logout-all", post(session::logout_all))
+        .route("/api/session/sessions", get(session::list_sessions))
+        .route(
+            "/api/session/sessions/{session_id}",
+            delete(session::revoke_session),
+        )
+        .layer(middleware::from_fn(no_store));
+    let router = Router::new()
+        .merge(api)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
+    #[cfg(feature = "bench")]
+    let router = router.route("/bench/hello", get(ops::bench_hello));
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Session answers are personal: no cache may keep them.
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Refuses oversized header sets early, with a JSON 431 instead of whatever a handler would do.
+async fn limit_headers(req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return axum::response::IntoResponse::into_response(ApiError::HeadersTooLarge);
+    }
+    next.run(req).await
+}

@@ -1,0 +1,123 @@
+//! Prometheus metrics, fed by the audit events (seed 000's four metrics, plus logins and
+//! a count of every event type).
+
+use std::sync::atomic::AtomicI64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use sessiond_core::audit::{AuditEvent, EventObserver};
+
+type Labels = Vec<(String, String)>;
+
+pub struct Metrics {
+    registry: Registry,
+    extensions: Counter,
+    expirations: Counter,
+    duration: Histogram,
+    active: Gauge<i64, AtomicI64>,
+    logins: Family<Labels, Counter>,
+    events: Family<Labels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let extensions = Counter::default();
+        let expirations = Counter::default();
+        let buckets = [
+            60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14_400.0, 28_800.0, 86_400.0, 259_200.0,
+            604_800.0,
+        ];
+        let duration = Histogram::new(buckets.into_iter());
+        let active = Gauge::<i64, AtomicI64>::default();
+        let logins = Family::<Labels, Counter>::default();
+        let events = Family::<Labels, Counter>::default();
+        registry.register(
+            "session_extensions",
+            "Total session extensions",
+            extensions.clone(),
+        );
+        registry.register(
+            "session_expirations",
+            "Total session expirations",
+            expirations.clone(),
+        );
+        registry.register(
+            "session_duration_seconds",
+            "Session duration distribution",
+            duration.clone(),
+        );
+        registry.register(
+            "active_sessions_count",
+            "Number of active sessions",
+            active.clone(),
+        );
+        registry.register("session_logins", "Login attempts by result", logins.clone());
+        registry.register("session_events", "Audit events by type", events.clone());
+        Self {
+            registry,
+            extensions,
+            expirations,
+            duration,
+            active,
+            logins,
+            events,
+        }
+    }
+
+    pub fn set_active_sessions(&self, n: u64) {
+        self.active.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl EventObserver for Metrics {
+    fn observe(&self, e: &AuditEvent) {
+        self.events
+            .get_or_create(&vec![("event_type".into(), e.event_type.clone())])
+            .inc();
+        let ended = |m: &Self| {
+            if let Some(d) = e.details.get("duration_seconds").and_then(|d| d.as_f64()) {
+                m.duration.observe(d);
+            }
+        };
+        match e.event_type.as_str() {
+            "SESSION_EXTENDED" => {
+                self.extensions.inc();
+            }
+            "SESSION_EXPIRED_IDLE" | "SESSION_EXPIRED_ABSOLUTE" => {
+                self.expirations.inc();
+                ended(self);
+            }
+            "SESSION_LOGGED_OUT" | "SESSION_REVOKED" | "SESSION_EVICTED" => ended(self),
+            "LOGIN_SUCCESS" => {
+                self.logins
+                    .get_or_create(&vec![("result".into(), "success".into())])
+                    .inc();
+            }
+            "LOGIN_FAILED" => {
+                self.logins
+                    .get_or_create(&vec![("result".into(), "failure".into())])
+                    .inc();
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Route handlers, one module per surface.
+
+pub mod ops;
+pub mod session;

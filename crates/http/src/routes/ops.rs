@@ -1,0 +1,59 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A store that takes longer than this to answer a ping is not ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let store = state.service.store();
+    match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "store": store.kind()}))),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: store ping failed");
+            Err(ApiError::Unavailable)
+        }
+        Err(_) => {
+            tracing::warn!("readiness: store ping timed out");
+            Err(ApiError::Unavailable)
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The gauge is read at scrape time: one COUNT per scrape, none per request.
+    match state
+        .service
+        .store()
+        .count_active_sessions(state.service.now())
+        .await
+    {
+        Ok(n) => state.metrics.set_active_sessions(n),
+        Err(e) => tracing::warn!(error = %e, "metrics: could not count active sessions"),
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+#[cfg(feature = "bench")]
+pub async fn bench_hello() -> Json<Value> {
+    Json(json!({"hello": "world"}))
+}

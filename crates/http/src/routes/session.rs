@@ -1,0 +1,252 @@
+//! The browser-side session API (SPEC §4), cookie-authenticated, with seed-compatible fields.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sessiond_core::service::SessionStatus;
+use sessiond_core::time::secs_between;
+use sessiond_core::{SessionId, Timestamp};
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Client, OptionalJson, SessionCookie};
+use crate::state::AppState;
+
+const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
+
+/// What login, check and keep-alive say about a live session.
+#[derive(Serialize)]
+pub struct SessionBody {
+    pub valid: bool,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub session_id: String,
+    pub time_remaining_seconds: i64,
+    pub time_remaining_minutes: i64,
+    /// The idle timeout in minutes (seed field name).
+    pub session_timeout_minutes: i64,
+    pub warning: bool,
+    pub warning_threshold_seconds: i64,
+    pub idle_expires_at: Timestamp,
+    pub absolute_expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub last_activity: Timestamp,
+    pub context: Option<String>,
+    pub server_time: Timestamp,
+}
+
+impl SessionBody {
+    pub fn new(state: &AppState, st: &SessionStatus) -> Self {
+        let t = state.service.timeouts();
+        let s = &st.session;
+        Self {
+            valid: true,
+            username: s.username.clone(),
+            role: s.role.clone(),
+            session_id: s.id.to_string(),
+            time_remaining_seconds: st.remaining_secs,
+            time_remaining_minutes: st.remaining_secs / 60,
+            session_timeout_minutes: t.idle_secs / 60,
+            warning: st.warning,
+            warning_threshold_seconds: t.warning_secs,
+            idle_expires_at: s.idle_expires_at,
+            absolute_expires_at: s.absolute_expires_at,
+            created_at: s.created_at,
+            last_activity: s.last_activity,
+            context: s.context.clone(),
+            server_time: state.service.now(),
+        }
+    }
+}
+
+/// Adds `csrf_token` to a JSON object body and the `X-CSRF-Token` header: done on every
+/// response that issues or rotates the token.
+fn with_csrf(headers: &mut HeaderMap, body: &mut Value, csrf: String) {
+    if let Ok(v) = HeaderValue::from_str(&csrf) {
+        headers.insert(X_CSRF_TOKEN, v);
+    }
+    body["csrf_token"] = Value::String(csrf);
+}
+
+fn object(v: impl Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|_| ApiError::Internal)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    SessionCookie(existing): SessionCookie,
+    Client(client): Client,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    if req.username.trim().is_empty() || req.username.len() > 256 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "username must have 1 to 256 characters",
+        ));
+    }
+    if req.password.is_empty() || req.password.len() > 4096 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "password must have 1 to 4096 characters",
+        ));
+    }
+    let issued = state
+        .service
+        .login(
+            &req.username,
+            &req.password,
+            req.remember_me,
+            &client,
+            existing.as_ref(),
+        )
+        .await?;
+    let now = state.service.now();
+    let max_age = issued
+        .session
+        .persistent
+        .then(|| secs_between(now, issued.session.absolute_expires_at));
+    let csrf = state.service.csrf_token(&issued.session);
+    let status = state.service.status(issued.session, now);
+    let mut body = object(SessionBody::new(&state, &status))?;
+    body["success"] = json!(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        state.cookie.issue(&issued.token, max_age),
+    );
+    with_csrf(&mut headers, &mut body, csrf);
+    Ok((headers, Json(body)).into_response())
+}
+
+/// Passive: reads the session, never extends it.
+pub async fn check(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Json<SessionBody>, ApiError> {
+    let status = state.service.check(token.as_ref()).await?;
+    Ok(Json(SessionBody::new(&state, &status)))
+}
+
+pub async fn keepalive(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Response, ApiError> {
+    let activity = state.service.keepalive(token.as_ref()).await?;
+    let mut body = object(SessionBody::new(&state, &activity.status))?;
+    body["success"] = json!(true);
+    body["message"] = json!("Session extended successfully");
+    body["timeout_minutes"] = json!(state.service.timeouts().idle_secs / 60);
+    let mut headers = HeaderMap::new();
+    if let Some(token) = &activity.new_token {
+        let s = &activity.status.session;
+        let max_age = s
+            .persistent
+            .then(|| secs_between(state.service.now(), s.absolute_expires_at));
+        headers.insert(header::SET_COOKIE, state.cookie.issue(token, max_age));
+        with_csrf(&mut headers, &mut body, state.service.csrf_token(s));
+    }
+    body["rotated"] = json!(activity.new_token.is_some());
+    Ok((headers, Json(body)).into_response())
+}
+
+/// Ends the session and clears the cookie. Idempotent: without a session it still clears.
+pub async fn logout(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Response, ApiError> {
+    let ended = state.service.logout(token.as_ref()).await?;
+    let body = json!({
+        "success": true,
+        "message": if ended.is_some() { "Logged out" } else { "No active session" },
+        "session_id": ended.map(|s| s.id.to_string()),
+    });
+    Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutAllRequest {
+    #[serde(default)]
+    keep_current: bool,
+}
+
+pub async fn logout_all(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    OptionalJson(req): OptionalJson<LogoutAllRequest>,
+) -> Result<Response, ApiError> {
+    let ended = state
+        .service
+        .logout_all(token.as_ref(), req.keep_current)
+        .await?;
+    let body = json!({"success": true, "ended_sessions": ended, "kept_current": req.keep_current});
+    if req.keep_current {
+        return Ok(Json(body).into_response());
+    }
+    Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response())
+}
+
+#[derive(Serialize)]
+struct SessionListItem {
+    session_id: String,
+    device: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: Timestamp,
+    last_activity: Timestamp,
+    idle_expires_at: Timestamp,
+    absolute_expires_at: Timestamp,
+    context: Option<String>,
+    current: bool,
+}
+
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Json<Value>, ApiError> {
+    let (current, sessions) = state.service.list_sessions(token.as_ref()).await?;
+    let items: Vec<SessionListItem> = sessions
+        .into_iter()
+        .map(|s| SessionListItem {
+            current: s.id == current,
+            session_id: s.id.to_string(),
+            device: s.device,
+            ip: s.client.ip,
+            user_agent: s.client.user_agent,
+            created_at: s.created_at,
+            last_activity: s.last_activity,
+            idle_expires_at: s.idle_expires_at,
+            absolute_expires_at: s.absolute_expires_at,
+            context: s.context,
+        })
+        .collect();
+    Ok(Json(json!({"sessions": items, "count": items.len()})))
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    // An unparsable id is as unknown as a parsable one that is not ours.
+    let id: SessionId = id
+        .parse()
+        .map_err(|_| ApiError::from(sessiond_core::SessionError::NotFound))?;
+    let was_current = state.service.revoke_own(token.as_ref(), &id).await?;
+    let body = json!({"success": true, "session_id": id.to_string(), "current": was_current});
+    if was_current {
+        return Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response());
+    }
+    Ok(Json(body).into_response())
+}

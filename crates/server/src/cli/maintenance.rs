@@ -1,0 +1,69 @@
+//! `sessiond cleanup` and `sessiond migrate`.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sessiond_core::service::{CleanupOptions, CleanupPhase, CleanupProgress};
+use std::sync::Mutex;
+
+pub async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let (_, state) = super::tool_state(env_file).await?;
+    let opts = CleanupOptions {
+        phases: CleanupPhase::ALL.to_vec(),
+        max_batches: None,
+        dry_run,
+    };
+    let style = ProgressStyle::with_template("{msg:<26} [{bar:30}] {pos}/{len}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    // One bar per phase; the callback is called from the cleanup loop, never concurrently.
+    let bar: Mutex<Option<(CleanupPhase, ProgressBar)>> = Mutex::new(None);
+    let on_progress = |p: CleanupProgress| {
+        let mut slot = bar.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_none_or(|(phase, _)| *phase != p.phase) {
+            if let Some((_, old)) = slot.take() {
+                old.finish();
+            }
+            let b = ProgressBar::new(p.total)
+                .with_style(style.clone())
+                .with_message(p.phase.label());
+            *slot = Some((p.phase, b));
+        }
+        if let Some((_, b)) = slot.as_ref() {
+            b.set_length(p.total);
+            b.set_position(p.done);
+        }
+    };
+    let report = state.service.cleanup(&opts, &on_progress).await?;
+    if let Some((_, b)) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        b.finish();
+    }
+    let verb = if dry_run { "would be" } else { "were" };
+    println!("cleanup {}:", if dry_run { "dry run" } else { "done" });
+    println!(
+        "  {} expired session(s) {verb} marked expired",
+        report.expired
+    );
+    println!(
+        "  {} session record(s) past retention {verb} deleted",
+        report.purged_sessions
+    );
+    println!(
+        "  {} audit event(s) past retention {verb} deleted",
+        report.purged_audit
+    );
+    if !dry_run {
+        println!("  in {} batch(es)", report.batches);
+    }
+    Ok(())
+}
+
+pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
+    let (config, state) = super::tool_state(env_file).await?;
+    println!(
+        "{} store {:?} is at the latest schema",
+        state.service.store().kind(),
+        config.server.store
+    );
+    Ok(())
+}

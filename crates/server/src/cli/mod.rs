@@ -1,0 +1,140 @@
+//! The command line: `serve`, and the operator's tools (users, audit, cleanup, config,
+//! migrate). `anyhow` lives here and in `main` only.
+
+mod audit;
+mod config_cmd;
+mod maintenance;
+mod serve;
+mod users;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use sessiond_core::SystemClock;
+use sessiond_http::AppState;
+
+use crate::config::{self, Config, RawConfig};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessiond",
+    version,
+    about = "A session service for web applications"
+)]
+pub struct Cli {
+    /// The .env file to read (a missing file is fine).
+    #[arg(long, global = true, default_value = ".env")]
+    pub env_file: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the session service.
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Expire, purge and trim now, as the background job does.
+    Cleanup {
+        /// Count what would be done, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Apply the store's schema migrations (also done at start).
+    Migrate,
+    /// Inspect and manage the configuration.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+}
+
+/// An error the CLI reports with a specific exit code.
+#[derive(Debug)]
+pub struct ConfigInvalid(pub Vec<String>);
+
+impl std::fmt::Display for ConfigInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "the configuration is invalid:")?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigInvalid {}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve => serve::run(&cli.env_file).await,
+        Command::Users(cmd) => users::run(&cli.env_file, cmd).await,
+        Command::Audit(cmd) => audit::run(&cli.env_file, cmd).await,
+        Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
+        Command::Migrate => maintenance::migrate(&cli.env_file).await,
+        Command::Config(cmd) => config_cmd::run(&cli.env_file, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<ConfigInvalid>().is_some() => {
+            eprintln!("sessiond: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("sessiond: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads and checks the configuration.
+pub(crate) fn load_config(env_file: &std::path::Path) -> anyhow::Result<(Config, RawConfig)> {
+    Ok(config::load(env_file).map_err(ConfigInvalid)?)
+}
+
+/// Warns about `SESSION_*`/`SESSIOND_*` variables nobody reads: usually typos.
+pub(crate) fn warn_unknown(raw: &RawConfig) {
+    for name in &raw.unknown {
+        tracing::warn!(variable = %name, "unknown variable ignored (typo?)");
+    }
+}
+
+/// Sets up logging. CLI tools log warnings only, to stderr, unless `SESSIOND_LOG` says
+/// otherwise; the server logs at the configured level to stdout.
+pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match (json, to_stdout) {
+        (true, true) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        (true, false) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_writer(std::io::stderr)
+            .try_init(),
+        (false, true) => builder.try_init(),
+        (false, false) => builder.with_writer(std::io::stderr).try_init(),
+    };
+    // A second init (tests) keeps the first subscriber, which is fine.
+    drop(result);
+}
+
+/// Configuration, logging and the service, for the tool commands.
+pub(crate) async fn tool_state(env_file: &std::path::Path) -> anyhow::Result<(Config, AppState)> {
+    let filter = std::env::var("SESSIOND_LOG").unwrap_or_else(|_| "warn".into());
+    init_tracing(&filter, false, false);
+    let (config, raw) = load_config(env_file)?;
+    warn_unknown(&raw);
+    let state = crate::build(&config, Arc::new(SystemClock)).await?;
+    Ok((config, state))
+}

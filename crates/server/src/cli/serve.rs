@@ -1,0 +1,60 @@
+//! `sessiond serve`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sessiond_core::SystemClock;
+
+use crate::config::Environment;
+
+pub async fn run(env_file: &Path) -> anyhow::Result<()> {
+    let (config, raw) = super::load_config(env_file)?;
+    super::init_tracing(&config.server.log_filter, config.server.log_json, true);
+    super::warn_unknown(&raw);
+    let state = crate::build(&config, Arc::new(SystemClock)).await?;
+    if let Some(password) = state.service.ensure_initial_admin().await? {
+        // Printed once, straight to the terminal: never through the logger.
+        println!(
+            "\n  First start: created the superadmin user `admin` with password:\n\n      {password}\n"
+        );
+        println!(
+            "  It is not shown again. Change it with: sessiond users set-password admin --password-stdin\n"
+        );
+    }
+    let cleanup = config
+        .features
+        .background_cleanup
+        .then(|| crate::spawn_cleanup(state.service.clone()));
+    let listener = tokio::net::TcpListener::bind(config.server.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", config.server.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        address = %addr,
+        environment = config.environment.as_str(),
+        store = state.service.store().kind(),
+        cookie = %state.cookie.name,
+        "sessiond listening on http://{addr}"
+    );
+    if matches!(
+        config.environment,
+        Environment::Development | Environment::Testing
+    ) {
+        tracing::info!(
+            "{} mode: the session cookie is {}; set SESSION_ENVIRONMENT=production behind HTTPS",
+            config.environment.as_str(),
+            if config.server.cookie_secure {
+                "Secure"
+            } else {
+                "not Secure, so plain http on localhost works"
+            }
+        );
+    }
+    crate::serve_on(listener, state, crate::shutdown_signal()).await?;
+    if let Some(job) = cleanup {
+        job.abort();
+    }
+    tracing::info!("sessiond stopped");
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `sessiond users ...`.
+
+use std::io::BufRead as _;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use sessiond_core::SessionError;
+use sessiond_core::service::NewUser;
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a local user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A context (platform) the user may switch to; repeat for several.
+        #[arg(long = "context")]
+        contexts: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end all their sessions.
+    Disable { name: String },
+    /// Set a user's password (from standard input) and end their sessions.
+    SetPassword {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!(
+            "no password on standard input (try: echo 'a long password' | sessiond users add ...)"
+        );
+    }
+    Ok(password)
+}
+
+fn explain(e: SessionError, name: &str) -> anyhow::Error {
+    match e {
+        SessionError::NotFound => anyhow::anyhow!("no user named {name:?}"),
+        SessionError::Invalid(m) | SessionError::Conflict(m) => anyhow::anyhow!(m),
+        e => anyhow::Error::new(e),
+    }
+}
+
+pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
+    let (_, state) = super::tool_state(env_file).await?;
+    let service = &state.service;
+    match cmd {
+        UsersCommand::Add {
+            name,
+            role,
+            display_name,
+            contexts,
+            password_stdin: _,
+        } => {
+            let password = read_password()?;
+            let user = service
+                .create_user(NewUser {
+                    username: name.clone(),
+                    display_name,
+                    role,
+                    password,
+                    contexts,
+                })
+                .await
+                .map_err(|e| explain(e, &name))?;
+            println!(
+                "created user {} ({}, role {})",
+                user.username, user.id, user.role
+            );
+        }
+        UsersCommand::List => {
+            let users = service.store().list_users().await?;
+            println!(
+                "{:<24} {:<12} {:<8} {:<8} {}",
+                "USERNAME", "ROLE", "AUTH", "ENABLED", "DISPLAY NAME"
+            );
+            for u in users {
+                let enabled = if u.enabled { "yes" } else { "no" };
+                println!(
+                    "{:<24} {:<12} {:<8} {:<8} {}",
+                    u.username,
+                    u.role,
+                    u.auth_method.as_str(),
+                    enabled,
+                    u.display_name
+                );
+            }
+        }
+        UsersCommand::Disable { name } => {
+            let ended = service
+                .disable_user(&name)
+                .await
+                .map_err(|e| explain(e, &name))?;
+            println!("disabled {name}; ended {ended} active session(s)");
+        }
+        UsersCommand::SetPassword {
+            name,
+            password_stdin: _,
+        } => {
+            let password = read_password()?;
+            let ended = service
+                .set_password(&name, &password)
+                .await
+                .map_err(|e| explain(e, &name))?;
+            println!("password of {name} changed; ended {ended} active session(s)");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! Configuration: seed 001's `SESSION_*` variables and sessiond's `SESSIOND_*` server settings,
+//! parsed raw (strings with their source), then checked once into a typed [`Config`] that lists
+//! every problem together.
+
+mod raw;
+mod typed;
+pub mod vars;
+
+pub use raw::{RawConfig, Source, process_env, read_dotenv};
+pub use typed::{
+    Config, Environment, Features, Monitoring, Secret, Security, ServerConfig, StoreUrl, SyncConfig,
+};
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Loads the configuration from `dotenv_path` and the process environment.
+pub fn load(dotenv_path: &Path) -> Result<(Config, RawConfig), Vec<String>> {
+    let dotenv = read_dotenv(dotenv_path).map_err(|e| vec![e])?;
+    from_maps(&dotenv, &process_env())
+}
+
+/// The same from explicit maps (tests use this: no process state involved).
+pub fn from_maps(
+    dotenv: &BTreeMap<String, String>,
+    env: &BTreeMap<String, String>,
+) -> Result<(Config, RawConfig), Vec<String>> {
+    let raw = RawConfig::layered(dotenv, env);
+    Config::from_raw(&raw).map(|c| (c, raw))
+}

@@ -1,0 +1,48 @@
+//! Background jobs: the cleanup loop that follows seed 001's schedule.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sessiond_core::SessionService;
+use sessiond_core::service::CleanupSchedule;
+use tokio::task::JoinHandle;
+
+/// Looks at the backlog every minute (or every cleanup interval, if shorter) and runs the
+/// phases the schedule says are due. Store outages are logged and retried on the next tick.
+pub fn spawn_cleanup(service: Arc<SessionService>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let settings = service.settings().cleanup;
+        let tick =
+            Duration::from_secs(u64::try_from(settings.interval_secs.clamp(1, 60)).unwrap_or(60));
+        let mut schedule = CleanupSchedule::default();
+        loop {
+            let due = match service.store().count_sessions_due(service.now()).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cleanup: could not count expired sessions");
+                    tokio::time::sleep(tick).await;
+                    continue;
+                }
+            };
+            if let Some(opts) = schedule.plan(service.now(), due, &settings) {
+                if opts.max_batches.is_none() {
+                    tracing::warn!(
+                        due,
+                        "cleanup: backlog above SESSION_MAX_EXPIRED_THRESHOLD, draining it"
+                    );
+                }
+                match service.cleanup(&opts, &|_| {}).await {
+                    Ok(r) => tracing::info!(
+                        expired = r.expired,
+                        purged_sessions = r.purged_sessions,
+                        purged_audit = r.purged_audit,
+                        batches = r.batches,
+                        "cleanup run"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "cleanup run failed"),
+                }
+            }
+            tokio::time::sleep(tick).await;
+        }
+    })
+}

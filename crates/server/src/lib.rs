@@ -1,0 +1,109 @@
+//! The composition root of sessiond: configuration in, a running service out. `main` and the
+//! test kit call the same functions, so the tests run exactly what ships.
+
+pub mod cli;
+pub mod config;
+mod jobs;
+mod secret;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sessiond_core::audit::Auditor;
+use sessiond_core::memory::MemoryStore;
+use sessiond_core::{Clock, SessionService, SessionStore, StoreError};
+use sessiond_http::{AppState, CookieSettings, Metrics};
+use sessiond_store_sqlite::{PoolSettings, SqliteStore};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use jobs::spawn_cleanup;
+pub use secret::load_secret_key;
+
+/// The one place a backend is chosen from the configuration.
+pub async fn open_store(
+    config: &config::ServerConfig,
+) -> Result<Arc<dyn SessionStore>, StoreError> {
+    Ok(match &config.store {
+        config::StoreUrl::Memory => Arc::new(MemoryStore::new()),
+        config::StoreUrl::Sqlite(url) => {
+            let pool = PoolSettings {
+                max_connections: config.store_pool_size,
+                acquire_timeout: Duration::from_secs(config.store_timeout_secs),
+            };
+            Arc::new(SqliteStore::open(url, pool).await?)
+        }
+    })
+}
+
+/// Builds the service and the HTTP state on an opened store.
+pub fn build_with_store(
+    config: &Config,
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let key = load_secret_key(config)?;
+    let metrics = Arc::new(Metrics::new());
+    let mut auditor = Auditor::new(store.clone(), config.security.audit_logging);
+    auditor.observe_with(metrics.clone());
+    let service = SessionService::new(store, clock, config.service.clone(), key, auditor)
+        .context("could not initialise the session service")?;
+    let s = &config.server;
+    Ok(AppState {
+        service: Arc::new(service),
+        cookie: Arc::new(CookieSettings::new(
+            &s.cookie_name,
+            s.cookie_secure,
+            s.cookie_same_site,
+        )),
+        metrics,
+        trusted_proxies: Arc::new(s.trusted_proxies.clone()),
+    })
+}
+
+/// Opens the configured store and builds the service on it.
+pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let store = open_store(&config.server)
+        .await
+        .with_context(|| format!("could not open the store {:?}", config.server.store))?;
+    build_with_store(config, store, clock)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = sessiond_http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

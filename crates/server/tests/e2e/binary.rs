@@ -1,0 +1,339 @@
+//! Runs of the compiled `sessiond` binary: start-up, configuration errors, the CLI.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn workdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sessiond-bin-{}",
+        sessiond_core::Token::generate().unwrap().hash().to_hex()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `sessiond` run in `dir` with only the variables given (none inherited from the developer).
+fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessiond"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Starts `serve`, returns the child, its address and everything it printed before listening.
+fn start(dir: &Path) -> (std::process::Child, String, String) {
+    let mut child = sessiond(dir, &[("SESSIOND_BIND", "127.0.0.1:0")])
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "sessiond exited early:\n{seen}"
+        );
+        seen.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split('"').next().unwrap().to_owned();
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in out.lines() {});
+            return (child, addr, seen);
+        }
+        assert!(Instant::now() < deadline, "no listening line:\n{seen}");
+    }
+}
+
+#[test]
+fn first_start_creates_admin_and_prints_the_password_once() {
+    let dir = workdir();
+    let (mut child, addr, printed) = start(&dir);
+    let password = printed
+        .lines()
+        .skip_while(|l| !l.contains("with password"))
+        .nth(2)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(password.len() >= 20, "{printed}");
+    let body = format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}");
+    let res = reqwest::blocking_login(&addr, &body);
+    assert!(res.contains("\"role\":\"superadmin\""), "{res}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(dir.join("data/sessiond.db").exists() && dir.join("data/secret.key").exists());
+
+    let (mut child, _, printed) = start(&dir);
+    assert!(
+        !printed.contains("with password"),
+        "printed only on the first start:\n{printed}"
+    );
+    assert!(!printed.contains(&password));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.
+mod reqwest {
+    use std::io::{Read as _, Write as _};
+
+    pub fn blocking_login(addr: &str, body: &str) -> String {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "POST /api/session/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let dir = workdir();
+    let (mut child, _, _) = start(&dir);
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit on SIGTERM: {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn invalid_configuration_exits_2_listing_every_problem() {
+    let dir = workdir();
+    let vars = [
+        ("SESSION_IDLE_TIMEOUT_SECONDS", "999999"),
+        ("SESSION_CLEANUP_BATCH_SIZE", "0"),
+        ("SESSION_ENVIRONMENT", "prod"),
+    ];
+    for args in [&["config", "validate"][..], &["serve"][..]] {
+        let out = sessiond(&dir, &vars).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for needle in [
+            "SESSION_IDLE_TIMEOUT_SECONDS=999999",
+            "SESSION_CLEANUP_BATCH_SIZE=0",
+            "SESSION_ENVIRONMENT=\"prod\"",
+        ] {
+            assert!(err.contains(needle), "{args:?}: missing {needle} in {err}");
+        }
+    }
+    let out = sessiond(&dir, &[])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn dotenv_is_read_and_the_environment_wins() {
+    let dir = workdir();
+    std::fs::write(
+        dir.join(".env"),
+        "SESSION_CLEANUP_BATCH_SIZE=0\nSESSION_CUSTOM_MODE=blue\n",
+    )
+    .unwrap();
+    let out = sessiond(&dir, &[])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the .env value is read");
+    let out = sessiond(&dir, &[("SESSION_CLEANUP_BATCH_SIZE", "5")])
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("SESSION_CLEANUP_BATCH_SIZE")
+                && l.contains(" 5 ")
+                && l.contains("[env]")),
+        "{shown}"
+    );
+    assert!(shown.contains("mode") && shown.contains("blue"));
+}
+
+#[test]
+fn config_show_redacts_the_secret_key() {
+    let dir = workdir();
+    let key = "super-secret-key-value-0123456789abcdef";
+    let out = sessiond(&dir, &[("SESSIOND_SECRET_KEY", key)])
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("<redacted>") && !shown.contains(key),
+        "{shown}"
+    );
+}
+
+#[test]
+fn config_template_optimize_and_set_env() {
+    let dir = workdir();
+    let out = sessiond(&dir, &[])
+        .args(["config", "template", "--output", "session.env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let template = std::fs::read_to_string(dir.join("session.env")).unwrap();
+    assert!(template.contains("# SESSION_IDLE_TIMEOUT_SECONDS=86400"));
+    let out = sessiond(&dir, &[])
+        .args(["config", "optimize-for", "production"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SESSION_MAX_CLEANUP_BATCHES=20"));
+    let out = sessiond(&dir, &[])
+        .args(["config", "set-env", "testing"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".env")).unwrap(),
+        "SESSION_ENVIRONMENT=testing\n"
+    );
+    let out = sessiond(&dir, &[])
+        .args(["config", "set-env", "moon"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap refuses an unknown environment"
+    );
+}
+
+#[test]
+fn users_add_list_disable_through_the_cli() {
+    let dir = workdir();
+    let mut child = sessiond(&dir, &[])
+        .args([
+            "users",
+            "add",
+            "Carol",
+            "--role",
+            "netadmin",
+            "--display-name",
+            "Carol C",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = sessiond(&dir, &[])
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("Carol") && l.contains("netadmin") && l.contains("yes")),
+        "{list}"
+    );
+
+    let mut dup = sessiond(&dir, &[])
+        .args(["users", "add", "carol", "--role", "oss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    dup.stdin
+        .take()
+        .unwrap()
+        .write_all(b"another long password\n")
+        .unwrap();
+    let out = dup.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    assert!(
+        sessiond(&dir, &[])
+            .args(["users", "disable", "CAROL"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let list = sessiond(&dir, &[])
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .any(|l| l.starts_with("Carol") && l.contains(" no "))
+    );
+    let audit = sessiond(&dir, &[])
+        .args(["audit", "list", "--user", "carol", "--json"])
+        .output()
+        .unwrap();
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.contains("USER_DISABLED") && audit.contains("USER_CREATED"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn cleanup_reports_a_summary() {
+    let dir = workdir();
+    let out = sessiond(&dir, &[])
+        .args(["cleanup", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("dry run") && text.contains("would be marked expired"),
+        "{text}"
+    );
+    let out = sessiond(&dir, &[]).args(["cleanup"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cleanup done"));
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server on port 0, driven over HTTP like a user, with a manual
+//! clock for every timeout; and a few runs of the compiled `sessiond` binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod binary;
+mod errors;
+mod login;
+mod ops;
+mod sessions;
+mod storage;
+mod timeouts;

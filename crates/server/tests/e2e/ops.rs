@@ -1,0 +1,146 @@
+//! Health, readiness, metrics, the audit trail and cleanup, seen from outside.
+
+use sessiond_core::audit::AuditQuery;
+use sessiond_core::service::{CleanupOptions, CleanupPhase};
+use sessiond_testkit::TestServer;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let srv = TestServer::start(&[]).await;
+    let b = srv.browser();
+    let r = b.get("/healthz").await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ok")));
+    let r = b.get("/readyz").await;
+    assert_eq!((r.status, r.body["store"].as_str()), (200, Some("memory")));
+}
+
+#[tokio::test]
+async fn metrics_count_the_seed_metrics_and_logins() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    srv.browser().login("alice", "wrong password").await;
+    srv.advance(10);
+    b.keepalive().await;
+    srv.advance(700);
+    srv.state
+        .service
+        .cleanup(
+            &CleanupOptions {
+                phases: vec![CleanupPhase::Expire],
+                max_batches: None,
+                dry_run: false,
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let text = reqwest::get(format!("{}/metrics", srv.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "session_extensions_total 1",
+        "session_expirations_total 1",
+        "session_duration_seconds_count 1",
+        "active_sessions_count 0",
+        "session_logins_total{result=\"success\"} 1",
+        "session_logins_total{result=\"failure\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_session_event_is_audited_with_who_where_and_when() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let id = b.check().await.body["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    srv.advance(10);
+    b.keepalive().await;
+    b.post("/api/session/logout", None).await;
+    let events = srv
+        .state
+        .service
+        .store()
+        .audit_events(&AuditQuery {
+            username: Some("alice".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let types: Vec<_> = events.iter().rev().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "USER_CREATED",
+            "LOGIN_SUCCESS",
+            "SESSION_CREATED",
+            "SESSION_EXTENDED",
+            "SESSION_LOGGED_OUT"
+        ]
+    );
+    let logout = &events[0];
+    assert_eq!(logout.session_id.unwrap().to_string(), id);
+    assert_eq!(logout.ip.as_deref(), Some("127.0.0.1"));
+    assert!(logout.user_agent.as_deref().unwrap().contains("Firefox"));
+    assert_eq!(logout.at, srv.now());
+    assert_eq!(logout.details["duration_seconds"], 10);
+}
+
+#[tokio::test]
+async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
+    let srv = TestServer::start(&[("SESSION_CLEANUP_BATCH_SIZE", "2")]).await;
+    srv.add_user("alice", "oss").await;
+    let browsers = [
+        srv.logged_in("alice").await,
+        srv.logged_in("alice").await,
+        srv.logged_in("alice").await,
+    ];
+    srv.advance(601);
+    let opts = CleanupOptions {
+        phases: CleanupPhase::ALL.to_vec(),
+        max_batches: None,
+        dry_run: true,
+    };
+    let dry = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    assert_eq!(dry.expired, 3);
+    let opts = CleanupOptions {
+        dry_run: false,
+        ..opts
+    };
+    let report = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    assert_eq!(report.expired, 3);
+    assert!(
+        report.batches >= 2,
+        "batch size 2 needs two batches for three sessions"
+    );
+    for b in &browsers {
+        assert_eq!(b.check().await.body["code"], "expired_idle");
+    }
+    let q = AuditQuery {
+        username: Some("alice".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    let expired = events
+        .iter()
+        .filter(|e| e.event_type == "SESSION_EXPIRED_IDLE")
+        .count();
+    assert_eq!(expired, 3);
+    // A week later the records are purged.
+    srv.advance(8 * 86_400);
+    let report = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    assert_eq!(report.purged_sessions, 3);
+}

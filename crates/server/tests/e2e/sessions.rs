@@ -1,0 +1,154 @@
+use serde_json::json;
+use sessiond_testkit::TestServer;
+
+#[tokio::test]
+async fn logout_ends_the_session_and_clears_the_cookie() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let stolen = b.token().unwrap();
+    let r = b.post("/api/session/logout", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["success"], true);
+    let cookie = r.set_cookie().unwrap();
+    assert!(
+        cookie.starts_with("sessiond=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
+    assert!(b.token().is_none());
+    let replay = srv.browser();
+    replay.set_token(Some(&stolen));
+    let r = replay.check().await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "logged_out");
+    // Logging out without a session is harmless.
+    assert_eq!(b.post("/api/session/logout", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_session_of_the_user_or_all_but_the_current() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    srv.add_user("bob", "oss").await;
+    let (a1, a2, a3) = (
+        srv.logged_in("alice").await,
+        srv.logged_in("alice").await,
+        srv.logged_in("alice").await,
+    );
+    let bob = srv.logged_in("bob").await;
+    let r = a1
+        .post(
+            "/api/session/logout-all",
+            Some(json!({"keep_current": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["ended_sessions"], 2);
+    assert!(
+        r.set_cookie().is_none(),
+        "the current session keeps its cookie"
+    );
+    assert_eq!(a1.check().await.status, 200);
+    assert_eq!(a2.check().await.body["code"], "logged_out");
+    assert_eq!(a3.check().await.status, 401);
+    assert_eq!(bob.check().await.status, 200, "other users are untouched");
+    let r = a1.post("/api/session/logout-all", None).await;
+    assert_eq!(r.body["ended_sessions"], 1);
+    assert_eq!(a1.check().await.status, 401);
+}
+
+#[tokio::test]
+async fn sessions_lists_the_users_active_sessions_with_the_current_flag() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    srv.add_user("bob", "oss").await;
+    let a1 = srv.logged_in("alice").await;
+    srv.advance(1);
+    let mut a2 = srv.browser();
+    a2.user_agent = "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0 Safari/537.36".into();
+    a2.login("alice", sessiond_testkit::PASSWORD).await;
+    srv.logged_in("bob").await;
+    let r = a1.get("/api/session/sessions").await;
+    assert_eq!(r.status, 200);
+    let list = r.body["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let current: Vec<_> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(
+        current[0]["session_id"],
+        a1.check().await.body["session_id"]
+    );
+    let devices: Vec<_> = list.iter().map(|s| s["device"].as_str().unwrap()).collect();
+    assert_eq!(devices, vec!["Firefox on Linux", "Chrome on Windows"]);
+    assert_eq!(list[0]["ip"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn revoking_an_own_session_ends_it_and_a_foreign_one_is_not_found() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    srv.add_user("bob", "oss").await;
+    let (a1, a2) = (srv.logged_in("alice").await, srv.logged_in("alice").await);
+    let bob = srv.logged_in("bob").await;
+    let a2_id = a2.check().await.body["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob_id = bob.check().await.body["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = a1.delete(&format!("/api/session/sessions/{bob_id}")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["code"], "session_not_found");
+    assert_eq!(bob.check().await.status, 200);
+    for bad in ["not-a-uuid", "00000000-0000-7000-8000-000000000000"] {
+        assert_eq!(
+            a1.delete(&format!("/api/session/sessions/{bad}"))
+                .await
+                .status,
+            404
+        );
+    }
+
+    let r = a1.delete(&format!("/api/session/sessions/{a2_id}")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["current"], false);
+    assert_eq!(a2.check().await.body["code"], "revoked");
+    assert_eq!(a1.check().await.status, 200);
+    assert_eq!(
+        a1.delete(&format!("/api/session/sessions/{a2_id}"))
+            .await
+            .status,
+        404,
+        "already ended"
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_user_or_changing_the_password_ends_their_sessions() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    srv.add_user("bob", "oss").await;
+    let alice = srv.logged_in("alice").await;
+    let bob = srv.logged_in("bob").await;
+    assert_eq!(srv.state.service.disable_user("alice").await.unwrap(), 1);
+    assert_eq!(alice.check().await.body["code"], "revoked");
+    assert_eq!(
+        srv.state
+            .service
+            .set_password("bob", "another long password")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(bob.check().await.status, 401);
+    assert_eq!(
+        srv.browser()
+            .login("bob", "another long password")
+            .await
+            .status,
+        200
+    );
+}

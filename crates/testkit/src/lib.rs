@@ -1,0 +1,235 @@
+//! Test helpers: [`TestServer`] runs the real sessiond (same composition root as `main`) on
+//! port 0 with a [`ManualClock`], and [`Browser`] talks to it over HTTP keeping its cookie like
+//! a browser would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::Value;
+use sessiond_core::service::NewUser;
+use sessiond_core::{Clock, ManualClock};
+use sessiond_http::AppState;
+use sessiond_server::config::{self, Config};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Variables every test server starts from; a test's own override them.
+pub fn base_vars() -> BTreeMap<String, String> {
+    [
+        ("SESSION_ENVIRONMENT", "testing"),
+        ("SESSIOND_STORE_URL", "memory://"),
+        (
+            "SESSIOND_SECRET_KEY",
+            "test-secret-key-0123456789abcdef0123",
+        ),
+        ("SESSIOND_BIND", "127.0.0.1:0"),
+        ("SESSION_IDLE_TIMEOUT_SECONDS", "600"),
+        ("SESSION_LIFETIME_SECONDS", "1200"),
+        ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "3600"),
+        ("SESSION_WARNING_THRESHOLD_SECONDS", "120"),
+        ("SESSION_EXPIRATION_GRACE_SECONDS", "30"),
+        ("SESSION_CLEANUP_GRACE_SECONDS", "300"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub fn config_with(vars: &[(&str, &str)]) -> Config {
+    let mut env = base_vars();
+    for (k, v) in vars {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    config::from_maps(&BTreeMap::new(), &env)
+        .map(|(c, _)| c)
+        .unwrap_or_else(|p| panic!("bad test config: {p:?}"))
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(vars: &[(&str, &str)]) -> Self {
+        let config = config_with(vars);
+        let clock = Arc::new(ManualClock::at_epoch());
+        let state = sessiond_server::build(&config, clock.clone())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind(config.server.bind)
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = state.clone();
+        tokio::spawn(async move {
+            sessiond_server::serve_on(listener, serving, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            base,
+            clock,
+            state,
+            config,
+            stop: Some(stop),
+        }
+    }
+
+    pub async fn add_user(&self, name: &str, role: &str) {
+        let new = NewUser {
+            username: name.into(),
+            display_name: None,
+            role: role.into(),
+            password: PASSWORD.into(),
+            contexts: vec![],
+        };
+        self.state.service.create_user(new).await.unwrap();
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base, &self.state.cookie.name)
+    }
+
+    /// A browser already logged in as `name` (who must exist).
+    pub async fn logged_in(&self, name: &str) -> Browser {
+        let b = self.browser();
+        let r = b.login(name, PASSWORD).await;
+        assert_eq!(r.status, 200, "login of {name}: {}", r.body);
+        b
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+    }
+
+    pub fn now(&self) -> sessiond_core::Timestamp {
+        self.clock.now()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An HTTP response, decoded.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.header(SET_COOKIE.as_str())
+    }
+}
+
+/// Keeps one session cookie, as a browser does for our origin.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie_name: String,
+    cookie: Mutex<Option<String>>,
+    pub user_agent: String,
+}
+
+impl Browser {
+    pub fn new(base: &str, cookie_name: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.to_owned(),
+            cookie_name: cookie_name.to_owned(),
+            cookie: Mutex::new(None),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into(),
+        }
+    }
+
+    /// The raw token the browser holds (what an attacker would steal).
+    pub fn token(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    pub fn set_token(&self, token: Option<&str>) {
+        *self.cookie.lock().unwrap() = token.map(str::to_owned);
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("user-agent", &self.user_agent);
+        if let Some(token) = self.token() {
+            req = req.header("cookie", format!("{}={token}", self.cookie_name));
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        for value in headers.get_all(SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            let (pair, attrs) = value.split_once(';').unwrap_or((value, ""));
+            let (name, token) = pair.split_once('=').unwrap();
+            if name == self.cookie_name {
+                let cleared = token.is_empty() || attrs.contains("Max-Age=0");
+                self.set_token(if cleared { None } else { Some(token) });
+            }
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.request(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Option<Value>) -> Resp {
+        self.request(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.request(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Resp {
+        self.post(
+            "/api/session/login",
+            Some(serde_json::json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn check(&self) -> Resp {
+        self.post("/api/session/check", None).await
+    }
+
+    pub async fn keepalive(&self) -> Resp {
+        self.post("/api/session/keepalive", None).await
+    }
+}
