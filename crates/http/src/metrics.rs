@@ -38,7 +38,7 @@ impl Metrics {
             60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14_400.0, 28_800.0, 86_400.0, 259_200.0,
             604_800.0,
         ];
-        let duration = Histogram::new(buckets.into_iter());
+        let duration = Histogram::new(buckets);
         let active = Gauge::<i64, AtomicI64>::default();
         let logins = Family::<Labels, Counter>::default();
         let events = Family::<Labels, Counter>::default();

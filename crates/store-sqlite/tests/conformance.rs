@@ -1,5 +1,7 @@
 //! The SQLite store against the conformance suite: each test gets its own database file.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use sessiond_store_sqlite::{PoolSettings, SqliteStore};

@@ -15,9 +15,12 @@ use sessiond_http::AppState;
 use sessiond_server::config::{self, Config};
 use tokio::sync::oneshot;
 
+mod outage;
+pub use outage::OutageStore;
+
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Variables every test server starts from; a test's own override them.
+/// Variables every test server starts from; a test's own variables override them.
 pub fn base_vars() -> BTreeMap<String, String> {
     [
         ("SESSION_ENVIRONMENT", "testing"),
@@ -60,10 +63,14 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(vars: &[(&str, &str)]) -> Self {
         let config = config_with(vars);
+        let store = sessiond_server::open_store(&config.server).await.unwrap();
+        Self::start_with(config, store).await
+    }
+
+    /// Starts on a store the test built (to wrap it, or to share it between servers).
+    pub async fn start_with(config: Config, store: Arc<dyn sessiond_core::SessionStore>) -> Self {
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = sessiond_server::build(&config, clock.clone())
-            .await
-            .unwrap();
+        let state = sessiond_server::build_with_store(&config, store, clock.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind(config.server.bind)
             .await
             .unwrap();

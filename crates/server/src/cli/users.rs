@@ -89,8 +89,8 @@ pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::List => {
             let users = service.store().list_users().await?;
             println!(
-                "{:<24} {:<12} {:<8} {:<8} {}",
-                "USERNAME", "ROLE", "AUTH", "ENABLED", "DISPLAY NAME"
+                "{:<24} {:<12} {:<8} {:<8} DISPLAY NAME",
+                "USERNAME", "ROLE", "AUTH", "ENABLED"
             );
             for u in users {
                 let enabled = if u.enabled { "yes" } else { "no" };

@@ -27,11 +27,13 @@ fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
 }
 
 /// Starts `serve`, returns the child, its address and everything it printed before listening.
+/// The caller kills and waits for the child.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &Path) -> (std::process::Child, String, String) {
     let mut child = sessiond(dir, &[("SESSIOND_BIND", "127.0.0.1:0")])
         .arg("serve")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());

@@ -21,6 +21,9 @@ async fn raw(
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// Request headers, body, expected status, expected code.
+type Case = (Vec<(&'static str, String)>, Vec<u8>, u16, &'static str);
+
 fn json_ct() -> (&'static str, String) {
     ("content-type", "application/json".into())
 }
@@ -28,7 +31,7 @@ fn json_ct() -> (&'static str, String) {
 #[tokio::test]
 async fn malformed_login_bodies_get_json_errors() {
     let srv = TestServer::start(&[]).await;
-    let cases: Vec<(Vec<(&str, String)>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![json_ct()],
             b"{\"username\": ".to_vec(),

@@ -5,7 +5,9 @@
 
 mod binary;
 mod errors;
+mod faults;
 mod login;
+mod oneshot;
 mod ops;
 mod sessions;
 mod storage;

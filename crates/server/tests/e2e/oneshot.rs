@@ -1,0 +1,115 @@
+//! In-process requests through `sessiond_http::app` (no socket): statuses, headers and cookie
+//! attributes, including the ones a test socket cannot set (peer address).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use sessiond_core::ManualClock;
+use sessiond_http::AppState;
+use sessiond_testkit::{PASSWORD, config_with};
+use tower::ServiceExt as _;
+
+async fn state(vars: &[(&str, &str)]) -> AppState {
+    let config = config_with(vars);
+    let state = sessiond_server::build(&config, Arc::new(ManualClock::at_epoch()))
+        .await
+        .unwrap();
+    let user = sessiond_core::service::NewUser {
+        username: "alice".into(),
+        display_name: None,
+        role: "oss".into(),
+        password: PASSWORD.into(),
+        contexts: vec![],
+    };
+    state.service.create_user(user).await.unwrap();
+    state
+}
+
+fn login_request(peer: &str, forwarded_for: Option<&str>) -> Request<Body> {
+    let body = format!("{{\"username\":\"alice\",\"password\":\"{PASSWORD}\"}}");
+    let mut req =
+        Request::post("/api/session/login").header(header::CONTENT_TYPE, "application/json");
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    let mut req = req.body(Body::from(body)).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    req
+}
+
+#[tokio::test]
+async fn a_secure_cookie_is_host_prefixed_with_every_attribute() {
+    let state = state(&[
+        ("SESSIOND_COOKIE_SECURE", "true"),
+        ("SESSIOND_COOKIE_SAMESITE", "strict"),
+    ])
+    .await;
+    let res = sessiond_http::app(state.clone())
+        .oneshot(login_request("192.0.2.7:5000", None))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookies: Vec<_> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 1, "exactly one Set-Cookie");
+    let c = &cookies[0];
+    assert!(c.starts_with("__Host-sessiond="), "{c}");
+    let attrs: Vec<_> = c.split("; ").skip(1).collect();
+    assert_eq!(attrs, ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"]);
+    assert!(c.len() <= 4096);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+
+    let token = c.split(';').next().unwrap().to_owned();
+    let logout = Request::post("/api/session/logout")
+        .header(header::COOKIE, &token)
+        .body(Body::empty())
+        .unwrap();
+    let res = sessiond_http::app(state).oneshot(logout).await.unwrap();
+    let cleared = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cleared.starts_with("__Host-sessiond=; Path=/;")
+            && cleared.contains("Max-Age=0")
+            && cleared.contains("Secure"),
+        "{cleared}"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_from_a_trusted_proxy() {
+    let state = state(&[("SESSIOND_TRUSTED_PROXIES", "10.0.0.1")]).await;
+    let app = sessiond_http::app(state.clone());
+    app.clone()
+        .oneshot(login_request("203.0.113.9:1234", Some("198.51.100.1")))
+        .await
+        .unwrap();
+    app.oneshot(login_request(
+        "10.0.0.1:1234",
+        Some("6.6.6.6, 198.51.100.2"),
+    ))
+    .await
+    .unwrap();
+    let user = state.service.user("alice").await.unwrap();
+    let mut ips: Vec<_> = state
+        .service
+        .store()
+        .user_sessions(&user.id, state.service.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.client.ip.unwrap())
+        .collect();
+    ips.sort();
+    assert_eq!(
+        ips,
+        ["198.51.100.2", "203.0.113.9"],
+        "spoofed XFF ignored; the trusted proxy's view used"
+    );
+}

@@ -1,0 +1,84 @@
+//! [`OutageStore`]: a real store that a test can take down and bring back, to show what
+//! clients see during a store outage (503 with Retry-After) and that service resumes by itself.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::store::{SessionStore, StoreResult};
+use sessiond_core::user::User;
+use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+
+pub struct OutageStore {
+    inner: Arc<dyn SessionStore>,
+    down: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Down;
+
+impl std::fmt::Display for Down {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection refused (simulated outage)")
+    }
+}
+
+impl std::error::Error for Down {}
+
+impl OutageStore {
+    pub fn new(inner: Arc<dyn SessionStore>) -> Self {
+        Self {
+            inner,
+            down: AtomicBool::new(false),
+        }
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn up(&self) -> StoreResult<&dyn SessionStore> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable(Down));
+        }
+        Ok(self.inner.as_ref())
+    }
+}
+
+/// Writes the whole impl: `#[async_trait]` must see the methods, not a macro call.
+macro_rules! delegating_impl {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        #[async_trait]
+        impl SessionStore for OutageStore {
+            fn kind(&self) -> &'static str {
+                self.inner.kind()
+            }
+            $(async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> { self.up()?.$name($($arg),*).await })*
+        }
+    };
+}
+
+delegating_impl! {
+    ping() -> ();
+    create_session(s: &Session) -> ();
+    session_by_token(h: &TokenHash, now: Timestamp) -> Option<Session>;
+    session_by_id(id: &SessionId) -> Option<Session>;
+    update_session(s: &Session) -> ();
+    user_sessions(u: &UserId, now: Timestamp) -> Vec<Session>;
+    count_active_sessions(now: Timestamp) -> u64;
+    sessions_due(now: Timestamp, limit: u32) -> Vec<Session>;
+    count_sessions_due(now: Timestamp) -> u64;
+    purge_sessions(before: Timestamp, limit: u32) -> u64;
+    count_purgeable_sessions(before: Timestamp) -> u64;
+    create_user(u: &User) -> ();
+    user_by_name(name: &str) -> Option<User>;
+    user_by_id(id: &UserId) -> Option<User>;
+    update_user(u: &User) -> ();
+    list_users() -> Vec<User>;
+    count_users() -> u64;
+    append_audit(e: &AuditEvent) -> ();
+    audit_events(q: &AuditQuery) -> Vec<AuditEvent>;
+    purge_audit(before: Timestamp, limit: u32) -> u64;
+    count_audit_before(before: Timestamp) -> u64;
+}
