@@ -1,29 +1,34 @@
 //! The SQLite [`SessionStore`](sessiond_core::SessionStore): sessiond's zero-set-up default.
 //!
-//! One file in WAL mode with `synchronous=FULL`, so a write that was acknowledged survives a
-//! crash of the process or of the machine. Schema migrations are embedded in the binary and run
-//! on open.
+//! One file in WAL mode with `synchronous=FULL`, so an acknowledged write survives a crash of
+//! the process or the machine. Schema migrations are embedded and run on open.
+//!
+//! Concurrency follows SQLite's own model: one writer connection (SQLite serialises writers
+//! anyway), used from the blocking pool behind an async mutex whose wait is bounded; and a pool
+//! of read-only connections. Point lookups (the hot path of every check) run inline on the
+//! async worker: an indexed one-row read from a WAL database takes microseconds and never
+//! waits for the writer, which is cheaper than handing it to another thread
+//! (docs/decisions/0005-sqlite-reads-inline.md). Scans run on the blocking pool.
 
-mod migrations;
+mod pool;
 mod rows;
 mod store;
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
 use sessiond_core::StoreError;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
-pub use migrations::migrate;
+use pool::Pool;
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
+    /// Read connections kept open.
     pub max_connections: u32,
-    /// How long a request may wait for a connection before the store counts as unavailable.
+    /// How long a request may wait for the writer before the store counts as unavailable.
     pub acquire_timeout: Duration,
 }
 
@@ -37,68 +42,112 @@ impl Default for PoolSettings {
 }
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pool: std::sync::Arc<Pool>,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
+}
+
+/// `sqlite://data/sessiond.db`, `sqlite:data/sessiond.db` or `sqlite:///abs/path.db` → path.
+pub fn path_of(url: &str) -> Result<PathBuf, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Corrupt(format!("not a sqlite URL: {url}")))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Err(StoreError::Corrupt(
+            "a SQLite store needs a file path (use memory:// for a store in memory)".into(),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn open_writer(path: &std::path::Path, busy: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(busy)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+pub(crate) fn open_reader(path: &std::path::Path, busy: Duration) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
 }
 
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) the database at `url`, e.g.
     /// `sqlite://data/sessiond.db`, and applies pending migrations.
-    pub async fn open(url: &str, pool: PoolSettings) -> Result<Self, StoreError> {
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Corrupt(format!("invalid SQLite URL: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let in_memory = opts.get_filename() == Path::new(":memory:");
-        if let Some(dir) = opts
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
-        }
-        // Each connection to `:memory:` is its own database: keep exactly one, forever.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if in_memory {
-                1
-            } else {
-                pool.max_connections.max(1)
+    pub async fn open(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
+        let path = path_of(url)?;
+        let busy = settings.acquire_timeout;
+        let writer =
+            tokio::task::spawn_blocking(move || -> Result<(Connection, PathBuf), StoreError> {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
+                }
+                let mut conn = open_writer(&path, busy).map_err(store_error)?;
+                migrations()
+                    .to_latest(&mut conn)
+                    .map_err(StoreError::unavailable)?;
+                Ok((conn, path))
             })
-            .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(3600))
-            })
-            .acquire_timeout(pool.acquire_timeout)
-            .connect_with(opts)
             .await
-            .map_err(store_error)?;
-        migrate(&pool).await?;
-        Ok(Self { pool })
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+            .map_err(StoreError::unavailable)??;
+        let (writer, path) = writer;
+        Ok(Self {
+            pool: std::sync::Arc::new(Pool::new(path, writer, settings)),
+        })
     }
 }
 
-/// Maps sqlx errors onto the store contract, keeping the source.
-pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
+/// Maps rusqlite errors onto the store contract, keeping the source.
+pub(crate) fn store_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_owned())
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(e.to_string())
         }
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::InvalidColumnName(_)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
         _ => StoreError::unavailable(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_map_to_paths() {
+        assert_eq!(
+            path_of("sqlite://data/s.db").unwrap(),
+            PathBuf::from("data/s.db")
+        );
+        assert_eq!(
+            path_of("sqlite:///var/lib/s.db").unwrap(),
+            PathBuf::from("/var/lib/s.db")
+        );
+        assert_eq!(
+            path_of("sqlite:s.db?mode=rwc").unwrap(),
+            PathBuf::from("s.db")
+        );
+        assert!(path_of("sqlite::memory:").is_err());
+        assert!(path_of("postgres://x").is_err());
+    }
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
     }
 }

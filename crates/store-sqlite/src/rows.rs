@@ -1,101 +1,202 @@
 //! Row ⇄ domain mapping.
 
+use rusqlite::Row;
+use rusqlite::types::Value;
 use sessiond_core::audit::AuditEvent;
-use sessiond_core::time::from_millis;
+use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
-use sessiond_core::{ClientInfo, Session, SessionState, StoreError, TokenHash};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sessiond_core::{ClientInfo, Session, SessionState, Timestamp, TokenHash};
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_owned())
+pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
+    created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
+    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
+
+/// A domain value that failed to decode: reported as a corrupt column.
+fn bad(col: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        what.to_owned().into(),
+    )
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
-    row: &'r SqliteRow,
-    col: &str,
-) -> Result<T, StoreError> {
-    row.try_get(col).map_err(crate::store_error)
+fn parsed<T: std::str::FromStr>(row: &Row<'_>, col: usize, what: &str) -> rusqlite::Result<T> {
+    row.get::<_, String>(col)?
+        .parse()
+        .map_err(|_| bad(col, what))
 }
 
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| corrupt(what))
+fn parsed_opt<T: std::str::FromStr>(
+    row: &Row<'_>,
+    col: usize,
+    what: &str,
+) -> rusqlite::Result<Option<T>> {
+    row.get::<_, Option<String>>(col)?
+        .map(|s| s.parse().map_err(|_| bad(col, what)))
+        .transpose()
 }
 
-fn hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
-    TokenHash::from_slice(bytes).ok_or_else(|| corrupt("token hash is not 32 bytes"))
+fn at(row: &Row<'_>, col: usize) -> rusqlite::Result<Timestamp> {
+    row.get::<_, i64>(col).map(from_millis)
 }
 
-pub fn session(row: &SqliteRow) -> Result<Session, StoreError> {
-    let user_id: Option<String> = get(row, "user_id")?;
-    let prev: Option<Vec<u8>> = get(row, "prev_token_hash")?;
-    let state: String = get(row, "state")?;
-    let data: String = get(row, "data")?;
-    let data = match serde_json::from_str(&data) {
+fn at_opt(row: &Row<'_>, col: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(row.get::<_, Option<i64>>(col)?.map(from_millis))
+}
+
+fn hash(row: &Row<'_>, col: usize) -> rusqlite::Result<Option<TokenHash>> {
+    row.get::<_, Option<Vec<u8>>>(col)?
+        .map(|b| TokenHash::from_slice(&b).ok_or_else(|| bad(col, "token hash is not 32 bytes")))
+        .transpose()
+}
+
+/// Reads a row selected with `SESSION_COLUMNS`.
+pub fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
+    let data = match serde_json::from_str(&row.get::<_, String>(23)?) {
         Ok(serde_json::Value::Object(map)) => map,
-        _ => return Err(corrupt("session data is not a JSON object")),
+        _ => return Err(bad(23, "session data is not a JSON object")),
     };
     Ok(Session {
-        id: parse(&get::<String>(row, "id")?, "session id")?,
-        user_id: user_id.map(|u| parse(&u, "user id")).transpose()?,
-        username: get(row, "username")?,
-        role: get(row, "role")?,
-        token_hash: hash(&get::<Vec<u8>>(row, "token_hash")?)?,
-        prev_token_hash: prev.map(|p| hash(&p)).transpose()?,
-        prev_token_expires_at: get::<Option<i64>>(row, "prev_token_expires_at")?.map(from_millis),
-        created_at: from_millis(get(row, "created_at")?),
-        last_activity: from_millis(get(row, "last_activity")?),
-        idle_expires_at: from_millis(get(row, "idle_expires_at")?),
-        absolute_expires_at: from_millis(get(row, "absolute_expires_at")?),
-        renewed_at: from_millis(get(row, "renewed_at")?),
-        state: SessionState::parse(&state).ok_or_else(|| corrupt("unknown session state"))?,
-        end_reason: get(row, "end_reason")?,
-        ended_at: get::<Option<i64>>(row, "ended_at")?.map(from_millis),
-        lookup_until: from_millis(get(row, "lookup_until")?),
+        id: parsed(row, 0, "session id")?,
+        user_id: parsed_opt(row, 1, "user id")?,
+        username: row.get(2)?,
+        role: row.get(3)?,
+        token_hash: hash(row, 4)?.ok_or_else(|| bad(4, "missing token hash"))?,
+        prev_token_hash: hash(row, 5)?,
+        prev_token_expires_at: at_opt(row, 6)?,
+        created_at: at(row, 7)?,
+        last_activity: at(row, 8)?,
+        idle_expires_at: at(row, 9)?,
+        absolute_expires_at: at(row, 10)?,
+        // 11 is `deadline`, derived from 9 and 10 for indexing.
+        renewed_at: at(row, 12)?,
+        state: SessionState::parse(&row.get::<_, String>(13)?)
+            .ok_or_else(|| bad(13, "unknown session state"))?,
+        end_reason: row.get(14)?,
+        ended_at: at_opt(row, 15)?,
+        lookup_until: at(row, 16)?,
         client: ClientInfo {
-            ip: get(row, "client_ip")?,
-            user_agent: get(row, "user_agent")?,
+            ip: row.get(17)?,
+            user_agent: row.get(18)?,
         },
-        device: get(row, "device")?,
-        fingerprint: get(row, "fingerprint")?,
-        context: get(row, "context")?,
-        persistent: get(row, "persistent")?,
+        device: row.get(19)?,
+        fingerprint: row.get(20)?,
+        context: row.get(21)?,
+        persistent: row.get(22)?,
         data,
-        version: get(row, "version")?,
+        version: row.get(24)?,
     })
 }
 
-pub fn user(row: &SqliteRow) -> Result<User, StoreError> {
-    let contexts: String = get(row, "contexts")?;
-    let method: String = get(row, "auth_method")?;
+fn text(s: &Option<String>) -> Value {
+    s.clone().map_or(Value::Null, Value::Text)
+}
+
+fn int(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::Integer(to_millis(t)))
+}
+
+/// Every value of `SESSION_COLUMNS`, in order.
+pub fn session_values(s: &Session) -> Vec<Value> {
+    vec![
+        Value::Text(s.id.to_string()),
+        s.user_id
+            .map_or(Value::Null, |u| Value::Text(u.to_string())),
+        text(&s.username),
+        text(&s.role),
+        Value::Blob(s.token_hash.as_bytes().to_vec()),
+        s.prev_token_hash
+            .map_or(Value::Null, |h| Value::Blob(h.as_bytes().to_vec())),
+        int(s.prev_token_expires_at),
+        int(Some(s.created_at)),
+        int(Some(s.last_activity)),
+        int(Some(s.idle_expires_at)),
+        int(Some(s.absolute_expires_at)),
+        int(Some(s.deadline())),
+        int(Some(s.renewed_at)),
+        Value::Text(s.state.as_str().to_owned()),
+        text(&s.end_reason),
+        int(s.ended_at),
+        int(Some(s.lookup_until)),
+        text(&s.client.ip),
+        text(&s.client.user_agent),
+        text(&s.device),
+        text(&s.fingerprint),
+        text(&s.context),
+        Value::Integer(i64::from(s.persistent)),
+        Value::Text(serde_json::Value::Object(s.data.clone()).to_string()),
+        Value::Integer(s.version),
+    ]
+}
+
+pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
+    created_at, updated_at, username_key";
+
+pub fn user(row: &Row<'_>) -> rusqlite::Result<User> {
+    let contexts: String = row.get(7)?;
     Ok(User {
-        id: parse(&get::<String>(row, "id")?, "user id")?,
-        username: get(row, "username")?,
-        display_name: get(row, "display_name")?,
-        role: get(row, "role")?,
-        auth_method: AuthMethod::parse(&method).ok_or_else(|| corrupt("unknown auth method"))?,
-        password_hash: get(row, "password_hash")?,
-        enabled: get(row, "enabled")?,
+        id: parsed(row, 0, "user id")?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        role: row.get(3)?,
+        auth_method: AuthMethod::parse(&row.get::<_, String>(4)?)
+            .ok_or_else(|| bad(4, "unknown auth method"))?,
+        password_hash: row.get(5)?,
+        enabled: row.get(6)?,
         contexts: serde_json::from_str(&contexts)
-            .map_err(|_| corrupt("contexts are not a JSON list"))?,
-        created_at: from_millis(get(row, "created_at")?),
-        updated_at: from_millis(get(row, "updated_at")?),
+            .map_err(|_| bad(7, "contexts are not a JSON list"))?,
+        created_at: at(row, 8)?,
+        updated_at: at(row, 9)?,
     })
 }
 
-pub fn audit(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
-    let user_id: Option<String> = get(row, "user_id")?;
-    let session_id: Option<String> = get(row, "session_id")?;
-    let details: String = get(row, "details")?;
+/// Every value of `USER_COLUMNS`, in order.
+pub fn user_values(u: &User) -> Vec<Value> {
+    vec![
+        Value::Text(u.id.to_string()),
+        Value::Text(u.username.clone()),
+        Value::Text(u.display_name.clone()),
+        Value::Text(u.role.clone()),
+        Value::Text(u.auth_method.as_str().to_owned()),
+        text(&u.password_hash),
+        Value::Integer(i64::from(u.enabled)),
+        Value::Text(serde_json::to_string(&u.contexts).unwrap_or_else(|_| "[]".into())),
+        int(Some(u.created_at)),
+        int(Some(u.updated_at)),
+        Value::Text(User::username_key(&u.username)),
+    ]
+}
+
+pub const AUDIT_COLUMNS: &str =
+    "at, event_type, user_id, username, session_id, ip, user_agent, details, username_key";
+
+pub fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let details: String = row.get(7)?;
     Ok(AuditEvent {
-        at: from_millis(get(row, "at")?),
-        event_type: get(row, "event_type")?,
-        user_id: user_id.map(|u| parse(&u, "user id")).transpose()?,
-        username: get(row, "username")?,
-        session_id: session_id.map(|s| parse(&s, "session id")).transpose()?,
-        ip: get(row, "ip")?,
-        user_agent: get(row, "user_agent")?,
+        at: at(row, 0)?,
+        event_type: row.get(1)?,
+        user_id: parsed_opt(row, 2, "user id")?,
+        username: row.get(3)?,
+        session_id: parsed_opt(row, 4, "session id")?,
+        ip: row.get(5)?,
+        user_agent: row.get(6)?,
         details: serde_json::from_str(&details)
-            .map_err(|_| corrupt("audit details are not JSON"))?,
+            .map_err(|_| bad(7, "audit details are not JSON"))?,
     })
+}
+
+pub fn audit_values(e: &AuditEvent) -> Vec<Value> {
+    vec![
+        int(Some(e.at)),
+        Value::Text(e.event_type.clone()),
+        e.user_id
+            .map_or(Value::Null, |u| Value::Text(u.to_string())),
+        text(&e.username),
+        e.session_id
+            .map_or(Value::Null, |s| Value::Text(s.to_string())),
+        text(&e.ip),
+        text(&e.user_agent),
+        Value::Text(e.details.to_string()),
+        text(&e.username.as_deref().map(User::username_key)),
+    ]
 }

@@ -20,6 +20,8 @@ pub enum ConfigCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Print the configuration reference (Markdown) of every variable.
+    Reference,
     /// Print the settings recommended for an environment.
     OptimizeFor {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(ENVIRONMENTS))]
@@ -48,6 +50,10 @@ pub fn run(env_file: &Path, cmd: ConfigCommand) -> anyhow::Result<()> {
                 }
                 None => print!("{text}"),
             }
+            Ok(())
+        }
+        ConfigCommand::Reference => {
+            print!("{}", reference());
             Ok(())
         }
         ConfigCommand::OptimizeFor { environment } => {
@@ -124,6 +130,57 @@ pub fn template() -> String {
     out
 }
 
+/// The configuration reference in Markdown (docs/configuration.md), generated so it cannot
+/// drift from what sessiond reads.
+pub fn reference() -> String {
+    let mut out = String::from("# Configuration reference\n\n");
+    out.push_str("<!-- Generated from crates/server/src/config/vars.rs; refresh with ");
+    out.push_str("`SESSIOND_BLESS=1 cargo test -p sessiond-server reference`. -->\n\n");
+    out.push_str(
+        "Every variable is read from the environment or from `.env` (the environment wins). ",
+    );
+    out.push_str(
+        "`SESSION_ENVIRONMENT` applies the preset of seed 001 first; a variable set explicitly ",
+    );
+    out.push_str(
+        "wins over the preset. `SESSION_CUSTOM_<NAME>` variables are kept as custom settings. ",
+    );
+    out.push_str(
+        "An invalid configuration is refused at start with every problem listed (exit code 2).\n",
+    );
+    let mut section: Option<Section> = None;
+    for var in VARS {
+        if section != Some(var.section) {
+            section = Some(var.section);
+            let _ = write!(
+                out,
+                "\n## {}\n\n| variable | default | meaning |\n|---|---|---|\n",
+                var.section.title()
+            );
+        }
+        let default = if var.default.is_empty() {
+            "(unset)".to_owned()
+        } else {
+            format!("`{}`", var.default)
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {default} | {} |",
+            var.name,
+            var.help.replace('|', "\\|")
+        );
+    }
+    out.push_str("\n## Environment presets\n\n| environment | overrides |\n|---|---|\n");
+    for env in ENVIRONMENTS {
+        let pairs: Vec<String> = vars::preset(env)
+            .iter()
+            .map(|(k, v)| format!("`{k}={v}`"))
+            .collect();
+        let _ = writeln!(out, "| `{env}` | {} |", pairs.join(", "));
+    }
+    out
+}
+
 fn optimize_for(environment: &str) -> String {
     let mut out = format!("# Recommended settings for {environment} (seed 001's preset).\n");
     out.push_str("# sessiond applies these itself when SESSION_ENVIRONMENT is set; variables set explicitly win.\n");
@@ -188,6 +245,20 @@ mod tests {
         for var in VARS {
             assert!(t.contains(&format!("# {}=", var.name)), "{}", var.name);
         }
+    }
+
+    #[test]
+    fn configuration_reference_is_fresh() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let want = reference();
+        if std::env::var_os("SESSIOND_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/configuration.md is stale: run SESSIOND_BLESS=1 cargo test -p sessiond-server reference"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
         .features
         .background_cleanup
         .then(|| crate::spawn_cleanup(state.service.clone()));
+    let shutdown = crate::shutdown_signal().context("could not install the signal handlers")?;
     let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.server.bind))?;
@@ -51,7 +52,7 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
             }
         );
     }
-    crate::serve_on(listener, state, crate::shutdown_signal()).await?;
+    crate::serve_on(listener, state, shutdown).await?;
     if let Some(job) = cleanup {
         job.abort();
     }

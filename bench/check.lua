@@ -1,0 +1,18 @@
+-- wrk script: GET the path given on the command line, cycling through the session cookies in
+-- the file passed after `--`, so every request checks a different logged-in session.
+local cookies = {}
+local n = 0
+
+function init(args)
+  for line in io.lines(args[1]) do
+    cookies[#cookies + 1] = line
+  end
+  if #cookies == 0 then
+    error("no cookies in " .. args[1])
+  end
+end
+
+function request()
+  n = n + 1
+  return wrk.format("GET", nil, { ["Cookie"] = cookies[(n % #cookies) + 1] }, nil)
+end
