@@ -8,6 +8,22 @@ use std::sync::Mutex;
 pub use jiff::{SignedDuration, Timestamp};
 
 /// Source of the current time.
+///
+/// ```
+/// use sessiond_core::time::{Clock, Timestamp};
+///
+/// /// A clock stopped at one instant.
+/// struct Frozen(Timestamp);
+///
+/// impl Clock for Frozen {
+///     fn now(&self) -> Timestamp {
+///         self.0
+///     }
+/// }
+///
+/// let t = Timestamp::from_second(1_700_000_000).unwrap();
+/// assert_eq!(Frozen(t).now(), t);
+/// ```
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

@@ -19,7 +19,7 @@ use axum::routing::{delete, get, post};
 pub use cookie::{CookieSettings, SameSite};
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use state::AppState;
+pub use state::{AppState, Endpoints};
 
 use routes::{ops, session};
 
@@ -44,11 +44,15 @@ pub fn app(state: AppState) -> Router {
             delete(session::revoke_session),
         )
         .layer(middleware::from_fn(no_store));
-    let router = Router::new()
-        .merge(api)
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+    let mut router = Router::new().merge(api);
+    if state.endpoints.health {
+        router = router
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz));
+    }
+    if state.endpoints.metrics {
+        router = router.route("/metrics", get(ops::metrics));
+    }
     #[cfg(feature = "bench")]
     let router = router.route("/bench/hello", get(ops::bench_hello));
     router

@@ -52,16 +52,16 @@ pub fn build_with_store(
     let service = SessionService::new(store, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;
     let s = &config.server;
-    Ok(AppState {
+    Ok(AppState::new(sessiond_http::state::Shared {
         service: Arc::new(service),
-        cookie: Arc::new(CookieSettings::new(
-            &s.cookie_name,
-            s.cookie_secure,
-            s.cookie_same_site,
-        )),
+        cookie: CookieSettings::new(&s.cookie_name, s.cookie_secure, s.cookie_same_site),
         metrics,
-        trusted_proxies: Arc::new(s.trusted_proxies.clone()),
-    })
+        trusted_proxies: s.trusted_proxies.clone(),
+        endpoints: sessiond_http::Endpoints {
+            metrics: config.monitoring.metrics_collection,
+            health: config.monitoring.health_checks,
+        },
+    }))
 }
 
 /// Opens the configured store and builds the service on it.

@@ -1,7 +1,7 @@
 //! The store conformance suite. Each clause of the [`SessionStore`] contract is one `async fn`
 //! here; [`store_conformance_tests!`] stamps all of them out as `#[tokio::test]`s for a backend:
 //!
-//! ```ignore
+//! ```text
 //! sessiond_store_conformance::store_conformance_tests!(async { my_fresh_store().await });
 //! ```
 //!

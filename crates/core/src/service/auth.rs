@@ -131,7 +131,11 @@ impl SessionService {
             ended_at: None,
             lookup_until: now,
             device: Some(client.device_label()),
-            fingerprint: client.user_agent.as_deref().map(fingerprint),
+            fingerprint: client
+                .user_agent
+                .as_deref()
+                .filter(|_| self.settings.fingerprinting)
+                .map(fingerprint),
             client: client.clone(),
             context: user.contexts.first().cloned(),
             persistent,

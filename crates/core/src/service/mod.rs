@@ -29,6 +29,8 @@ pub struct Settings {
     /// Keep-alives per user per minute (seed 000: 10).
     pub keepalive_per_minute: u32,
     pub max_concurrent_per_user: u32,
+    /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
+    pub fingerprinting: bool,
     pub roles: Vec<String>,
     pub cleanup: CleanupSettings,
 }
@@ -39,6 +41,7 @@ impl Default for Settings {
             timeouts: Timeouts::default(),
             keepalive_per_minute: 10,
             max_concurrent_per_user: 5,
+            fingerprinting: true,
             roles: crate::user::DEFAULT_ROLES
                 .iter()
                 .map(|r| (*r).to_owned())

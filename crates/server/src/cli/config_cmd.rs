@@ -154,7 +154,7 @@ pub fn reference() -> String {
             section = Some(var.section);
             let _ = write!(
                 out,
-                "\n## {}\n\n| variable | default | meaning |\n|---|---|---|\n",
+                "\n## {}\n\n| variable | default | meaning | status |\n|---|---|---|---|\n",
                 var.section.title()
             );
         }
@@ -165,9 +165,12 @@ pub fn reference() -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {default} | {} |",
+            "| `{}` | {default} | {} | {} |",
             var.name,
-            var.help.replace('|', "\\|")
+            var.help.replace('|', "\\|"),
+            vars::pending(var.name).map_or("in effect".to_owned(), |when| format!(
+                "validated; acts with {when}"
+            ))
         );
     }
     out.push_str("\n## Environment presets\n\n| environment | overrides |\n|---|---|\n");

@@ -415,6 +415,7 @@ impl Config {
             },
             keepalive_per_minute: u32::try_from(keepalive).unwrap_or(u32::MAX),
             max_concurrent_per_user: u32::try_from(max_concurrent).unwrap_or(u32::MAX),
+            fingerprinting: security.fingerprinting,
             roles,
             cleanup,
         };

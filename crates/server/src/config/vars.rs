@@ -494,6 +494,48 @@ pub const ENVIRONMENTS: [&str; 4] = ["development", "testing", "staging", "produ
 /// Names seed 001's prose uses for variables its code reads under another name.
 pub const ALIASES: &[(&str, &str)] = &[("SESSION_ENABLE_ANALYTICS", "SESSION_FEATURE_ANALYTICS")];
 
+/// Variables that are read and validated now but act only once the part of sessiond that uses
+/// them ships; the configuration reference says so rather than imply they work.
+pub fn pending(name: &str) -> Option<&'static str> {
+    const CLIENT: &str = "the browser client";
+    const SECURITY: &str = "security hardening";
+    const ALERTS: &str = "alerting";
+    Some(match name {
+        "SESSION_SYNC_CHECK_INTERVAL_SECONDS"
+        | "SESSION_HEARTBEAT_INTERVAL_SECONDS"
+        | "SESSION_SYNC_TIMEOUT_SECONDS"
+        | "SESSION_TAB_RESPONSE_TIMEOUT_SECONDS"
+        | "SESSION_LOCALSTORAGE_PREFIX"
+        | "SESSION_MAX_SYNC_DATA_SIZE"
+        | "SESSION_FEATURE_CROSS_TAB_SYNC"
+        | "SESSION_FEATURE_OPTIMISTIC_UI" => CLIENT,
+        "SESSION_ENABLE_SUSPICIOUS_DETECTION"
+        | "SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD"
+        | "SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR"
+        | "SESSION_SECURITY_CHECK_INTERVAL_SECONDS"
+        | "SESSION_FEATURE_PLATFORM_SWITCHING" => SECURITY,
+        "SESSION_ENABLE_PERFORMANCE_MONITORING"
+        | "SESSION_ENABLE_ALERTING"
+        | "SESSION_ENABLE_CONSOLE_ALERTS"
+        | "SESSION_METRICS_INTERVAL_SECONDS"
+        | "SESSION_HEALTH_CHECK_INTERVAL_SECONDS"
+        | "SESSION_METRICS_BUFFER_SIZE"
+        | "SESSION_EVENTS_BUFFER_SIZE"
+        | "SESSION_ALERT_CREATION_RATE"
+        | "SESSION_ALERT_FAILURE_RATE"
+        | "SESSION_ALERT_AVG_DURATION"
+        | "SESSION_ALERT_CONCURRENT_SESSIONS"
+        | "SESSION_ALERT_SUSPICIOUS_RATE" => ALERTS,
+        "SESSION_FEATURE_CACHING"
+        | "SESSION_FEATURE_CLUSTERING"
+        | "SESSION_FEATURE_DISTRIBUTED" => "multi-node stores",
+        "SESSION_DEBUG_MODE" | "SESSION_FEATURE_PERSISTENCE" | "SESSION_FEATURE_ANALYTICS" => {
+            "a later release"
+        }
+        _ => return None,
+    })
+}
+
 pub fn find(name: &str) -> Option<&'static Var> {
     VARS.iter().find(|v| v.name == name)
 }

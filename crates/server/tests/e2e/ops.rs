@@ -15,6 +15,19 @@ async fn health_and_readiness_answer() {
 }
 
 #[tokio::test]
+async fn metrics_and_health_endpoints_can_be_switched_off() {
+    let srv = TestServer::start(&[
+        ("SESSION_ENABLE_METRICS_COLLECTION", "false"),
+        ("SESSION_ENABLE_HEALTH_CHECKS", "false"),
+    ])
+    .await;
+    let b = srv.browser();
+    for path in ["/metrics", "/healthz", "/readyz"] {
+        assert_eq!(b.get(path).await.status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn metrics_count_the_seed_metrics_and_logins() {
     let srv = TestServer::start(&[]).await;
     srv.add_user("alice", "oss").await;
