@@ -50,16 +50,16 @@ fn migrations() -> Migrations<'static> {
 }
 
 /// `sqlite://data/sessiond.db`, `sqlite:data/sessiond.db` or `sqlite:///abs/path.db` → path.
-pub fn path_of(url: &str) -> Result<PathBuf, StoreError> {
+pub fn path_of(url: &str) -> Result<PathBuf, String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| StoreError::Corrupt(format!("not a sqlite URL: {url}")))?;
+        .ok_or_else(|| format!("not a sqlite URL: {url}"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path.contains(":memory:") {
-        return Err(StoreError::Corrupt(
+        return Err(
             "a SQLite store needs a file path (use memory:// for a store in memory)".into(),
-        ));
+        );
     }
     Ok(PathBuf::from(path))
 }
@@ -87,7 +87,9 @@ impl SqliteStore {
     /// Opens (creating it and its folder if needed) the database at `url`, e.g.
     /// `sqlite://data/sessiond.db`, and applies pending migrations.
     pub async fn open(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
-        let path = path_of(url)?;
+        let path = path_of(url).map_err(|e| {
+            StoreError::unavailable(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        })?;
         let busy = settings.acquire_timeout;
         let writer =
             tokio::task::spawn_blocking(move || -> Result<(Connection, PathBuf), StoreError> {

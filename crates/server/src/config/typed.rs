@@ -446,6 +446,9 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
     let store = if url == "memory://" || url == "memory" {
         StoreUrl::Memory
     } else if url.starts_with("sqlite:") {
+        if let Err(e) = sessiond_store_sqlite::path_of(&url) {
+            r.problems.push(format!("SESSIOND_STORE_URL={url:?}: {e}"));
+        }
         StoreUrl::Sqlite(url.clone())
     } else {
         r.problems.push(format!(
@@ -646,6 +649,19 @@ mod tests {
             ("SESSION_EXPIRATION_GRACE_SECONDS", "1"),
         ]);
         assert!(from_maps(&env(&[]), &short).is_ok());
+    }
+
+    #[test]
+    fn store_urls_are_checked() {
+        for bad in ["postgres-ish://x", "sqlite::memory:", "sqlite://"] {
+            let problems = from_maps(&env(&[]), &env(&[("SESSIOND_STORE_URL", bad)])).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.contains("SESSIOND_STORE_URL")),
+                "{bad}: {problems:?}"
+            );
+        }
+        let (c, _) = from_maps(&env(&[]), &env(&[("SESSIOND_STORE_URL", "memory://")])).unwrap();
+        assert_eq!(c.server.store, StoreUrl::Memory);
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn first_start_creates_admin_and_prints_the_password_once() {
         .to_owned();
     assert!(password.len() >= 20, "{printed}");
     let body = format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}");
-    let res = reqwest::blocking_login(&addr, &body);
+    let res = raw_http::login(&addr, &body);
     assert!(res.contains("\"role\":\"superadmin\""), "{res}");
     child.kill().unwrap();
     child.wait().unwrap();
@@ -86,10 +86,10 @@ fn first_start_creates_admin_and_prints_the_password_once() {
 }
 
 /// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.
-mod reqwest {
+mod raw_http {
     use std::io::{Read as _, Write as _};
 
-    pub fn blocking_login(addr: &str, body: &str) -> String {
+    pub fn login(addr: &str, body: &str) -> String {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(
             s,
