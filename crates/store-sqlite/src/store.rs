@@ -23,6 +23,18 @@ static BY_PREV_TOKEN: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// `a = ?2, b = ?3, ...` for every column of `columns` but `skip`, numbered by position so one
+/// value list serves the INSERT and the UPDATE.
+fn set_clause(columns: &str, skip: &[&str]) -> String {
+    columns
+        .split(", ")
+        .enumerate()
+        .filter(|(_, c)| !skip.contains(c))
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn placeholders(n: usize) -> String {
     (1..=n)
         .map(|i| format!("?{i}"))
@@ -129,13 +141,7 @@ impl SessionStore for SqliteStore {
     async fn update_session(&self, s: &Session) -> StoreResult<()> {
         // ?25 (version) is the version the caller read: the row takes version + 1 only if
         // nobody wrote since.
-        let sets = SESSION_COLUMNS
-            .split(", ")
-            .enumerate()
-            .filter(|(_, c)| *c != "id" && *c != "version")
-            .map(|(i, c)| format!("{c} = ?{}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sets = set_clause(SESSION_COLUMNS, &["id", "version"]);
         let sql = format!(
             "UPDATE sessions SET {sets}, version = version + 1 WHERE id = ?1 AND version = ?25"
         );
@@ -223,13 +229,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn update_user(&self, u: &User) -> StoreResult<()> {
-        let sets = USER_COLUMNS
-            .split(", ")
-            .enumerate()
-            .filter(|(_, c)| *c != "id" && *c != "created_at")
-            .map(|(i, c)| format!("{c} = ?{}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sets = set_clause(USER_COLUMNS, &["id", "created_at"]);
         match self
             .execute(
                 format!("UPDATE users SET {sets} WHERE id = ?1"),

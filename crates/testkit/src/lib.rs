@@ -116,6 +116,22 @@ impl TestServer {
         b
     }
 
+    /// The stored record of the session `b` holds (found through a passive check).
+    pub async fn stored_session(&self, b: &Browser) -> sessiond_core::Session {
+        let id = b.check().await.body["session_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.state
+            .service
+            .store()
+            .session_by_id(&id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     pub fn advance(&self, secs: i64) {
         self.clock.advance_secs(secs);
     }

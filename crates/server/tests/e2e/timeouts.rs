@@ -29,32 +29,12 @@ async fn check_is_passive_and_never_extends() {
 async fn check_does_not_write_to_the_store() {
     let srv = TestServer::start(&[]).await;
     let b = alice(&srv).await;
-    let id = b.check().await.body["session_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let before = srv
-        .state
-        .service
-        .store()
-        .session_by_id(&id)
-        .await
-        .unwrap()
-        .unwrap();
+    let before = srv.stored_session(&b).await;
     for _ in 0..5 {
         srv.advance(10);
         b.check().await;
     }
-    let after = srv
-        .state
-        .service
-        .store()
-        .session_by_id(&id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(before, after);
+    assert_eq!(srv.stored_session(&b).await, before);
 }
 
 #[tokio::test]
@@ -192,26 +172,19 @@ async fn activity_writes_are_coalesced() {
     // idle 600 s: last_activity is written at most every 6 s.
     let srv = TestServer::start(&[]).await;
     let b = alice(&srv).await;
-    let id = b.check().await.body["session_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let version = || async {
-        srv.state
-            .service
-            .store()
-            .session_by_id(&id)
-            .await
-            .unwrap()
-            .unwrap()
-            .version
-    };
-    let v0 = version().await;
+    let v0 = srv.stored_session(&b).await.version;
     srv.advance(3);
     b.keepalive().await;
-    assert_eq!(version().await, v0, "within the window: no write");
+    assert_eq!(
+        srv.stored_session(&b).await.version,
+        v0,
+        "within the window: no write"
+    );
     srv.advance(3);
     b.keepalive().await;
-    assert_eq!(version().await, v0 + 1, "after the window: one write");
+    assert_eq!(
+        srv.stored_session(&b).await.version,
+        v0 + 1,
+        "after the window: one write"
+    );
 }
