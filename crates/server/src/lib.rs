@@ -36,6 +36,13 @@ pub async fn open_store(
             };
             Arc::new(SqliteStore::open(url, pool).await?)
         }
+        config::StoreUrl::Postgres(url) => {
+            let pool = sessiond_store_postgres::PoolSettings {
+                max_connections: config.store_pool_size,
+                acquire_timeout: Duration::from_secs(config.store_timeout_secs),
+            };
+            Arc::new(sessiond_store_postgres::PostgresStore::open(url.expose(), pool).await?)
+        }
     })
 }
 

@@ -67,3 +67,32 @@ pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+pub async fn store_check(env_file: &Path) -> anyhow::Result<()> {
+    let (config, state) = super::tool_state(env_file).await?;
+    let store = state.service.store();
+    let where_ = match &config.server.store {
+        crate::config::StoreUrl::Memory => "memory://".to_owned(),
+        crate::config::StoreUrl::Sqlite(url) => url.clone(),
+        crate::config::StoreUrl::Postgres(url) => crate::config::redact_url(url.expose()),
+    };
+    let started = std::time::Instant::now();
+    store
+        .ping()
+        .await
+        .map_err(|e| anyhow::anyhow!("{} store at {where_} is unhealthy: {e}", store.kind()))?;
+    let latency = started.elapsed();
+    let now = state.service.now();
+    println!("store:           {} ({where_})", store.kind());
+    println!(
+        "health:          ok (ping {:.1} ms)",
+        latency.as_secs_f64() * 1000.0
+    );
+    println!("users:           {}", store.count_users().await?);
+    println!(
+        "active sessions: {}",
+        store.count_active_sessions(now).await?
+    );
+    println!("awaiting expiry: {}", store.count_sessions_due(now).await?);
+    Ok(())
+}

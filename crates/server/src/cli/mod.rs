@@ -49,9 +49,18 @@ pub enum Command {
     },
     /// Apply the store's schema migrations (also done at start).
     Migrate,
+    /// Inspect the configured store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Inspect and manage the configuration.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Say what the store is and whether it is healthy (exit code 1 when it is not).
+    Check,
 }
 
 /// An error the CLI reports with a specific exit code.
@@ -77,6 +86,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Audit(cmd) => audit::run(&cli.env_file, cmd).await,
         Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
         Command::Migrate => maintenance::migrate(&cli.env_file).await,
+        Command::Store(StoreCommand::Check) => maintenance::store_check(&cli.env_file).await,
         Command::Config(cmd) => config_cmd::run(&cli.env_file, cmd),
     };
     match result {

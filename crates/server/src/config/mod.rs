@@ -8,7 +8,8 @@ pub mod vars;
 
 pub use raw::{RawConfig, Source, process_env, read_dotenv};
 pub use typed::{
-    Config, Environment, Features, Monitoring, Secret, Security, ServerConfig, StoreUrl, SyncConfig,
+    Config, Environment, Features, Monitoring, Secret, Security, ServerConfig, StoreUrl,
+    SyncConfig, redact_url,
 };
 
 use std::collections::BTreeMap;

@@ -51,6 +51,7 @@ impl fmt::Debug for Secret {
 pub enum StoreUrl {
     Memory,
     Sqlite(String),
+    Postgres(Secret),
 }
 
 #[derive(Debug, Clone)]
@@ -436,6 +437,20 @@ impl Config {
     }
 }
 
+/// `scheme://user:password@host/...` with the password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
     let bind: SocketAddr = r.parsed_or(
         "SESSIOND_BIND",
@@ -450,9 +465,13 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
             r.problems.push(format!("SESSIOND_STORE_URL={url:?}: {e}"));
         }
         StoreUrl::Sqlite(url.clone())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // The URL may carry a password: it is kept as a secret and shown redacted.
+        StoreUrl::Postgres(Secret(url.clone()))
     } else {
         r.problems.push(format!(
-            "SESSIOND_STORE_URL={url:?}: expected sqlite://PATH or memory://"
+            "SESSIOND_STORE_URL={:?}: expected sqlite://PATH, postgres://USER@HOST/DB or memory://",
+            redact_url(&url)
         ));
         StoreUrl::Memory
     };

@@ -9,6 +9,7 @@ mod faults;
 mod login;
 mod oneshot;
 mod ops;
+mod postgres;
 mod sessions;
 mod storage;
 mod timeouts;

@@ -1,0 +1,114 @@
+//! The PostgreSQL [`SessionStore`](sessiond_core::SessionStore), for several sessiond nodes that
+//! share one database.
+//!
+//! Every acknowledged write is a committed PostgreSQL statement. Migrations are embedded and run
+//! on open under an advisory lock, so nodes that start together apply them exactly once. The
+//! pool is sized by `SESSIOND_STORE_POOL_SIZE`, and no request waits longer than
+//! `SESSIOND_STORE_TIMEOUT_SECONDS` for a connection.
+
+mod migrations;
+mod rows;
+mod store;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use sessiond_core::StoreError;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request may wait for a connection before the store counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+fn invalid(message: String) -> StoreError {
+    StoreError::unavailable(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        message,
+    ))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and applies pending migrations.
+    pub async fn open(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
+        Self::open_in_schema(url, settings, None).await
+    }
+
+    /// The same, with every table in `schema` (created if missing): the conformance suite gives
+    /// each test its own.
+    pub async fn open_in_schema(
+        url: &str,
+        settings: PoolSettings,
+        schema: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| invalid(e.to_string()))?;
+        config.connect_timeout(settings.acquire_timeout);
+        if let Some(schema) = schema {
+            // The name is interpolated into SQL, so only plain identifiers are allowed.
+            if schema.is_empty()
+                || !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(invalid(format!("invalid schema name {schema:?}")));
+            }
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections.max(1) as usize)
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .recycle_timeout(Some(settings.acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+        let store = Self { pool };
+        let client = store.client().await?;
+        if let Some(schema) = schema {
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(store_error)?;
+        }
+        migrations::migrate(&client).await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(StoreError::unavailable)
+    }
+}
+
+/// Maps driver errors onto the store contract, keeping the source.
+pub(crate) fn store_error(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        return StoreError::Conflict(e.to_string());
+    }
+    StoreError::unavailable(e)
+}

@@ -1,0 +1,47 @@
+//! Embedded schema migrations. They run in one transaction under a transaction-scoped advisory
+//! lock: several nodes starting at once queue on the lock, and each finds the work done by the
+//! one before it.
+
+use sessiond_core::StoreError;
+use tokio_postgres::Client;
+
+use crate::store_error;
+
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// An arbitrary constant that names sessiond's migration lock.
+const LOCK_KEY: i64 = 0x5e55_10d0;
+
+pub async fn migrate(client: &Client) -> Result<(), StoreError> {
+    let mut sql = String::from("BEGIN;\n");
+    sql.push_str(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY});\n"));
+    sql.push_str("CREATE TABLE IF NOT EXISTS sessiond_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());\n");
+    client.batch_execute(&sql).await.map_err(store_error)?;
+    let result = apply(client).await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    client.batch_execute(end).await.map_err(store_error)?;
+    result
+}
+
+async fn apply(client: &Client) -> Result<(), StoreError> {
+    let applied: i32 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM sessiond_migrations",
+            &[],
+        )
+        .await
+        .map_err(store_error)?
+        .get(0);
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
+        client.batch_execute(sql).await.map_err(store_error)?;
+        client
+            .execute(
+                "INSERT INTO sessiond_migrations (version) VALUES ($1)",
+                &[version],
+            )
+            .await
+            .map_err(store_error)?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! `SessionStore` for PostgreSQL.
+
+use async_trait::async_trait;
+use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::store::{SessionStore, StoreResult};
+use sessiond_core::time::to_millis;
+use sessiond_core::user::User;
+use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crate::rows::{self, AUDIT_COLUMNS, Param, SESSION_COLUMNS, USER_COLUMNS, refs};
+use crate::{PostgresStore, store_error};
+
+/// `a = $2, b = $3, ...` for every column but `skip`, numbered by position so one parameter
+/// list serves the INSERT and the UPDATE.
+fn set_clause(columns: &str, skip: &[&str]) -> String {
+    columns
+        .split(", ")
+        .enumerate()
+        .filter(|(_, c)| !skip.contains(c))
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl PostgresStore {
+    async fn rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(sql).await.map_err(store_error)?;
+        c.query(&stmt, params).await.map_err(store_error)
+    }
+
+    async fn row(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(sql).await.map_err(store_error)?;
+        c.query_opt(&stmt, params).await.map_err(store_error)
+    }
+
+    async fn execute(&self, sql: &str, params: &[Param]) -> StoreResult<u64> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(sql).await.map_err(store_error)?;
+        c.execute(&stmt, &refs(params)).await.map_err(store_error)
+    }
+
+    async fn scalar(&self, sql: &str, arg: i64) -> StoreResult<u64> {
+        let row = self.row(sql, &[&arg]).await?;
+        Ok(row.map_or(0, |r| count(r.get(0))))
+    }
+
+    async fn sessions(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<Vec<Session>> {
+        self.rows(sql, params)
+            .await?
+            .iter()
+            .map(rows::session)
+            .collect()
+    }
+
+    async fn user_where(&self, column: &str, value: String) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
+        self.row(&sql, &[&value])
+            .await?
+            .as_ref()
+            .map(rows::user)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.client()
+            .await?
+            .simple_query("SELECT 1")
+            .await
+            .map_err(store_error)
+            .map(|_| ())
+    }
+
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+            placeholders(25)
+        );
+        self.execute(&sql, &rows::session_params(s))
+            .await
+            .map(|_| ())
+    }
+
+    async fn session_by_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let (hash, now) = (hash.as_bytes().to_vec(), to_millis(now));
+        // The current token's index first; the previous token's only when that misses.
+        for column in ["token_hash", "prev_token_hash"] {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE {column} = $1 AND lookup_until > $2"
+            );
+            if let Some(row) = self.row(&sql, &[&hash, &now]).await? {
+                return rows::session(&row).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    async fn session_by_id(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        self.row(&sql, &[&id.to_string()])
+            .await?
+            .as_ref()
+            .map(rows::session)
+            .transpose()
+    }
+
+    async fn update_session(&self, s: &Session) -> StoreResult<()> {
+        // $25 (version) is the version the caller read: the row takes version + 1 only if
+        // nobody wrote since.
+        let sets = set_clause(SESSION_COLUMNS, &["id", "version"]);
+        let sql = format!(
+            "UPDATE sessions SET {sets}, version = version + 1 WHERE id = $1 AND version = $25"
+        );
+        match self.execute(&sql, &rows::session_params(s)).await? {
+            0 => Err(StoreError::Conflict(format!(
+                "session {} changed or is gone",
+                s.id
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn user_sessions(&self, user: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND state = 'active' AND deadline > $2 \
+             ORDER BY created_at, id"
+        );
+        self.sessions(&sql, &[&user.to_string(), &to_millis(now)])
+            .await
+    }
+
+    async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE state = 'active' AND deadline > $1",
+            to_millis(now),
+        )
+        .await
+    }
+
+    async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE state = 'active' AND deadline <= $1 ORDER BY deadline, id LIMIT $2"
+        );
+        self.sessions(&sql, &[&to_millis(now), &i64::from(limit)])
+            .await
+    }
+
+    async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE state = 'active' AND deadline <= $1",
+            to_millis(now),
+        )
+        .await
+    }
+
+    async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let sql = "DELETE FROM sessions WHERE id IN \
+                   (SELECT id FROM sessions WHERE lookup_until < $1 ORDER BY lookup_until LIMIT $2)";
+        let params: Vec<Param> = vec![Box::new(to_millis(before)), Box::new(i64::from(limit))];
+        self.execute(sql, &params).await
+    }
+
+    async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE lookup_until < $1",
+            to_millis(before),
+        )
+        .await
+    }
+
+    async fn create_user(&self, u: &User) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ({})",
+            placeholders(11)
+        );
+        self.execute(&sql, &rows::user_params(u)).await.map(|_| ())
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        self.user_where("username_key", User::username_key(username))
+            .await
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.user_where("id", id.to_string()).await
+    }
+
+    async fn update_user(&self, u: &User) -> StoreResult<()> {
+        let sql = format!(
+            "UPDATE users SET {} WHERE id = $1",
+            set_clause(USER_COLUMNS, &["id"])
+        );
+        match self.execute(&sql, &rows::user_params(u)).await? {
+            0 => Err(StoreError::Conflict(format!("user {} is gone", u.username))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
+        self.rows(&sql, &[]).await?.iter().map(rows::user).collect()
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        let row = self.row("SELECT COUNT(*) FROM users", &[]).await?;
+        Ok(row.map_or(0, |r| count(r.get(0))))
+    }
+
+    async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
+            placeholders(9)
+        );
+        self.execute(&sql, &rows::audit_params(e)).await.map(|_| ())
+    }
+
+    async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE ($1::text IS NULL OR username_key = $1) \
+             AND ($2::text IS NULL OR session_id = $2) AND ($3::bigint IS NULL OR at >= $3) \
+             ORDER BY at DESC, id DESC LIMIT $4"
+        );
+        let user = q.username.as_deref().map(User::username_key);
+        let session = q.session_id.map(|s| s.to_string());
+        let since = q.since.map(to_millis);
+        let rows = self
+            .rows(&sql, &[&user, &session, &since, &i64::from(q.limit)])
+            .await?;
+        rows.iter().map(rows::audit).collect()
+    }
+
+    async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let sql = "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at LIMIT $2)";
+        let params: Vec<Param> = vec![Box::new(to_millis(before)), Box::new(i64::from(limit))];
+        self.execute(sql, &params).await
+    }
+
+    async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE at < $1",
+            to_millis(before),
+        )
+        .await
+    }
+}
