@@ -75,7 +75,7 @@ pub fn build_with_store(
 pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let store = open_store(&config.server)
         .await
-        .with_context(|| format!("could not open the store {:?}", config.server.store))?;
+        .with_context(|| format!("could not open the store {}", config.server.store))?;
     build_with_store(config, store, clock)
 }
 

@@ -61,7 +61,7 @@ pub async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
 pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
     println!(
-        "{} store {:?} is at the latest schema",
+        "{} store {} is at the latest schema",
         state.service.store().kind(),
         config.server.store
     );
@@ -71,11 +71,7 @@ pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
 pub async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
     let store = state.service.store();
-    let where_ = match &config.server.store {
-        crate::config::StoreUrl::Memory => "memory://".to_owned(),
-        crate::config::StoreUrl::Sqlite(url) => url.clone(),
-        crate::config::StoreUrl::Postgres(url) => crate::config::redact_url(url.expose()),
-    };
+    let where_ = config.server.store.to_string();
     let started = std::time::Instant::now();
     store
         .ping()

@@ -437,6 +437,17 @@ impl Config {
     }
 }
 
+/// Shown with any password redacted.
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory => f.write_str("memory://"),
+            Self::Sqlite(url) => f.write_str(url),
+            Self::Postgres(url) => f.write_str(&redact_url(url.expose())),
+        }
+    }
+}
+
 /// `scheme://user:password@host/...` with the password replaced, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
