@@ -43,6 +43,12 @@ pub async fn open_store(
             };
             Arc::new(sessiond_store_postgres::PostgresStore::open(url.expose(), pool).await?)
         }
+        config::StoreUrl::Redis(url) => {
+            let settings = sessiond_store_redis::PoolSettings {
+                timeout: Duration::from_secs(config.store_timeout_secs),
+            };
+            Arc::new(sessiond_store_redis::RedisStore::open(url.expose(), settings).await?)
+        }
     })
 }
 

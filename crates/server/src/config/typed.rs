@@ -52,6 +52,8 @@ pub enum StoreUrl {
     Memory,
     Sqlite(String),
     Postgres(Secret),
+    /// `redis://` or `redis+cluster://host:port,...`.
+    Redis(Secret),
 }
 
 #[derive(Debug, Clone)]
@@ -443,7 +445,7 @@ impl fmt::Display for StoreUrl {
         match self {
             Self::Memory => f.write_str("memory://"),
             Self::Sqlite(url) => f.write_str(url),
-            Self::Postgres(url) => f.write_str(&redact_url(url.expose())),
+            Self::Postgres(url) | Self::Redis(url) => f.write_str(&redact_url(url.expose())),
         }
     }
 }
@@ -479,9 +481,11 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         // The URL may carry a password: it is kept as a secret and shown redacted.
         StoreUrl::Postgres(Secret(url.clone()))
+    } else if url.starts_with("redis://") || url.starts_with("redis+cluster://") {
+        StoreUrl::Redis(Secret(url.clone()))
     } else {
         r.problems.push(format!(
-            "SESSIOND_STORE_URL={:?}: expected sqlite://PATH, postgres://USER@HOST/DB or memory://",
+            "SESSIOND_STORE_URL={:?}: expected sqlite://PATH, postgres://USER@HOST/DB, redis://HOST:PORT, redis+cluster://HOST:PORT,... or memory://",
             redact_url(&url)
         ));
         StoreUrl::Memory

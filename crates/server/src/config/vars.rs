@@ -385,7 +385,7 @@ pub const VARS: &[Var] = &[
         "SESSIOND_STORE_URL",
         "sqlite://data/sessiond.db",
         Server,
-        "sqlite://PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB or memory://",
+        "sqlite://PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT,... or memory://",
     ),
     v("SESSIOND_STORE_POOL_SIZE", "8", Server, "store connections"),
     v(

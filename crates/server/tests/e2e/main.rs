@@ -9,7 +9,7 @@ mod faults;
 mod login;
 mod oneshot;
 mod ops;
-mod postgres;
 mod sessions;
+mod shared_stores;
 mod storage;
 mod timeouts;

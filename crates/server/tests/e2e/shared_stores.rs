@@ -1,0 +1,175 @@
+//! The real server on the stores several nodes share (PostgreSQL, Redis, Redis Cluster): the
+//! same flows as on SQLite, through HTTP, each in a namespace of its own (schema, key prefix).
+
+use std::sync::Arc;
+
+use sessiond_core::SessionStore;
+use sessiond_testkit::{TestServer, config_with};
+
+fn namespace() -> String {
+    format!(
+        "conformance_{}",
+        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..16]
+    )
+}
+
+fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+async fn postgres(schema: &str) -> Arc<dyn SessionStore> {
+    let url = url(
+        "SESSIOND_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let store = sessiond_store_postgres::PostgresStore::open_in_schema(
+        &url,
+        Default::default(),
+        Some(schema),
+    )
+    .await;
+    Arc::new(store.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} is not reachable ({e}): run scripts/test, which starts it")
+    }))
+}
+
+async fn redis(var: &str, default: &str, prefix: &str) -> Arc<dyn SessionStore> {
+    let url = url(var, default);
+    let store = sessiond_store_redis::RedisStore::open_with_prefix(
+        &url,
+        Default::default(),
+        &format!("test:{prefix}:"),
+    )
+    .await;
+    Arc::new(store.unwrap_or_else(|e| {
+        panic!("Redis at {url} is not reachable ({e}): run scripts/test, which starts it")
+    }))
+}
+
+async fn redis_single(prefix: &str) -> Arc<dyn SessionStore> {
+    redis("SESSIOND_TEST_REDIS_URL", "redis://127.0.0.1:6379", prefix).await
+}
+
+async fn redis_cluster(prefix: &str) -> Arc<dyn SessionStore> {
+    redis(
+        "SESSIOND_TEST_REDIS_CLUSTER_URL",
+        "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
+        prefix,
+    )
+    .await
+}
+
+/// Login, keep-alive, a second device that logs out, logout everywhere from a third, and a
+/// session that survives a restart of the server. Returns the secrets handed to clients.
+async fn scenario<F, Fut>(open: F, kind: &str) -> Vec<String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+{
+    let mut secrets = Vec::new();
+    let token = {
+        let srv = TestServer::start_with(config_with(&[]), open().await).await;
+        srv.add_user("alice", "oss").await;
+        let b = srv.browser();
+        let r = b.login("alice", sessiond_testkit::PASSWORD).await;
+        secrets.push(r.body["csrf_token"].as_str().unwrap().to_owned());
+        secrets.push(b.token().unwrap());
+        srv.advance(100);
+        assert_eq!(b.keepalive().await.status, 200);
+        let other = srv.logged_in("alice").await;
+        secrets.push(other.token().unwrap());
+        assert_eq!(other.post("/api/session/logout", None).await.status, 200);
+        let replay = srv.browser();
+        replay.set_token(secrets.last().map(String::as_str));
+        assert_eq!(replay.check().await.body["code"], "logged_out");
+        let third = srv.logged_in("alice").await;
+        let r = third
+            .post(
+                "/api/session/logout-all",
+                Some(serde_json::json!({"keep_current": true})),
+            )
+            .await;
+        assert_eq!(r.body["ended_sessions"], 1);
+        assert_eq!(third.get("/api/session/sessions").await.body["count"], 1);
+        assert_eq!(b.get("/readyz").await.body["store"], kind);
+        assert_eq!(
+            b.check().await.body["code"],
+            "logged_out",
+            "logged out everywhere"
+        );
+        third.token().unwrap()
+    };
+    let srv = TestServer::start_with(config_with(&[]), open().await).await;
+    let b = srv.browser();
+    b.set_token(Some(&token));
+    let r = b.check().await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["username"], "alice");
+    secrets
+}
+
+#[tokio::test]
+async fn sessions_work_end_to_end_on_postgres() {
+    let schema = namespace();
+    let secrets = scenario(|| postgres(&schema), "postgres").await;
+    assert_no_secret_in_postgres(&schema, &secrets).await;
+}
+
+#[tokio::test]
+async fn sessions_work_end_to_end_on_redis() {
+    let prefix = namespace();
+    let secrets = scenario(|| redis_single(&prefix), "redis").await;
+    assert_no_secret_in_redis(&prefix, &secrets).await;
+}
+
+#[tokio::test]
+async fn sessions_work_end_to_end_on_redis_cluster() {
+    let prefix = namespace();
+    scenario(|| redis_cluster(&prefix), "redis-cluster").await;
+}
+
+/// Every row of every table, as text, contains none of the secrets handed to clients.
+async fn assert_no_secret_in_postgres(schema: &str, secrets: &[String]) {
+    let url = url(
+        "SESSIOND_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut dump = String::new();
+    for table in ["sessions", "users", "audit_events"] {
+        let sql = format!("SELECT COALESCE(string_agg(t::text, ' '), '') FROM {schema}.{table} t");
+        dump.push_str(
+            &client
+                .query_one(&sql, &[])
+                .await
+                .unwrap()
+                .get::<_, String>(0),
+        );
+    }
+    assert_clean(&dump, secrets);
+}
+
+/// Every key and value under the prefix contains none of the secrets handed to clients.
+async fn assert_no_secret_in_redis(prefix: &str, secrets: &[String]) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "for k in $(redis-cli --scan --pattern 'test:{prefix}:*'); do echo \"$k\"; \
+             t=$(redis-cli type \"$k\"); case $t in string) redis-cli get \"$k\";; hash) redis-cli hgetall \"$k\";; \
+             zset) redis-cli zrange \"$k\" 0 -1;; set) redis-cli smembers \"$k\";; stream) redis-cli xrange \"$k\" - +;; esac; done"
+        ))
+        .output()
+        .unwrap();
+    assert_clean(&String::from_utf8_lossy(&out.stdout), secrets);
+}
+
+fn assert_clean(dump: &str, secrets: &[String]) {
+    assert!(dump.contains("alice"), "the dump is real: {dump:.200}");
+    assert!(!dump.contains(sessiond_testkit::PASSWORD));
+    for s in secrets {
+        assert!(!dump.contains(s.as_str()), "a secret reached the store");
+    }
+}

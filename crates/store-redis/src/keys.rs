@@ -1,0 +1,63 @@
+//! Key names, all under one prefix.
+
+use sessiond_core::{SessionId, TokenHash, UserId};
+
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// Hash `{v: version, j: JSON}` of one session.
+    pub fn session(&self, id: &SessionId) -> String {
+        format!("{}{id}", self.session_prefix())
+    }
+
+    pub fn session_prefix(&self) -> String {
+        format!("{}s:", self.prefix)
+    }
+
+    /// Token hash → session id. May outlive its token: lookups check the record.
+    pub fn token(&self, hash: &TokenHash) -> String {
+        format!("{}t:{}", self.prefix, hash.to_hex())
+    }
+
+    /// Sorted set of a user's session ids, by creation time.
+    pub fn user_sessions(&self, user: &UserId) -> String {
+        format!("{}u:{user}", self.prefix)
+    }
+
+    /// Sorted set of active session ids, by deadline.
+    pub fn due(&self) -> String {
+        format!("{}due", self.prefix)
+    }
+
+    /// Sorted set of every session id, by `lookup_until`.
+    pub fn lookup(&self) -> String {
+        format!("{}lookup", self.prefix)
+    }
+
+    pub fn user(&self, id: &UserId) -> String {
+        format!("{}user:{id}", self.prefix)
+    }
+
+    /// Username key → user id: the uniqueness of usernames.
+    pub fn username(&self, key: &str) -> String {
+        format!("{}uname:{key}", self.prefix)
+    }
+
+    pub fn users(&self) -> String {
+        format!("{}users", self.prefix)
+    }
+
+    /// The audit stream; entry ids follow the event time.
+    pub fn audit(&self) -> String {
+        format!("{}audit", self.prefix)
+    }
+}

@@ -1,0 +1,72 @@
+//! The Redis [`SessionStore`](sessiond_core::SessionStore): standalone Redis (`redis://`) or
+//! Redis Cluster (`redis+cluster://host:port,host:port,...`).
+//!
+//! Built so that every operation works when the keys of one user's sessions live on different
+//! cluster nodes: no command or script touches two keys at once, and nothing relies on keyspace
+//! notifications. Expiry is decided by the timestamps in each record (the core's rules); native
+//! TTL only collects garbage, long after a record stopped mattering. The key layout is in
+//! docs/decisions/0009-redis-key-layout.md.
+
+mod conn;
+mod keys;
+mod store;
+
+use std::time::Duration;
+
+use sessiond_core::StoreError;
+
+use conn::Conn;
+pub use keys::Keys;
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// The longest wait for a connection or an answer before the store counts as unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct RedisStore {
+    conn: Conn,
+    keys: Keys,
+}
+
+impl RedisStore {
+    /// Connects to `url` with every key under the prefix `sessiond:`.
+    pub async fn open(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
+        Self::open_with_prefix(url, settings, "sessiond:").await
+    }
+
+    /// The same under another key prefix: the conformance suite gives each test its own.
+    pub async fn open_with_prefix(
+        url: &str,
+        settings: PoolSettings,
+        prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let conn = Conn::connect(url, settings.timeout).await?;
+        Ok(Self {
+            conn,
+            keys: Keys::new(prefix),
+        })
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
+    }
+}
+
+pub(crate) fn store_error(e: redis::RedisError) -> StoreError {
+    StoreError::unavailable(e)
+}
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
