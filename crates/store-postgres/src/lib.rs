@@ -90,13 +90,7 @@ impl PostgresStore {
             .map_err(|e| invalid(e.to_string()))?;
         let store = Self { pool };
         let client = store.client().await?;
-        if let Some(schema) = schema {
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .await
-                .map_err(store_error)?;
-        }
-        migrations::migrate(&client).await?;
+        migrations::migrate(&client, schema).await?;
         Ok(store)
     }
 

@@ -12,9 +12,14 @@ const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_initia
 /// An arbitrary constant that names sessiond's migration lock.
 const LOCK_KEY: i64 = 0x5e55_10d0;
 
-pub async fn migrate(client: &Client) -> Result<(), StoreError> {
+/// Applies pending migrations, creating `schema` first when given, under the same lock:
+/// concurrent `CREATE SCHEMA IF NOT EXISTS` can still collide in PostgreSQL.
+pub async fn migrate(client: &Client, schema: Option<&str>) -> Result<(), StoreError> {
     let mut sql = String::from("BEGIN;\n");
     sql.push_str(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY});\n"));
+    if let Some(schema) = schema {
+        sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {schema};\n"));
+    }
     sql.push_str("CREATE TABLE IF NOT EXISTS sessiond_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());\n");
     client.batch_execute(&sql).await.map_err(store_error)?;
     let result = apply(client).await;
