@@ -51,7 +51,11 @@ impl Conn {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(timeout)
             .set_response_timeout(timeout)
-            .set_number_of_retries(2);
+            // Reconnect attempts are cheap and requests wait on them: keep the backoff short
+            // (the default grows to minutes) so an outage answers 503 fast and ends fast.
+            .set_number_of_retries(2)
+            .set_factor(50)
+            .set_max_delay(500);
         Ok(Self::Single(
             ConnectionManager::new_with_config(client, config)
                 .await

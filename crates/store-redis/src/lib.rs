@@ -36,6 +36,8 @@ impl Default for PoolSettings {
 pub struct RedisStore {
     conn: Conn,
     keys: Keys,
+    /// Every command is bounded by this, whatever the driver is waiting for.
+    timeout: Duration,
 }
 
 impl RedisStore {
@@ -54,12 +56,38 @@ impl RedisStore {
         Ok(Self {
             conn,
             keys: Keys::new(prefix),
+            timeout: settings.timeout,
         })
     }
 
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         self.conn.is_cluster()
+    }
+}
+
+#[derive(Debug)]
+struct TimedOut;
+
+impl std::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redis did not answer in time")
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+impl RedisStore {
+    /// Runs one Redis round trip, bounded by the store timeout whatever the driver waits for
+    /// (a reconnection, a busy cluster node).
+    pub(crate) async fn bounded<T>(
+        &self,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(result) => result.map_err(store_error),
+            Err(_) => Err(StoreError::unavailable(TimedOut)),
+        }
     }
 }
 

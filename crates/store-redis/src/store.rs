@@ -11,7 +11,7 @@ use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, SessionState, StoreError, Timestamp, TokenHash, UserId};
 
-use crate::{RedisStore, corrupt, store_error};
+use crate::{RedisStore, corrupt};
 
 /// Native TTL is garbage collection only: a record expires this long after its lookup window,
 /// well past any retention the cleanup job applies first.
@@ -65,9 +65,7 @@ fn gc_at(s: &Session) -> i64 {
 
 impl RedisStore {
     async fn q<T: FromRedisValue>(&self, c: &Cmd) -> StoreResult<T> {
-        c.query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)
+        self.bounded(c.query_async(&mut self.conn.clone())).await
     }
 
     async fn load(&self, id: &str) -> StoreResult<Option<Session>> {
@@ -208,10 +206,9 @@ impl SessionStore for RedisStore {
         }
         let mut invocation = CREATE.key(self.keys.session(&s.id));
         invocation.arg(s.version).arg(json(s)?).arg(gc_at(s));
-        let created: i64 = invocation
-            .invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
+        let created: i64 = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
         if created == 0 {
             for hash in &hashes {
                 self.q::<()>(cmd("DEL").arg(self.keys.token(hash))).await?;
@@ -263,10 +260,9 @@ impl SessionStore for RedisStore {
             .arg(next.version)
             .arg(json(&next)?)
             .arg(gc_at(&next));
-        let updated: i64 = invocation
-            .invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
+        let updated: i64 = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
         if updated == 0 {
             return Err(StoreError::Conflict(format!(
                 "session {} changed or is gone",

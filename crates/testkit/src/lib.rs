@@ -16,7 +16,9 @@ use sessiond_server::config::{self, Config};
 use tokio::sync::oneshot;
 
 mod outage;
+mod services;
 pub use outage::OutageStore;
+pub use services::{PrivatePostgres, PrivateRedis};
 
 pub const PASSWORD: &str = "correct horse battery";
 

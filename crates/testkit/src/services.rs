@@ -1,0 +1,183 @@
+//! Private database servers for fault tests: they can be stopped and restarted without
+//! disturbing the shared ones other tests use.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sessiond-{name}-{}", free_port()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what} did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run(cmd: &mut Command) -> bool {
+    cmd.output().is_ok_and(|o| o.status.success())
+}
+
+/// A redis-server with an fsync'd append-only file: what it acknowledged survives a restart.
+pub struct PrivateRedis {
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl PrivateRedis {
+    pub fn start() -> Self {
+        let me = Self {
+            port: free_port(),
+            dir: temp_dir("redis"),
+        };
+        me.restart();
+        me
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn restart(&self) {
+        let ok = run(Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+            ])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--logfile")
+            .arg(self.dir.join("redis.log")));
+        assert!(
+            ok,
+            "redis-server did not start (is it installed? scripts/test installs it)"
+        );
+        wait_until("redis", || {
+            run(Command::new("redis-cli").args(["-p", &self.port.to_string(), "ping"]))
+        });
+    }
+
+    pub fn stop(&self) {
+        run(Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown"]));
+        wait_until("redis shutdown", || {
+            !run(Command::new("redis-cli").args(["-p", &self.port.to_string(), "ping"]))
+        });
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        run(Command::new("redis-cli").args(["-p", &self.port.to_string(), "shutdown", "nosave"]));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A PostgreSQL cluster of its own (initdb), run as the `postgres` user when we are root.
+pub struct PrivatePostgres {
+    pub port: u16,
+    dir: PathBuf,
+    bin: PathBuf,
+}
+
+fn as_postgres(bin: &Path, program: &str) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        cmd
+    } else {
+        Command::new(bin.join(program))
+    }
+}
+
+impl PrivatePostgres {
+    pub fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).max())
+            .expect("PostgreSQL server binaries not found under /usr/lib/postgresql (scripts/test installs them)");
+        let dir = temp_dir("postgres");
+        let _ = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .output();
+        let ok = run(as_postgres(&bin, "initdb").arg("-D").arg(&dir).args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]));
+        assert!(ok, "initdb failed");
+        let me = Self {
+            port: free_port(),
+            dir,
+            bin,
+        };
+        me.restart();
+        me
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    pub fn restart(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
+            self.port,
+            self.dir.display()
+        );
+        let ok = run(as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-o", &opts, "-w", "-l"])
+            .arg(self.dir.join("log"))
+            .arg("start"));
+        assert!(ok, "pg_ctl start failed");
+    }
+
+    pub fn stop(&self) {
+        run(as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-m", "fast", "-w", "stop"]));
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
