@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn workdir() -> PathBuf {
+pub(crate) fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "sessiond-bin-{}",
         sessiond_core::Token::generate().unwrap().hash().to_hex()
@@ -15,7 +15,7 @@ fn workdir() -> PathBuf {
 }
 
 /// `sessiond` run in `dir` with only the variables given (none inherited from the developer).
-fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
+pub(crate) fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessiond"));
     cmd.current_dir(dir)
         .env_clear()
@@ -28,9 +28,19 @@ fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
 
 /// Starts `serve`, returns the child, its address and everything it printed before listening.
 /// The caller kills and waits for the child.
-#[allow(clippy::zombie_processes)]
 fn start(dir: &Path) -> (std::process::Child, String, String) {
-    let mut child = sessiond(dir, &[("SESSIOND_BIND", "127.0.0.1:0")])
+    start_with(dir, &[])
+}
+
+/// The same with more variables.
+#[allow(clippy::zombie_processes)]
+pub(crate) fn start_with(
+    dir: &Path,
+    vars: &[(&str, &str)],
+) -> (std::process::Child, String, String) {
+    let mut all = vec![("SESSIOND_BIND", "127.0.0.1:0")];
+    all.extend_from_slice(vars);
+    let mut child = sessiond(dir, &all)
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -1,0 +1,182 @@
+//! No acknowledged write is lost: the real binary is killed with SIGKILL under login/logout
+//! load, restarted, and every login or logout that was answered 2xx is checked.
+
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::binary::{sessiond, start_with, workdir};
+
+const PASSWORD: &str = "durable password";
+
+/// One HTTP/1.1 request over a fresh connection: (status, Set-Cookie token, body).
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Option<(u16, Option<String>, String)> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let cookie = token
+        .map(|t| format!("Cookie: sessiond={t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.get(9..12)?.parse().ok()?;
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: sessiond="))
+        .and_then(|v| v.split(';').next())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    Some((
+        status,
+        token,
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Acked {
+    LoggedIn,
+    /// The logout was sent but not answered before the kill: it may or may not have committed.
+    LogoutInFlight,
+    LoggedOut,
+}
+
+/// Kills the server if the test panics half-way, so no process outlives the test.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kill_under_load(vars: &[(&str, &str)]) {
+    let dir = workdir();
+    let mut vars = vars.to_vec();
+    vars.push(("SESSION_MAX_CONCURRENT_PER_USER", "100000"));
+    let mut add = sessiond(&dir, &vars)
+        .args(["users", "add", "alice", "--role", "oss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let (child, addr, _) = start_with(&dir, &vars);
+    let mut server = Server(child);
+    let acked: Arc<Mutex<HashMap<String, Acked>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, acked, stop) = (addr.clone(), acked.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let login = format!("{{\"username\":\"alice\",\"password\":\"{PASSWORD}\"}}");
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let Some((200, Some(token), _)) =
+                        request(&addr, "POST", "/api/session/login", None, &login)
+                    else {
+                        break;
+                    };
+                    acked.lock().unwrap().insert(token.clone(), Acked::LoggedIn);
+                    n += 1;
+                    if n % 2 == 0 {
+                        acked
+                            .lock()
+                            .unwrap()
+                            .insert(token.clone(), Acked::LogoutInFlight);
+                        match request(&addr, "POST", "/api/session/logout", Some(&token), "") {
+                            Some((200, _, _)) => {
+                                acked.lock().unwrap().insert(token, Acked::LoggedOut);
+                            }
+                            _ => break,
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.0.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.0.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.join().unwrap();
+    }
+
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 4,
+        "the load produced acknowledged writes ({})",
+        acked.len()
+    );
+    assert!(acked.values().any(|a| *a == Acked::LoggedOut));
+    let (child, addr, _) = start_with(&dir, &vars);
+    let _server = Server(child);
+    for (token, state) in &acked {
+        let (status, _, body) =
+            request(&addr, "POST", "/api/session/check", Some(token), "").unwrap();
+        match state {
+            Acked::LoggedIn => assert_eq!(status, 200, "an acknowledged login was lost: {body}"),
+            Acked::LogoutInFlight => assert!(
+                status == 200 || body.contains("logged_out"),
+                "{status} {body}"
+            ),
+            Acked::LoggedOut => {
+                assert_eq!(status, 401, "an acknowledged logout was lost: {body}");
+                assert!(body.contains("logged_out"), "{body}");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_acknowledged_write_is_lost_on_sigkill_with_sqlite() {
+    kill_under_load(&[]);
+}
+
+#[test]
+fn no_acknowledged_write_is_lost_on_sigkill_with_postgres() {
+    let base = std::env::var("SESSIOND_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let db = format!(
+        "sessiond_kill_{}",
+        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..12]
+    );
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .arg(&base)
+            .args(["-qc", sql])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(
+        psql(&format!("CREATE DATABASE {db}")),
+        "could not create a database at {base}: run scripts/test"
+    );
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => panic!("unexpected URL {base}"),
+    };
+    kill_under_load(&[("SESSIOND_STORE_URL", &url)]);
+    psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
+}
