@@ -1,7 +1,9 @@
--- wrk script: GET the path given on the command line, cycling through the session cookies in
--- the file passed after `--`, so every request checks a different logged-in session.
+-- wrk script: request the path given on the command line (method from BENCH_METHOD, default
+-- GET), cycling through the session cookies in the file passed after `--`, so every request
+-- uses a different logged-in session.
 local cookies = {}
 local n = 0
+local method = os.getenv("BENCH_METHOD") or "GET"
 
 function init(args)
   for line in io.lines(args[1]) do
@@ -14,5 +16,5 @@ end
 
 function request()
   n = n + 1
-  return wrk.format("GET", nil, { ["Cookie"] = cookies[(n % #cookies) + 1] }, nil)
+  return wrk.format(method, nil, { ["Cookie"] = cookies[(n % #cookies) + 1] }, nil)
 end
