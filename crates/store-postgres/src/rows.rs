@@ -5,18 +5,11 @@ use sessiond_core::audit::AuditEvent;
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, Session, SessionState, StoreError, Timestamp, TokenHash};
+pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
 pub type Param = Box<dyn ToSql + Sync + Send>;
-
-pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
-    created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
-    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
-pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
-    created_at, updated_at, username_key";
-pub const AUDIT_COLUMNS: &str =
-    "at, event_type, user_id, username, session_id, ip, user_agent, details, username_key";
 
 pub fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params

@@ -6,30 +6,14 @@ use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+use sessiond_store_sql::Params;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crate::rows::{self, AUDIT_COLUMNS, Param, SESSION_COLUMNS, USER_COLUMNS, refs};
 use crate::{PostgresStore, store_error};
 
-/// `a = $2, b = $3, ...` for every column but `skip`, numbered by position so one parameter
-/// list serves the INSERT and the UPDATE.
-fn set_clause(columns: &str, skip: &[&str]) -> String {
-    columns
-        .split(", ")
-        .enumerate()
-        .filter(|(_, c)| !skip.contains(c))
-        .map(|(i, c)| format!("{c} = ${}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+const P: Params = Params::Dollar;
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -99,7 +83,7 @@ impl SessionStore for PostgresStore {
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            placeholders(25)
+            P.list(25)
         );
         self.execute(&sql, &rows::session_params(s))
             .await
@@ -136,7 +120,7 @@ impl SessionStore for PostgresStore {
     async fn update_session(&self, s: &Session) -> StoreResult<()> {
         // $25 (version) is the version the caller read: the row takes version + 1 only if
         // nobody wrote since.
-        let sets = set_clause(SESSION_COLUMNS, &["id", "version"]);
+        let sets = P.set_clause(SESSION_COLUMNS, &["id", "version"]);
         let sql = format!(
             "UPDATE sessions SET {sets}, version = version + 1 WHERE id = $1 AND version = $25"
         );
@@ -198,10 +182,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn create_user(&self, u: &User) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ({})",
-            placeholders(11)
-        );
+        let sql = format!("INSERT INTO users ({USER_COLUMNS}) VALUES ({})", P.list(11));
         self.execute(&sql, &rows::user_params(u)).await.map(|_| ())
     }
 
@@ -217,7 +198,7 @@ impl SessionStore for PostgresStore {
     async fn update_user(&self, u: &User) -> StoreResult<()> {
         let sql = format!(
             "UPDATE users SET {} WHERE id = $1",
-            set_clause(USER_COLUMNS, &["id"])
+            P.set_clause(USER_COLUMNS, &["id"])
         );
         match self.execute(&sql, &rows::user_params(u)).await? {
             0 => Err(StoreError::Conflict(format!("user {} is gone", u.username))),
@@ -238,7 +219,7 @@ impl SessionStore for PostgresStore {
     async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
-            placeholders(9)
+            P.list(9)
         );
         self.execute(&sql, &rows::audit_params(e)).await.map(|_| ())
     }

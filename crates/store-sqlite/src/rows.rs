@@ -6,10 +6,7 @@ use sessiond_core::audit::AuditEvent;
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, Session, SessionState, Timestamp, TokenHash};
-
-pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
-    created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
-    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
+pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 /// A domain value that failed to decode: reported as a corrupt column.
 fn bad(col: usize, what: &str) -> rusqlite::Error {
@@ -129,9 +126,6 @@ pub fn session_values(s: &Session) -> Vec<Value> {
     ]
 }
 
-pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
-    created_at, updated_at, username_key";
-
 pub fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     let contexts: String = row.get(7)?;
     Ok(User {
@@ -166,9 +160,6 @@ pub fn user_values(u: &User) -> Vec<Value> {
         Value::Text(User::username_key(&u.username)),
     ]
 }
-
-pub const AUDIT_COLUMNS: &str =
-    "at, event_type, user_id, username, session_id, ip, user_agent, details, username_key";
 
 pub fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     let details: String = row.get(7)?;

@@ -10,6 +10,7 @@ use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+use sessiond_store_sql::Params;
 
 use crate::SqliteStore;
 use crate::rows::{self, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
@@ -23,24 +24,7 @@ static BY_PREV_TOKEN: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// `a = ?2, b = ?3, ...` for every column of `columns` but `skip`, numbered by position so one
-/// value list serves the INSERT and the UPDATE.
-fn set_clause(columns: &str, skip: &[&str]) -> String {
-    columns
-        .split(", ")
-        .enumerate()
-        .filter(|(_, c)| !skip.contains(c))
-        .map(|(i, c)| format!("{c} = ?{}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+const P: Params = Params::Question;
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -101,7 +85,7 @@ impl SessionStore for SqliteStore {
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            placeholders(25)
+            P.list(25)
         );
         self.execute(sql, rows::session_values(s)).await.map(|_| ())
     }
@@ -141,7 +125,7 @@ impl SessionStore for SqliteStore {
     async fn update_session(&self, s: &Session) -> StoreResult<()> {
         // ?25 (version) is the version the caller read: the row takes version + 1 only if
         // nobody wrote since.
-        let sets = set_clause(SESSION_COLUMNS, &["id", "version"]);
+        let sets = P.set_clause(SESSION_COLUMNS, &["id", "version"]);
         let sql = format!(
             "UPDATE sessions SET {sets}, version = version + 1 WHERE id = ?1 AND version = ?25"
         );
@@ -213,10 +197,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn create_user(&self, u: &User) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ({})",
-            placeholders(11)
-        );
+        let sql = format!("INSERT INTO users ({USER_COLUMNS}) VALUES ({})", P.list(11));
         self.execute(sql, rows::user_values(u)).await.map(|_| ())
     }
 
@@ -229,7 +210,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn update_user(&self, u: &User) -> StoreResult<()> {
-        let sets = set_clause(USER_COLUMNS, &["id", "created_at"]);
+        let sets = P.set_clause(USER_COLUMNS, &["id", "created_at"]);
         match self
             .execute(
                 format!("UPDATE users SET {sets} WHERE id = ?1"),
@@ -263,7 +244,7 @@ impl SessionStore for SqliteStore {
     async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
-            placeholders(9)
+            P.list(9)
         );
         self.execute(sql, rows::audit_values(e)).await.map(|_| ())
     }

@@ -1,0 +1,64 @@
+//! The shape that sessiond's SQL stores (SQLite, PostgreSQL) share: one column list per table,
+//! in the order every store binds values, and the builders of the statements that use it. Both
+//! stores' migrations create these columns.
+
+pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
+    created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
+    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
+pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
+    created_at, updated_at, username_key";
+pub const AUDIT_COLUMNS: &str =
+    "at, event_type, user_id, username, session_id, ip, user_agent, details, username_key";
+
+/// How a dialect writes parameter `n`: SQLite `?n`, PostgreSQL `$n`.
+#[derive(Debug, Clone, Copy)]
+pub enum Params {
+    Question,
+    Dollar,
+}
+
+impl Params {
+    fn mark(self) -> char {
+        match self {
+            Self::Question => '?',
+            Self::Dollar => '$',
+        }
+    }
+
+    /// `?1, ?2, ... ?n` (or `$1, ...`).
+    pub fn list(self, n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("{}{i}", self.mark()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `a = ?2, b = ?3, ...` for every column but `skip`, numbered by position so one value list
+    /// serves the INSERT and the UPDATE.
+    pub fn set_clause(self, columns: &str, skip: &[&str]) -> String {
+        columns
+            .split(", ")
+            .enumerate()
+            .filter(|(_, c)| !skip.contains(c))
+            .map(|(i, c)| format!("{c} = {}{}", self.mark(), i + 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_number_by_position() {
+        assert_eq!(Params::Question.list(3), "?1, ?2, ?3");
+        assert_eq!(
+            Params::Dollar.set_clause("id, a, b", &["id"]),
+            "a = $2, b = $3"
+        );
+        assert_eq!(SESSION_COLUMNS.split(", ").count(), 25);
+        assert_eq!(USER_COLUMNS.split(", ").count(), 11);
+        assert_eq!(AUDIT_COLUMNS.split(", ").count(), 9);
+    }
+}
