@@ -26,18 +26,25 @@ pub(crate) fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Starts `serve`, returns the child, its address and everything it printed before listening.
-/// The caller kills and waits for the child.
-fn start(dir: &Path) -> (std::process::Child, String, String) {
+/// A running `sessiond serve`, killed when dropped: a failing test never leaves one behind.
+pub(crate) struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve`; returns it, its address and everything it printed before listening.
+fn start(dir: &Path) -> (Server, String, String) {
     start_with(dir, &[])
 }
 
 /// The same with more variables.
+// The child is handed to `Server`, whose drop waits for it; clippy cannot see that far.
 #[allow(clippy::zombie_processes)]
-pub(crate) fn start_with(
-    dir: &Path,
-    vars: &[(&str, &str)],
-) -> (std::process::Child, String, String) {
+pub(crate) fn start_with(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, String) {
     let mut all = vec![("SESSIOND_BIND", "127.0.0.1:0")];
     all.extend_from_slice(vars);
     let mut child = sessiond(dir, &all)
@@ -60,7 +67,7 @@ pub(crate) fn start_with(
             let addr = rest.split('"').next().unwrap().to_owned();
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in out.lines() {});
-            return (child, addr, seen);
+            return (Server(child), addr, seen);
         }
         assert!(Instant::now() < deadline, "no listening line:\n{seen}");
     }
@@ -69,7 +76,7 @@ pub(crate) fn start_with(
 #[test]
 fn first_start_creates_admin_and_prints_the_password_once() {
     let dir = workdir();
-    let (mut child, addr, printed) = start(&dir);
+    let (server, addr, printed) = start(&dir);
     let password = printed
         .lines()
         .skip_while(|l| !l.contains("with password"))
@@ -81,18 +88,15 @@ fn first_start_creates_admin_and_prints_the_password_once() {
     let body = format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}");
     let res = raw_http::login(&addr, &body);
     assert!(res.contains("\"role\":\"superadmin\""), "{res}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     assert!(dir.join("data/sessiond.db").exists() && dir.join("data/secret.key").exists());
 
-    let (mut child, _, printed) = start(&dir);
+    let (_server, _, printed) = start(&dir);
     assert!(
         !printed.contains("with password"),
         "printed only on the first start:\n{printed}"
     );
     assert!(!printed.contains(&password));
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.
@@ -116,16 +120,16 @@ mod raw_http {
 #[test]
 fn sigterm_stops_the_server_gracefully() {
     let dir = workdir();
-    let (mut child, _, _) = start(&dir);
+    let (mut server, _, _) = start(&dir);
     let status = Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(server.0.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = server.0.try_wait().unwrap() {
             assert!(status.success(), "clean exit on SIGTERM: {status}");
             break;
         }

@@ -54,16 +54,6 @@ enum Acked {
     LoggedOut,
 }
 
-/// Kills the server if the test panics half-way, so no process outlives the test.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn kill_under_load(vars: &[(&str, &str)]) {
     let dir = workdir();
     let mut vars = vars.to_vec();
@@ -80,8 +70,7 @@ fn kill_under_load(vars: &[(&str, &str)]) {
         .unwrap();
     assert!(add.wait().unwrap().success());
 
-    let (child, addr, _) = start_with(&dir, &vars);
-    let mut server = Server(child);
+    let (mut server, addr, _) = start_with(&dir, &vars);
     let acked: Arc<Mutex<HashMap<String, Acked>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..4)
@@ -129,8 +118,7 @@ fn kill_under_load(vars: &[(&str, &str)]) {
         acked.len()
     );
     assert!(acked.values().any(|a| *a == Acked::LoggedOut));
-    let (child, addr, _) = start_with(&dir, &vars);
-    let _server = Server(child);
+    let (_server, addr, _) = start_with(&dir, &vars);
     for (token, state) in &acked {
         let (status, _, body) =
             request(&addr, "POST", "/api/session/check", Some(token), "").unwrap();
