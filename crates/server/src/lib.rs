@@ -16,7 +16,7 @@ use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::{Clock, SessionService, SessionStore, StoreError};
 use sessiond_http::{AppState, CookieSettings, Metrics};
-use sessiond_store_sqlite::{PoolSettings, SqliteStore};
+use sessiond_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -27,26 +27,19 @@ pub use secret::load_secret_key;
 pub async fn open_store(
     config: &config::ServerConfig,
 ) -> Result<Arc<dyn SessionStore>, StoreError> {
+    let timeout = Duration::from_secs(config.store_timeout_secs);
+    let pool = sessiond_store_sql::PoolSettings {
+        max_connections: config.store_pool_size,
+        acquire_timeout: timeout,
+    };
     Ok(match &config.store {
         config::StoreUrl::Memory => Arc::new(MemoryStore::new()),
-        config::StoreUrl::Sqlite(url) => {
-            let pool = PoolSettings {
-                max_connections: config.store_pool_size,
-                acquire_timeout: Duration::from_secs(config.store_timeout_secs),
-            };
-            Arc::new(SqliteStore::open(url, pool).await?)
-        }
+        config::StoreUrl::Sqlite(url) => Arc::new(SqliteStore::open(url, pool).await?),
         config::StoreUrl::Postgres(url) => {
-            let pool = sessiond_store_postgres::PoolSettings {
-                max_connections: config.store_pool_size,
-                acquire_timeout: Duration::from_secs(config.store_timeout_secs),
-            };
             Arc::new(sessiond_store_postgres::PostgresStore::open(url.expose(), pool).await?)
         }
         config::StoreUrl::Redis(url) => {
-            let settings = sessiond_store_redis::PoolSettings {
-                timeout: Duration::from_secs(config.store_timeout_secs),
-            };
+            let settings = sessiond_store_redis::PoolSettings { timeout };
             Arc::new(sessiond_store_redis::RedisStore::open(url.expose(), settings).await?)
         }
     })

@@ -11,29 +11,13 @@ mod rows;
 mod store;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sessiond_core::StoreError;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-/// Connection settings beyond the URL.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolSettings {
-    pub max_connections: u32,
-    /// How long a request may wait for a connection before the store counts as unavailable.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(5),
-        }
-    }
-}
+pub use sessiond_store_sql::PoolSettings;
 
 pub struct PostgresStore {
     pool: Pool,

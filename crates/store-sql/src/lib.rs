@@ -2,6 +2,27 @@
 //! in the order every store binds values, and the builders of the statements that use it. Both
 //! stores' migrations create these columns.
 
+use std::time::Duration;
+
+/// Connection settings of a SQL store (`SESSIOND_STORE_POOL_SIZE`, `SESSIOND_STORE_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Connections kept open (for SQLite: read connections; it has one writer).
+    pub max_connections: u32,
+    /// How long a request may wait for a connection (or SQLite's writer) before the store
+    /// counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
     created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
     ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";

@@ -23,23 +23,7 @@ use sessiond_core::StoreError;
 
 use pool::Pool;
 
-/// Connection settings beyond the URL.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolSettings {
-    /// Read connections kept open.
-    pub max_connections: u32,
-    /// How long a request may wait for the writer before the store counts as unavailable.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(5),
-        }
-    }
-}
+pub use sessiond_store_sql::PoolSettings;
 
 pub struct SqliteStore {
     pool: std::sync::Arc<Pool>,
