@@ -5,6 +5,7 @@
 //! `sessiond-http` crate and the store crates depend on it, never the other way round.
 
 pub mod audit;
+pub mod cache;
 pub mod error;
 pub mod ids;
 pub mod memory;

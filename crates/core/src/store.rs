@@ -20,9 +20,12 @@
 //! assert_eq!(store.kind(), "memory");
 //! ```
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::audit::{AuditEvent, AuditQuery};
+use crate::cache::InvalidationBus;
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
 use crate::time::Timestamp;
@@ -97,4 +100,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes up to `limit` events older than `before`.
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // --- several nodes ---
+    /// How nodes sharing this store tell each other that a session changed, for
+    /// `SESSION_FEATURE_CACHING`. None for stores that only one process uses.
+    fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+        None
+    }
 }

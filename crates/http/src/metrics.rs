@@ -1,7 +1,12 @@
 //! Prometheus metrics, fed by the audit events (seed 000's four metrics, plus logins and
 //! a count of every event type).
 
-use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -10,6 +15,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use sessiond_core::audit::{AuditEvent, EventObserver};
+use sessiond_core::cache::CacheStats;
 
 type Labels = Vec<(String, String)>;
 
@@ -75,6 +81,15 @@ impl Metrics {
         }
     }
 
+    /// Adds the session cache's counters (`SESSION_FEATURE_CACHING`) to the exposition.
+    pub fn with_cache(mut self, stats: Option<Arc<CacheStats>>) -> Self {
+        if let Some(stats) = stats {
+            self.registry
+                .register_collector(Box::new(CacheCollector(stats)));
+        }
+        self
+    }
+
     pub fn set_active_sessions(&self, n: u64) {
         self.active.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
@@ -85,6 +100,43 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Reads the cache's own atomic counters at scrape time, so the hot path pays nothing extra.
+#[derive(Debug)]
+struct CacheCollector(Arc<CacheStats>);
+
+impl Collector for CacheCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = &self.0;
+        for (name, help, value) in [
+            (
+                "session_cache_hits",
+                "Session lookups answered by the node's cache",
+                &s.hits,
+            ),
+            (
+                "session_cache_misses",
+                "Session lookups that went to the store",
+                &s.misses,
+            ),
+            (
+                "session_cache_invalidations",
+                "Invalidation notices received",
+                &s.invalidations,
+            ),
+            (
+                "session_cache_publish_failures",
+                "Invalidation notices that could not be sent",
+                &s.publish_failures,
+            ),
+        ] {
+            let counter = ConstCounter::new(value.load(Ordering::Relaxed));
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        Ok(())
     }
 }
 

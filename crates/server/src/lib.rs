@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sessiond_core::audit::Auditor;
+use sessiond_core::cache::{CacheSettings, CacheStats, CachedStore};
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::{Clock, SessionService, SessionStore, StoreError};
 use sessiond_http::{AppState, CookieSettings, Metrics};
@@ -52,7 +53,8 @@ pub fn build_with_store(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
     let key = load_secret_key(config)?;
-    let metrics = Arc::new(Metrics::new());
+    let (store, cache_stats) = with_cache(store, config.server.cache);
+    let metrics = Arc::new(Metrics::new().with_cache(cache_stats));
     let mut auditor = Auditor::new(store.clone(), config.security.audit_logging);
     auditor.observe_with(metrics.clone());
     let service = SessionService::new(store, clock, config.service.clone(), key, auditor)
@@ -68,6 +70,26 @@ pub fn build_with_store(
             health: config.monitoring.health_checks,
         },
     }))
+}
+
+/// Puts the per-node session cache in front of `store` when `SESSION_FEATURE_CACHING` is on.
+fn with_cache(
+    store: Arc<dyn SessionStore>,
+    cache: Option<CacheSettings>,
+) -> (Arc<dyn SessionStore>, Option<Arc<CacheStats>>) {
+    let Some(settings) = cache else {
+        return (store, None);
+    };
+    if store.invalidation_bus().is_none() {
+        tracing::warn!(
+            store = store.kind(),
+            "SESSION_FEATURE_CACHING: this store has no invalidation channel, so only this \
+             node's writes reach its cache; run one node per store or turn caching off"
+        );
+    }
+    let cached = CachedStore::new(store, settings);
+    let stats = cached.stats();
+    (Arc::new(cached), Some(stats))
 }
 
 /// Opens the configured store and builds the service on it.

@@ -6,21 +6,25 @@
 //! pool is sized by `SESSIOND_STORE_POOL_SIZE`, and no request waits longer than
 //! `SESSIOND_STORE_TIMEOUT_SECONDS` for a connection.
 
+mod bus;
 mod migrations;
 mod rows;
 mod store;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sessiond_core::StoreError;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+pub use bus::PgBus;
 pub use sessiond_store_sql::PoolSettings;
 
 pub struct PostgresStore {
     pool: Pool,
+    bus: Arc<PgBus>,
 }
 
 fn invalid(message: String) -> StoreError {
@@ -58,7 +62,7 @@ impl PostgresStore {
             config.options(format!("-c search_path={schema}"));
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -72,7 +76,8 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| invalid(e.to_string()))?;
-        let store = Self { pool };
+        let bus = Arc::new(PgBus::new(pool.clone(), config, schema));
+        let store = Self { pool, bus };
         let client = store.client().await?;
         migrations::migrate(&client, schema).await?;
         Ok(store)

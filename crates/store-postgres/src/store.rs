@@ -1,7 +1,10 @@
 //! `SessionStore` for PostgreSQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::cache::InvalidationBus;
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
@@ -251,5 +254,9 @@ impl SessionStore for PostgresStore {
             to_millis(before),
         )
         .await
+    }
+
+    fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+        Some(self.bus.clone())
     }
 }

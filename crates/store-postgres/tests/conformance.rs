@@ -1,6 +1,7 @@
 //! The PostgreSQL store against the conformance suite. Each test gets its own schema in the
 //! database at `SESSIOND_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
-//! a missing server is a failure that says how to start one, not a skip.
+//! a missing server is a failure that says how to start one, not a skip. The suite runs twice:
+//! on the bare store and behind the session cache.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -29,3 +30,20 @@ async fn fresh() -> Arc<PostgresStore> {
 }
 
 sessiond_store_conformance::store_conformance_tests!(fresh().await);
+
+/// Behind the session cache, with invalidations over LISTEN/NOTIFY.
+mod cached {
+    use sessiond_core::cache::{CacheSettings, CachedStore};
+
+    use super::*;
+
+    const SETTINGS: CacheSettings = CacheSettings {
+        capacity: 100,
+        ttl_secs: 3600,
+    };
+
+    sessiond_store_conformance::store_conformance_tests!(Arc::new(CachedStore::new(
+        fresh().await,
+        SETTINGS
+    )));
+}

@@ -24,15 +24,26 @@ fn invalid(message: String) -> StoreError {
     ))
 }
 
+const CLUSTER_SCHEME: &str = "redis+cluster://";
+
+/// The servers a URL names, each as a `redis://` URL: the one server of a standalone URL, or
+/// every node listed in a `redis+cluster://` URL.
+pub fn node_urls(url: &str) -> Vec<String> {
+    match url.strip_prefix(CLUSTER_SCHEME) {
+        Some(nodes) => nodes
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("redis://{n}"))
+            .collect(),
+        None => vec![url.to_owned()],
+    }
+}
+
 impl Conn {
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        if let Some(nodes) = url.strip_prefix("redis+cluster://") {
-            let nodes: Vec<String> = nodes
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(|n| format!("redis://{n}"))
-                .collect();
+        if url.starts_with(CLUSTER_SCHEME) {
+            let nodes = node_urls(url);
             if nodes.is_empty() {
                 return Err(invalid(
                     "redis+cluster:// needs at least one host:port".into(),

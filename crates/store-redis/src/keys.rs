@@ -60,4 +60,9 @@ impl Keys {
     pub fn audit(&self) -> String {
         format!("{}audit", self.prefix)
     }
+
+    /// The pub/sub channel of session invalidations (`SESSION_FEATURE_CACHING`).
+    pub fn invalidations(&self) -> String {
+        format!("{}invalidate", self.prefix)
+    }
 }

@@ -7,14 +7,17 @@
 //! TTL only collects garbage, long after a record stopped mattering. The key layout is in
 //! docs/decisions/0009-redis-key-layout.md.
 
+mod bus;
 mod conn;
 mod keys;
 mod store;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sessiond_core::StoreError;
 
+pub use bus::RedisBus;
 use conn::Conn;
 pub use keys::Keys;
 
@@ -38,6 +41,7 @@ pub struct RedisStore {
     keys: Keys,
     /// Every command is bounded by this, whatever the driver is waiting for.
     timeout: Duration,
+    bus: Arc<RedisBus>,
 }
 
 impl RedisStore {
@@ -53,10 +57,18 @@ impl RedisStore {
         prefix: &str,
     ) -> Result<Self, StoreError> {
         let conn = Conn::connect(url, settings.timeout).await?;
+        let keys = Keys::new(prefix);
+        let bus = RedisBus::new(
+            conn.clone(),
+            keys.invalidations(),
+            conn::node_urls(url),
+            settings.timeout,
+        );
         Ok(Self {
             conn,
-            keys: Keys::new(prefix),
+            keys,
             timeout: settings.timeout,
+            bus: Arc::new(bus),
         })
     }
 

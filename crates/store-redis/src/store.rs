@@ -1,11 +1,12 @@
 //! `SessionStore` for Redis and Redis Cluster.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use redis::streams::StreamRangeReply;
 use redis::{Cmd, FromRedisValue, Script, cmd};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::cache::InvalidationBus;
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
@@ -523,5 +524,9 @@ impl SessionStore for RedisStore {
                 _ => return Ok(count),
             }
         }
+    }
+
+    fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
+        Some(self.bus.clone())
     }
 }

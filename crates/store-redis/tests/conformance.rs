@@ -41,3 +41,20 @@ mod cluster {
         .await
     );
 }
+
+/// Behind the session cache, with invalidations over pub/sub.
+mod cached {
+    use sessiond_core::cache::{CacheSettings, CachedStore};
+
+    use super::*;
+
+    const SETTINGS: CacheSettings = CacheSettings {
+        capacity: 100,
+        ttl_secs: 3600,
+    };
+
+    sessiond_store_conformance::store_conformance_tests!(Arc::new(CachedStore::new(
+        fresh("SESSIOND_TEST_REDIS_URL", "redis://127.0.0.1:6379").await,
+        SETTINGS
+    )));
+}

@@ -134,6 +134,36 @@ impl TestServer {
             .unwrap()
     }
 
+    /// `session_cache_hits_total` from /metrics (`SESSION_FEATURE_CACHING`).
+    pub async fn cache_hits(&self) -> u64 {
+        let body = self.browser().get("/metrics").await.body;
+        let text = body.as_str().unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("session_cache_hits_total "))
+            .map(|n| n.trim().parse().unwrap())
+            .unwrap_or_else(|| panic!("no cache counters in /metrics:\n{text}"))
+    }
+
+    /// Checks with `b` until the check is answered from this node's cache: the cache is live
+    /// (its invalidation feed is connected) and holds `b`'s session.
+    pub async fn wait_for_cache_hit(&self, b: &Browser) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let before = self.cache_hits().await;
+            let r = b.check().await;
+            if r.status == 200 && self.cache_hits().await > before {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never served from the cache; last check: {} {}",
+                r.status,
+                r.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn advance(&self, secs: i64) {
         self.clock.advance_secs(secs);
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use sessiond_core::cache::CacheSettings;
 use sessiond_core::policy::Timeouts;
 use sessiond_core::service::CleanupSettings;
 use sessiond_core::{Settings, user::SUPERADMIN};
@@ -109,6 +110,8 @@ pub struct ServerConfig {
     pub store: StoreUrl,
     pub store_pool_size: u32,
     pub store_timeout_secs: u64,
+    /// `SESSION_FEATURE_CACHING`: on with these settings, or off.
+    pub cache: Option<CacheSettings>,
     pub data_dir: PathBuf,
     pub secret_key: Option<Secret>,
     pub secret_key_file: Option<PathBuf>,
@@ -562,6 +565,10 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
         store,
         store_pool_size: u32::try_from(r.positive("SESSIOND_STORE_POOL_SIZE")).unwrap_or(u32::MAX),
         store_timeout_secs: r.positive("SESSIOND_STORE_TIMEOUT_SECONDS"),
+        cache: r.flag("SESSION_FEATURE_CACHING").then(|| CacheSettings {
+            capacity: usize::try_from(r.positive("SESSIOND_CACHE_CAPACITY")).unwrap_or(usize::MAX),
+            ttl_secs: i64::try_from(r.positive("SESSIOND_CACHE_TTL_SECONDS")).unwrap_or(i64::MAX),
+        }),
         data_dir: PathBuf::from(r.text("SESSIOND_DATA_DIR")),
         secret_key,
         secret_key_file,

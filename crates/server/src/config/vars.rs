@@ -395,6 +395,18 @@ pub const VARS: &[Var] = &[
         "longest wait for a store connection",
     ),
     v(
+        "SESSIOND_CACHE_CAPACITY",
+        "10000",
+        Server,
+        "sessions each node caches when SESSION_FEATURE_CACHING is on",
+    ),
+    v(
+        "SESSIOND_CACHE_TTL_SECONDS",
+        "5",
+        Server,
+        "longest a cached session is used without an invalidation notice",
+    ),
+    v(
         "SESSIOND_DATA_DIR",
         "data",
         Server,
@@ -526,9 +538,7 @@ pub fn pending(name: &str) -> Option<&'static str> {
         | "SESSION_ALERT_AVG_DURATION"
         | "SESSION_ALERT_CONCURRENT_SESSIONS"
         | "SESSION_ALERT_SUSPICIOUS_RATE" => ALERTS,
-        "SESSION_FEATURE_CACHING"
-        | "SESSION_FEATURE_CLUSTERING"
-        | "SESSION_FEATURE_DISTRIBUTED" => "multi-node stores",
+        "SESSION_FEATURE_CLUSTERING" | "SESSION_FEATURE_DISTRIBUTED" => "multi-node stores",
         "SESSION_DEBUG_MODE" | "SESSION_FEATURE_PERSISTENCE" | "SESSION_FEATURE_ANALYTICS" => {
             "a later release"
         }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use sessiond_testkit::{OutageStore, TestServer, config_with};
 
+use crate::shared_stores::{cached_config, ended_on_a_is_refused_by_cached_b};
+
 #[tokio::test]
 async fn a_store_outage_gives_503_and_service_resumes_by_itself() {
     let config = config_with(&[]);
@@ -115,4 +117,46 @@ async fn a_postgres_outage_gives_503_and_service_resumes_when_it_is_back() {
     assert_unavailable(&b).await;
     pg.restart();
     assert_recovers(&b).await;
+}
+
+/// With the session cache on, an outage breaks the invalidation feed; the cache is bypassed
+/// while it is down and emptied when it is back, so after a Redis restart a logout on one node
+/// still reaches the other's cache within 100 ms.
+#[tokio::test]
+async fn the_session_cache_resubscribes_after_a_redis_restart() {
+    let redis = sessiond_testkit::PrivateRedis::start();
+    let settings = sessiond_store_redis::PoolSettings {
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let url = redis.url();
+    let open = || async {
+        let store = sessiond_store_redis::RedisStore::open(&url, settings);
+        Arc::new(store.await.unwrap()) as Arc<dyn sessiond_core::SessionStore>
+    };
+    let a = TestServer::start_with(cached_config(), open().await).await;
+    let b = TestServer::start_with(cached_config(), open().await).await;
+    a.add_user("alice", "oss").await;
+    ended_on_a_is_refused_by_cached_b(&a, &b, "logout").await;
+
+    let on_b = b.logged_in("alice").await;
+    b.wait_for_cache_hit(&on_b).await;
+    redis.stop();
+    // The feed notices the closed socket within moments; until then a hit may still answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while on_b.check().await.status != 503 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cache kept answering"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_unavailable(&on_b).await;
+    redis.restart();
+    assert_recovers(&on_b).await;
+    let probe = a.browser();
+    while probe.get("/readyz").await.status != 200 {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(15));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    ended_on_a_is_refused_by_cached_b(&a, &b, "logout").await;
 }

@@ -2,6 +2,7 @@
 //! same flows as on SQLite, through HTTP, each in a namespace of its own (schema, key prefix).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sessiond_core::SessionStore;
 use sessiond_testkit::{TestServer, config_with};
@@ -189,6 +190,90 @@ async fn two_nodes_on_postgres_act_as_one() {
 async fn two_nodes_on_redis_cluster_act_as_one() {
     let prefix = namespace();
     two_nodes(|| redis_cluster(&prefix)).await;
+}
+
+/// Two nodes' configuration with `SESSION_FEATURE_CACHING` on, and cached copies that never age
+/// out in a test (TTL one hour, clock stopped): only an invalidation notice can end them.
+pub(crate) fn cached_config() -> sessiond_server::Config {
+    config_with(&[
+        ("SESSION_FEATURE_CACHING", "true"),
+        ("SESSIOND_CACHE_TTL_SECONDS", "3600"),
+    ])
+}
+
+/// Logs alice in on node A, waits until node B answers her checks from its cache, ends the
+/// session on A (`how`: logout, revoke, logout-all) and asserts B refuses it within 100 ms of A's
+/// answer. Only the notice sent over the store's channel can make B refuse it.
+pub(crate) async fn ended_on_a_is_refused_by_cached_b(a: &TestServer, b: &TestServer, how: &str) {
+    let on_a = a.logged_in("alice").await;
+    let on_b = b.browser();
+    on_b.set_token(on_a.token().as_deref());
+    b.wait_for_cache_hit(&on_b).await;
+
+    let ended = Instant::now();
+    let status = match how {
+        "logout" => on_a.post("/api/session/logout", None).await.status,
+        "revoke" => {
+            let id = on_a.check().await.body["session_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let admin = a.logged_in("alice").await;
+            admin
+                .delete(&format!("/api/session/sessions/{id}"))
+                .await
+                .status
+        }
+        _ => on_a.post("/api/session/logout-all", None).await.status,
+    };
+    assert_eq!(status, 200, "{how} on node A");
+    let acknowledged = ended.elapsed();
+    let refused_after = loop {
+        if on_b.check().await.status == 401 {
+            break ended.elapsed();
+        }
+        assert!(
+            ended.elapsed() < Duration::from_secs(5),
+            "node B still accepts the session 5 s after {how} on node A"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    assert!(
+        refused_after - acknowledged < Duration::from_millis(100),
+        "node B refused the session {refused_after:?} after {how} on node A \
+         (acknowledged after {acknowledged:?})"
+    );
+}
+
+async fn cached_nodes_refuse_ended_sessions_within_100ms<F, Fut>(open: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+{
+    let a = TestServer::start_with(cached_config(), open().await).await;
+    let b = TestServer::start_with(cached_config(), open().await).await;
+    a.add_user("alice", "oss").await;
+    for how in ["logout", "revoke", "logout-all"] {
+        ended_on_a_is_refused_by_cached_b(&a, &b, how).await;
+    }
+}
+
+#[tokio::test]
+async fn cached_nodes_on_postgres_refuse_ended_sessions_within_100ms() {
+    let schema = namespace();
+    cached_nodes_refuse_ended_sessions_within_100ms(|| postgres(&schema)).await;
+}
+
+#[tokio::test]
+async fn cached_nodes_on_redis_refuse_ended_sessions_within_100ms() {
+    let prefix = namespace();
+    cached_nodes_refuse_ended_sessions_within_100ms(|| redis_single(&prefix)).await;
+}
+
+#[tokio::test]
+async fn cached_nodes_on_redis_cluster_refuse_ended_sessions_within_100ms() {
+    let prefix = namespace();
+    cached_nodes_refuse_ended_sessions_within_100ms(|| redis_cluster(&prefix)).await;
 }
 
 /// Every row of every table, as text, contains none of the secrets handed to clients.
