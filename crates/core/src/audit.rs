@@ -29,6 +29,10 @@ pub enum AuditKind {
     UserCreated,
     UserDisabled,
     PasswordChanged,
+    /// Reported by the browser client (`POST /api/session/events`).
+    SessionWarningShown,
+    SessionExtendedByUser,
+    SessionExpiredShown,
 }
 
 impl AuditKind {
@@ -50,7 +54,21 @@ impl AuditKind {
             Self::UserCreated => "USER_CREATED",
             Self::UserDisabled => "USER_DISABLED",
             Self::PasswordChanged => "PASSWORD_CHANGED",
+            Self::SessionWarningShown => "SESSION_WARNING_SHOWN",
+            Self::SessionExtendedByUser => "SESSION_EXTENDED_BY_USER",
+            Self::SessionExpiredShown => "SESSION_EXPIRED_SHOWN",
         }
+    }
+
+    /// The event types a browser client may report; every other name is refused.
+    pub fn client_event(name: &str) -> Option<Self> {
+        [
+            Self::SessionWarningShown,
+            Self::SessionExtendedByUser,
+            Self::SessionExpiredShown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
     }
 }
 

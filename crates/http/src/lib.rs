@@ -19,9 +19,9 @@ use axum::routing::{delete, get, post};
 pub use cookie::{CookieSettings, SameSite};
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use state::{AppState, Endpoints};
+pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{ops, session};
+use routes::{client, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -39,12 +39,21 @@ pub fn app(state: AppState) -> Router {
         .route("/api/session/logout", post(session::logout))
         .route("/api/session/logout-all", post(session::logout_all))
         .route("/api/session/sessions", get(session::list_sessions))
+        .route("/api/session/client-config", get(client::client_config))
+        .route("/api/session/events", post(client::record_event))
         .route(
             "/api/session/sessions/{session_id}",
             delete(session::revoke_session),
         )
         .layer(middleware::from_fn(no_store));
-    let mut router = Router::new().merge(api);
+    let mut router = Router::new()
+        .merge(api)
+        .route("/", get(pages::demo))
+        .route("/login", get(pages::login))
+        .route("/static/sessiond.js", get(pages::sessiond_js))
+        .route("/static/sessiond.mjs", get(pages::sessiond_mjs))
+        .route("/static/pages.js", get(pages::pages_js))
+        .route("/static/pages.css", get(pages::pages_css));
     if state.endpoints.health {
         router = router
             .route("/healthz", get(ops::healthz))
@@ -60,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_headers))
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
@@ -76,6 +86,23 @@ async fn no_store(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// On every response: no MIME sniffing, no referrer leaking paths, no framing.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     res
 }
 

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use serde::Serialize;
 use sessiond_core::SessionService;
 
 use crate::cookie::CookieSettings;
@@ -20,6 +21,8 @@ pub struct Shared {
     /// Peers whose `X-Forwarded-For` is believed (`SESSIOND_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpAddr>,
     pub endpoints: Endpoints,
+    /// What `GET /api/session/client-config` tells the browser client.
+    pub client: ClientConfig,
 }
 
 impl AppState {
@@ -49,4 +52,34 @@ impl Default for Endpoints {
             health: true,
         }
     }
+}
+
+/// The browser client's settings, from seed 001's cross-tab sync variables and feature flags.
+/// The timeouts themselves come from the server's check answers, never from here alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientConfig {
+    pub idle_timeout_seconds: i64,
+    pub absolute_timeout_seconds: i64,
+    pub warning_threshold_seconds: i64,
+    pub keepalive_max_retries: u32,
+    pub login_url: String,
+    pub sync: SyncSettings,
+    pub features: ClientFeatures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSettings {
+    pub check_interval_seconds: u64,
+    pub heartbeat_interval_seconds: u64,
+    pub sync_timeout_seconds: u64,
+    pub tab_response_timeout_seconds: u64,
+    pub localstorage_prefix: String,
+    pub max_sync_data_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientFeatures {
+    pub cross_tab_sync: bool,
+    pub optimistic_ui: bool,
+    pub platform_switching: bool,
 }

@@ -69,7 +69,34 @@ pub fn build_with_store(
             metrics: config.monitoring.metrics_collection,
             health: config.monitoring.health_checks,
         },
+        client: client_config(config),
     }))
+}
+
+/// What the browser client is told (`GET /api/session/client-config`).
+fn client_config(config: &Config) -> sessiond_http::ClientConfig {
+    let t = &config.service.timeouts;
+    let sync = &config.sync;
+    sessiond_http::ClientConfig {
+        idle_timeout_seconds: t.idle_secs,
+        absolute_timeout_seconds: t.absolute_secs,
+        warning_threshold_seconds: t.warning_secs,
+        keepalive_max_retries: 3,
+        login_url: "/login".into(),
+        sync: sessiond_http::SyncSettings {
+            check_interval_seconds: sync.check_interval_secs,
+            heartbeat_interval_seconds: sync.heartbeat_interval_secs,
+            sync_timeout_seconds: sync.sync_timeout_secs,
+            tab_response_timeout_seconds: sync.tab_response_timeout_secs,
+            localstorage_prefix: sync.localstorage_prefix.clone(),
+            max_sync_data_size: sync.max_sync_data_size,
+        },
+        features: sessiond_http::ClientFeatures {
+            cross_tab_sync: config.features.cross_tab_sync,
+            optimistic_ui: config.features.optimistic_ui,
+            platform_switching: config.features.platform_switching,
+        },
+    }
 }
 
 /// Puts the per-node session cache in front of `store` when `SESSION_FEATURE_CACHING` is on.

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cleanup;
+mod client;
 mod ops;
 mod users;
 
@@ -146,6 +147,7 @@ pub struct SessionService {
     passwords: Passwords,
     audit: Auditor,
     keepalive_limit: RateLimiter,
+    client_events: RateLimiter,
 }
 
 impl SessionService {
@@ -158,6 +160,7 @@ impl SessionService {
     ) -> Result<Self, CoreError> {
         Ok(Self {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
+            client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
             passwords: Passwords::new()?,
             store,
             clock,

@@ -1,4 +1,6 @@
 //! Route handlers, one module per surface.
 
+pub mod client;
 pub mod ops;
+pub mod pages;
 pub mod session;

@@ -133,9 +133,12 @@ pub async fn login(
 pub async fn check(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
-) -> Result<Json<SessionBody>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let status = state.service.check(token.as_ref()).await?;
-    Ok(Json(SessionBody::new(&state, &status)))
+    let mut body = object(SessionBody::new(&state, &status))?;
+    // A page that was reloaded learns its CSRF token here (same-origin reads only).
+    body["csrf_token"] = json!(state.service.csrf_token(&status.session));
+    Ok(Json(body))
 }
 
 pub async fn keepalive(

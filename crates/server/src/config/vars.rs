@@ -163,7 +163,7 @@ pub const VARS: &[Var] = &[
         "SESSION_SYNC_CHECK_INTERVAL_SECONDS",
         "2",
         Sync,
-        "how often the browser client checks shared tab state",
+        "how soon the browser client retries a session check that failed",
     ),
     v(
         "SESSION_HEARTBEAT_INTERVAL_SECONDS",
@@ -509,18 +509,9 @@ pub const ALIASES: &[(&str, &str)] = &[("SESSION_ENABLE_ANALYTICS", "SESSION_FEA
 /// Variables that are read and validated now but act only once the part of sessiond that uses
 /// them ships; the configuration reference says so rather than imply they work.
 pub fn pending(name: &str) -> Option<&'static str> {
-    const CLIENT: &str = "the browser client";
     const SECURITY: &str = "security hardening";
     const ALERTS: &str = "alerting";
     Some(match name {
-        "SESSION_SYNC_CHECK_INTERVAL_SECONDS"
-        | "SESSION_HEARTBEAT_INTERVAL_SECONDS"
-        | "SESSION_SYNC_TIMEOUT_SECONDS"
-        | "SESSION_TAB_RESPONSE_TIMEOUT_SECONDS"
-        | "SESSION_LOCALSTORAGE_PREFIX"
-        | "SESSION_MAX_SYNC_DATA_SIZE"
-        | "SESSION_FEATURE_CROSS_TAB_SYNC"
-        | "SESSION_FEATURE_OPTIMISTIC_UI" => CLIENT,
         "SESSION_ENABLE_SUSPICIOUS_DETECTION"
         | "SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD"
         | "SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR"

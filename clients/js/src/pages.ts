@@ -1,0 +1,113 @@
+/**
+ * The login and demo pages that sessiond serves (`/login`, `/`). Loaded after sessiond.js,
+ * whose `window.sessiond` the demo page uses. No inline script: the pages run under a strict CSP.
+ */
+import type { Status } from "./types";
+import { END_TEXT } from "./ui";
+import type * as Sessiond from "./index";
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+function loginPage(): void {
+  const params = new URLSearchParams(location.search);
+  const reason = params.get("reason") as keyof typeof END_TEXT | null;
+  const notice = $("#reason");
+  if (reason && reason in END_TEXT) {
+    const [title, text] = END_TEXT[reason];
+    notice.textContent = `${title}: ${text}`;
+    notice.hidden = false;
+  }
+  const form = $<HTMLFormElement>("#login-form");
+  const error = $("#error");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    const data = new FormData(form);
+    const button = form.querySelector("button") as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      const res = await fetch("/api/session/login", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          username: data.get("username"),
+          password: data.get("password"),
+          remember_me: data.get("remember_me") === "on",
+        }),
+      });
+      if (res.ok) {
+        const next = params.get("next");
+        location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+        return;
+      }
+      const body = await res.json().catch(() => ({}));
+      error.textContent =
+        res.status === 401
+          ? "Invalid username or password."
+          : res.status === 429
+            ? `Too many attempts. Try again in ${res.headers.get("retry-after") ?? "a few"} seconds.`
+            : body.message ?? `Login failed (${res.status}).`;
+    } catch {
+      error.textContent = "The server could not be reached.";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+async function demoPage(sessiond: typeof Sessiond): Promise<void> {
+  const client = await sessiond.start();
+  const remaining = $("#remaining");
+  const render = (s: Status) => {
+    $("#user").textContent = s.username ?? "(anonymous)";
+    $("#role").textContent = s.role ?? "";
+    $("#context").textContent = s.context ?? "none";
+  };
+  client.on("status", (s) => {
+    render(s as Status);
+    void loadSessions();
+  });
+  setInterval(() => {
+    if (client.status) remaining.textContent = sessiond.formatCountdown(client.secondsLeft());
+  }, 250);
+  $("#logout").addEventListener("click", () => void client.logout());
+  $("#logout-all").addEventListener("click", () => void client.logout(true));
+  $("#refresh").addEventListener("click", () => void client.check());
+
+  interface Listed {
+    session_id: string;
+    device: string | null;
+    ip: string | null;
+    last_activity: string;
+    current: boolean;
+  }
+
+  async function loadSessions(): Promise<void> {
+    const a = await client.request<{ sessions: Listed[] }>("GET", "/api/session/sessions");
+    if (a.kind !== "ok") return;
+    const list = $("#sessions");
+    list.replaceChildren();
+    for (const s of a.body.sessions) {
+      const li = document.createElement("li");
+      const when = new Date(s.last_activity).toLocaleTimeString();
+      li.textContent = `${s.device ?? "Unknown device"} · ${s.ip ?? "?"} · last active ${when}`;
+      if (s.current) li.append(" (this browser)");
+      else {
+        const revoke = document.createElement("button");
+        revoke.type = "button";
+        revoke.textContent = "Revoke";
+        revoke.addEventListener("click", async () => {
+          await client.request("DELETE", `/api/session/sessions/${encodeURIComponent(s.session_id)}`);
+          void loadSessions();
+        });
+        li.append(" ", revoke);
+      }
+      list.append(li);
+    }
+  }
+}
+
+const page = document.body.dataset.page;
+if (page === "login") loginPage();
+else if (page === "demo") void demoPage((window as unknown as { sessiond: typeof Sessiond }).sessiond);

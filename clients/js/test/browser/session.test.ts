@@ -1,0 +1,148 @@
+// sessiond.js in Debian's headless Chromium against the real sessiond binary, with timeouts of
+// seconds: idle 12 s, warning at 8 s. Screenshots go to docs/images/ with SESSIOND_SCREENSHOTS=1.
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { Sessiond, closeBrowser, countChecks, dialog, launch, loggedIn, newTab, overlay, pageErrors, watch } from "./harness";
+
+const shots = process.env.SESSIOND_SCREENSHOTS === "1"
+  ? new URL("../../../../docs/images/", import.meta.url).pathname
+  : join(tmpdir(), "sessiond-screenshots");
+mkdirSync(shots, { recursive: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, name) });
+
+const servers: Sessiond[] = [];
+async function server(vars: Record<string, string> = {}): Promise<Sessiond> {
+  const s = await Sessiond.start(vars);
+  servers.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.kill();
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+afterAll(closeBrowser);
+
+/** What the server says about the session this page's cookie holds. */
+async function serverCheck(page: Page): Promise<{ status: number; body: Record<string, unknown> }> {
+  return page.evaluate(async () => {
+    const r = await fetch("/api/session/check", { method: "POST" });
+    return { status: r.status, body: await r.json() };
+  });
+}
+
+const countdown = (page: Page) => page.locator(`${dialog} [data-sessiond=countdown]`).textContent();
+
+describe("sessiond.js in Chromium", () => {
+  it("shows the login page, and the warning at the threshold with a counting-down clock", async () => {
+    const s = await server();
+    const login = watch(await (await launch()).newPage());
+    await login.goto(`${s.base}/login?reason=expired_idle`);
+    await shot(login, "login.png");
+    await login.close();
+
+    const { page, context } = await loggedIn(s);
+    await page.locator(dialog).waitFor({ timeout: 10_000 });
+    const first = await countdown(page);
+    expect(first).toMatch(/^0:0[5-8]$/);
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-sessiond"));
+    expect(focused).toBe("stay");
+    await page.waitForTimeout(2_100);
+    expect(Number((await countdown(page))!.slice(2))).toBeLessThan(Number(first!.slice(2)));
+    await shot(page, "warning.png");
+    await context.close();
+  });
+
+  it("'Stay logged in' extends the session, as the server's check confirms", async () => {
+    const s = await server();
+    const { page, context } = await loggedIn(s);
+    await page.locator(dialog).waitFor({ timeout: 10_000 });
+    await page.click("[data-sessiond=stay]");
+    await page.locator(dialog).waitFor({ state: "detached", timeout: 2_000 });
+    await page.locator(".sessiond-toast-success").waitFor();
+    const check = await serverCheck(page);
+    expect(check.status).toBe(200);
+    expect(check.body.time_remaining_seconds).toBeGreaterThan(8);
+    await context.close();
+  });
+
+  it("two tabs: extending in one hides the warning in the other", async () => {
+    const s = await server();
+    const { page: a, context } = await loggedIn(s);
+    const b = await newTab(context, s);
+    await a.locator(dialog).waitFor({ timeout: 10_000 });
+    await b.locator(dialog).waitFor({ timeout: 2_000 });
+    await a.click("[data-sessiond=stay]");
+    await b.locator(dialog).waitFor({ state: "detached", timeout: 1_000 });
+    await context.close();
+  });
+
+  it("two tabs: a logout in one ends the other within a second", async () => {
+    const s = await server({ SESSION_IDLE_TIMEOUT_SECONDS: "60" });
+    const { page: a, context } = await loggedIn(s);
+    const b = await newTab(context, s);
+    await a.click("#logout");
+    await b.locator(`${overlay}[data-code=logged_out]`).waitFor({ timeout: 1_000 });
+    await b.waitForURL(/\/login\?.*reason=logged_out/, { timeout: 5_000 });
+    await context.close();
+  });
+
+  it("expiry shows the overlay, then the login page with the reason", async () => {
+    const s = await server();
+    const { page, context } = await loggedIn(s);
+    await page.locator(`${overlay}[data-code=expired_idle]`).waitFor({ timeout: 20_000 });
+    await shot(page, "expired.png");
+    await page.waitForURL(/\/login\?.*reason=expired_idle/, { timeout: 5_000 });
+    await expect(page.locator("#reason").textContent()).resolves.toMatch(/Session expired/);
+    await context.close();
+  });
+
+  it("a hidden tab made visible checks at once", async () => {
+    const s = await server({ SESSION_IDLE_TIMEOUT_SECONDS: "60" });
+    const { page: a, context } = await loggedIn(s);
+    const b = await newTab(context, s);
+    await b.waitForTimeout(500);
+    const checked = b.waitForRequest((r) => r.url().endsWith("/api/session/check"), { timeout: 1_000 });
+    await b.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await checked;
+    expect(a.url()).toBe(`${s.base}/`);
+    await context.close();
+  });
+
+  it("three tabs poll about as often as one", async () => {
+    const s = await server({ SESSION_IDLE_TIMEOUT_SECONDS: "120", SESSION_HEARTBEAT_INTERVAL_SECONDS: "2" });
+    const single = await loggedIn(s);
+    const many = await loggedIn(s);
+    await newTab(many.context, s);
+    await newTab(many.context, s);
+    await single.page.waitForTimeout(1_000);
+    const one = countChecks(single.context);
+    const three = countChecks(many.context);
+    await single.page.waitForTimeout(10_000);
+    console.log(`session checks in 10 s: one tab ${one.n}, three tabs ${three.n}`);
+    expect(one.n).toBeGreaterThanOrEqual(3);
+    expect(three.n).toBeLessThanOrEqual(one.n + 2);
+    await single.context.close();
+    await many.context.close();
+  });
+
+  it("keep-alive fails while the server is down, then succeeds without losing the session", async () => {
+    const s = await server();
+    const { page, context } = await loggedIn(s);
+    await page.locator(dialog).waitFor({ timeout: 10_000 });
+    await s.kill();
+    await page.click("[data-sessiond=stay]");
+    await page.waitForTimeout(800);
+    await s.run();
+    await page.locator(dialog).waitFor({ state: "detached", timeout: 6_000 });
+    await page.locator(".sessiond-toast-success").waitFor();
+    expect((await serverCheck(page)).status).toBe(200);
+    await context.close();
+  });
+});

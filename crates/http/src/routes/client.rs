@@ -1,0 +1,50 @@
+//! What the browser client (`sessiond.js`) needs beyond the session API: its settings, and a
+//! place to report what the user saw.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sessiond_core::audit::AuditKind;
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Client, SessionCookie};
+use crate::state::{AppState, ClientConfig};
+
+/// Public: a login page needs it before there is a session.
+pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
+    Json(state.client.clone())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEvent {
+    event_type: String,
+    #[serde(default)]
+    time_remaining_seconds: Option<i64>,
+}
+
+/// `POST /api/session/events`: records `SESSION_WARNING_SHOWN`, `SESSION_EXTENDED_BY_USER` or
+/// `SESSION_EXPIRED_SHOWN` against the session in the cookie.
+pub async fn record_event(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Client(client): Client,
+    ApiJson(event): ApiJson<ClientEvent>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = AuditKind::client_event(&event.event_type).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_event_type",
+            "event_type must be SESSION_WARNING_SHOWN, SESSION_EXTENDED_BY_USER or \
+             SESSION_EXPIRED_SHOWN",
+        )
+    })?;
+    let remaining = event
+        .time_remaining_seconds
+        .map(|r| r.clamp(0, 10 * 365 * 86_400));
+    state
+        .service
+        .record_client_event(token.as_ref(), kind, remaining, &client)
+        .await?;
+    Ok(Json(json!({"success": true, "event_type": kind.as_str()})))
+}

@@ -1,0 +1,76 @@
+//! The browser side that ships inside the binary: `sessiond.js` (built from `clients/js`, whose
+//! committed builds CI checks against the source), the login page and the demo page. Building
+//! sessiond needs no Node.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+/// The classic-script bundle (`window.sessiond`).
+pub const SESSIOND_JS: &str = include_str!("../../../../clients/js/dist/sessiond.js");
+/// The same as an ES module.
+pub const SESSIOND_MJS: &str = include_str!("../../../../clients/js/dist/sessiond.mjs");
+/// The login and demo pages' own script.
+const PAGES_JS: &str = include_str!("../../../../clients/js/dist/pages.js");
+const PAGES_CSS: &str = include_str!("../../assets/pages.css");
+const LOGIN_HTML: &str = include_str!("../../assets/login.html");
+const DEMO_HTML: &str = include_str!("../../assets/index.html");
+
+/// Served pages run only their own files: no inline script or style, no framing.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            // Revalidated on every load, so a new sessiond's client is picked up at once.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn page(body: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PAGE_CSP),
+            ),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn sessiond_js() -> Response {
+    asset(SESSIOND_JS, "text/javascript; charset=utf-8")
+}
+
+pub async fn sessiond_mjs() -> Response {
+    asset(SESSIOND_MJS, "text/javascript; charset=utf-8")
+}
+
+pub async fn pages_js() -> Response {
+    asset(PAGES_JS, "text/javascript; charset=utf-8")
+}
+
+pub async fn pages_css() -> Response {
+    asset(PAGES_CSS, "text/css; charset=utf-8")
+}
+
+pub async fn login() -> Response {
+    page(LOGIN_HTML)
+}
+
+pub async fn demo() -> Response {
+    page(DEMO_HTML)
+}
