@@ -33,6 +33,14 @@ pub enum AuditKind {
     SessionWarningShown,
     SessionExtendedByUser,
     SessionExpiredShown,
+    /// A cookie request refused by the CSRF defence (CS-VOC `malicious_csrf`).
+    MaliciousCsrf,
+    /// Too many failed logins for one account: it is locked for a while.
+    AccountLocked,
+    /// Too many logins from one address (CS-VOC `excess_rate_limit_exceeded`).
+    LoginRateLimited,
+    /// Too many unknown session tokens from one address.
+    SessionGuessing,
 }
 
 impl AuditKind {
@@ -57,6 +65,10 @@ impl AuditKind {
             Self::SessionWarningShown => "SESSION_WARNING_SHOWN",
             Self::SessionExtendedByUser => "SESSION_EXTENDED_BY_USER",
             Self::SessionExpiredShown => "SESSION_EXPIRED_SHOWN",
+            Self::MaliciousCsrf => "MALICIOUS_CSRF",
+            Self::AccountLocked => "ACCOUNT_LOCKED",
+            Self::LoginRateLimited => "EXCESS_RATE_LIMIT_EXCEEDED",
+            Self::SessionGuessing => "SESSION_GUESSING_DETECTED",
         }
     }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cache;
 pub mod error;
 pub mod ids;
+pub mod lockout;
 pub mod memory;
 pub mod policy;
 pub mod random;

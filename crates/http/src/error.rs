@@ -25,6 +25,11 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// 403: a defence refused the request (CSRF, cross-site).
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
     UnsupportedMediaType,
     PayloadTooLarge,
     HeadersTooLarge,
@@ -42,6 +47,7 @@ impl ApiError {
             }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -89,6 +95,7 @@ impl ApiError {
             Self::NotFound { code, message } | Self::BadRequest { code, message } => {
                 json!({"code": code, "message": message})
             }
+            Self::Forbidden { code, message } => json!({"code": code, "message": message}),
             Self::UnsupportedMediaType => json!({
                 "code": "unsupported_media_type",
                 "message": "the request body must be JSON with Content-Type: application/json",
@@ -129,6 +136,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status(), Json(self.body())).into_response();
+        if matches!(self, Self::NotAuthenticated(EndCode::NoSession)) {
+            res.extensions_mut().insert(crate::guessing::UnknownToken);
+        }
         let retry = match &self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Self::Unavailable => Some(5),

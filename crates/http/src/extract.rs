@@ -70,7 +70,13 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
+        // A declared non-JSON type is refused even without a body: it is what a cross-site
+        // form or `text/plain` fetch would send (SECURITY-TESTS row 21).
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = body_bytes(req, state).await?;
+        if declared && !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
@@ -135,19 +141,23 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let ip = match peer {
-            Some(peer) if state.trusted_proxies.contains(&peer) => {
-                forwarded_for(&parts.headers).unwrap_or(peer)
-            }
-            other => return Ok(Client(client_info(other, &parts.headers))),
-        };
-        Ok(Client(client_info(Some(ip), &parts.headers)))
+        Ok(Client(client_of(parts, &AppState::from_ref(state))))
     }
+}
+
+/// The client's address (through a trusted proxy when there is one) and user agent.
+pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = match peer {
+        Some(peer) if state.trusted_proxies.contains(&peer) => {
+            Some(forwarded_for(&parts.headers).unwrap_or(peer))
+        }
+        other => other,
+    };
+    client_info(ip, &parts.headers)
 }
 
 fn client_info(ip: Option<IpAddr>, headers: &HeaderMap) -> ClientInfo {

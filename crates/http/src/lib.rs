@@ -3,8 +3,10 @@
 //! to JSON and status codes through [`ApiError`].
 
 pub mod cookie;
+pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod guessing;
 pub mod metrics;
 pub mod routes;
 pub mod state;
@@ -45,6 +47,11 @@ pub fn app(state: AppState) -> Router {
             "/api/session/sessions/{session_id}",
             delete(session::revoke_session),
         )
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guessing::guard,
+        ))
         .layer(middleware::from_fn(no_store));
     let mut router = Router::new()
         .merge(api)

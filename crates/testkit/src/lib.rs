@@ -205,6 +205,9 @@ pub struct Browser {
     base: String,
     cookie_name: String,
     cookie: Mutex<Option<String>>,
+    /// The CSRF token from the last answer that carried one, sent on unsafe requests as the
+    /// browser client does.
+    csrf: Mutex<Option<String>>,
     pub user_agent: String,
 }
 
@@ -215,6 +218,7 @@ impl Browser {
             base: base.to_owned(),
             cookie_name: cookie_name.to_owned(),
             cookie: Mutex::new(None),
+            csrf: Mutex::new(None),
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into(),
         }
     }
@@ -228,13 +232,39 @@ impl Browser {
         *self.cookie.lock().unwrap() = token.map(str::to_owned);
     }
 
+    pub fn csrf(&self) -> Option<String> {
+        self.csrf.lock().unwrap().clone()
+    }
+
+    pub fn set_csrf(&self, csrf: Option<&str>) {
+        *self.csrf.lock().unwrap() = csrf.map(str::to_owned);
+    }
+
     pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+        self.request_with(method, path, body, &[]).await
+    }
+
+    /// A request with extra headers (`Origin`, `Sec-Fetch-Site`, ...).
+    pub async fn request_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let unsafe_method = method != reqwest::Method::GET && method != reqwest::Method::HEAD;
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("user-agent", &self.user_agent);
         if let Some(token) = self.token() {
             req = req.header("cookie", format!("{}={token}", self.cookie_name));
+        }
+        if let Some(csrf) = self.csrf().filter(|_| unsafe_method) {
+            req = req.header("x-csrf-token", csrf);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some(body) = body {
             req = req.json(&body);
@@ -243,7 +273,10 @@ impl Browser {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if let Some(csrf) = body.get("csrf_token").and_then(Value::as_str) {
+            self.set_csrf(Some(csrf));
+        }
         for value in headers.get_all(SET_COOKIE) {
             let value = value.to_str().unwrap();
             let (pair, attrs) = value.split_once(';').unwrap_or((value, ""));
@@ -251,6 +284,9 @@ impl Browser {
             if name == self.cookie_name {
                 let cleared = token.is_empty() || attrs.contains("Max-Age=0");
                 self.set_token(if cleared { None } else { Some(token) });
+                if cleared {
+                    self.set_csrf(None);
+                }
             }
         }
         Resp {

@@ -9,7 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 
 export const PASSWORD = "correct horse battery staple";
 const root = new URL("../../../../", import.meta.url).pathname;
-const bin = process.env.SESSIOND_BIN ?? join(root, "target/debug/sessiond");
+const bin = process.env.SESSIOND_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug/sessiond");
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 async function freePort(): Promise<number> {
@@ -56,7 +56,7 @@ export class Sessiond {
       cwd: dir,
       input: `${PASSWORD}\n`,
     });
-    if (add.status !== 0) throw new Error(`sessiond users add failed: ${add.stderr}`);
+    if (add.status !== 0) throw new Error(`${bin} users add failed: ${add.error ?? add.stderr}`);
     await s.run();
     return s;
   }

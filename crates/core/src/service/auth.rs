@@ -21,6 +21,16 @@ impl SessionService {
         client: &ClientInfo,
         existing: Option<&Token>,
     ) -> SessionResult<Issued> {
+        let started = self.now();
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        if let Err(retry_after_secs) = self.login_limit.hit(ip, started) {
+            let event = AuditEvent::new(AuditKind::LoginRateLimited, started).client(client);
+            self.audit
+                .record(event.detail("retry_after_seconds", retry_after_secs))
+                .await;
+            return Err(SessionError::RateLimited { retry_after_secs });
+        }
+        let locked = self.lockouts.locked(username, started).is_some();
         let user = self.store.user_by_name(username).await?;
         let usable = user.as_ref().filter(|u| u.enabled);
         let hash = usable.and_then(|u| u.password_hash.clone());
@@ -32,8 +42,11 @@ impl SessionService {
             .await
             .unwrap_or(false);
         let now = self.now();
-        let Some(user) = usable.filter(|_| ok) else {
+        // A locked account gets the generic answer even for the right password, after the same
+        // hash work, so a lock tells an attacker nothing either.
+        let Some(user) = usable.filter(|_| ok && !locked) else {
             let reason = match &user {
+                _ if locked => "account_locked",
                 None => "unknown_user",
                 Some(u) if !u.enabled => "user_disabled",
                 Some(_) => "wrong_password",
@@ -43,8 +56,15 @@ impl SessionService {
                 .client(client)
                 .username(name);
             self.audit.record(event.detail("reason", reason)).await;
+            if let Some(secs) = self.lockouts.failed(username, now) {
+                let event = AuditEvent::new(AuditKind::AccountLocked, now)
+                    .client(client)
+                    .username(name);
+                self.audit.record(event.detail("lock_seconds", secs)).await;
+            }
             return Err(SessionError::InvalidCredentials);
         };
+        self.lockouts.succeeded(username);
 
         if let Some(token) = existing
             && let Ok(found) = self.resolve(Some(token), now).await

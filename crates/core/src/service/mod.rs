@@ -5,12 +5,14 @@ mod auth;
 mod cleanup;
 mod client;
 mod ops;
+mod security;
 mod users;
 
 use std::sync::Arc;
 
 use crate::audit::Auditor;
 use crate::error::CoreError;
+use crate::lockout::Lockouts;
 use crate::policy::Timeouts;
 use crate::ratelimit::RateLimiter;
 use crate::session::{EndCode, Session};
@@ -21,6 +23,7 @@ use crate::user::Passwords;
 
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use ops::{Activity, SessionStatus};
+pub use security::CsrfVerdict;
 pub use users::NewUser;
 
 /// Limits and switches the service enforces.
@@ -30,6 +33,13 @@ pub struct Settings {
     /// Keep-alives per user per minute (seed 000: 10).
     pub keepalive_per_minute: u32,
     pub max_concurrent_per_user: u32,
+    /// Failed logins before an account is locked, and the first lock's length (doubling after).
+    pub lockout_threshold: u32,
+    pub lockout_secs: i64,
+    /// Login attempts per client address per minute.
+    pub logins_per_ip_per_minute: u32,
+    /// Unknown session tokens per client address per minute before it is refused for a while.
+    pub unknown_tokens_per_ip_per_minute: u32,
     /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
     pub fingerprinting: bool,
     pub roles: Vec<String>,
@@ -42,6 +52,10 @@ impl Default for Settings {
             timeouts: Timeouts::default(),
             keepalive_per_minute: 10,
             max_concurrent_per_user: 5,
+            lockout_threshold: 5,
+            lockout_secs: 60,
+            logins_per_ip_per_minute: 60,
+            unknown_tokens_per_ip_per_minute: 100,
             fingerprinting: true,
             roles: crate::user::DEFAULT_ROLES
                 .iter()
@@ -148,6 +162,9 @@ pub struct SessionService {
     audit: Auditor,
     keepalive_limit: RateLimiter,
     client_events: RateLimiter,
+    login_limit: RateLimiter,
+    lockouts: Lockouts,
+    unknown_tokens: RateLimiter,
 }
 
 impl SessionService {
@@ -161,6 +178,9 @@ impl SessionService {
         Ok(Self {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
             client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
+            login_limit: RateLimiter::new(settings.logins_per_ip_per_minute, 60),
+            lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
+            unknown_tokens: RateLimiter::new(settings.unknown_tokens_per_ip_per_minute, 60),
             passwords: Passwords::new()?,
             store,
             clock,

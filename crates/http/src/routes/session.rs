@@ -174,7 +174,19 @@ pub async fn logout(
         "message": if ended.is_some() { "Logged out" } else { "No active session" },
         "session_id": ended.map(|s| s.id.to_string()),
     });
-    Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response())
+    Ok((ended_headers(&state), Json(body)).into_response())
+}
+
+/// What a response that ends this browser's session sends: the cleared cookie, and
+/// `Clear-Site-Data` so the browser drops what the app kept in its storage too (ASVS 14.3.1).
+fn ended_headers(state: &AppState) -> [(HeaderName, HeaderValue); 2] {
+    [
+        (header::SET_COOKIE, state.cookie.clear()),
+        (
+            HeaderName::from_static("clear-site-data"),
+            HeaderValue::from_static("\"cookies\", \"storage\""),
+        ),
+    ]
 }
 
 #[derive(Deserialize, Default)]
@@ -197,7 +209,7 @@ pub async fn logout_all(
     if req.keep_current {
         return Ok(Json(body).into_response());
     }
-    Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response())
+    Ok((ended_headers(&state), Json(body)).into_response())
 }
 
 #[derive(Serialize)]

@@ -360,6 +360,10 @@ impl Config {
         };
         let max_concurrent = r.positive("SESSION_MAX_CONCURRENT_PER_USER");
         let keepalive = r.positive("SESSION_KEEPALIVE_RATE_LIMIT");
+        let lockout_threshold = r.positive("SESSIOND_LOGIN_LOCKOUT_THRESHOLD");
+        let lockout_secs = r.positive("SESSIOND_LOGIN_LOCKOUT_SECONDS");
+        let logins_per_ip = r.positive("SESSIOND_LOGIN_RATE_LIMIT");
+        let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
 
         let monitoring = Monitoring {
             performance_monitoring: r.flag("SESSION_ENABLE_PERFORMANCE_MONITORING"),
@@ -421,6 +425,10 @@ impl Config {
             },
             keepalive_per_minute: u32::try_from(keepalive).unwrap_or(u32::MAX),
             max_concurrent_per_user: u32::try_from(max_concurrent).unwrap_or(u32::MAX),
+            lockout_threshold: u32::try_from(lockout_threshold).unwrap_or(u32::MAX),
+            lockout_secs: i64::try_from(lockout_secs).unwrap_or(i64::MAX),
+            logins_per_ip_per_minute: u32::try_from(logins_per_ip).unwrap_or(u32::MAX),
+            unknown_tokens_per_ip_per_minute: u32::try_from(unknown_tokens).unwrap_or(u32::MAX),
             fingerprinting: security.fingerprinting,
             roles,
             cleanup,

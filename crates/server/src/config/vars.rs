@@ -441,6 +441,30 @@ pub const VARS: &[Var] = &[
     ),
     v("SESSIOND_COOKIE_SAMESITE", "lax", Server, "lax | strict"),
     v(
+        "SESSIOND_LOGIN_LOCKOUT_THRESHOLD",
+        "5",
+        Server,
+        "failed logins before an account is locked (counted per node)",
+    ),
+    v(
+        "SESSIOND_LOGIN_LOCKOUT_SECONDS",
+        "60",
+        Server,
+        "first lock's length; each further lock doubles it, up to an hour",
+    ),
+    v(
+        "SESSIOND_LOGIN_RATE_LIMIT",
+        "60",
+        Server,
+        "login attempts per client address per minute (counted per node)",
+    ),
+    v(
+        "SESSIOND_UNKNOWN_TOKEN_LIMIT",
+        "100",
+        Server,
+        "unknown session tokens per client address per minute before it is refused (429)",
+    ),
+    v(
         "SESSIOND_TRUSTED_PROXIES",
         "",
         Server,

@@ -243,7 +243,11 @@ async fn logout_all_refuses_a_malformed_body() {
         &srv,
         Method::POST,
         "/api/session/logout-all",
-        &[cookie.clone(), json_ct()],
+        &[
+            cookie.clone(),
+            json_ct(),
+            ("sec-fetch-site", "same-origin".into()),
+        ],
         b"{\"keep_current\": \"yes\"}".to_vec(),
     )
     .await;

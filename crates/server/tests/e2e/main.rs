@@ -11,6 +11,7 @@ mod faults;
 mod login;
 mod oneshot;
 mod ops;
+mod security;
 mod sessions;
 mod shared_stores;
 mod storage;

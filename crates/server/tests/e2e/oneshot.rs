@@ -70,6 +70,7 @@ async fn a_secure_cookie_is_host_prefixed_with_every_attribute() {
     let token = c.split(';').next().unwrap().to_owned();
     let logout = Request::post("/api/session/logout")
         .header(header::COOKIE, &token)
+        .header("sec-fetch-site", "same-origin")
         .body(Body::empty())
         .unwrap();
     let res = sessiond_http::app(state).oneshot(logout).await.unwrap();

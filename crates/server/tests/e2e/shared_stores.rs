@@ -129,6 +129,14 @@ async fn sessions_work_end_to_end_on_redis_cluster() {
     scenario(|| redis_cluster(&prefix), "redis-cluster").await;
 }
 
+/// A browser holding `token` on `srv`, with the CSRF token a check hands out.
+async fn on(srv: &TestServer, token: &str) -> sessiond_testkit::Browser {
+    let browser = srv.browser();
+    browser.set_token(Some(token));
+    browser.check().await;
+    browser
+}
+
 /// Two nodes on one store behave as one service: what one ends, the other refuses at once.
 async fn two_nodes<F, Fut>(open: F)
 where
@@ -138,46 +146,47 @@ where
     let a = TestServer::start_with(config_with(&[]), open().await).await;
     let b = TestServer::start_with(config_with(&[]), open().await).await;
     a.add_user("alice", "oss").await;
-    let on = |srv: &TestServer, token: &str| {
-        let browser = srv.browser();
-        browser.set_token(Some(token));
-        browser
-    };
 
     // Logged in on A, known on B; logged out on B, refused on A.
     let t1 = a.logged_in("alice").await.token().unwrap();
-    assert_eq!(on(&b, &t1).check().await.status, 200);
+    assert_eq!(on(&b, &t1).await.check().await.status, 200);
     assert_eq!(
-        on(&b, &t1).post("/api/session/logout", None).await.status,
+        on(&b, &t1)
+            .await
+            .post("/api/session/logout", None)
+            .await
+            .status,
         200
     );
-    assert_eq!(on(&a, &t1).check().await.body["code"], "logged_out");
+    assert_eq!(on(&a, &t1).await.check().await.body["code"], "logged_out");
 
     // Revoked from A, refused on B.
     let t2 = b.logged_in("alice").await.token().unwrap();
     let t3 = a.logged_in("alice").await.token().unwrap();
-    let id2 = on(&b, &t2).check().await.body["session_id"]
+    let id2 = on(&b, &t2).await.check().await.body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(
         on(&a, &t3)
+            .await
             .delete(&format!("/api/session/sessions/{id2}"))
             .await
             .status,
         200
     );
-    assert_eq!(on(&b, &t2).check().await.body["code"], "revoked");
+    assert_eq!(on(&b, &t2).await.check().await.body["code"], "revoked");
 
     // Logged out everywhere from B, refused on A.
     assert_eq!(
         on(&b, &t3)
+            .await
             .post("/api/session/logout-all", None)
             .await
             .status,
         200
     );
-    assert_eq!(on(&a, &t3).check().await.body["code"], "logged_out");
+    assert_eq!(on(&a, &t3).await.check().await.body["code"], "logged_out");
 }
 
 #[tokio::test]

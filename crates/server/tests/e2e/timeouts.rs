@@ -124,6 +124,7 @@ async fn token_rotates_after_the_lifetime_and_the_old_one_has_a_grace_period() {
     b.keepalive().await;
     srv.advance(200);
     let old = b.token().unwrap();
+    let old_csrf = b.csrf();
     let r = b.keepalive().await;
     assert_eq!(r.body["rotated"], true);
     let new = b.token().unwrap();
@@ -137,6 +138,7 @@ async fn token_rotates_after_the_lifetime_and_the_old_one_has_a_grace_period() {
 
     let other_tab = srv.browser();
     other_tab.set_token(Some(&old));
+    other_tab.set_csrf(old_csrf.as_deref());
     srv.advance(29);
     let r = other_tab.check().await;
     assert_eq!(r.status, 200, "the old token works during the grace period");

@@ -1,0 +1,34 @@
+//! Session-ID guessing (SECURITY-TESTS row 41): an address that presents more unknown session
+//! tokens in a minute than `SESSIOND_UNKNOWN_TOKEN_LIMIT` is answered 429 on every cookie
+//! request until the minute has passed, without a store lookup. Other addresses, and their
+//! sessions, are unaffected.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::extract::{client_of, find_cookie};
+use crate::state::AppState;
+
+/// Set on a response whose presented token opened no session (`code: no_session`).
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownToken;
+
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = matches!(find_cookie(req.headers(), &state.cookie.name), Ok(Some(_)));
+    if !presented {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let client = client_of(&parts, &state);
+    let ip = client.ip.clone().unwrap_or_default();
+    if let Err(retry_after_secs) = state.service.guessing_blocked(&ip) {
+        return ApiError::RateLimited { retry_after_secs }.into_response();
+    }
+    let res = next.run(Request::from_parts(parts, body)).await;
+    if res.extensions().get::<UnknownToken>().is_some() {
+        state.service.note_unknown_token(&ip, &client).await;
+    }
+    res
+}

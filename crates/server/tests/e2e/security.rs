@@ -1,0 +1,357 @@
+//! Rows of ../shared/SECURITY-TESTS.md, one test each, named after the row, with the ASVS
+//! requirements it covers. docs/security.md maps every row to its test.
+
+use reqwest::Method;
+use serde_json::json;
+use sessiond_core::audit::AuditQuery;
+use sessiond_testkit::{Browser, PASSWORD, TestServer};
+
+async fn server(vars: &[(&str, &str)]) -> TestServer {
+    let srv = TestServer::start(vars).await;
+    srv.add_user("alice", "oss").await;
+    srv
+}
+
+async fn audited(srv: &TestServer, kind: &str) -> usize {
+    let q = AuditQuery {
+        limit: 1000,
+        ..AuditQuery::default()
+    };
+    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    events.iter().filter(|e| e.event_type == kind).count()
+}
+
+async fn logout_with(b: &Browser, headers: &[(&str, &str)]) -> (u16, String) {
+    let r = b
+        .request_with(Method::POST, "/api/session/logout", None, headers)
+        .await;
+    (r.status, r.body["code"].as_str().unwrap_or("").to_owned())
+}
+
+const REFUSED: (u16, &str) = (403, "csrf_failed");
+
+/// ASVS 4: 4.2.2, 13.2.3 · 5: 3.5.1
+#[tokio::test]
+async fn row17_missing_or_wrong_csrf_token_is_refused() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    let good = b.csrf().unwrap();
+    let other = srv.logged_in("alice").await.csrf().unwrap();
+    let mut flipped = good.clone().into_bytes();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let id = b.check().await.body["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (what, token) in [
+        ("no token", None),
+        ("another session's token", Some(other.as_str())),
+        ("one character changed", Some(flipped.as_str())),
+    ] {
+        b.set_csrf(token);
+        let (status, code) = logout_with(&b, &[]).await;
+        assert_eq!((status, code.as_str()), REFUSED, "{what}");
+        b.set_csrf(token);
+        let r = b.delete(&format!("/api/session/sessions/{id}")).await;
+        assert_eq!(r.status, 403, "{what}: revoke");
+        assert_eq!(b.check().await.status, 200, "{what}: nothing happened");
+    }
+    assert!(audited(&srv, "MALICIOUS_CSRF").await >= 6);
+    b.set_csrf(Some(&good));
+    assert_eq!(logout_with(&b, &[]).await.0, 200, "the right token works");
+}
+
+/// ASVS 4: 13.2.3 · 5: 3.5.1 (HMAC bound to the session; constant-time compare in SecretKey)
+#[tokio::test]
+async fn row18_csrf_token_is_bound_to_its_session() {
+    let srv = server(&[]).await;
+    let a = srv.logged_in("alice").await;
+    let b = srv.logged_in("alice").await;
+    b.set_csrf(a.csrf().as_deref());
+    assert_eq!(b.keepalive().await.status, 403);
+    assert_eq!(a.keepalive().await.status, 200);
+}
+
+/// ASVS 5: 3.5.3, 3.5.1
+#[tokio::test]
+async fn row19_fetch_metadata_decides_for_browsers() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    for site in ["cross-site", "same-site"] {
+        let r = b
+            .request_with(
+                Method::POST,
+                "/api/session/keepalive",
+                None,
+                &[("sec-fetch-site", site)],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{site}, even with the token");
+        assert!(r.header("vary").unwrap().contains("Sec-Fetch-Site"));
+    }
+    b.set_csrf(None);
+    let same = b
+        .request_with(
+            Method::POST,
+            "/api/session/keepalive",
+            None,
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(same.status, 200, "same-origin needs no token");
+    let absent = b.keepalive().await;
+    assert_eq!(absent.status, 403, "no metadata, no Origin, no token");
+}
+
+/// ASVS 4: 13.2.3, 14.5.3 · 5: 3.4.2, 3.5.2
+#[tokio::test]
+async fn row20_origin_must_be_this_site() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    let host = srv.base.trim_start_matches("http://").to_owned();
+    for origin in [
+        "https://evil.example",
+        &format!("https://{host}.evil.com"),
+        "null",
+    ] {
+        let r = b
+            .request_with(
+                Method::POST,
+                "/api/session/keepalive",
+                None,
+                &[("origin", origin)],
+            )
+            .await;
+        assert_eq!(r.status, 403, "Origin {origin}");
+    }
+    b.set_csrf(None);
+    let own = format!("http://{host}");
+    let r = b
+        .request_with(
+            Method::POST,
+            "/api/session/keepalive",
+            None,
+            &[("origin", &own)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "our own origin");
+    let r = b
+        .request_with(
+            Method::OPTIONS,
+            "/api/session/keepalive",
+            None,
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert!(
+        r.header("access-control-allow-origin").is_none(),
+        "no CORS grant"
+    );
+}
+
+/// ASVS 4: 13.1.5, 13.2.5 · 5: 3.5.2, 3.5.3
+#[tokio::test]
+async fn row21_simple_content_types_and_get_are_refused() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let r = b
+            .request_with(
+                Method::POST,
+                "/api/session/logout-all",
+                None,
+                &[("content-type", ct), ("content-length", "0")],
+            )
+            .await;
+        assert_eq!(r.status, 415, "{ct}");
+    }
+    for path in [
+        "/api/session/logout",
+        "/api/session/logout-all",
+        "/api/session/keepalive",
+    ] {
+        assert_eq!(b.get(path).await.status, 405, "GET {path}");
+    }
+    assert_eq!(b.check().await.status, 200);
+}
+
+/// ASVS 4: 4.2.2 · 5: 3.5.1 (login CSRF)
+#[tokio::test]
+async fn row22_cross_site_login_is_refused() {
+    let srv = server(&[]).await;
+    let body = json!({"username": "alice", "password": PASSWORD});
+    for headers in [
+        [("origin", "https://evil.example")],
+        [("sec-fetch-site", "cross-site")],
+        [("origin", "null")],
+    ] {
+        let b = srv.browser();
+        let r = b
+            .request_with(
+                Method::POST,
+                "/api/session/login",
+                Some(body.clone()),
+                &headers,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{headers:?}");
+        assert!(b.token().is_none(), "no session was made");
+    }
+    let b = srv.browser();
+    let r = b
+        .request_with(
+            Method::POST,
+            "/api/session/login",
+            Some(body.clone()),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "from our own login page");
+    assert_eq!(
+        srv.browser().login("alice", PASSWORD).await.status,
+        200,
+        "an API client"
+    );
+}
+
+/// ASVS 4: 3.3.1 · 5: 7.4.1, 14.3.1
+#[tokio::test]
+async fn row33_logout_invalidates_and_clears_the_browser() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    let token = b.token().unwrap();
+    let r = b.post("/api/session/logout", None).await;
+    assert_eq!(r.status, 200);
+    let cleared = r.set_cookie().unwrap();
+    assert!(
+        cleared.starts_with("sessiond=;")
+            && cleared.contains("Max-Age=0")
+            && cleared.contains("Path=/"),
+        "{cleared}"
+    );
+    assert_eq!(
+        r.header("clear-site-data"),
+        Some("\"cookies\", \"storage\"")
+    );
+    let replay = srv.browser();
+    replay.set_token(Some(&token));
+    assert_eq!(replay.check().await.body["code"], "logged_out");
+}
+
+/// ASVS 4: 2.2.1 · 5: 6.1.1, 6.3.1
+#[tokio::test]
+async fn row39_lockout_refuses_even_the_right_password() {
+    let srv = server(&[
+        ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
+        ("SESSIOND_LOGIN_LOCKOUT_SECONDS", "60"),
+    ])
+    .await;
+    let b = srv.browser();
+    let wrong = b.login("Alice", "wrong password").await;
+    b.login("ALICE", "wrong password").await;
+    b.login("alice", "wrong password").await;
+    let locked = b.login("alice", PASSWORD).await;
+    assert_eq!(locked.status, wrong.status);
+    assert_eq!(locked.body, wrong.body, "the same generic answer");
+    assert_eq!(audited(&srv, "ACCOUNT_LOCKED").await, 1);
+    srv.advance(60);
+    assert_eq!(
+        b.login("alice", PASSWORD).await.status,
+        200,
+        "the lock lifts"
+    );
+}
+
+/// ASVS 5: 2.4.1, 15.3.4
+#[tokio::test]
+async fn row40_logins_are_rate_limited_per_address() {
+    let srv = server(&[
+        ("SESSIOND_LOGIN_RATE_LIMIT", "3"),
+        ("SESSIOND_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let body = json!({"username": "alice", "password": "wrong"});
+    let from = |ip: &'static str| [("x-forwarded-for", ip)];
+    let b = srv.browser();
+    for _ in 0..3 {
+        let r = b
+            .request_with(
+                Method::POST,
+                "/api/session/login",
+                Some(body.clone()),
+                &from("10.0.0.66"),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = b
+        .request_with(
+            Method::POST,
+            "/api/session/login",
+            Some(body.clone()),
+            &from("10.0.0.66"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(audited(&srv, "EXCESS_RATE_LIMIT_EXCEEDED").await, 1);
+    let good = json!({"username": "alice", "password": PASSWORD});
+    let r = b
+        .request_with(
+            Method::POST,
+            "/api/session/login",
+            Some(good),
+            &from("10.0.0.7"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "another address is unaffected");
+}
+
+/// ASVS 5: 2.4.1, 16.3.3
+#[tokio::test]
+async fn row41_session_id_guessing_is_throttled() {
+    let srv = server(&[
+        ("SESSIOND_UNKNOWN_TOKEN_LIMIT", "20"),
+        ("SESSIOND_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let user = srv.logged_in("alice").await;
+    let attacker = srv.browser();
+    let xff = [("x-forwarded-for", "10.0.0.66")];
+    for _ in 0..20 {
+        attacker.set_token(Some(sessiond_core::Token::generate().unwrap().expose()));
+        let r = attacker
+            .request_with(Method::POST, "/api/session/check", None, &xff)
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    attacker.set_token(Some(sessiond_core::Token::generate().unwrap().expose()));
+    let r = attacker
+        .request_with(Method::POST, "/api/session/check", None, &xff)
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    assert_eq!(audited(&srv, "SESSION_GUESSING_DETECTED").await, 1);
+    let r = user
+        .request_with(
+            Method::POST,
+            "/api/session/check",
+            None,
+            &[("x-forwarded-for", "10.0.0.7")],
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "legitimate sessions elsewhere are unaffected"
+    );
+}
