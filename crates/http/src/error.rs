@@ -35,6 +35,7 @@ pub enum ApiError {
     HeadersTooLarge,
     MethodNotAllowed,
     Conflict(String),
+    TooManySessions,
     Unavailable,
     Internal,
 }
@@ -53,7 +54,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::TooManySessions => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,6 +111,11 @@ impl ApiError {
                 json!({"code": "method_not_allowed", "message": "this method is not allowed on this path"})
             }
             Self::Conflict(m) => json!({"code": "conflict", "message": m}),
+            Self::TooManySessions => json!({
+                "success": false,
+                "code": "too_many_sessions",
+                "message": "this account has as many sessions as it may; log out of one first",
+            }),
             Self::Unavailable => json!({
                 "code": "store_unavailable",
                 "message": "the session store is unavailable; retry shortly",
@@ -166,6 +172,7 @@ impl From<SessionError> for ApiError {
             },
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
             SessionError::Conflict(m) => Self::Conflict(m),
+            SessionError::TooManySessions => Self::TooManySessions,
             SessionError::Unavailable(e) => {
                 tracing::warn!(error = %e, source = ?std::error::Error::source(&e), "store unavailable");
                 Self::Unavailable

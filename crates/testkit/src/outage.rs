@@ -1,8 +1,10 @@
 //! [`OutageStore`]: a real store that a test can take down and bring back, to show what
 //! clients see during a store outage (503 with Retry-After) and that service resumes by itself.
+//! It can also be made slow, which widens the windows in which concurrent requests race.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
@@ -13,6 +15,7 @@ use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId
 pub struct OutageStore {
     inner: Arc<dyn SessionStore>,
     down: AtomicBool,
+    latency_ms: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -31,6 +34,7 @@ impl OutageStore {
         Self {
             inner,
             down: AtomicBool::new(false),
+            latency_ms: AtomicU64::new(0),
         }
     }
 
@@ -38,7 +42,17 @@ impl OutageStore {
         self.down.store(down, Ordering::SeqCst);
     }
 
-    fn up(&self) -> StoreResult<&dyn SessionStore> {
+    /// Every operation waits this long before it reaches the real store.
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_ms
+            .store(latency.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    async fn up(&self) -> StoreResult<&dyn SessionStore> {
+        let latency = self.latency_ms.load(Ordering::SeqCst);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::unavailable(Down));
         }
@@ -54,7 +68,7 @@ macro_rules! delegating_impl {
             fn kind(&self) -> &'static str {
                 self.inner.kind()
             }
-            $(async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> { self.up()?.$name($($arg),*).await })*
+            $(async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> { self.up().await?.$name($($arg),*).await })*
         }
     };
 }

@@ -4,13 +4,15 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, AuditKind};
-use crate::ids::SessionId;
+use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, plus_secs};
 use crate::token::Token;
 use crate::user::User;
 
-use super::{Issued, SessionError, SessionResult, SessionService};
+use std::sync::Arc;
+
+use super::{ConcurrentPolicy, Issued, SessionError, SessionResult, SessionService};
 
 impl SessionService {
     pub async fn login(
@@ -77,7 +79,19 @@ impl SessionService {
             )
             .await?;
         }
-        self.make_room(user, now).await?;
+        let lock = self.login_lock(user.id);
+        let _one_at_a_time = lock.lock().await;
+        if let Err(e) = self.make_room(user, now).await {
+            if matches!(e, SessionError::TooManySessions) {
+                let event = AuditEvent::new(AuditKind::LoginFailed, now)
+                    .client(client)
+                    .username(&user.username);
+                self.audit
+                    .record(event.detail("reason", "too_many_sessions"))
+                    .await;
+            }
+            return Err(e);
+        }
 
         let token = Token::generate()?;
         let session = self.new_session(user, &token, remember_me, client, now)?;
@@ -109,6 +123,9 @@ impl SessionService {
         if active.len() < max {
             return Ok(());
         }
+        if self.settings.concurrent_policy == ConcurrentPolicy::DenyNew {
+            return Err(SessionError::TooManySessions);
+        }
         active.sort_by_key(|s| (s.last_activity, s.created_at));
         let excess = active.len() + 1 - max;
         for victim in active.into_iter().take(excess) {
@@ -121,6 +138,15 @@ impl SessionService {
             .await?;
         }
         Ok(())
+    }
+
+    /// The per-user login lock of this node. Locks nobody waits on are dropped now and then.
+    fn login_lock(&self, user: UserId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.login_locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(user).or_default().clone()
     }
 
     fn new_session(

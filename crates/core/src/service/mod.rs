@@ -8,10 +8,12 @@ mod ops;
 mod security;
 mod users;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::audit::Auditor;
 use crate::error::CoreError;
+use crate::ids::UserId;
 use crate::lockout::Lockouts;
 use crate::policy::Timeouts;
 use crate::ratelimit::RateLimiter;
@@ -33,6 +35,8 @@ pub struct Settings {
     /// Keep-alives per user per minute (seed 000: 10).
     pub keepalive_per_minute: u32,
     pub max_concurrent_per_user: u32,
+    /// What a login beyond `max_concurrent_per_user` does.
+    pub concurrent_policy: ConcurrentPolicy,
     /// Failed logins before an account is locked, and the first lock's length (doubling after).
     pub lockout_threshold: u32,
     pub lockout_secs: i64,
@@ -52,6 +56,7 @@ impl Default for Settings {
             timeouts: Timeouts::default(),
             keepalive_per_minute: 10,
             max_concurrent_per_user: 5,
+            concurrent_policy: ConcurrentPolicy::EvictOldest,
             lockout_threshold: 5,
             lockout_secs: 60,
             logins_per_ip_per_minute: 60,
@@ -64,6 +69,15 @@ impl Default for Settings {
             cleanup: CleanupSettings::default(),
         }
     }
+}
+
+/// `SESSIOND_CONCURRENT_POLICY`: what happens to a login beyond the per-user cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConcurrentPolicy {
+    /// End the least recently active session (the default).
+    EvictOldest,
+    /// Refuse the new login.
+    DenyNew,
 }
 
 /// Seed 001's cleanup settings.
@@ -111,6 +125,9 @@ pub enum SessionError {
     Invalid(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A login beyond the concurrent-session cap, with the `deny_new` policy.
+    #[error("too many sessions")]
+    TooManySessions,
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),
     #[error(transparent)]
@@ -165,6 +182,8 @@ pub struct SessionService {
     login_limit: RateLimiter,
     lockouts: Lockouts,
     unknown_tokens: RateLimiter,
+    /// One login at a time per user on this node, so the session cap holds under parallel logins.
+    login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SessionService {
@@ -181,6 +200,7 @@ impl SessionService {
             login_limit: RateLimiter::new(settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
             unknown_tokens: RateLimiter::new(settings.unknown_tokens_per_ip_per_minute, 60),
+            login_locks: Default::default(),
             passwords: Passwords::new()?,
             store,
             clock,

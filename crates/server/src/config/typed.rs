@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use sessiond_core::cache::CacheSettings;
 use sessiond_core::policy::Timeouts;
-use sessiond_core::service::CleanupSettings;
+use sessiond_core::service::{CleanupSettings, ConcurrentPolicy};
 use sessiond_core::{Settings, user::SUPERADMIN};
 use sessiond_http::SameSite;
 
@@ -364,6 +364,16 @@ impl Config {
         let lockout_secs = r.positive("SESSIOND_LOGIN_LOCKOUT_SECONDS");
         let logins_per_ip = r.positive("SESSIOND_LOGIN_RATE_LIMIT");
         let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
+        let concurrent_policy = match r.text("SESSIOND_CONCURRENT_POLICY").to_lowercase().as_str() {
+            "evict_oldest" => ConcurrentPolicy::EvictOldest,
+            "deny_new" => ConcurrentPolicy::DenyNew,
+            other => {
+                r.problems.push(format!(
+                    "SESSIOND_CONCURRENT_POLICY={other:?}: expected evict_oldest or deny_new"
+                ));
+                ConcurrentPolicy::EvictOldest
+            }
+        };
 
         let monitoring = Monitoring {
             performance_monitoring: r.flag("SESSION_ENABLE_PERFORMANCE_MONITORING"),
@@ -425,6 +435,7 @@ impl Config {
             },
             keepalive_per_minute: u32::try_from(keepalive).unwrap_or(u32::MAX),
             max_concurrent_per_user: u32::try_from(max_concurrent).unwrap_or(u32::MAX),
+            concurrent_policy,
             lockout_threshold: u32::try_from(lockout_threshold).unwrap_or(u32::MAX),
             lockout_secs: i64::try_from(lockout_secs).unwrap_or(i64::MAX),
             logins_per_ip_per_minute: u32::try_from(logins_per_ip).unwrap_or(u32::MAX),

@@ -441,6 +441,12 @@ pub const VARS: &[Var] = &[
     ),
     v("SESSIOND_COOKIE_SAMESITE", "lax", Server, "lax | strict"),
     v(
+        "SESSIOND_CONCURRENT_POLICY",
+        "evict_oldest",
+        Server,
+        "a login beyond SESSION_MAX_CONCURRENT_PER_USER: evict_oldest or deny_new",
+    ),
+    v(
         "SESSIOND_LOGIN_LOCKOUT_THRESHOLD",
         "5",
         Server,

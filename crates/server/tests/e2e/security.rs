@@ -6,6 +6,18 @@ use serde_json::json;
 use sessiond_core::audit::AuditQuery;
 use sessiond_testkit::{Browser, PASSWORD, TestServer};
 
+/// A server whose store answers only after `latency`, so parallel requests overlap.
+async fn slow_server(vars: &[(&str, &str)], latency: std::time::Duration) -> TestServer {
+    let config = sessiond_testkit::config_with(vars);
+    let store = std::sync::Arc::new(sessiond_testkit::OutageStore::new(
+        sessiond_server::open_store(&config.server).await.unwrap(),
+    ));
+    let srv = TestServer::start_with(config, store.clone()).await;
+    srv.add_user("alice", "oss").await;
+    store.set_latency(latency);
+    srv
+}
+
 async fn server(vars: &[(&str, &str)]) -> TestServer {
     let srv = TestServer::start(vars).await;
     srv.add_user("alice", "oss").await;
@@ -354,4 +366,61 @@ async fn row41_session_id_guessing_is_throttled() {
         r.status, 200,
         "legitimate sessions elsewhere are unaffected"
     );
+}
+
+/// Logs alice in `n` times at once, each from a browser of its own; returns the statuses.
+async fn parallel_logins(srv: &TestServer, n: usize) -> Vec<u16> {
+    let browsers: Vec<Browser> = (0..n).map(|_| srv.browser()).collect();
+    let logins = browsers.iter().map(|b| b.login("alice", PASSWORD));
+    futures_util::future::join_all(logins)
+        .await
+        .into_iter()
+        .map(|r| r.status)
+        .collect()
+}
+
+async fn active_sessions(srv: &TestServer) -> usize {
+    let alice = srv.logged_in("alice").await;
+    let n = alice.get("/api/session/sessions").await.body["count"]
+        .as_u64()
+        .unwrap() as usize;
+    alice.post("/api/session/logout", None).await;
+    n
+}
+
+/// ASVS 5: 7.1.2 · WSTG-SESS-11
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row38_the_session_cap_holds_under_parallel_logins() {
+    // Every store operation takes 20 ms: without the per-user login lock, logins that checked
+    // the count at the same time would all create a session.
+    let latency = std::time::Duration::from_millis(20);
+    let srv = slow_server(&[("SESSION_MAX_CONCURRENT_PER_USER", "3")], latency).await;
+    let statuses = parallel_logins(&srv, 12).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(
+        active_sessions(&srv).await <= 3,
+        "evict_oldest keeps the cap"
+    );
+    assert!(audited(&srv, "SESSION_EVICTED").await >= 9);
+
+    let srv = slow_server(
+        &[
+            ("SESSION_MAX_CONCURRENT_PER_USER", "3"),
+            ("SESSIOND_CONCURRENT_POLICY", "deny_new"),
+        ],
+        latency,
+    )
+    .await;
+    let statuses = parallel_logins(&srv, 12).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    let refused = srv.browser().login("alice", PASSWORD).await;
+    assert_eq!(refused.body["code"], "too_many_sessions");
 }
