@@ -41,6 +41,9 @@ pub enum AuditKind {
     LoginRateLimited,
     /// Too many unknown session tokens from one address.
     SessionGuessing,
+    ContextSwitched,
+    ContextSwitchLimited,
+    UserContextsChanged,
 }
 
 impl AuditKind {
@@ -69,6 +72,9 @@ impl AuditKind {
             Self::AccountLocked => "ACCOUNT_LOCKED",
             Self::LoginRateLimited => "EXCESS_RATE_LIMIT_EXCEEDED",
             Self::SessionGuessing => "SESSION_GUESSING_DETECTED",
+            Self::ContextSwitched => "CONTEXT_SWITCHED",
+            Self::ContextSwitchLimited => "CONTEXT_SWITCH_RATE_LIMITED",
+            Self::UserContextsChanged => "USER_CONTEXTS_CHANGED",
         }
     }
 

@@ -173,6 +173,10 @@ impl From<SessionError> for ApiError {
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
             SessionError::Conflict(m) => Self::Conflict(m),
             SessionError::TooManySessions => Self::TooManySessions,
+            SessionError::NotAllowed(code) => Self::Forbidden {
+                code,
+                message: "this is not allowed for this user",
+            },
             SessionError::Unavailable(e) => {
                 tracing::warn!(error = %e, source = ?std::error::Error::source(&e), "store unavailable");
                 Self::Unavailable

@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use cookie::{CookieSettings, SameSite};
 pub use error::ApiError;
@@ -31,7 +31,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/session/login", post(session::login))
         .route(
             "/api/session/check",
@@ -46,7 +46,11 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/session/sessions/{session_id}",
             delete(session::revoke_session),
-        )
+        );
+    if state.endpoints.context {
+        api = api.route("/api/session/context", put(session::switch_context));
+    }
+    let api = api
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),

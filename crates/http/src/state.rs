@@ -43,6 +43,8 @@ impl Deref for AppState {
 pub struct Endpoints {
     pub metrics: bool,
     pub health: bool,
+    /// `PUT /api/session/context` (`SESSION_FEATURE_PLATFORM_SWITCHING`).
+    pub context: bool,
 }
 
 impl Default for Endpoints {
@@ -50,6 +52,7 @@ impl Default for Endpoints {
         Self {
             metrics: true,
             health: true,
+            context: true,
         }
     }
 }

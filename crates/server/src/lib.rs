@@ -68,6 +68,7 @@ pub fn build_with_store(
         endpoints: sessiond_http::Endpoints {
             metrics: config.monitoring.metrics_collection,
             health: config.monitoring.health_checks,
+            context: config.features.platform_switching,
         },
         client: client_config(config),
     }))

@@ -4,6 +4,7 @@
 mod auth;
 mod cleanup;
 mod client;
+mod context;
 mod ops;
 mod security;
 mod users;
@@ -42,6 +43,8 @@ pub struct Settings {
     pub lockout_secs: i64,
     /// Login attempts per client address per minute.
     pub logins_per_ip_per_minute: u32,
+    /// Context switches per session per hour (`SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR`).
+    pub context_switches_per_hour: u32,
     /// Unknown session tokens per client address per minute before it is refused for a while.
     pub unknown_tokens_per_ip_per_minute: u32,
     /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
@@ -61,6 +64,7 @@ impl Default for Settings {
             lockout_secs: 60,
             logins_per_ip_per_minute: 60,
             unknown_tokens_per_ip_per_minute: 100,
+            context_switches_per_hour: 50,
             fingerprinting: true,
             roles: crate::user::DEFAULT_ROLES
                 .iter()
@@ -125,6 +129,9 @@ pub enum SessionError {
     Invalid(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The user may not do this (a context not among theirs).
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
@@ -182,6 +189,7 @@ pub struct SessionService {
     login_limit: RateLimiter,
     lockouts: Lockouts,
     unknown_tokens: RateLimiter,
+    context_switches: RateLimiter,
     /// One login at a time per user on this node, so the session cap holds under parallel logins.
     login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -200,6 +208,7 @@ impl SessionService {
             login_limit: RateLimiter::new(settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
             unknown_tokens: RateLimiter::new(settings.unknown_tokens_per_ip_per_minute, 60),
+            context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             login_locks: Default::default(),
             passwords: Passwords::new()?,
             store,

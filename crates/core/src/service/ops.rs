@@ -26,7 +26,7 @@ pub struct Activity {
 }
 
 /// Attempts at an optimistic update before giving up with a conflict.
-const CAS_TRIES: usize = 4;
+pub(super) const CAS_TRIES: usize = 4;
 
 impl SessionService {
     pub fn status(&self, session: Session, now: Timestamp) -> SessionStatus {
@@ -138,7 +138,11 @@ impl SessionService {
         )))
     }
 
-    async fn reload_active(&self, id: &SessionId, now: Timestamp) -> SessionResult<Session> {
+    pub(super) async fn reload_active(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> SessionResult<Session> {
         let fresh = self
             .store
             .session_by_id(id)

@@ -93,6 +93,27 @@ impl SessionService {
             .await
     }
 
+    /// Replaces the contexts a user may switch between; the first is where new sessions start.
+    pub async fn set_contexts(&self, username: &str, contexts: Vec<String>) -> SessionResult<User> {
+        if contexts
+            .iter()
+            .any(|c| c.trim().is_empty() || c.len() > 64 || c.chars().any(char::is_control))
+        {
+            return Err(SessionError::Invalid(
+                "a context is 1 to 64 characters, none of them control characters".into(),
+            ));
+        }
+        let mut user = self.user(username).await?;
+        user.contexts = contexts;
+        user.updated_at = self.now();
+        self.store.update_user(&user).await?;
+        let event = AuditEvent::new(AuditKind::UserContextsChanged, user.updated_at)
+            .username(&user.username)
+            .detail("contexts", user.contexts.clone());
+        self.audit.record(event).await;
+        Ok(user)
+    }
+
     /// On first start with no users: creates `admin` (superadmin) with a random password and
     /// returns that password so the caller can show it once.
     pub async fn ensure_initial_admin(&self) -> SessionResult<Option<String>> {

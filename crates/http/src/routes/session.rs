@@ -265,3 +265,31 @@ pub async fn revoke_session(
     }
     Ok(Json(body).into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextRequest {
+    context: String,
+}
+
+/// `PUT /api/session/context`: switches the session's active platform context.
+pub async fn switch_context(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Client(client): Client,
+    ApiJson(req): ApiJson<ContextRequest>,
+) -> Result<Json<Value>, ApiError> {
+    if req.context.is_empty() || req.context.len() > 64 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "context must have 1 to 64 characters",
+        ));
+    }
+    let status = state
+        .service
+        .switch_context(token.as_ref(), &req.context, &client)
+        .await?;
+    let mut body = object(SessionBody::new(&state, &status))?;
+    body["success"] = json!(true);
+    Ok(Json(body))
+}

@@ -34,6 +34,13 @@ pub enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Replace the contexts (platforms) a user may switch between; none clears them.
+    SetContexts {
+        name: String,
+        /// A context; repeat for several. The first is where new sessions start.
+        #[arg(long = "context")]
+        contexts: Vec<String>,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -121,6 +128,13 @@ pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &name))?;
             println!("password of {name} changed; ended {ended} active session(s)");
+        }
+        UsersCommand::SetContexts { name, contexts } => {
+            let user = service
+                .set_contexts(&name, contexts)
+                .await
+                .map_err(|e| explain(e, &name))?;
+            println!("contexts of {name}: {}", user.contexts.join(", "));
         }
     }
     Ok(())

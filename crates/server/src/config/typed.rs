@@ -436,6 +436,8 @@ impl Config {
             keepalive_per_minute: u32::try_from(keepalive).unwrap_or(u32::MAX),
             max_concurrent_per_user: u32::try_from(max_concurrent).unwrap_or(u32::MAX),
             concurrent_policy,
+            context_switches_per_hour: u32::try_from(security.max_platform_switches_per_hour)
+                .unwrap_or(u32::MAX),
             lockout_threshold: u32::try_from(lockout_threshold).unwrap_or(u32::MAX),
             lockout_secs: i64::try_from(lockout_secs).unwrap_or(i64::MAX),
             logins_per_ip_per_minute: u32::try_from(logins_per_ip).unwrap_or(u32::MAX),

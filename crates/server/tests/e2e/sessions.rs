@@ -152,3 +152,84 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sessions() {
         200
     );
 }
+
+/// Seed 004's platform context: switching among the user's own contexts, limited per hour,
+/// audited, reported by the check.
+#[tokio::test]
+async fn the_platform_context_switches_among_the_users_own() {
+    let srv = TestServer::start(&[
+        ("SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR", "2"),
+        ("SESSION_IDLE_TIMEOUT_SECONDS", "7200"),
+        ("SESSION_LIFETIME_SECONDS", "7200"),
+        ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "14400"),
+    ])
+    .await;
+    srv.add_user("alice", "oss").await;
+    srv.state
+        .service
+        .set_contexts(
+            "alice",
+            vec!["dell-east".into(), "dell-west".into(), "lab".into()],
+        )
+        .await
+        .unwrap();
+    let b = srv.logged_in("alice").await;
+    assert_eq!(
+        b.check().await.body["context"],
+        "dell-east",
+        "new sessions start in the first"
+    );
+
+    let switch = |ctx: &str| {
+        let body = serde_json::json!({ "context": ctx });
+        b.request(reqwest::Method::PUT, "/api/session/context", Some(body))
+    };
+    let r = switch("dell-west").await;
+    assert_eq!(
+        (r.status, r.body["context"].as_str()),
+        (200, Some("dell-west"))
+    );
+    assert_eq!(b.check().await.body["context"], "dell-west");
+
+    let r = switch("someone-elses").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("context_not_allowed"))
+    );
+
+    assert_eq!(switch("lab").await.status, 200);
+    let r = switch("dell-east").await;
+    assert_eq!(r.status, 429, "two switches an hour: {}", r.body);
+    assert!(r.header("retry-after").is_some());
+    srv.advance(3600);
+    assert_eq!(switch("dell-east").await.status, 200);
+
+    let q = sessiond_core::audit::AuditQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    let switched: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "CONTEXT_SWITCHED")
+        .collect();
+    assert_eq!(switched.len(), 3);
+    assert_eq!(switched[0].details["to"], "dell-east");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_type == "CONTEXT_SWITCH_RATE_LIMITED")
+    );
+}
+
+#[tokio::test]
+async fn context_switching_can_be_turned_off() {
+    let srv = TestServer::start(&[("SESSION_FEATURE_PLATFORM_SWITCHING", "false")]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let body = serde_json::json!({ "context": "x" });
+    let r = b
+        .request(reqwest::Method::PUT, "/api/session/context", Some(body))
+        .await;
+    assert_eq!(r.status, 404);
+}
