@@ -76,7 +76,9 @@ impl TokenHash {
     }
 
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 {
+        // Only hex digits: `from_str_radix` alone would also take a sign ("+4"), which the
+        // fuzzer found.
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut out = [0u8; 32];
@@ -168,6 +170,60 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.expose().len(), TOKEN_LEN);
         assert_eq!(Token::parse(a.expose()), Some(a));
+    }
+
+    /// SECURITY-TESTS row 6: 10,000 tokens are all different, share no prefix, and every bit
+    /// is set in about half of them (each bit within 6 standard deviations of 5,000; the byte
+    /// values pass a χ² test with 255 degrees of freedom at a bound 6 standard deviations out).
+    #[test]
+    fn row6_tokens_look_uniformly_random() {
+        const N: usize = 10_000;
+        let raw: Vec<[u8; 32]> = (0..N)
+            .map(|_| {
+                let t = Token::generate().unwrap();
+                let bytes = URL_SAFE_NO_PAD.decode(t.expose()).unwrap();
+                <[u8; 32]>::try_from(bytes.as_slice()).unwrap()
+            })
+            .collect();
+        let unique: std::collections::HashSet<_> = raw.iter().collect();
+        assert_eq!(unique.len(), N);
+        let prefixes: std::collections::HashSet<_> = raw.iter().map(|r| &r[..4]).collect();
+        assert!(
+            prefixes.len() >= N - 10,
+            "no common prefix, counter or timestamp"
+        );
+
+        for bit in 0..256 {
+            let ones = raw
+                .iter()
+                .filter(|r| r[bit / 8] & (1 << (bit % 8)) != 0)
+                .count() as f64;
+            assert!(
+                (ones - 5000.0).abs() <= 300.0,
+                "bit {bit} set in {ones} of {N}"
+            );
+        }
+        let mut counts = [0u64; 256];
+        for byte in raw.iter().flatten() {
+            counts[usize::from(*byte)] += 1;
+        }
+        let expected = (N * 32) as f64 / 256.0;
+        let chi2: f64 = counts
+            .iter()
+            .map(|c| (*c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(chi2 < 255.0 + 6.0 * (2.0f64 * 255.0).sqrt(), "χ² = {chi2}");
+    }
+
+    #[test]
+    fn hash_hex_takes_only_hex_digits() {
+        let hex = Token::generate().unwrap().hash().to_hex();
+        assert!(TokenHash::from_hex(&hex).is_some());
+        let signed = format!("+4{}", &hex[2..]);
+        assert!(
+            TokenHash::from_hex(&signed).is_none(),
+            "found by fuzz/token"
+        );
     }
 
     #[test]

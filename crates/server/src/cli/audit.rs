@@ -81,19 +81,38 @@ pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
         if json {
             println!("{}", serde_json::to_string(&e)?);
         } else {
-            println!(
-                "{}  {:<24} {:<16} {:<36} {:<15} {}",
-                e.at,
-                e.event_type,
-                e.username.as_deref().unwrap_or("-"),
-                e.session_id
-                    .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-                e.ip.as_deref().unwrap_or("-"),
-                e.details
-            );
+            println!("{}", render_line(&e));
         }
     }
     Ok(())
+}
+
+/// One audit event as one line of text. Every field a client could choose (username, user
+/// agent, details) has its control characters escaped, so a CR/LF, an ANSI escape or a line
+/// separator cannot forge a second line or repaint the terminal (SECURITY-TESTS row 47).
+pub fn render_line(e: &sessiond_core::audit::AuditEvent) -> String {
+    format!(
+        "{}  {:<24} {:<16} {:<36} {:<15} {}",
+        e.at,
+        printable(&e.event_type),
+        printable(e.username.as_deref().unwrap_or("-")),
+        e.session_id
+            .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+        printable(e.ip.as_deref().unwrap_or("-")),
+        printable(&e.details.to_string())
+    )
+}
+
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The command line: `serve`, and the operator's tools (users, audit, cleanup, config,
 //! migrate). `anyhow` lives here and in `main` only.
 
-mod audit;
+pub mod audit;
 mod config_cmd;
 mod maintenance;
 mod serve;

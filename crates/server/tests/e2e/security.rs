@@ -424,3 +424,34 @@ async fn row38_the_session_cap_holds_under_parallel_logins() {
     let refused = srv.browser().login("alice", PASSWORD).await;
     assert_eq!(refused.body["code"], "too_many_sessions");
 }
+
+/// ASVS 4: 7.3.1 · 5: 16.4.1
+#[tokio::test]
+async fn row47_audit_records_are_injection_safe() {
+    let srv = server(&[]).await;
+    let forged =
+        "mallory\r\n2030-01-01T00:00:00Z  LOGIN_SUCCESS  admin\u{1b}[2J\u{2028}\"},{\"x\":\"";
+    let mut b = srv.browser();
+    b.user_agent = "evil\"},{\"agent".into();
+    assert_eq!(b.login(forged, "wrong password").await.status, 401);
+    let q = AuditQuery {
+        limit: 10,
+        ..AuditQuery::default()
+    };
+    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e.event_type == "LOGIN_FAILED")
+        .unwrap();
+    assert_eq!(failed.username.as_deref(), Some(forged), "stored exactly");
+    let json = serde_json::to_string(failed).unwrap();
+    assert!(
+        !json.contains('\n') && !json.contains('\r'),
+        "one record, one line"
+    );
+    let back: sessiond_core::audit::AuditEvent = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, failed, "JSON-breaking input round-trips");
+    let line = sessiond_server::cli::audit::render_line(failed);
+    assert!(!line.chars().any(char::is_control), "{line:?}");
+    assert!(!line.contains('\u{2028}'));
+}
