@@ -44,6 +44,10 @@ pub enum AuditKind {
     ContextSwitched,
     ContextSwitchLimited,
     UserContextsChanged,
+    /// A request's client differs from the session's (user agent, network).
+    SessionDrift,
+    /// A session's suspicion score reached the threshold.
+    SuspiciousActivity,
 }
 
 impl AuditKind {
@@ -75,6 +79,8 @@ impl AuditKind {
             Self::ContextSwitched => "CONTEXT_SWITCHED",
             Self::ContextSwitchLimited => "CONTEXT_SWITCH_RATE_LIMITED",
             Self::UserContextsChanged => "USER_CONTEXTS_CHANGED",
+            Self::SessionDrift => "SESSION_DRIFT",
+            Self::SuspiciousActivity => "SUSPICIOUS_ACTIVITY",
         }
     }
 

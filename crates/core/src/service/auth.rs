@@ -181,7 +181,7 @@ impl SessionService {
                 .user_agent
                 .as_deref()
                 .filter(|_| self.settings.fingerprinting)
-                .map(fingerprint),
+                .map(crate::drift::fingerprint),
             client: client.clone(),
             context: user.contexts.first().cloned(),
             persistent,
@@ -191,14 +191,4 @@ impl SessionService {
         session.lookup_until = t.lookup_until(&session);
         Ok(session)
     }
-}
-
-/// A short, non-reversible digest of the user agent, to notice drift without storing more.
-fn fingerprint(user_agent: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(user_agent.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -6,6 +6,7 @@ use crate::session::ClientInfo;
 use crate::token::Token;
 
 use super::ops::CAS_TRIES;
+use super::security::CONTEXT_SWITCH_FLOOD;
 use super::{SessionError, SessionResult, SessionService, SessionStatus};
 
 impl SessionService {
@@ -39,6 +40,14 @@ impl SessionService {
                         .client(client),
                 )
                 .await;
+            self.suspect(
+                &session,
+                client,
+                "context_switch_flood",
+                CONTEXT_SWITCH_FLOOD,
+                now,
+            )
+            .await?;
             return Err(SessionError::RateLimited { retry_after_secs });
         }
         for _ in 0..CAS_TRIES {

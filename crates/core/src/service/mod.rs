@@ -26,7 +26,7 @@ use crate::user::Passwords;
 
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use ops::{Activity, SessionStatus};
-pub use security::CsrfVerdict;
+pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use users::NewUser;
 
 /// Limits and switches the service enforces.
@@ -43,6 +43,8 @@ pub struct Settings {
     pub lockout_secs: i64,
     /// Login attempts per client address per minute.
     pub logins_per_ip_per_minute: u32,
+    /// Suspicious-activity detection; `None` when `SESSION_ENABLE_SUSPICIOUS_DETECTION` is off.
+    pub suspicion: Option<Suspicion>,
     /// Context switches per session per hour (`SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR`).
     pub context_switches_per_hour: u32,
     /// Unknown session tokens per client address per minute before it is refused for a while.
@@ -65,6 +67,10 @@ impl Default for Settings {
             logins_per_ip_per_minute: 60,
             unknown_tokens_per_ip_per_minute: 100,
             context_switches_per_hour: 50,
+            suspicion: Some(Suspicion {
+                threshold: 10,
+                response: SuspiciousResponse::Reauth,
+            }),
             fingerprinting: true,
             roles: crate::user::DEFAULT_ROLES
                 .iter()
@@ -190,6 +196,7 @@ pub struct SessionService {
     lockouts: Lockouts,
     unknown_tokens: RateLimiter,
     context_switches: RateLimiter,
+    scores: security::Scores,
     /// One login at a time per user on this node, so the session cap holds under parallel logins.
     login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -210,6 +217,7 @@ impl SessionService {
             unknown_tokens: RateLimiter::new(settings.unknown_tokens_per_ip_per_minute, 60),
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             login_locks: Default::default(),
+            scores: Default::default(),
             passwords: Passwords::new()?,
             store,
             clock,

@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::SessionId;
-use crate::session::{EndCode, Session, SessionState};
+use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
@@ -39,17 +39,27 @@ impl SessionService {
     }
 
     /// The passive check: reads, never writes, never extends.
-    pub async fn check(&self, token: Option<&Token>) -> SessionResult<SessionStatus> {
+    pub async fn check(
+        &self,
+        token: Option<&Token>,
+        client: &ClientInfo,
+    ) -> SessionResult<SessionStatus> {
         let now = self.now();
         let resolved = self.resolve(token, now).await?;
+        self.screen(&resolved.session, client, now).await?;
         Ok(self.status(resolved.session, now))
     }
 
     /// A keep-alive: rate-limited activity that extends the idle deadline and renews the token
     /// when it is older than the session lifetime.
-    pub async fn keepalive(&self, token: Option<&Token>) -> SessionResult<Activity> {
+    pub async fn keepalive(
+        &self,
+        token: Option<&Token>,
+        client: &ClientInfo,
+    ) -> SessionResult<Activity> {
         let now = self.now();
         let resolved = self.resolve(token, now).await?;
+        self.screen(&resolved.session, client, now).await?;
         let key = resolved
             .session
             .user_id

@@ -1,11 +1,54 @@
 //! Checks that protect cookie sessions beyond their timeouts: the CSRF token of a request, and
 //! audit records for what the defences refused.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use crate::audit::{AuditEvent, AuditKind};
-use crate::session::ClientInfo;
+use crate::drift::{fingerprint, network};
+use crate::ids::SessionId;
+use crate::session::{ClientInfo, EndCode, Session, SessionState};
+use crate::time::Timestamp;
 use crate::token::Token;
 
 use super::{SessionError, SessionResult, SessionService};
+
+/// `SESSIOND_SUSPICIOUS_RESPONSE`: what happens when a session's suspicion score reaches
+/// `SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuspiciousResponse {
+    /// Audit it and carry on.
+    Log,
+    /// End this session: the user must log in again.
+    Reauth,
+    /// End every session of the user.
+    Revoke,
+}
+
+/// Seed 001's suspicious-activity detection, when `SESSION_ENABLE_SUSPICIOUS_DETECTION` is on.
+#[derive(Debug, Clone, Copy)]
+pub struct Suspicion {
+    pub threshold: u32,
+    pub response: SuspiciousResponse,
+}
+
+/// Points per observation. A different browser or operating system is theft-shaped on its own;
+/// a new network is not (phones move), but a second one is.
+pub const USER_AGENT_DRIFT: u32 = 10;
+pub const NETWORK_DRIFT: u32 = 5;
+pub const CONTEXT_SWITCH_FLOOD: u32 = 3;
+
+#[derive(Debug, Default)]
+struct Score {
+    points: u32,
+    user_agent_seen: bool,
+    networks_seen: Vec<String>,
+    tripped: bool,
+}
+
+/// Suspicion scores of the sessions this node has seen.
+#[derive(Debug, Default)]
+pub(super) struct Scores(Mutex<HashMap<SessionId, Score>>);
 
 /// What a presented CSRF token says about a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,5 +132,117 @@ impl SessionService {
             .await;
         }
         tripped
+    }
+
+    /// Scores how far this request's client drifted from the one that logged in (rows 23 and
+    /// 24), and applies the configured response at the threshold.
+    pub(super) async fn screen(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        if self.settings.suspicion.is_none() {
+            return Ok(());
+        }
+        let mut findings: Vec<(&'static str, u32)> = Vec::new();
+        {
+            let mut scores = self.scores.0.lock().unwrap_or_else(|p| p.into_inner());
+            let score = scores.entry(session.id).or_default();
+            if let (Some(stored), Some(ua)) = (&session.fingerprint, &client.user_agent)
+                && !score.user_agent_seen
+                && fingerprint(ua) != *stored
+            {
+                score.user_agent_seen = true;
+                findings.push(("user_agent_changed", USER_AGENT_DRIFT));
+            }
+            let home = session.client.ip.as_deref().and_then(network);
+            if let (Some(home), Some(here)) = (home, client.ip.as_deref().and_then(network))
+                && home != here
+                && !score.networks_seen.contains(&here)
+            {
+                score.networks_seen.push(here);
+                findings.push(("network_changed", NETWORK_DRIFT));
+            }
+        }
+        for (reason, points) in findings {
+            self.suspect(session, client, reason, points, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds `points` to the session's suspicion score, audits why, and at the threshold applies
+    /// the configured response. `Err` when that response ended the session.
+    pub(super) async fn suspect(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+        reason: &str,
+        points: u32,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        let Some(suspicion) = self.settings.suspicion else {
+            return Ok(());
+        };
+        let (total, tripped) = {
+            let mut scores = self.scores.0.lock().unwrap_or_else(|p| p.into_inner());
+            if scores.len() > 100_000 {
+                scores.retain(|_, s| s.tripped);
+            }
+            let score = scores.entry(session.id).or_default();
+            score.points = score.points.saturating_add(points);
+            let tripped = !score.tripped && score.points >= suspicion.threshold;
+            score.tripped |= tripped;
+            (score.points, tripped)
+        };
+        let event = AuditEvent::new(AuditKind::SessionDrift, now)
+            .session(session)
+            .client(client)
+            .detail("reason", reason)
+            .detail("score", total);
+        self.audit.record(event).await;
+        if !tripped {
+            return Ok(());
+        }
+        let response = match suspicion.response {
+            SuspiciousResponse::Log => "log",
+            SuspiciousResponse::Reauth => "reauth",
+            SuspiciousResponse::Revoke => "revoke",
+        };
+        let event = AuditEvent::new(AuditKind::SuspiciousActivity, now)
+            .session(session)
+            .client(client)
+            .detail("score", total)
+            .detail("threshold", suspicion.threshold)
+            .detail("response", response);
+        self.audit.record(event).await;
+        match suspicion.response {
+            SuspiciousResponse::Log => return Ok(()),
+            SuspiciousResponse::Reauth => {
+                self.end(
+                    session.clone(),
+                    SessionState::Revoked,
+                    "suspicious_activity",
+                    AuditKind::SessionRevoked,
+                )
+                .await?;
+            }
+            SuspiciousResponse::Revoke => match session.user_id {
+                Some(user) => {
+                    self.revoke_user_sessions(&user, "suspicious_activity")
+                        .await?;
+                }
+                None => {
+                    self.end(
+                        session.clone(),
+                        SessionState::Revoked,
+                        "suspicious_activity",
+                        AuditKind::SessionRevoked,
+                    )
+                    .await?;
+                }
+            },
+        }
+        Err(SessionError::NotAuthenticated(EndCode::Revoked))
     }
 }

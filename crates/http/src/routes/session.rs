@@ -133,8 +133,9 @@ pub async fn login(
 pub async fn check(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
+    Client(client): Client,
 ) -> Result<Json<Value>, ApiError> {
-    let status = state.service.check(token.as_ref()).await?;
+    let status = state.service.check(token.as_ref(), &client).await?;
     let mut body = object(SessionBody::new(&state, &status))?;
     // A page that was reloaded learns its CSRF token here (same-origin reads only).
     body["csrf_token"] = json!(state.service.csrf_token(&status.session));
@@ -144,8 +145,9 @@ pub async fn check(
 pub async fn keepalive(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
+    Client(client): Client,
 ) -> Result<Response, ApiError> {
-    let activity = state.service.keepalive(token.as_ref()).await?;
+    let activity = state.service.keepalive(token.as_ref(), &client).await?;
     let mut body = object(SessionBody::new(&state, &activity.status))?;
     body["success"] = json!(true);
     body["message"] = json!("Session extended successfully");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use sessiond_core::cache::CacheSettings;
 use sessiond_core::policy::Timeouts;
-use sessiond_core::service::{CleanupSettings, ConcurrentPolicy};
+use sessiond_core::service::{CleanupSettings, ConcurrentPolicy, Suspicion, SuspiciousResponse};
 use sessiond_core::{Settings, user::SUPERADMIN};
 use sessiond_http::SameSite;
 
@@ -364,6 +364,21 @@ impl Config {
         let lockout_secs = r.positive("SESSIOND_LOGIN_LOCKOUT_SECONDS");
         let logins_per_ip = r.positive("SESSIOND_LOGIN_RATE_LIMIT");
         let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
+        let suspicious_response = match r
+            .text("SESSIOND_SUSPICIOUS_RESPONSE")
+            .to_lowercase()
+            .as_str()
+        {
+            "log" => SuspiciousResponse::Log,
+            "reauth" => SuspiciousResponse::Reauth,
+            "revoke" => SuspiciousResponse::Revoke,
+            other => {
+                r.problems.push(format!(
+                    "SESSIOND_SUSPICIOUS_RESPONSE={other:?}: expected log, reauth or revoke"
+                ));
+                SuspiciousResponse::Reauth
+            }
+        };
         let concurrent_policy = match r.text("SESSIOND_CONCURRENT_POLICY").to_lowercase().as_str() {
             "evict_oldest" => ConcurrentPolicy::EvictOldest,
             "deny_new" => ConcurrentPolicy::DenyNew,
@@ -436,6 +451,11 @@ impl Config {
             keepalive_per_minute: u32::try_from(keepalive).unwrap_or(u32::MAX),
             max_concurrent_per_user: u32::try_from(max_concurrent).unwrap_or(u32::MAX),
             concurrent_policy,
+            suspicion: security.suspicious_detection.then(|| Suspicion {
+                threshold: u32::try_from(security.suspicious_activity_threshold)
+                    .unwrap_or(u32::MAX),
+                response: suspicious_response,
+            }),
             context_switches_per_hour: u32::try_from(security.max_platform_switches_per_hour)
                 .unwrap_or(u32::MAX),
             lockout_threshold: u32::try_from(lockout_threshold).unwrap_or(u32::MAX),

@@ -441,6 +441,12 @@ pub const VARS: &[Var] = &[
     ),
     v("SESSIOND_COOKIE_SAMESITE", "lax", Server, "lax | strict"),
     v(
+        "SESSIOND_SUSPICIOUS_RESPONSE",
+        "reauth",
+        Server,
+        "at SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD: log, reauth (end the session) or revoke (end all the user's)",
+    ),
+    v(
         "SESSIOND_CONCURRENT_POLICY",
         "evict_oldest",
         Server,
@@ -542,9 +548,7 @@ pub fn pending(name: &str) -> Option<&'static str> {
     const SECURITY: &str = "security hardening";
     const ALERTS: &str = "alerting";
     Some(match name {
-        "SESSION_ENABLE_SUSPICIOUS_DETECTION"
-        | "SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD"
-        | "SESSION_SECURITY_CHECK_INTERVAL_SECONDS" => SECURITY,
+        "SESSION_SECURITY_CHECK_INTERVAL_SECONDS" => SECURITY,
         "SESSION_ENABLE_PERFORMANCE_MONITORING"
         | "SESSION_ENABLE_ALERTING"
         | "SESSION_ENABLE_CONSOLE_ALERTS"
