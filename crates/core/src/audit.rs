@@ -48,6 +48,8 @@ pub enum AuditKind {
     SessionDrift,
     /// A session's suspicion score reached the threshold.
     SuspiciousActivity,
+    /// A visitor's anonymous session became a user's on login (new id and token).
+    SessionUpgraded,
 }
 
 impl AuditKind {
@@ -81,6 +83,7 @@ impl AuditKind {
             Self::UserContextsChanged => "USER_CONTEXTS_CHANGED",
             Self::SessionDrift => "SESSION_DRIFT",
             Self::SuspiciousActivity => "SUSPICIOUS_ACTIVITY",
+            Self::SessionUpgraded => "SESSION_UPGRADED",
         }
     }
 

@@ -50,6 +50,9 @@ pub fn app(state: AppState) -> Router {
     if state.endpoints.context {
         api = api.route("/api/session/context", put(session::switch_context));
     }
+    if state.endpoints.anonymous {
+        api = api.route("/api/session/anonymous", post(session::anonymous));
+    }
     let api = api
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(

@@ -45,6 +45,8 @@ pub struct Endpoints {
     pub health: bool,
     /// `PUT /api/session/context` (`SESSION_FEATURE_PLATFORM_SWITCHING`).
     pub context: bool,
+    /// `POST /api/session/anonymous` (`SESSION_FEATURE_ANONYMOUS_SESSIONS`).
+    pub anonymous: bool,
 }
 
 impl Default for Endpoints {
@@ -53,6 +55,7 @@ impl Default for Endpoints {
             metrics: true,
             health: true,
             context: true,
+            anonymous: false,
         }
     }
 }

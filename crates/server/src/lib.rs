@@ -69,6 +69,7 @@ pub fn build_with_store(
             metrics: config.monitoring.metrics_collection,
             health: config.monitoring.health_checks,
             context: config.features.platform_switching,
+            anonymous: config.features.anonymous_sessions,
         },
         client: client_config(config),
     }))

@@ -68,13 +68,26 @@ impl SessionService {
         };
         self.lockouts.succeeded(username);
 
+        // The browser's previous session ends here: never reused, so a planted or stolen
+        // pre-login token is worth nothing after the login. A visitor's anonymous session hands
+        // its data over to the new one (an upgrade, with a new id and token).
+        let mut upgraded_from = None;
         if let Some(token) = existing
             && let Ok(found) = self.resolve(Some(token), now).await
         {
+            let anonymous = found.session.user_id.is_none();
+            if anonymous {
+                upgraded_from = Some((found.session.id, found.session.data.clone()));
+            }
+            let reason = if anonymous {
+                "upgraded_by_login"
+            } else {
+                "replaced_by_login"
+            };
             self.end(
                 found.session,
                 SessionState::LoggedOut,
-                "replaced_by_login",
+                reason,
                 AuditKind::SessionLoggedOut,
             )
             .await?;
@@ -94,8 +107,18 @@ impl SessionService {
         }
 
         let token = Token::generate()?;
-        let session = self.new_session(user, &token, remember_me, client, now)?;
+        let mut session = self.new_session(Some(user), &token, remember_me, client, now)?;
+        if let Some((_, data)) = &upgraded_from {
+            session.data.clone_from(data);
+        }
         self.store.create_session(&session).await?;
+        if let Some((from, _)) = upgraded_from {
+            let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
+                .session(&session)
+                .client(client)
+                .detail("from_session_id", from.to_string());
+            self.audit.record(event).await;
+        }
         let event = AuditEvent::new(AuditKind::LoginSuccess, now)
             .session(&session)
             .client(client);
@@ -149,9 +172,9 @@ impl SessionService {
         locks.entry(user).or_default().clone()
     }
 
-    fn new_session(
+    pub(super) fn new_session(
         &self,
-        user: &User,
+        user: Option<&User>,
         token: &Token,
         persistent: bool,
         client: &ClientInfo,
@@ -161,9 +184,9 @@ impl SessionService {
         let absolute = plus_secs(now, t.absolute_secs);
         let mut session = Session {
             id: SessionId::generate(now)?,
-            user_id: Some(user.id),
-            username: Some(user.username.clone()),
-            role: Some(user.role.clone()),
+            user_id: user.map(|u| u.id),
+            username: user.map(|u| u.username.clone()),
+            role: user.map(|u| u.role.clone()),
             token_hash: token.hash(),
             prev_token_hash: None,
             prev_token_expires_at: None,
@@ -183,7 +206,7 @@ impl SessionService {
                 .filter(|_| self.settings.fingerprinting)
                 .map(crate::drift::fingerprint),
             client: client.clone(),
-            context: user.contexts.first().cloned(),
+            context: user.and_then(|u| u.contexts.first().cloned()),
             persistent,
             data: Default::default(),
             version: 1,

@@ -1,6 +1,7 @@
 //! [`SessionService`]: every session operation of sessiond, free of HTTP and of any storage
 //! engine. The HTTP crate and the CLI are thin shells around it.
 
+mod anonymous;
 mod auth;
 mod cleanup;
 mod client;

@@ -295,3 +295,27 @@ pub async fn switch_context(
     body["success"] = json!(true);
     Ok(Json(body))
 }
+
+/// `POST /api/session/anonymous` (`SESSION_FEATURE_ANONYMOUS_SESSIONS`): a session for a visitor
+/// who has not logged in, or the browser's current one. Logging in later upgrades it.
+pub async fn anonymous(
+    State(state): State<AppState>,
+    SessionCookie(existing): SessionCookie,
+    Client(client): Client,
+) -> Result<Response, ApiError> {
+    let (session, token) = state
+        .service
+        .start_anonymous(existing.as_ref(), &client)
+        .await?;
+    let csrf = state.service.csrf_token(&session);
+    let status = state.service.status(session, state.service.now());
+    let mut body = object(SessionBody::new(&state, &status))?;
+    body["success"] = json!(true);
+    body["anonymous"] = json!(status.session.user_id.is_none());
+    let mut headers = HeaderMap::new();
+    if let Some(token) = &token {
+        headers.insert(header::SET_COOKIE, state.cookie.issue(token, None));
+    }
+    with_csrf(&mut headers, &mut body, csrf);
+    Ok((headers, Json(body)).into_response())
+}

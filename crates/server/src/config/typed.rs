@@ -102,6 +102,7 @@ pub struct Features {
     pub clustering: bool,
     pub distributed: bool,
     pub caching: bool,
+    pub anonymous_sessions: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -422,6 +423,7 @@ impl Config {
             clustering: r.flag("SESSION_FEATURE_CLUSTERING"),
             distributed: r.flag("SESSION_FEATURE_DISTRIBUTED"),
             caching: r.flag("SESSION_FEATURE_CACHING"),
+            anonymous_sessions: r.flag("SESSION_FEATURE_ANONYMOUS_SESSIONS"),
         };
 
         let roles: Vec<String> = r

@@ -370,6 +370,12 @@ pub const VARS: &[Var] = &[
         "experimental: distributed sessions",
     ),
     v(
+        "SESSION_FEATURE_ANONYMOUS_SESSIONS",
+        "false",
+        Features,
+        "sessions for visitors before login (POST /api/session/anonymous), upgraded on login",
+    ),
+    v(
         "SESSION_FEATURE_CACHING",
         "false",
         Features,

@@ -556,3 +556,46 @@ async fn row24_network_drift_is_scored_against_the_threshold() {
         assert_eq!(check_from(&b, ip).await, 200, "detection off");
     }
 }
+
+/// ASVS 4: 3.2.1 · 5: 7.2.4 · WSTG-SESS-03: a visitor's anonymous session is upgraded on login
+/// with a new id and a new token; the anonymous token is then worthless.
+#[tokio::test]
+async fn row15_an_anonymous_session_is_upgraded_with_a_new_token() {
+    let srv = server(&[("SESSION_FEATURE_ANONYMOUS_SESSIONS", "true")]).await;
+    let b = srv.browser();
+    let r = b.post("/api/session/anonymous", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["anonymous"], true);
+    assert!(r.body["username"].is_null());
+    let visitor_id = r.body["session_id"].as_str().unwrap().to_owned();
+    let visitor_token = b.token().unwrap();
+    let again = b.post("/api/session/anonymous", None).await;
+    assert_eq!(
+        again.body["session_id"],
+        visitor_id.as_str(),
+        "one per browser"
+    );
+    assert!(again.set_cookie().is_none());
+
+    let login = b.login("alice", PASSWORD).await;
+    assert_eq!(login.status, 200);
+    assert_ne!(login.body["session_id"], visitor_id.as_str(), "a new id");
+    assert_ne!(b.token().unwrap(), visitor_token, "a new token");
+    let replay = srv.browser();
+    replay.set_token(Some(&visitor_token));
+    assert_eq!(
+        replay.check().await.status,
+        401,
+        "the anonymous token is dead"
+    );
+    assert_eq!(audited(&srv, "SESSION_UPGRADED").await, 1);
+
+    let off = server(&[]).await;
+    assert_eq!(
+        off.browser()
+            .post("/api/session/anonymous", None)
+            .await
+            .status,
+        404
+    );
+}
