@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod directory;
 pub mod drift;
 pub mod error;
 pub mod ids;

@@ -37,6 +37,7 @@ pub enum ApiError {
     Conflict(String),
     TooManySessions,
     Unavailable,
+    DirectoryUnavailable,
     Internal,
 }
 
@@ -55,7 +56,7 @@ impl ApiError {
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::TooManySessions => StatusCode::CONFLICT,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::DirectoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +121,10 @@ impl ApiError {
                 "code": "store_unavailable",
                 "message": "the session store is unavailable; retry shortly",
             }),
+            Self::DirectoryUnavailable => json!({
+                "code": "directory_unavailable",
+                "message": "the login directory is unavailable; retry shortly",
+            }),
             Self::Internal => json!({"code": "internal_error", "message": "internal error"}),
         }
     }
@@ -147,7 +152,7 @@ impl IntoResponse for ApiError {
         }
         let retry = match &self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            Self::Unavailable => Some(5),
+            Self::Unavailable | Self::DirectoryUnavailable => Some(5),
             _ => None,
         };
         if let Some(secs) = retry {
@@ -173,6 +178,10 @@ impl From<SessionError> for ApiError {
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
             SessionError::Conflict(m) => Self::Conflict(m),
             SessionError::TooManySessions => Self::TooManySessions,
+            SessionError::DirectoryUnavailable(e) => {
+                tracing::warn!(error = %e, "LDAP login failed");
+                Self::DirectoryUnavailable
+            }
             SessionError::NotAllowed(code) => Self::Forbidden {
                 code,
                 message: "this is not allowed for this user",

@@ -57,8 +57,12 @@ pub fn build_with_store(
     let metrics = Arc::new(Metrics::new().with_cache(cache_stats));
     let mut auditor = Auditor::new(store.clone(), config.security.audit_logging);
     auditor.observe_with(metrics.clone());
-    let service = SessionService::new(store, clock, config.service.clone(), key, auditor)
+    let mut service = SessionService::new(store, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;
+    if let Some(ldap) = &config.server.ldap {
+        let directory = sessiond_auth_ldap::LdapDirectory::new(ldap.clone());
+        service = service.with_directory(Arc::new(directory));
+    }
     let s = &config.server;
     Ok(AppState::new(sessiond_http::state::Shared {
         service: Arc::new(service),

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 mod outage;
 mod services;
 pub use outage::OutageStore;
-pub use services::{PrivatePostgres, PrivateRedis};
+pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
 
 pub const PASSWORD: &str = "correct horse battery";
 

@@ -181,3 +181,116 @@ impl Drop for PrivatePostgres {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// An OpenLDAP `slapd` on a port of its own, with a small directory: `alice` (in the
+/// `netadmins` group), `bob` (in no group), both under `ou=people,dc=example,dc=org`, with the
+/// passwords `LDAP_PASSWORD` and `bob password`.
+pub struct PrivateSlapd {
+    pub port: u16,
+    dir: PathBuf,
+}
+
+pub const LDAP_PASSWORD: &str = "alice ldap password";
+
+impl PrivateSlapd {
+    pub fn start() -> Self {
+        let me = Self {
+            port: free_port(),
+            dir: temp_dir("slapd"),
+        };
+        let d = me.dir.display();
+        std::fs::create_dir_all(me.dir.join("db")).unwrap();
+        std::fs::write(
+            me.dir.join("slapd.conf"),
+            format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 modulepath /usr/lib/ldap\n\
+                 moduleload back_mdb\n\
+                 pidfile {d}/slapd.pid\n\
+                 database mdb\n\
+                 suffix \"dc=example,dc=org\"\n\
+                 rootdn \"cn=admin,dc=example,dc=org\"\n\
+                 rootpw admin-secret\n\
+                 directory {d}/db\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            me.dir.join("data.ldif"),
+            format!(
+                "dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\n\
+                 o: Example\ndc: example\n\n\
+                 dn: ou=people,dc=example,dc=org\nobjectClass: organizationalUnit\nou: people\n\n\
+                 dn: ou=groups,dc=example,dc=org\nobjectClass: organizationalUnit\nou: groups\n\n\
+                 dn: uid=alice,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n\
+                 uid: alice\ncn: Alice Admin\nsn: Admin\nuserPassword: {LDAP_PASSWORD}\n\n\
+                 dn: uid=bob,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n\
+                 uid: bob\ncn: Bob\nsn: Builder\nuserPassword: bob password\n\n\
+                 dn: cn=netadmins,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\n\
+                 cn: netadmins\nmember: uid=alice,ou=people,dc=example,dc=org\n"
+            ),
+        )
+        .unwrap();
+        let conf = me.dir.join("slapd.conf");
+        let loaded = Command::new("slapadd")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(me.dir.join("data.ldif"))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("slapadd not found ({e}): run scripts/test, which installs slapd")
+            });
+        assert!(
+            loaded.status.success(),
+            "slapadd: {}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        let started = Command::new("slapd")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-h")
+            .arg(me.url() + "/")
+            .output()
+            .unwrap();
+        assert!(
+            started.status.success(),
+            "slapd: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        wait_until("slapd", || {
+            std::net::TcpStream::connect(("127.0.0.1", me.port)).is_ok()
+        });
+        me
+    }
+
+    pub fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    fn pid(dir: &Path) -> Option<i32> {
+        std::fs::read_to_string(dir.join("slapd.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    pub fn stop(&self) {
+        if let Some(pid) = Self::pid(&self.dir) {
+            let _ = Command::new("kill").arg(pid.to_string()).output();
+            wait_until("slapd to stop", || {
+                std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err()
+            });
+        }
+    }
+}
+
+impl Drop for PrivateSlapd {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -4,11 +4,12 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::directory::DirectoryUser;
 use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, plus_secs};
 use crate::token::Token;
-use crate::user::User;
+use crate::user::{AuthMethod, User};
 
 use std::sync::Arc;
 
@@ -33,16 +34,35 @@ impl SessionService {
             return Err(SessionError::RateLimited { retry_after_secs });
         }
         let locked = self.lockouts.locked(username, started).is_some();
-        let user = self.store.user_by_name(username).await?;
+        let mut user = self.store.user_by_name(username).await?;
+        let ok = match &self.directory {
+            Some(directory)
+                if user
+                    .as_ref()
+                    .is_none_or(|u| u.auth_method == AuthMethod::Ldap) =>
+            {
+                match directory.authenticate(username, password).await? {
+                    Some(entry) if !locked => {
+                        user = Some(self.provision(username, user, entry, started).await?);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            _ => {
+                let usable = user.as_ref().filter(|u| u.enabled);
+                let hash = usable.and_then(|u| u.password_hash.clone());
+                let passwords = self.passwords.clone();
+                let password = password.to_owned();
+                // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+                // Unknown and disabled users are checked against a dummy hash so their answer
+                // takes as long.
+                tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
+                    .await
+                    .unwrap_or(false)
+            }
+        };
         let usable = user.as_ref().filter(|u| u.enabled);
-        let hash = usable.and_then(|u| u.password_hash.clone());
-        let passwords = self.passwords.clone();
-        let password = password.to_owned();
-        // Argon2 takes tens of milliseconds of CPU: keep it off the async workers. Unknown and
-        // disabled users are checked against a dummy hash so their answer takes as long.
-        let ok = tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
-            .await
-            .unwrap_or(false);
         let now = self.now();
         // A locked account gets the generic answer even for the right password, after the same
         // hash work, so a lock tells an attacker nothing either.
@@ -161,6 +181,49 @@ impl SessionService {
             .await?;
         }
         Ok(())
+    }
+
+    /// The local record of a user the directory accepted: created on the first login, its role
+    /// and display name kept in step with the directory's groups afterwards.
+    async fn provision(
+        &self,
+        username: &str,
+        existing: Option<User>,
+        entry: DirectoryUser,
+        now: Timestamp,
+    ) -> SessionResult<User> {
+        let display_name = entry
+            .display_name
+            .unwrap_or_else(|| username.trim().to_owned());
+        if let Some(mut user) = existing {
+            if user.role != entry.role || user.display_name != display_name {
+                user.role = entry.role;
+                user.display_name = display_name;
+                user.updated_at = now;
+                self.store.update_user(&user).await?;
+            }
+            return Ok(user);
+        }
+        crate::user::validate_username(username).map_err(|m| SessionError::Invalid(m.into()))?;
+        let user = User {
+            id: UserId::generate(now)?,
+            username: username.trim().to_owned(),
+            display_name,
+            role: entry.role,
+            auth_method: AuthMethod::Ldap,
+            password_hash: None,
+            enabled: true,
+            contexts: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_user(&user).await?;
+        let event = AuditEvent::new(AuditKind::UserCreated, now)
+            .username(&user.username)
+            .detail("role", user.role.clone())
+            .detail("auth_method", "ldap");
+        self.audit.record(event).await;
+        Ok(user)
     }
 
     /// The per-user login lock of this node. Locks nobody waits on are dropped now and then.

@@ -139,6 +139,9 @@ pub enum SessionError {
     /// The user may not do this (a context not among theirs).
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
+    /// The LDAP or Active Directory server did not answer.
+    #[error(transparent)]
+    DirectoryUnavailable(#[from] crate::directory::DirectoryError),
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
@@ -198,6 +201,8 @@ pub struct SessionService {
     unknown_tokens: RateLimiter,
     context_switches: RateLimiter,
     scores: security::Scores,
+    /// Where LDAP users' passwords are checked, when configured.
+    directory: Option<Arc<dyn crate::directory::Directory>>,
     /// One login at a time per user on this node, so the session cap holds under parallel logins.
     login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -219,6 +224,7 @@ impl SessionService {
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             login_locks: Default::default(),
             scores: Default::default(),
+            directory: None,
             passwords: Passwords::new()?,
             store,
             clock,
@@ -226,6 +232,13 @@ impl SessionService {
             key,
             audit,
         })
+    }
+
+    /// Checks the passwords of LDAP users, and of unknown users, against `directory`; they
+    /// are created locally (auth method `ldap`) on their first login.
+    pub fn with_directory(mut self, directory: Arc<dyn crate::directory::Directory>) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     pub fn settings(&self) -> &Settings {

@@ -120,6 +120,8 @@ pub struct ServerConfig {
     pub cookie_secure: bool,
     pub cookie_same_site: SameSite,
     pub trusted_proxies: Vec<IpAddr>,
+    /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
+    pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
     pub log_filter: String,
     pub log_json: bool,
 }
@@ -440,6 +442,16 @@ impl Config {
         }
 
         let server = read_server(&mut r, environment);
+        if let Some(ldap) = &server.ldap {
+            let mapped = ldap.group_roles.iter().map(|(_, role)| role);
+            for role in mapped.chain([&ldap.default_role]) {
+                if !roles.contains(role) {
+                    r.problems.push(format!(
+                        "SESSIOND_LDAP_*: role {role:?} is not one of SESSION_ROLES"
+                    ));
+                }
+            }
+        }
         let debug_mode = r.flag("SESSION_DEBUG_MODE");
         let service = Settings {
             timeouts: Timeouts {
@@ -593,6 +605,7 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
             )),
         }
     }
+    let ldap = read_ldap(r);
     let log_json = match r.text("SESSIOND_LOG_FORMAT").to_lowercase().as_str() {
         "json" => true,
         "text" => false,
@@ -619,9 +632,53 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
         cookie_secure,
         cookie_same_site,
         trusted_proxies,
+        ldap,
         log_filter: r.text("SESSIOND_LOG"),
         log_json,
     }
+}
+
+fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
+    let url = r.text("SESSIOND_LDAP_URL");
+    if url.is_empty() {
+        return None;
+    }
+    if !url.starts_with("ldap://") {
+        r.problems.push(format!(
+            "SESSIOND_LDAP_URL={url:?}: expected ldap://HOST:PORT (LDAPS is not supported yet)"
+        ));
+    }
+    let user_dn = r.text("SESSIOND_LDAP_USER_DN");
+    if !user_dn.contains("{username}") {
+        r.problems.push(format!(
+            "SESSIOND_LDAP_USER_DN={user_dn:?}: must contain {{username}}"
+        ));
+    }
+    let mut group_roles = Vec::new();
+    for pair in r
+        .text("SESSIOND_LDAP_GROUP_ROLES")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match pair.rsplit_once('=') {
+            Some((group, role)) if !group.trim().is_empty() && !role.trim().is_empty() => {
+                group_roles.push((group.trim().to_owned(), role.trim().to_owned()));
+            }
+            _ => r.problems.push(format!(
+                "SESSIOND_LDAP_GROUP_ROLES: {pair:?} is not GROUP=ROLE"
+            )),
+        }
+    }
+    let group_base = r.text("SESSIOND_LDAP_GROUP_BASE");
+    Some(sessiond_auth_ldap::LdapSettings {
+        url,
+        user_dn,
+        group_base: (!group_base.is_empty()).then_some(group_base),
+        group_roles,
+        default_role: r.text("SESSIOND_LDAP_DEFAULT_ROLE"),
+        timeout: std::time::Duration::from_secs(r.positive("SESSIOND_STORE_TIMEOUT_SECONDS")),
+    })
 }
 
 impl Reader<'_> {

@@ -483,6 +483,36 @@ pub const VARS: &[Var] = &[
         "unknown session tokens per client address per minute before it is refused (429)",
     ),
     v(
+        "SESSIOND_LDAP_URL",
+        "",
+        Server,
+        "ldap://HOST:PORT of an LDAP or Active Directory server; empty: no LDAP login",
+    ),
+    v(
+        "SESSIOND_LDAP_USER_DN",
+        "uid={username},ou=people,dc=example,dc=org",
+        Server,
+        "the DN to bind as, {username} replaced (AD: {username}@corp.example)",
+    ),
+    v(
+        "SESSIOND_LDAP_GROUP_BASE",
+        "",
+        Server,
+        "where groups with member=<user DN> are searched; empty: no group lookup",
+    ),
+    v(
+        "SESSIOND_LDAP_GROUP_ROLES",
+        "",
+        Server,
+        "GROUP=ROLE pairs, comma-separated (group cn or DN); the first match wins",
+    ),
+    v(
+        "SESSIOND_LDAP_DEFAULT_ROLE",
+        "oss",
+        Server,
+        "the role of LDAP users in no mapped group",
+    ),
+    v(
         "SESSIOND_TRUSTED_PROXIES",
         "",
         Server,

@@ -8,6 +8,7 @@ mod client;
 mod durability;
 mod errors;
 mod faults;
+mod ldap;
 mod login;
 mod oneshot;
 mod ops;

@@ -1,0 +1,137 @@
+//! [`LdapDirectory`]: checks a password by binding to an LDAP server (OpenLDAP, Active
+//! Directory) as the user, then maps the groups the user is a `member` of to a sessiond role.
+//!
+//! Plain `ldap://` only for now: run it on a trusted network (LDAPS is open work, see
+//! docs/security.md).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, dn_escape, ldap_escape};
+use sessiond_core::directory::{Directory, DirectoryError, DirectoryUser};
+
+#[derive(Debug, Clone)]
+pub struct LdapSettings {
+    /// `ldap://host:port`.
+    pub url: String,
+    /// The user's DN, with `{username}` where the (escaped) username goes:
+    /// `uid={username},ou=people,dc=example,dc=org`, or `{username}@corp.example` for AD.
+    pub user_dn: String,
+    /// Where groups are searched (`(member=<user DN>)`); `None` gives everyone `default_role`.
+    pub group_base: Option<String>,
+    /// Group `cn` (or full DN) to role; the first group the user is in, in this order, wins.
+    pub group_roles: Vec<(String, String)>,
+    pub default_role: String,
+    pub timeout: Duration,
+}
+
+pub struct LdapDirectory {
+    settings: LdapSettings,
+}
+
+/// LDAP result codes that mean "these credentials are not accepted", not "the server failed":
+/// noSuchObject, inappropriateAuthentication, invalidCredentials, insufficientAccessRights,
+/// unwillingToPerform.
+const REFUSED: [u32; 5] = [32, 48, 49, 50, 53];
+
+fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
+    DirectoryError(e.to_string())
+}
+
+impl LdapDirectory {
+    pub fn new(settings: LdapSettings) -> Self {
+        Self { settings }
+    }
+
+    async fn bind_and_look_up(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        let s = &self.settings;
+        let dn = s.user_dn.replace("{username}", &dn_escape(username.trim()));
+        let conn_settings = LdapConnSettings::new().set_conn_timeout(s.timeout);
+        let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
+            .await
+            .map_err(unavailable)?;
+        ldap3::drive!(conn);
+        let bound = ldap.simple_bind(&dn, password).await.map_err(unavailable)?;
+        if REFUSED.contains(&bound.rc) {
+            let _ = ldap.unbind().await;
+            return Ok(None);
+        }
+        bound.success().map_err(unavailable)?;
+
+        let (entries, _) = ldap
+            .search(
+                &dn,
+                Scope::Base,
+                "(objectClass=*)",
+                vec!["displayName", "cn"],
+            )
+            .await
+            .and_then(|r| r.success())
+            .map_err(unavailable)?;
+        let display_name = entries.into_iter().next().and_then(|e| {
+            let e = SearchEntry::construct(e);
+            ["displayName", "cn"]
+                .iter()
+                .find_map(|a| e.attrs.get(*a).and_then(|v| v.first().cloned()))
+        });
+
+        let mut groups: Vec<(String, String)> = Vec::new();
+        if let Some(base) = &s.group_base {
+            let filter = format!("(member={})", ldap_escape(&dn));
+            let (entries, _) = ldap
+                .search(base, Scope::Subtree, &filter, vec!["cn"])
+                .await
+                .and_then(|r| r.success())
+                .map_err(unavailable)?;
+            for e in entries {
+                let e = SearchEntry::construct(e);
+                let cn = e
+                    .attrs
+                    .get("cn")
+                    .and_then(|v| v.first().cloned())
+                    .unwrap_or_default();
+                groups.push((e.dn, cn));
+            }
+        }
+        let _ = ldap.unbind().await;
+        let role = s
+            .group_roles
+            .iter()
+            .find(|(group, _)| {
+                groups.iter().any(|(dn, cn)| {
+                    dn.eq_ignore_ascii_case(group) || cn.eq_ignore_ascii_case(group)
+                })
+            })
+            .map_or_else(|| s.default_role.clone(), |(_, role)| role.clone());
+        Ok(Some(DirectoryUser { display_name, role }))
+    }
+}
+
+#[async_trait]
+impl Directory for LdapDirectory {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        // An empty password is an unauthenticated bind, which many servers "accept".
+        if password.is_empty() || username.trim().is_empty() {
+            return Ok(None);
+        }
+        match tokio::time::timeout(
+            self.settings.timeout,
+            self.bind_and_look_up(username, password),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(DirectoryError(
+                "the LDAP server did not answer in time".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! An external directory that checks passwords: LDAP or Active Directory (seed 000's
+//! `windows_ad` auth method). The core only knows this trait; `sessiond-auth-ldap` implements it.
+
+use async_trait::async_trait;
+
+/// What the directory says about a user it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub display_name: Option<String>,
+    /// The sessiond role its groups map to.
+    pub role: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("directory unavailable: {0}")]
+pub struct DirectoryError(pub String);
+
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    /// Binds as `username` with `password`. `Ok(None)` when the directory refuses them (wrong
+    /// password, unknown user), `Err` when it cannot answer.
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError>;
+}
