@@ -50,6 +50,7 @@ pub enum AuditKind {
     SuspiciousActivity,
     /// A visitor's anonymous session became a user's on login (new id and token).
     SessionUpgraded,
+    UserRoleChanged,
 }
 
 impl AuditKind {
@@ -84,6 +85,7 @@ impl AuditKind {
             Self::SessionDrift => "SESSION_DRIFT",
             Self::SuspiciousActivity => "SUSPICIOUS_ACTIVITY",
             Self::SessionUpgraded => "SESSION_UPGRADED",
+            Self::UserRoleChanged => "USER_ROLE_CHANGED",
         }
     }
 

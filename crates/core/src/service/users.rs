@@ -93,6 +93,28 @@ impl SessionService {
             .await
     }
 
+    /// Gives a user another role and ends their sessions, which carry the old one: the next
+    /// login issues a new session id, token and CSRF token with the new role (SECURITY-TESTS
+    /// row 16).
+    pub async fn set_role(&self, username: &str, role: &str) -> SessionResult<u64> {
+        if !self.settings.roles.iter().any(|r| r == role) {
+            let roles = self.settings.roles.join(", ");
+            return Err(SessionError::Invalid(format!(
+                "unknown role {role:?}: choose one of {roles}"
+            )));
+        }
+        let mut user = self.user(username).await?;
+        let from = std::mem::replace(&mut user.role, role.to_owned());
+        user.updated_at = self.now();
+        self.store.update_user(&user).await?;
+        let event = AuditEvent::new(AuditKind::UserRoleChanged, user.updated_at)
+            .username(&user.username)
+            .detail("from", from)
+            .detail("to", role);
+        self.audit.record(event).await;
+        self.revoke_user_sessions(&user.id, "role_changed").await
+    }
+
     /// Replaces the contexts a user may switch between; the first is where new sessions start.
     pub async fn set_contexts(&self, username: &str, contexts: Vec<String>) -> SessionResult<User> {
         if contexts

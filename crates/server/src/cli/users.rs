@@ -34,6 +34,8 @@ pub enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Give a user another role and end their sessions (they log in again with it).
+    SetRole { name: String, role: String },
     /// Replace the contexts (platforms) a user may switch between; none clears them.
     SetContexts {
         name: String,
@@ -128,6 +130,13 @@ pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &name))?;
             println!("password of {name} changed; ended {ended} active session(s)");
+        }
+        UsersCommand::SetRole { name, role } => {
+            let ended = service
+                .set_role(&name, &role)
+                .await
+                .map_err(|e| explain(e, &name))?;
+            println!("{name} is now {role}; ended {ended} active session(s)");
         }
         UsersCommand::SetContexts { name, contexts } => {
             let user = service

@@ -12,6 +12,7 @@ mod ldap;
 mod login;
 mod oneshot;
 mod ops;
+mod secrets;
 mod security;
 mod sessions;
 mod shared_stores;

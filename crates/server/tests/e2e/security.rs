@@ -599,3 +599,33 @@ async fn row15_an_anonymous_session_is_upgraded_with_a_new_token() {
         404
     );
 }
+
+/// ASVS 5: 7.2.4, 7.5.1 · CS-SM SM-15: a privilege change renews the session (id, token, CSRF).
+#[tokio::test]
+async fn row16_a_role_change_renews_the_session() {
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    let (old_id, old_token, old_csrf) = (
+        b.check().await.body["session_id"].clone(),
+        b.token().unwrap(),
+        b.csrf().unwrap(),
+    );
+    let ended = srv
+        .state
+        .service
+        .set_role("alice", "netadmin")
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert_eq!(
+        b.check().await.body["code"],
+        "revoked",
+        "the old session is over"
+    );
+    let r = b.login("alice", PASSWORD).await;
+    assert_eq!(r.body["role"], "netadmin");
+    assert_ne!(r.body["session_id"], old_id);
+    assert_ne!(b.token().unwrap(), old_token);
+    assert_ne!(b.csrf().unwrap(), old_csrf);
+    assert_eq!(audited(&srv, "USER_ROLE_CHANGED").await, 1);
+}

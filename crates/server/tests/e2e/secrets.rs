@@ -1,0 +1,163 @@
+//! SECURITY-TESTS row 45: the real binary, logging at debug level, never writes a session token,
+//! CSRF token or password to its log or to an error body.
+
+use std::io::{Read as _, Write as _};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::binary::{Server, sessiond, workdir};
+
+const PASSWORD: &str = "a long enough password";
+
+/// One raw HTTP/1.1 exchange: status, the session cookie it set (if any), and the body.
+fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Option<String>, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: sessiond="))
+        .and_then(|v| v.split(';').next())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    (
+        status,
+        token,
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+    )
+}
+
+/// ASVS 4: 7.1.1, 7.2.1 · 5: 16.2.5, 16.5.1
+#[test]
+fn row45_no_secret_reaches_the_log_or_an_error_body() {
+    let dir = workdir();
+    let mut add = sessiond(&dir, &[])
+        .args(["users", "add", "alice", "--role", "oss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let log_path = dir.join("sessiond.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = sessiond(
+        &dir,
+        &[
+            ("SESSIOND_BIND", "127.0.0.1:0"),
+            ("SESSIOND_LOG", "debug"),
+            ("SESSIOND_LOG_FORMAT", "json"),
+        ],
+    )
+    .arg("serve")
+    .stdout(log)
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(rest) = text.split("listening on http://").nth(1) {
+            break rest.split('"').next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no listening line:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let login = format!("{{\"username\":\"alice\",\"password\":\"{PASSWORD}\"}}");
+    let (status, token, body) = exchange(&addr, "POST", "/api/session/login", &[], &login);
+    assert_eq!(status, 200, "{body}");
+    let token = token.unwrap();
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cookie = format!("sessiond={token}");
+    let mut error_bodies = Vec::new();
+    let with = |extra: &[(&'static str, String)]| -> Vec<(&'static str, String)> {
+        let mut h = vec![("Cookie", cookie.clone())];
+        h.extend(extra.iter().cloned());
+        h
+    };
+    let steps: Vec<(&str, &str, Vec<(&str, String)>, String)> = vec![
+        ("POST", "/api/session/check", with(&[]), String::new()),
+        (
+            "POST",
+            "/api/session/keepalive",
+            with(&[("X-CSRF-Token", csrf.clone())]),
+            String::new(),
+        ),
+        (
+            "POST",
+            "/api/session/keepalive",
+            with(&[("X-CSRF-Token", format!("{csrf}x"))]),
+            String::new(),
+        ),
+        ("POST", "/api/session/logout", with(&[]), String::new()),
+        (
+            "POST",
+            "/api/session/login",
+            vec![],
+            format!("{{\"username\":\"alice\",\"password\":\"{PASSWORD}x\"}}"),
+        ),
+        (
+            "POST",
+            "/api/session/login",
+            vec![],
+            format!("{{\"username\":\"alice\",\"password\":{PASSWORD:?},\"bad\":1}}"),
+        ),
+        (
+            "POST",
+            "/api/session/logout",
+            with(&[("X-CSRF-Token", csrf.clone())]),
+            String::new(),
+        ),
+        ("POST", "/api/session/check", with(&[]), String::new()),
+    ];
+    for (method, path, headers, body) in &steps {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _, answer) = exchange(&addr, method, path, &headers, body);
+        if status >= 400 {
+            error_bodies.push(answer);
+        }
+    }
+    assert!(
+        error_bodies.len() >= 4,
+        "the flow produced errors to inspect: {error_bodies:?}"
+    );
+    drop(server);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for event in ["LOGIN_SUCCESS", "SESSION_EXTENDED", "MALICIOUS_CSRF", "LOGIN_FAILED"] {
+        assert!(log.contains(event), "the flow was logged ({event}):\n{log}");
+    }
+    for secret in [token.as_str(), csrf.as_str(), PASSWORD] {
+        assert!(!log.contains(secret), "a secret in the log");
+        for body in &error_bodies {
+            assert!(!body.contains(secret), "a secret in an error body: {body}");
+        }
+    }
+}
