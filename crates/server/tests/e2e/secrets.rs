@@ -44,6 +44,9 @@ fn exchange(
     )
 }
 
+/// Method, path, headers, body.
+type Step = (&'static str, &'static str, Vec<(&'static str, String)>, String);
+
 /// ASVS 4: 7.1.1, 7.2.1 · 5: 16.2.5, 16.5.1
 #[test]
 fn row45_no_secret_reaches_the_log_or_an_error_body() {
@@ -102,7 +105,7 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
         h.extend(extra.iter().cloned());
         h
     };
-    let steps: Vec<(&str, &str, Vec<(&str, String)>, String)> = vec![
+    let steps: Vec<Step> = vec![
         ("POST", "/api/session/check", with(&[]), String::new()),
         (
             "POST",
