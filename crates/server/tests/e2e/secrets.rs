@@ -45,7 +45,12 @@ fn exchange(
 }
 
 /// Method, path, headers, body.
-type Step = (&'static str, &'static str, Vec<(&'static str, String)>, String);
+type Step = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, String)>,
+    String,
+);
 
 /// ASVS 4: 7.1.1, 7.2.1 · 5: 16.2.5, 16.5.1
 #[test]
@@ -154,7 +159,12 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
     drop(server);
 
     let log = std::fs::read_to_string(&log_path).unwrap();
-    for event in ["LOGIN_SUCCESS", "SESSION_EXTENDED", "MALICIOUS_CSRF", "LOGIN_FAILED"] {
+    for event in [
+        "LOGIN_SUCCESS",
+        "SESSION_EXTENDED",
+        "MALICIOUS_CSRF",
+        "LOGIN_FAILED",
+    ] {
         assert!(log.contains(event), "the flow was logged ({event}):\n{log}");
     }
     for secret in [token.as_str(), csrf.as_str(), PASSWORD] {
@@ -162,5 +172,72 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
         for body in &error_bodies {
             assert!(!body.contains(secret), "a secret in an error body: {body}");
         }
+    }
+}
+
+/// Sends raw bytes and returns the status line's code (0 when the server just closed).
+fn raw_status(addr: &str, request: &str) -> u16 {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// ASVS 4: 13.1.5, 14.5.1 · 5: 4.1.4, 4.2.1, 4.2.4, 13.4.4
+#[test]
+fn row50_malformed_headers_smuggling_and_methods_are_refused() {
+    let dir = workdir();
+    let (_server, addr, _) = crate::binary::start_with(&dir, &[]);
+    let login = "{\"username\":\"a\",\"password\":\"b\"}";
+    let n = login.len();
+    let head = format!("POST /api/session/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (what, request, allowed) in [
+        (
+            "Content-Length and Transfer-Encoding",
+            format!(
+                "{head}Content-Type: application/json\r\nContent-Length: {n}\r\nTransfer-Encoding: chunked\r\n\r\n{login}"
+            ),
+            &[400, 0][..],
+        ),
+        (
+            "two Content-Lengths",
+            format!(
+                "{head}Content-Type: application/json\r\nContent-Length: {n}\r\nContent-Length: 5\r\n\r\n{login}"
+            ),
+            &[400, 0][..],
+        ),
+        (
+            "a bare CR in a header",
+            format!(
+                "{head}Content-Type: application/json\rX: y\r\nContent-Length: {n}\r\n\r\n{login}"
+            ),
+            &[400, 0][..],
+        ),
+    ] {
+        let status = raw_status(&addr, &request);
+        assert!(allowed.contains(&status), "{what}: {status}");
+    }
+    for content_type in [
+        "invalid/@@##",
+        "</><script>alert(1)</script>",
+        "text",
+        "text/[html]",
+        "",
+    ] {
+        let request =
+            format!("{head}Content-Type: {content_type}\r\nContent-Length: {n}\r\n\r\n{login}");
+        let status = raw_status(&addr, &request);
+        assert!(
+            [400, 415].contains(&status),
+            "Content-Type {content_type:?}: {status}"
+        );
+    }
+    for method in ["TRACE", "PUT", "DELETE", "PATCH"] {
+        let request = format!(
+            "{method} /api/session/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        );
+        assert_eq!(raw_status(&addr, &request), 405, "{method} on login");
     }
 }
