@@ -2,14 +2,20 @@
 //! times one operation on two classes of input and reports Welch's t: |t| < 5 after millions
 //! of runs means no timing difference was found.
 //!
-//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous csrf_right_vs_near_miss
+//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous csrf_right_vs_random
+//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous login_unknown_vs_wrong_password
 //!
 //! Not a CI test: timings depend on the machine. The figure is reported in docs/security.md.
 
 use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main};
 use rand::RngExt;
+use std::sync::Arc;
+
+use sessiond_core::audit::Auditor;
+use sessiond_core::memory::MemoryStore;
+use sessiond_core::service::NewUser;
 use sessiond_core::time::ManualClock;
-use sessiond_core::{Clock, SecretKey, SessionId, Token};
+use sessiond_core::{ClientInfo, Clock, SecretKey, SessionId, SessionService, Settings, Token};
 
 const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -66,4 +72,57 @@ fn csrf_right_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
     }
 }
 
-ctbench_main!(csrf_near_miss_vs_random, csrf_right_vs_random);
+/// SECURITY-TESTS row 42: a login for an unknown user and one for a known user with the wrong
+/// password must take the same time, or the time tells which usernames exist. The whole
+/// `SessionService::login` runs (store lookup, Argon2id on the real or the dummy hash, audit),
+/// on a memory store. Argon2 makes each sample slow, so a run has 2,000 of them.
+fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let settings = Settings {
+        logins_per_ip_per_minute: u32::MAX,
+        lockout_threshold: u32::MAX,
+        ..Settings::default()
+    };
+    let service = SessionService::new(
+        store.clone(),
+        Arc::new(ManualClock::at_epoch()),
+        settings,
+        SecretKey::generate().unwrap(),
+        Auditor::new(store, true),
+    )
+    .unwrap();
+    rt.block_on(service.create_user(NewUser {
+        username: "alice".into(),
+        display_name: None,
+        role: "oss".into(),
+        password: "the right password".into(),
+        contexts: vec![],
+    }))
+    .unwrap();
+    let client = ClientInfo::default();
+    let inputs: Vec<(Class, &str)> = (0..2_000)
+        .map(|_| {
+            if rng.random::<bool>() {
+                (Class::Left, "nobody")
+            } else {
+                (Class::Right, "alice")
+            }
+        })
+        .collect();
+    for (class, username) in inputs {
+        runner.run_one(class, || {
+            rt.block_on(service.login(username, "a wrong password", false, &client, None))
+                .is_err()
+        });
+    }
+}
+
+ctbench_main!(
+    csrf_near_miss_vs_random,
+    csrf_right_vs_random,
+    login_unknown_vs_wrong_password
+);
