@@ -53,6 +53,8 @@ export class SessionClient {
   private tick: ReturnType<typeof setInterval> | undefined;
   private visibleTimer: ReturnType<typeof setTimeout> | undefined;
   private listeners = new Map<string, Listener[]>();
+  /** After `stop`, answers of requests still in flight are ignored. */
+  private stopped = false;
 
   constructor(readonly config: ClientConfig, private readonly d: Deps) {}
 
@@ -173,6 +175,7 @@ export class SessionClient {
   }
 
   stop(): void {
+    this.stopped = true;
     this.clearTimers();
     clearTimeout(this.watchdog);
     clearTimeout(this.visibleTimer);
@@ -203,6 +206,7 @@ export class SessionClient {
   }
 
   private handle(a: Answer<Status>, local: boolean): void {
+    if (this.stopped) return;
     if (a.kind === "ok") this.apply(a.body, a.body.time_remaining_seconds * 1000, false);
     else if (a.kind === "ended") this.end(a.code, local);
     else this.retrySoon();
@@ -216,7 +220,7 @@ export class SessionClient {
   }
 
   private apply(status: Status, remainingMs: number, fromBus: boolean): void {
-    if (this.state === "ended") return;
+    if (this.state === "ended" || this.stopped) return;
     this.status = status;
     if (status.csrf_token) this.d.api.csrf = status.csrf_token;
     this.deadline = this.d.now() + remainingMs;

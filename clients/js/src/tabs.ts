@@ -24,6 +24,7 @@ export interface Leadership {
 export class BrowserBus implements Bus {
   private channel: BroadcastChannel | null = null;
   private handlers: ((m: TabMessage) => void)[] = [];
+  private closed = false;
   private readonly key: string;
   private readonly onStorage = (e: StorageEvent) => {
     if (e.key === this.key && e.newValue) this.deliver(e.newValue);
@@ -40,6 +41,8 @@ export class BrowserBus implements Bus {
   }
 
   post(message: TabMessage): void {
+    // A request that was in flight when the page was left may still answer: nothing to tell.
+    if (this.closed) return;
     const data = JSON.stringify(message);
     if (data.length > this.maxSize) {
       console.warn(`sessiond: a ${message.t} message of ${data.length} bytes exceeds the sync limit`);
@@ -63,6 +66,7 @@ export class BrowserBus implements Bus {
   }
 
   close(): void {
+    this.closed = true;
     this.channel?.close();
     removeEventListener("storage", this.onStorage);
     this.handlers = [];

@@ -347,3 +347,21 @@ describe("an unreachable server", () => {
     expect(client.state).toBe("active");
   });
 });
+
+describe("after stop", () => {
+  it("an answer still in flight changes nothing and tells no tab", async () => {
+    const server = new FakeServer();
+    const hub = new FakeHub();
+    tab(server, hub, true);
+    const b = tab(server, hub, false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const posted: TabMessage[] = [];
+    const spy = hub.bus();
+    spy.onMessage((m) => posted.push(m));
+    const inFlight = b.client.check();
+    b.client.stop();
+    await inFlight;
+    expect(posted).toEqual([]);
+    expect(b.client.debug().hasPollTimer).toBe(false);
+  });
+});
