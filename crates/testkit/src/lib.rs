@@ -134,6 +134,19 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The audit events of type `kind`, newest first.
+    pub async fn audited(&self, kind: &str) -> Vec<sessiond_core::audit::AuditEvent> {
+        let q = sessiond_core::audit::AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        };
+        let events = self.state.service.store().audit_events(&q).await.unwrap();
+        events
+            .into_iter()
+            .filter(|e| e.event_type == kind)
+            .collect()
+    }
+
     /// `session_cache_hits_total` from /metrics (`SESSION_FEATURE_CACHING`).
     pub async fn cache_hits(&self) -> u64 {
         let body = self.browser().get("/metrics").await.body;

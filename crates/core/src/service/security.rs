@@ -216,9 +216,14 @@ impl SessionService {
             .detail("threshold", suspicion.threshold)
             .detail("response", response);
         self.audit.record(event).await;
-        match suspicion.response {
-            SuspiciousResponse::Log => return Ok(()),
-            SuspiciousResponse::Reauth => {
+        match (suspicion.response, session.user_id) {
+            (SuspiciousResponse::Log, _) => return Ok(()),
+            (SuspiciousResponse::Revoke, Some(user)) => {
+                self.revoke_user_sessions(&user, "suspicious_activity")
+                    .await?;
+            }
+            // Reauth, or revoke for an anonymous session: only this session exists to end.
+            _ => {
                 self.end(
                     session.clone(),
                     SessionState::Revoked,
@@ -227,21 +232,6 @@ impl SessionService {
                 )
                 .await?;
             }
-            SuspiciousResponse::Revoke => match session.user_id {
-                Some(user) => {
-                    self.revoke_user_sessions(&user, "suspicious_activity")
-                        .await?;
-                }
-                None => {
-                    self.end(
-                        session.clone(),
-                        SessionState::Revoked,
-                        "suspicious_activity",
-                        AuditKind::SessionRevoked,
-                    )
-                    .await?;
-                }
-            },
         }
         Err(SessionError::NotAuthenticated(EndCode::Revoked))
     }

@@ -26,6 +26,43 @@ pub(crate) fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// One HTTP/1.1 request over a fresh connection, with `headers` besides Host and a JSON
+/// Content-Type: (status, the session cookie it set, body). `None` when the server is gone.
+pub(crate) fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, Option<String>, String)> {
+    use std::io::Read as _;
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.get(9..12)?.parse().ok()?;
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: sessiond="))
+        .and_then(|v| v.split(';').next())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    Some((
+        status,
+        token,
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+    ))
+}
+
 /// A running `sessiond serve`, killed when dropped: a failing test never leaves one behind.
 pub(crate) struct Server(pub std::process::Child);
 

@@ -2,7 +2,6 @@
 //! sessiond serves for it. (The client itself is tested in Chromium: clients/js/test/browser.)
 
 use serde_json::json;
-use sessiond_core::audit::AuditQuery;
 use sessiond_testkit::TestServer;
 
 #[tokio::test]
@@ -36,19 +35,6 @@ async fn client_config_carries_timeouts_sync_settings_and_flags() {
     assert_eq!(r.body["features"]["cross_tab_sync"], true);
 }
 
-async fn events_of(srv: &TestServer, kind: &str) -> Vec<sessiond_core::audit::AuditEvent> {
-    let q = AuditQuery {
-        username: Some("alice".into()),
-        limit: 100,
-        ..AuditQuery::default()
-    };
-    let events = srv.state.service.store().audit_events(&q).await.unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event_type == kind)
-        .collect()
-}
-
 #[tokio::test]
 async fn client_events_are_audited_against_the_session() {
     let srv = TestServer::start(&[]).await;
@@ -66,7 +52,7 @@ async fn client_events_are_audited_against_the_session() {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let events = events_of(&srv, kind).await;
+        let events = srv.audited(kind).await;
         assert_eq!(events.len(), 1, "{kind}");
         assert_eq!(events[0].session_id.unwrap().to_string(), id);
         assert_eq!(events[0].details["time_remaining_seconds"], 42);
@@ -87,7 +73,7 @@ async fn the_expiry_notice_is_recorded_after_the_session_ended() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(events_of(&srv, "SESSION_EXPIRED_SHOWN").await.len(), 1);
+    assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 1);
 }
 
 #[tokio::test]

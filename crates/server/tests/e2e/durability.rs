@@ -2,7 +2,7 @@
 //! load, restarted, and every login or logout that was answered 2xx is checked.
 
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use crate::binary::{sessiond, start_with, workdir};
 
 const PASSWORD: &str = "durable password";
 
-/// One HTTP/1.1 request over a fresh connection: (status, Set-Cookie token, body).
+/// A request as the app's own page sends it (same-origin), with the session cookie if any.
 fn request(
     addr: &str,
     method: &str,
@@ -20,30 +20,13 @@ fn request(
     token: Option<&str>,
     body: &str,
 ) -> Option<(u16, Option<String>, String)> {
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let cookie = token
-        .map(|t| format!("Cookie: sessiond={t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\n{cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let status = out.get(9..12)?.parse().ok()?;
-    let token = out
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: sessiond="))
-        .and_then(|v| v.split(';').next())
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned);
-    Some((
-        status,
-        token,
-        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
-    ))
+    let origin = format!("http://{addr}");
+    let cookie = token.map(|t| format!("sessiond={t}"));
+    let mut headers = vec![("Origin", origin.as_str())];
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie.as_str()));
+    }
+    crate::binary::exchange(addr, method, path, &headers, body)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

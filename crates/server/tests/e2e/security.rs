@@ -25,12 +25,7 @@ async fn server(vars: &[(&str, &str)]) -> TestServer {
 }
 
 async fn audited(srv: &TestServer, kind: &str) -> usize {
-    let q = AuditQuery {
-        limit: 1000,
-        ..AuditQuery::default()
-    };
-    let events = srv.state.service.store().audit_events(&q).await.unwrap();
-    events.iter().filter(|e| e.event_type == kind).count()
+    srv.audited(kind).await.len()
 }
 
 async fn logout_with(b: &Browser, headers: &[(&str, &str)]) -> (u16, String) {

@@ -204,22 +204,10 @@ async fn the_platform_context_switches_among_the_users_own() {
     srv.advance(3600);
     assert_eq!(switch("dell-east").await.status, 200);
 
-    let q = sessiond_core::audit::AuditQuery {
-        limit: 100,
-        ..Default::default()
-    };
-    let events = srv.state.service.store().audit_events(&q).await.unwrap();
-    let switched: Vec<_> = events
-        .iter()
-        .filter(|e| e.event_type == "CONTEXT_SWITCHED")
-        .collect();
+    let switched = srv.audited("CONTEXT_SWITCHED").await;
     assert_eq!(switched.len(), 3);
     assert_eq!(switched[0].details["to"], "dell-east");
-    assert!(
-        events
-            .iter()
-            .any(|e| e.event_type == "CONTEXT_SWITCH_RATE_LIMITED")
-    );
+    assert_eq!(srv.audited("CONTEXT_SWITCH_RATE_LIMITED").await.len(), 1);
 }
 
 #[tokio::test]
