@@ -223,4 +223,18 @@ impl Auditor {
             }
         }
     }
+
+    /// Logs the audit chain's head, so the log stream (kept apart from the store) holds anchors
+    /// that `sessiond audit verify --anchor` checks the stored chain against.
+    pub async fn log_chain_head(&self) {
+        if !self.persist {
+            return;
+        }
+        match self.store.audit_chain_ends().await {
+            Ok(ends) => {
+                tracing::info!(target: "sessiond::audit", anchor = %ends.head, "audit chain head")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the audit chain head"),
+        }
+    }
 }

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use quick_cache::sync::Cache;
 
 use crate::audit::{AuditEvent, AuditQuery};
+use crate::audit_chain::{ChainEnds, ChainPage};
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
 use crate::store::{SessionStore, StoreResult};
@@ -334,6 +335,14 @@ impl SessionStore for CachedStore {
 
     async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
         self.inner.audit_events(query).await
+    }
+
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        self.inner.audit_chain(cursor, limit).await
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        self.inner.audit_chain_ends().await
     }
 
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {

@@ -5,6 +5,7 @@
 //! `sessiond-http` crate and the store crates depend on it, never the other way round.
 
 pub mod audit;
+pub mod audit_chain;
 pub mod cache;
 pub mod directory;
 pub mod drift;

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::audit::{AuditEvent, AuditQuery};
+use crate::audit_chain::{ChainEnds, ChainPage, ChainedEvent};
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
 use crate::store::{SessionStore, StoreError, StoreResult};
@@ -18,7 +19,8 @@ struct Inner {
     sessions: HashMap<SessionId, Session>,
     by_token: HashMap<TokenHash, SessionId>,
     users: HashMap<UserId, User>,
-    audit: Vec<AuditEvent>,
+    audit: Vec<ChainedEvent>,
+    audit_ends: ChainEnds,
 }
 
 impl Inner {
@@ -255,7 +257,10 @@ impl SessionStore for MemoryStore {
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.lock().audit.push(event.clone());
+        let mut inner = self.lock();
+        let record = ChainedEvent::after(inner.audit_ends.head, event.clone());
+        inner.audit_ends.head = record.link();
+        inner.audit.push(record);
         Ok(())
     }
 
@@ -266,6 +271,7 @@ impl SessionStore for MemoryStore {
             .audit
             .iter()
             .rev()
+            .map(|r| &r.event)
             .filter(|e| key.is_none() || e.username.as_deref().map(User::username_key) == key)
             .filter(|e| q.session_id.is_none() || e.session_id == q.session_id)
             .filter(|e| q.since.is_none_or(|since| e.at >= since))
@@ -274,18 +280,44 @@ impl SessionStore for MemoryStore {
             .collect())
     }
 
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        let after = ChainPage::seq_after(cursor)?;
+        let inner = self.lock();
+        let records = inner
+            .audit
+            .iter()
+            .skip_while(|r| r.seq <= after)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok(ChainPage::by_seq(records, limit))
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        Ok(self.lock().audit_ends)
+    }
+
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
         let mut inner = self.lock();
-        let mut removed = 0u64;
-        inner.audit.retain(|e| {
-            let drop = e.at < before && removed < u64::from(limit);
-            removed += u64::from(drop);
-            !drop
-        });
-        Ok(removed)
+        let n = inner
+            .audit
+            .iter()
+            .take(limit as usize)
+            .take_while(|r| r.event.at < before)
+            .count();
+        if let Some(last) = n.checked_sub(1).map(|i| inner.audit[i].link()) {
+            inner.audit_ends.base = last;
+        }
+        inner.audit.drain(..n);
+        Ok(n as u64)
     }
 
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
-        Ok(self.lock().audit.iter().filter(|e| e.at < before).count() as u64)
+        Ok(self
+            .lock()
+            .audit
+            .iter()
+            .filter(|r| r.event.at < before)
+            .count() as u64)
     }
 }

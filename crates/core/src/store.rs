@@ -25,6 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::audit::{AuditEvent, AuditQuery};
+use crate::audit_chain::{ChainEnds, ChainPage};
 use crate::cache::InvalidationBus;
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
@@ -94,10 +95,19 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn count_users(&self) -> StoreResult<u64>;
 
     // --- audit ---
+    /// Appends `event` as the next link of the audit hash chain (`audit_chain`): the store gives
+    /// it the seq after the head and links it to the head's hash, atomically, so nodes sharing
+    /// the store build one chain.
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// Newest first, at most `query.limit`.
     async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
-    /// Deletes up to `limit` events older than `before`.
+    /// The chained records in seq order, `limit` at a time: from the start, or after `cursor`
+    /// (the previous page's `next`).
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage>;
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds>;
+    /// Deletes up to `limit` of the oldest records, stopping at the first one at or after
+    /// `before`, so what remains is still one unbroken chain; the last deleted link becomes the
+    /// chain's base.
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64>;
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sessiond_core::audit::{AuditEvent, AuditKind, AuditQuery};
+use sessiond_core::audit_chain::{ChainLink, verify_store};
 use sessiond_core::{SessionState, SessionStore, StoreError, Token, UserId};
 
 use crate::fixtures::{at, session, t0, user};
@@ -393,4 +394,65 @@ pub async fn audit_purge_works_in_batches(store: Store) {
         .await
         .unwrap();
     assert_eq!(left.len(), 2);
+    // What remains is one chain from a base that is the last purged link.
+    let ends = store.audit_chain_ends().await.unwrap();
+    assert_eq!((ends.base.seq, ends.head.seq), (3, 5));
+    let verified = verify_store(&*store, vec![]).await.unwrap().unwrap();
+    assert_eq!(verified.records, 2);
+}
+
+pub async fn audit_events_form_one_hash_chain(store: Store) {
+    assert_eq!(
+        store.audit_chain_ends().await.unwrap().head,
+        ChainLink::GENESIS
+    );
+    let mut expected = ChainLink::GENESIS;
+    for i in 0..5 {
+        let e = AuditEvent::new(AuditKind::LoginSuccess, at(i))
+            .username("Alice")
+            .detail("ua", "line\r\nbreak \u{2028} \"quoted\"");
+        expected = expected.next(&e);
+        store.append_audit(&e).await.unwrap();
+    }
+    // The store links with the same hash the verifier recomputes.
+    assert_eq!(store.audit_chain_ends().await.unwrap().head, expected);
+    let mut seqs = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.audit_chain(cursor.as_deref(), 2).await.unwrap();
+        seqs.extend(page.records.iter().map(|r| r.seq));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seqs,
+        vec![1, 2, 3, 4, 5],
+        "pages follow one another in seq order"
+    );
+    let verified = verify_store(&*store, vec![expected])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((verified.records, verified.anchors_checked), (5, 1));
+}
+
+pub async fn parallel_appends_build_one_chain(store: Store) {
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..5 {
+                    let e = AuditEvent::new(AuditKind::SessionExtended, at(i)).detail("task", t);
+                    store.append_audit(&e).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let verified = verify_store(&*store, vec![]).await.unwrap().unwrap();
+    assert_eq!((verified.records, verified.head.seq), (40, 40));
 }

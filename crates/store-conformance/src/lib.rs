@@ -36,6 +36,8 @@ macro_rules! store_conformance_tests {
             users_update_list_and_count,
             audit_events_filter_newest_first,
             audit_purge_works_in_batches,
+            audit_events_form_one_hash_chain,
+            parallel_appends_build_one_chain,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -7,7 +7,10 @@ use tokio_postgres::Client;
 
 use crate::store_error;
 
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_audit_chain.sql")),
+];
 
 /// An arbitrary constant that names sessiond's migration lock.
 const LOCK_KEY: i64 = 0x5e55_10d0;

@@ -2,6 +2,7 @@
 //! keep the same shape of data.
 
 use sessiond_core::audit::AuditEvent;
+use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, Session, SessionState, StoreError, Timestamp, TokenHash};
@@ -191,4 +192,31 @@ pub fn audit_params(e: &AuditEvent) -> Vec<Param> {
         Box::new(e.details.to_string()),
         Box::new(e.username.as_deref().map(User::username_key)),
     ]
+}
+
+fn digest(row: &Row, col: usize) -> Result<Digest, StoreError> {
+    Digest::from_slice(&get::<Vec<u8>>(row, col)?)
+        .ok_or_else(|| corrupt(col, "hash is not 32 bytes"))
+}
+
+fn seq(row: &Row, col: usize) -> Result<u64, StoreError> {
+    u64::try_from(get::<i64>(row, col)?).map_err(|_| corrupt(col, "negative seq"))
+}
+
+/// Reads `seq, hash` columns starting at `col`.
+pub fn link(row: &Row, col: usize) -> Result<ChainLink, StoreError> {
+    Ok(ChainLink {
+        seq: seq(row, col)?,
+        hash: digest(row, col + 1)?,
+    })
+}
+
+/// Reads a chained row selected with `AUDIT_COLUMNS`.
+pub fn chained(row: &Row) -> Result<ChainedEvent, StoreError> {
+    Ok(ChainedEvent {
+        event: audit(row)?,
+        seq: seq(row, 9)?,
+        prev_hash: digest(row, 10)?,
+        hash: digest(row, 11)?,
+    })
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::audit_chain::{ChainEnds, ChainPage, entry_bytes};
 use sessiond_core::cache::InvalidationBus;
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
@@ -220,11 +221,46 @@ impl SessionStore for PostgresStore {
     }
 
     async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        // One statement: lock the chain's head row, link to it (PostgreSQL's sha256 over the same
+        // bytes `ChainLink::next` hashes), insert, move the head. Nodes queue on the row lock.
         let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
+            "WITH prev AS (SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE), \
+             head AS (UPDATE audit_chain SET head_seq = prev.head_seq + 1, \
+                 head_hash = sha256(prev.head_hash || $10) FROM prev WHERE audit_chain.id = 1 \
+                 RETURNING audit_chain.head_seq, prev.head_hash AS prev_hash, audit_chain.head_hash) \
+             INSERT INTO audit_events ({AUDIT_COLUMNS}) \
+             SELECT {}, head_seq, prev_hash, head_hash FROM head",
             P.list(9)
         );
-        self.execute(&sql, &rows::audit_params(e)).await.map(|_| ())
+        let mut params = rows::audit_params(e);
+        params.push(Box::new(entry_bytes(e)));
+        self.execute(&sql, &params).await.map(|_| ())
+    }
+
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        let after = i64::try_from(ChainPage::seq_after(cursor)?).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        let records = self
+            .rows(&sql, &[&after, &i64::from(limit)])
+            .await?
+            .iter()
+            .map(rows::chained)
+            .collect::<StoreResult<_>>()?;
+        Ok(ChainPage::by_seq(records, limit))
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        let sql = "SELECT base_seq, base_hash, head_seq, head_hash FROM audit_chain WHERE id = 1";
+        let row = self
+            .row(sql, &[])
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("audit_chain has no row".into()))?;
+        Ok(ChainEnds {
+            base: rows::link(&row, 0)?,
+            head: rows::link(&row, 2)?,
+        })
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
@@ -243,9 +279,22 @@ impl SessionStore for PostgresStore {
     }
 
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        let sql = "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at LIMIT $2)";
-        let params: Vec<Param> = vec![Box::new(to_millis(before)), Box::new(i64::from(limit))];
-        self.execute(sql, &params).await
+        // Events from before the chain go by time; the chain loses only a prefix, up to its
+        // first event at or after `before`, and its base moves to the last link deleted.
+        let sql = "WITH legacy AS (DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \
+                 WHERE seq IS NULL AND at < $1 ORDER BY at LIMIT $2) RETURNING 1), \
+             oldest AS (SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq \
+                 LIMIT GREATEST($2 - (SELECT count(*) FROM legacy), 0)), \
+             cut AS (SELECT seq, hash FROM oldest WHERE seq < COALESCE((SELECT min(seq) FROM oldest \
+                 WHERE at >= $1), 9223372036854775807) ORDER BY seq DESC LIMIT 1), \
+             gone AS (DELETE FROM audit_events WHERE seq <= (SELECT seq FROM cut) RETURNING 1), \
+             base AS (UPDATE audit_chain SET base_seq = cut.seq, base_hash = cut.hash FROM cut \
+                 WHERE audit_chain.id = 1 AND cut.seq > audit_chain.base_seq RETURNING 1) \
+             SELECT (SELECT count(*) FROM legacy) + (SELECT count(*) FROM gone)";
+        let row = self
+            .row(sql, &[&to_millis(before), &i64::from(limit)])
+            .await?;
+        Ok(row.map_or(0, |r| count(r.get(0))))
     }
 
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {

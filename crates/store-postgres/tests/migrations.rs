@@ -42,5 +42,9 @@ async fn nodes_starting_together_migrate_once() {
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 1);
+    assert_eq!(
+        row.get::<_, i64>(0),
+        2,
+        "one row per migration, each applied once"
+    );
 }

@@ -61,6 +61,18 @@ impl Keys {
         format!("{}audit", self.prefix)
     }
 
+    /// Hash `{head_seq, head_hash, base_seq, base_hash}` of the audit hash chain. It shares the
+    /// stream's cluster slot (a hash tag naming the stream, unless the prefix has its own tag),
+    /// so one script can append to the stream and move the head.
+    pub fn audit_chain(&self) -> String {
+        let audit = self.audit();
+        if audit.contains('{') {
+            format!("{audit}:chain")
+        } else {
+            format!("{audit}:chain{{{audit}}}")
+        }
+    }
+
     /// The pub/sub channel of session invalidations (`SESSION_FEATURE_CACHING`).
     pub fn invalidations(&self) -> String {
         format!("{}invalidate", self.prefix)

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use redis::streams::StreamRangeReply;
 use redis::{Cmd, FromRedisValue, Script, cmd};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent, Digest};
 use sessiond_core::cache::InvalidationBus;
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
@@ -37,6 +38,33 @@ static UPDATE: LazyLock<Script> = LazyLock::new(|| {
          redis.call('PEXPIREAT', KEYS[1], ARGV[4]) return 1",
     )
 });
+
+/// Appends to the audit stream if the chain's head is still `ARGV[1]`. The entry id follows the
+/// event time; if another node already wrote a later id (clock skew), the next id is taken,
+/// which is only ever later than the event, so trimming keeps it a little longer.
+static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "if (redis.call('HGET', KEYS[2], 'head_seq') or '0') ~= ARGV[1] then return 0 end \
+         local fields = {'j', ARGV[3], 's', ARGV[4], 'p', ARGV[5], 'h', ARGV[6]} \
+         local ok = redis.pcall('XADD', KEYS[1], ARGV[2], unpack(fields)) \
+         if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', unpack(fields)) end \
+         redis.call('HSET', KEYS[2], 'head_seq', ARGV[4], 'head_hash', ARGV[6]) return 1",
+    )
+});
+
+/// Deletes a prefix of the audit stream and moves the chain's base to its last link, unless a
+/// concurrent purge already moved it further.
+static PURGE_AUDIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local n = redis.call('XDEL', KEYS[1], unpack(ARGV, 3)) \
+         if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[2], 'base_seq') or '0') then \
+           redis.call('HSET', KEYS[2], 'base_seq', ARGV[1], 'base_hash', ARGV[2]) end \
+         return n",
+    )
+});
+
+/// Appends retry when another node moved the head between the read and the script.
+const APPEND_TRIES: usize = 100;
 
 fn json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(corrupt)
@@ -141,6 +169,32 @@ impl RedisStore {
     async fn user_json(&self, key: String) -> StoreResult<Option<User>> {
         let text: Option<String> = self.q(cmd("GET").arg(key)).await?;
         text.map(|t| parse(&t)).transpose()
+    }
+
+    /// The chain's ends; a missing field is genesis.
+    async fn chain_ends(&self) -> StoreResult<ChainEnds> {
+        let fields: Vec<Option<String>> = self
+            .q(cmd("HMGET").arg(self.keys.audit_chain()).arg(&[
+                "base_seq",
+                "base_hash",
+                "head_seq",
+                "head_hash",
+            ]))
+            .await?;
+        let link = |seq: &Option<String>, hash: &Option<String>| match (seq, hash) {
+            (Some(seq), Some(hash)) => Ok(ChainLink {
+                seq: seq.parse().map_err(|_| corrupt("audit chain seq"))?,
+                hash: Digest::from_hex(hash).ok_or_else(|| corrupt("audit chain hash"))?,
+            }),
+            _ => Ok(ChainLink::GENESIS),
+        };
+        match fields.as_slice() {
+            [bs, bh, hs, hh] => Ok(ChainEnds {
+                base: link(bs, bh)?,
+                head: link(hs, hh)?,
+            }),
+            _ => Err(corrupt("audit chain reply")),
+        }
     }
 
     /// Audit entries newest first, from `max` down to `min` (stream ids), `AUDIT_PAGE` a time.
@@ -433,31 +487,74 @@ impl SessionStore for RedisStore {
     }
 
     async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        // The entry id follows the event time, so retention can trim by id. If another node
-        // already wrote a later id (clock skew), Redis refuses it: take the next id instead,
-        // which is only ever later than the event, so trimming keeps it a little longer.
         let body = json(e)?;
         let at = format!("{}-*", to_millis(e.at).max(1));
-        let stamped = self
-            .q::<String>(
-                cmd("XADD")
-                    .arg(self.keys.audit())
-                    .arg(&at)
-                    .arg("j")
-                    .arg(&body),
-            )
-            .await;
-        if stamped.is_err() {
-            self.q::<String>(
-                cmd("XADD")
-                    .arg(self.keys.audit())
-                    .arg("*")
-                    .arg("j")
-                    .arg(&body),
-            )
-            .await?;
+        for _ in 0..APPEND_TRIES {
+            let head = self.chain_ends().await?.head;
+            let record = ChainedEvent::after(head, e.clone());
+            let mut invocation = APPEND_AUDIT.key(self.keys.audit());
+            invocation
+                .key(self.keys.audit_chain())
+                .arg(head.seq)
+                .arg(&at)
+                .arg(&body)
+                .arg(record.seq)
+                .arg(record.prev_hash.to_hex())
+                .arg(record.hash.to_hex());
+            let appended: i64 = self
+                .bounded(invocation.invoke_async(&mut self.conn.clone()))
+                .await?;
+            if appended == 1 {
+                return Ok(());
+            }
         }
-        Ok(())
+        Err(StoreError::Conflict(
+            "the audit chain head kept moving".into(),
+        ))
+    }
+
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        // The stream is in chain order: appends are serialised on the head and ids only grow.
+        let min = cursor.map_or("-".to_owned(), |id| format!("({id}"));
+        let reply: StreamRangeReply = self
+            .q(cmd("XRANGE")
+                .arg(self.keys.audit())
+                .arg(&min)
+                .arg("+")
+                .arg("COUNT")
+                .arg(limit))
+            .await?;
+        let next = match reply.ids.last() {
+            Some(last) if reply.ids.len() >= limit as usize => Some(last.id.clone()),
+            _ => None,
+        };
+        let mut records = Vec::with_capacity(reply.ids.len());
+        for entry in &reply.ids {
+            // Entries from before the chain have no seq.
+            let Some(seq) = entry.get::<String>("s") else {
+                continue;
+            };
+            let field = |name: &str| {
+                entry
+                    .get::<String>(name)
+                    .and_then(|h| Digest::from_hex(&h))
+                    .ok_or_else(|| corrupt("audit entry without its hashes"))
+            };
+            let body: String = entry
+                .get("j")
+                .ok_or_else(|| corrupt("audit entry without a body"))?;
+            records.push(ChainedEvent {
+                seq: seq.parse().map_err(|_| corrupt("audit entry seq"))?,
+                prev_hash: field("p")?,
+                hash: field("h")?,
+                event: parse(&body)?,
+            });
+        }
+        Ok(ChainPage { records, next })
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        self.chain_ends().await
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
@@ -490,6 +587,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        // Ids follow event times and only grow, so the entries before `before` are a prefix.
         let reply: StreamRangeReply = self
             .q(cmd("XRANGE")
                 .arg(self.keys.audit())
@@ -498,11 +596,22 @@ impl SessionStore for RedisStore {
                 .arg("COUNT")
                 .arg(limit))
             .await?;
-        let ids: Vec<String> = reply.ids.into_iter().map(|e| e.id).collect();
-        if ids.is_empty() {
+        if reply.ids.is_empty() {
             return Ok(0);
         }
-        self.q(cmd("XDEL").arg(self.keys.audit()).arg(&ids)).await
+        let last = reply
+            .ids
+            .iter()
+            .rev()
+            .find_map(|e| Some((e.get::<String>("s")?, e.get::<String>("h")?)));
+        let (seq, hash) = last.unwrap_or_default();
+        let mut invocation = PURGE_AUDIT.key(self.keys.audit());
+        invocation.key(self.keys.audit_chain()).arg(seq).arg(hash);
+        for e in &reply.ids {
+            invocation.arg(&e.id);
+        }
+        self.bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await
     }
 
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {

@@ -28,8 +28,9 @@ pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev
     ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
 pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
     created_at, updated_at, username_key";
-pub const AUDIT_COLUMNS: &str =
-    "at, event_type, user_id, username, session_id, ip, user_agent, details, username_key";
+/// The last three place the event in the audit hash chain (`sessiond_core::audit_chain`).
+pub const AUDIT_COLUMNS: &str = "at, event_type, user_id, username, session_id, ip, user_agent, details, \
+    username_key, seq, prev_hash, hash";
 
 /// How a dialect writes parameter `n`: SQLite `?n`, PostgreSQL `$n`.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +81,6 @@ mod tests {
         );
         assert_eq!(SESSION_COLUMNS.split(", ").count(), 25);
         assert_eq!(USER_COLUMNS.split(", ").count(), 11);
-        assert_eq!(AUDIT_COLUMNS.split(", ").count(), 9);
+        assert_eq!(AUDIT_COLUMNS.split(", ").count(), 12);
     }
 }

@@ -30,7 +30,10 @@ pub struct SqliteStore {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_initial.sql")),
+        M::up(include_str!("../migrations/0002_audit_chain.sql")),
+    ])
 }
 
 /// `sqlite://data/sessiond.db`, `sqlite:data/sessiond.db` or `sqlite:///abs/path.db` → path.

@@ -3,6 +3,7 @@
 use rusqlite::Row;
 use rusqlite::types::Value;
 use sessiond_core::audit::AuditEvent;
+use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, Session, SessionState, Timestamp, TokenHash};
@@ -176,7 +177,34 @@ pub fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     })
 }
 
-pub fn audit_values(e: &AuditEvent) -> Vec<Value> {
+fn digest(row: &Row<'_>, col: usize) -> rusqlite::Result<Digest> {
+    Digest::from_slice(&row.get::<_, Vec<u8>>(col)?).ok_or_else(|| bad(col, "hash is not 32 bytes"))
+}
+
+fn seq(row: &Row<'_>, col: usize) -> rusqlite::Result<u64> {
+    u64::try_from(row.get::<_, i64>(col)?).map_err(|_| bad(col, "negative seq"))
+}
+
+/// Reads `seq, hash` columns starting at `col`.
+pub fn link(row: &Row<'_>, col: usize) -> rusqlite::Result<ChainLink> {
+    Ok(ChainLink {
+        seq: seq(row, col)?,
+        hash: digest(row, col + 1)?,
+    })
+}
+
+/// Reads a chained row selected with `AUDIT_COLUMNS`.
+pub fn chained(row: &Row<'_>) -> rusqlite::Result<ChainedEvent> {
+    Ok(ChainedEvent {
+        event: audit(row)?,
+        seq: seq(row, 9)?,
+        prev_hash: digest(row, 10)?,
+        hash: digest(row, 11)?,
+    })
+}
+
+pub fn audit_values(r: &ChainedEvent) -> Vec<Value> {
+    let e = &r.event;
     vec![
         int(Some(e.at)),
         Value::Text(e.event_type.clone()),
@@ -189,5 +217,8 @@ pub fn audit_values(e: &AuditEvent) -> Vec<Value> {
         text(&e.user_agent),
         Value::Text(e.details.to_string()),
         text(&e.username.as_deref().map(User::username_key)),
+        Value::Integer(r.seq as i64),
+        Value::Blob(r.prev_hash.0.to_vec()),
+        Value::Blob(r.hash.0.to_vec()),
     ]
 }

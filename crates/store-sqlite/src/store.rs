@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension as _, params, params_from_iter};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent};
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
@@ -17,6 +18,12 @@ use crate::rows::{self, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 static BY_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1 AND lookup_until > ?2")
+});
+static APPEND_AUDIT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
+        P.list(12)
+    )
 });
 static BY_PREV_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -242,11 +249,58 @@ impl SessionStore for SqliteStore {
     }
 
     async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
-            P.list(9)
-        );
-        self.execute(sql, rows::audit_values(e)).await.map(|_| ())
+        let event = e.clone();
+        // One writer: reading the head and linking to it cannot interleave with another append.
+        self.pool
+            .write(move |c| {
+                let tx = c.transaction()?;
+                let head = tx.query_row(
+                    "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1",
+                    [],
+                    |r| rows::link(r, 0),
+                )?;
+                let record = ChainedEvent::after(head, event);
+                tx.prepare_cached(&APPEND_AUDIT)?
+                    .execute(params_from_iter(rows::audit_values(&record)))?;
+                tx.execute(
+                    "UPDATE audit_chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+                    params![record.seq as i64, record.hash.0.as_slice()],
+                )?;
+                tx.commit()
+            })
+            .await
+    }
+
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        let after = ChainPage::seq_after(cursor)?;
+        let records = self
+            .pool
+            .read_blocking(move |c| {
+                let sql = format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows =
+                    stmt.query_map(params![after as i64, i64::from(limit)], rows::chained)?;
+                rows.collect()
+            })
+            .await?;
+        Ok(ChainPage::by_seq(records, limit))
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        self.pool.read(|c| {
+            c.query_row(
+                "SELECT base_seq, base_hash, head_seq, head_hash FROM audit_chain WHERE id = 1",
+                [],
+                |r| {
+                    Ok(ChainEnds {
+                        base: rows::link(r, 0)?,
+                        head: rows::link(r, 2)?,
+                    })
+                },
+            )
+        })
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
@@ -274,12 +328,39 @@ impl SessionStore for SqliteStore {
     }
 
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        let sql = "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)";
-        let args = vec![
-            Value::Integer(to_millis(before)),
-            Value::Integer(i64::from(limit)),
-        ];
-        self.execute(sql.into(), args).await.map(|n| n as u64)
+        let (before, limit) = (to_millis(before), i64::from(limit));
+        self.pool
+            .write(move |c| {
+                let tx = c.transaction()?;
+                // Events from before the chain existed go by time alone.
+                let mut n = tx.execute(
+                    "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \
+                     WHERE seq IS NULL AND at < ?1 ORDER BY at LIMIT ?2)",
+                    params![before, limit],
+                )? as i64;
+                // The chain loses only a prefix, up to its first event at or after `before`.
+                let oldest: Vec<(i64, ChainLink)> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT at, seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq LIMIT ?1",
+                    )?;
+                    let rows = stmt.query_map([limit - n], |r| Ok((r.get(0)?, rows::link(r, 1)?)))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                let cut = oldest.iter().take_while(|(at, _)| *at < before).last();
+                if let Some((_, last)) = cut {
+                    n += tx.execute(
+                        "DELETE FROM audit_events WHERE seq IS NOT NULL AND seq <= ?1",
+                        [last.seq as i64],
+                    )? as i64;
+                    tx.execute(
+                        "UPDATE audit_chain SET base_seq = ?1, base_hash = ?2 WHERE id = 1",
+                        params![last.seq as i64, last.hash.0.as_slice()],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(count(n))
+            })
+            .await
     }
 
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {

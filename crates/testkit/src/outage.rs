@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::store::{SessionStore, StoreResult};
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
@@ -93,6 +94,8 @@ delegating_impl! {
     count_users() -> u64;
     append_audit(e: &AuditEvent) -> ();
     audit_events(q: &AuditQuery) -> Vec<AuditEvent>;
+    audit_chain(cursor: Option<&str>, limit: u32) -> ChainPage;
+    audit_chain_ends() -> ChainEnds;
     purge_audit(before: Timestamp, limit: u32) -> u64;
     count_audit_before(before: Timestamp) -> u64;
 }

@@ -105,6 +105,9 @@ impl SessionService {
                 .detail("batches", report.batches);
             self.audit.record(event).await;
         }
+        if !opts.dry_run {
+            self.audit.log_chain_head().await;
+        }
         Ok(report)
     }
 

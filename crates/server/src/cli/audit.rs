@@ -1,10 +1,11 @@
-//! `sessiond audit list`.
+//! `sessiond audit list`, `sessiond audit verify`, `sessiond audit head`.
 
 use std::path::Path;
 
 use anyhow::bail;
 use clap::Subcommand;
 use sessiond_core::audit::AuditQuery;
+use sessiond_core::audit_chain::{ChainLink, verify_store};
 use sessiond_core::{SessionId, Timestamp};
 
 #[derive(Debug, Subcommand)]
@@ -27,6 +28,17 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check the audit hash chain from its base to its head and name the first broken link
+    /// (a changed, deleted or reordered record, or a cut tail). Exits 1 when it is broken.
+    Verify {
+        /// A `SEQ:HASH` taken earlier (`sessiond audit head`, or the `audit chain head` log line
+        /// of cleanup) and kept outside the store: the chain must still pass through it. Repeat
+        /// for several.
+        #[arg(long = "anchor", value_name = "SEQ:HASH")]
+        anchors: Vec<ChainLink>,
+    },
+    /// Print the chain's head as `SEQ:HASH`, to keep outside the store as an anchor.
+    Head,
 }
 
 /// An RFC 3339 instant, or a span back from `now` such as `90s`, `30m`, `2h`, `7d`.
@@ -52,14 +64,49 @@ pub fn parse_since(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
 }
 
 pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::List {
-        user,
-        session,
-        since,
-        limit,
-        json,
-    } = cmd;
     let (_, state) = super::tool_state(env_file).await?;
+    let store = state.service.store();
+    match cmd {
+        AuditCommand::List {
+            user,
+            session,
+            since,
+            limit,
+            json,
+        } => list(&state, user, session, since, limit, json).await,
+        AuditCommand::Head => {
+            println!("{}", store.audit_chain_ends().await?.head);
+            Ok(())
+        }
+        AuditCommand::Verify { anchors } => match verify_store(&**store, anchors).await? {
+            Ok(v) => {
+                println!(
+                    "audit chain intact: {} records from {} to {}, {} anchors matched{}",
+                    v.records,
+                    v.base.seq + 1,
+                    v.head.seq,
+                    v.anchors_checked,
+                    match v.anchors_purged {
+                        0 => String::new(),
+                        n => format!(" ({n} older than the retained records, not checked)"),
+                    }
+                );
+                println!("head {}", v.head);
+                Ok(())
+            }
+            Err(broken) => bail!("audit chain broken: {broken}"),
+        },
+    }
+}
+
+async fn list(
+    state: &sessiond_http::AppState,
+    user: Option<String>,
+    session: Option<String>,
+    since: Option<String>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<()> {
     let session_id = match session {
         Some(s) => Some(
             s.parse::<SessionId>()

@@ -1,0 +1,188 @@
+//! SECURITY-TESTS row 48 (ASVS 4: 7.3.3 · 5: 16.4.2, 16.4.3): the audit trail is a hash chain;
+//! `sessiond audit verify` names the first broken link after a record is changed, deleted,
+//! reordered or the tail is cut, and the database refuses changes to audit records.
+
+use std::path::{Path, PathBuf};
+
+use sessiond_core::audit_chain::{ChainBreak, verify_store};
+use sessiond_testkit::TestServer;
+
+use crate::binary::{sessiond, workdir};
+
+/// A SQLite database with a few sessions' worth of audit events, written by the real server.
+async fn audited_database() -> PathBuf {
+    let dir = workdir();
+    let url = format!("sqlite://{}", dir.join("sessiond.db").display());
+    let srv = TestServer::start(&[("SESSIOND_STORE_URL", &url)]).await;
+    srv.add_user("alice", "oss").await;
+    for _ in 0..2 {
+        let b = srv.browser();
+        b.login("alice", sessiond_testkit::PASSWORD).await;
+        b.keepalive().await;
+        b.post("/api/session/logout", None).await;
+    }
+    srv.browser().login("alice", "not the password").await;
+    drop(srv);
+    dir
+}
+
+/// A copy of the database (with its WAL), changed by `tamper` the way someone with the file
+/// would: with their own connection, triggers and all.
+fn tampered(original: &Path, tamper: &str) -> PathBuf {
+    let dir = workdir();
+    for entry in std::fs::read_dir(original).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("sessiond.db")
+        {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let db = rusqlite::Connection::open(dir.join("sessiond.db")).unwrap();
+    db.execute_batch(tamper).unwrap();
+    dir
+}
+
+fn audit(dir: &Path, args: &[&str]) -> (bool, String) {
+    let url = format!("sqlite://{}", dir.join("sessiond.db").display());
+    let out = sessiond(dir, &[("SESSIOND_STORE_URL", &url)])
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn row48_the_audit_chain_names_the_first_broken_link() {
+    let dir = audited_database().await;
+    let (ok, text) = audit(&dir, &["verify"]);
+    assert!(ok && text.contains("audit chain intact"), "{text}");
+    let (ok, anchor) = audit(&dir, &["head"]);
+    assert!(ok, "{anchor}");
+    let anchor = anchor.trim().to_owned();
+    let head: u64 = anchor.split(':').next().unwrap().parse().unwrap();
+    assert!(
+        head >= 8,
+        "logins, keep-alives, logouts and a failure were chained: {anchor}"
+    );
+
+    // sessiond's own database refuses to change a record.
+    let db = rusqlite::Connection::open(dir.join("sessiond.db")).unwrap();
+    let refused = db
+        .execute(
+            "UPDATE audit_events SET username = 'mallory' WHERE seq = 3",
+            [],
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    drop(db);
+
+    let unchecked = "DROP TRIGGER audit_events_append_only;";
+    let cases = [
+        (
+            format!("{unchecked} UPDATE audit_events SET username = 'mallory' WHERE seq = 3;"),
+            "record 3 was changed",
+        ),
+        (
+            "DELETE FROM audit_events WHERE seq = 4;".to_owned(),
+            "record 4 is missing",
+        ),
+        (
+            format!(
+                "{unchecked} UPDATE audit_events SET seq = -5 WHERE seq = 5; \
+                 UPDATE audit_events SET seq = 5 WHERE seq = 6; \
+                 UPDATE audit_events SET seq = 6 WHERE seq = -5;"
+            ),
+            "record 5 does not follow record 4",
+        ),
+        (
+            format!("DELETE FROM audit_events WHERE seq > {};", head - 2),
+            "the tail was cut",
+        ),
+    ];
+    for (tamper, verdict) in cases {
+        let copy = tampered(&dir, &tamper);
+        let (ok, text) = audit(&copy, &["verify"]);
+        assert!(!ok, "{tamper}: verify passed: {text}");
+        assert!(
+            text.contains(verdict),
+            "{tamper}: expected {verdict:?}, got {text}"
+        );
+    }
+
+    // Cutting the tail and moving the head back leaves a consistent chain: only an anchor
+    // taken before shows it.
+    let copy = tampered(
+        &dir,
+        &format!(
+            "DELETE FROM audit_events WHERE seq > {cut}; \
+             UPDATE audit_chain SET head_seq = {cut}, head_hash = (SELECT hash FROM audit_events WHERE seq = {cut});",
+            cut = head - 2
+        ),
+    );
+    assert!(
+        audit(&copy, &["verify"]).0,
+        "without an anchor the cut is invisible"
+    );
+    let (ok, text) = audit(&copy, &["verify", "--anchor", &anchor]);
+    assert!(!ok && text.contains("the tail was cut"), "{text}");
+    assert!(audit(&dir, &["verify", "--anchor", &anchor]).0);
+}
+
+#[tokio::test]
+async fn row48_postgres_refuses_changes_to_audit_records() {
+    let url = std::env::var("SESSIOND_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let schema = format!(
+        "audit_{}",
+        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..16]
+    );
+    let store = sessiond_store_postgres::PostgresStore::open_in_schema(
+        &url,
+        Default::default(),
+        Some(&schema),
+    )
+    .await
+    .unwrap();
+    let srv = TestServer::start_with(
+        sessiond_testkit::config_with(&[]),
+        std::sync::Arc::new(store),
+    )
+    .await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.browser();
+    b.login("alice", sessiond_testkit::PASSWORD).await;
+    b.post("/api/session/logout", None).await;
+    let store = srv.state.service.store().clone();
+    assert!(verify_store(&*store, vec![]).await.unwrap().is_ok());
+
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for sql in [
+        format!("UPDATE {schema}.audit_events SET username = 'mallory'"),
+        format!("TRUNCATE {schema}.audit_events"),
+    ] {
+        let err = client.batch_execute(&sql).await.unwrap_err();
+        let text = format!("{err:?}");
+        assert!(text.contains("append-only"), "{sql}: {text}");
+    }
+    client
+        .batch_execute(&format!("DELETE FROM {schema}.audit_events WHERE seq = 2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_store(&*store, vec![]).await.unwrap(),
+        Err(ChainBreak::Missing { seq: 2 })
+    );
+}
