@@ -100,8 +100,10 @@ fn world() -> &'static World {
     })
 }
 
-const ROUTES: [(&str, &str); 5] = [
+const ROUTES: [(&str, &str); 7] = [
     ("POST", "/api/session/login"),
+    ("POST", "/api/session/reauth"),
+    ("POST", "/api/session/password"),
     ("POST", "/api/session/logout-all"),
     ("POST", "/api/session/events"),
     ("PUT", "/api/session/context"),

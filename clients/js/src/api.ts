@@ -43,7 +43,7 @@ export class Api {
       return { kind: "limited", retryAfter: Number.isFinite(retryAfter) ? retryAfter : 60 };
     }
     const message = typeof json.message === "string" ? json.message : `The server answered ${res.status}.`;
-    return { kind: "failed", message };
+    return typeof json.code === "string" ? { kind: "failed", message, code: json.code } : { kind: "failed", message };
   }
 
   config(): Promise<Answer<ClientConfig>> {

@@ -97,14 +97,49 @@ async function demoPage(sessiond: typeof Sessiond): Promise<void> {
         const revoke = document.createElement("button");
         revoke.type = "button";
         revoke.textContent = "Revoke";
+        const path = `/api/session/sessions/${encodeURIComponent(s.session_id)}`;
         revoke.addEventListener("click", async () => {
-          await client.request("DELETE", `/api/session/sessions/${encodeURIComponent(s.session_id)}`);
-          void loadSessions();
+          const a = await client.request("DELETE", path);
+          if (a.kind === "failed" && a.code === "reauth_required") li.append(confirmPassword(path));
+          else void loadSessions();
         });
         li.append(" ", revoke);
       }
       list.append(li);
     }
+  }
+
+  /** Revoking another session needs the password entered recently: ask for it, re-authenticate
+   * (a new session for this browser), then revoke. */
+  function confirmPassword(path: string): HTMLFormElement {
+    const form = document.createElement("form");
+    form.className = "reauth";
+    const input = document.createElement("input");
+    input.type = "password";
+    input.autocomplete = "current-password";
+    input.required = true;
+    input.setAttribute("aria-label", "Your password");
+    input.placeholder = "Your password, to confirm";
+    const ok = document.createElement("button");
+    ok.type = "submit";
+    ok.textContent = "Confirm";
+    const error = document.createElement("span");
+    error.className = "error";
+    error.setAttribute("role", "alert");
+    form.append(input, " ", ok, " ", error);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const a = await client.request("POST", "/api/session/reauth", { password: input.value });
+      if (a.kind !== "ok") {
+        error.textContent = a.kind === "failed" ? a.message : "Please try again.";
+        return;
+      }
+      await client.request("DELETE", path);
+      await client.check();
+      void loadSessions();
+    });
+    queueMicrotask(() => input.focus());
+    return form;
   }
 }
 

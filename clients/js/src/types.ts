@@ -41,7 +41,8 @@ export type Answer<T> =
   | { kind: "ok"; body: T }
   | { kind: "ended"; code: EndCode }
   | { kind: "limited"; retryAfter: number }
-  | { kind: "failed"; message: string };
+  /** `code` is the server's error code when it sent one (`reauth_required`, ...). */
+  | { kind: "failed"; message: string; code?: string };
 
 /** Messages between the tabs of one browser. */
 export type TabMessage =

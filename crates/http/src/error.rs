@@ -178,6 +178,10 @@ impl From<SessionError> for ApiError {
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
             SessionError::Conflict(m) => Self::Conflict(m),
             SessionError::TooManySessions => Self::TooManySessions,
+            SessionError::ReauthRequired => Self::Forbidden {
+                code: "reauth_required",
+                message: "enter your password again to do this (POST /api/session/reauth)",
+            },
             SessionError::DirectoryUnavailable(e) => {
                 tracing::warn!(error = %e, "LDAP login failed");
                 Self::DirectoryUnavailable

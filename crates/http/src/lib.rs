@@ -23,7 +23,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{client, ops, pages, session};
+use routes::{account, client, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -41,6 +41,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/session/logout", post(session::logout))
         .route("/api/session/logout-all", post(session::logout_all))
         .route("/api/session/sessions", get(session::list_sessions))
+        .route("/api/session/reauth", post(account::reauth))
+        .route("/api/session/password", post(account::change_password))
         .route("/api/session/client-config", get(client::client_config))
         .route("/api/session/events", post(client::record_event))
         .route(

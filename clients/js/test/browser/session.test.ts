@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { Sessiond, closeBrowser, countChecks, dialog, launch, loggedIn, newTab, overlay, pageErrors, watch } from "./harness";
+import { PASSWORD, Sessiond, closeBrowser, countChecks, dialog, launch, loggedIn, newTab, overlay, pageErrors, watch } from "./harness";
 
 const shots = process.env.SESSIOND_SCREENSHOTS === "1"
   ? new URL("../../../../docs/images/", import.meta.url).pathname
@@ -144,5 +144,27 @@ describe("sessiond.js in Chromium", () => {
     await page.locator(".sessiond-toast-success").waitFor();
     expect((await serverCheck(page)).status).toBe(200);
     await context.close();
+  });
+
+  it("revoking another session asks for the password once the re-auth window has passed", async () => {
+    const s = await server({ SESSIOND_REAUTH_WINDOW_SECONDS: "1", SESSION_IDLE_TIMEOUT_SECONDS: "120" });
+    const mine = await loggedIn(s);
+    const other = await loggedIn(s);
+    await mine.page.waitForTimeout(1_500);
+    await mine.page.click("#refresh");
+    await mine.page.click("#sessions button:text('Revoke')");
+    const password = mine.page.locator("#sessions form.reauth input[type=password]");
+    await password.waitFor();
+    expect((await serverCheck(other.page)).status).toBe(200);
+    await password.fill("not the password");
+    await mine.page.click("#sessions form.reauth button[type=submit]");
+    await mine.page.locator("#sessions form.reauth .error:not(:empty)").waitFor();
+    await password.fill(PASSWORD);
+    await mine.page.click("#sessions form.reauth button[type=submit]");
+    await mine.page.locator("#sessions button:text('Revoke')").waitFor({ state: "detached" });
+    expect((await serverCheck(other.page)).status).toBe(401);
+    expect((await serverCheck(mine.page)).status).toBe(200);
+    await mine.context.close();
+    await other.context.close();
   });
 });

@@ -15,6 +15,14 @@ use std::sync::Arc;
 
 use super::{ConcurrentPolicy, Issued, SessionError, SessionResult, SessionService};
 
+/// What a new session takes over from the browser's previous one.
+struct Carried {
+    from: SessionId,
+    anonymous: bool,
+    data: serde_json::Map<String, serde_json::Value>,
+    context: Option<String>,
+}
+
 impl SessionService {
     pub async fn login(
         &self,
@@ -90,20 +98,26 @@ impl SessionService {
 
         // The browser's previous session ends here: never reused, so a planted or stolen
         // pre-login token is worth nothing after the login. A visitor's anonymous session hands
-        // its data over to the new one (an upgrade, with a new id and token).
-        let mut upgraded_from = None;
+        // its data over to the new one (an upgrade, with a new id and token), and so does the
+        // user's own session when they sign in again (re-authentication).
+        let mut carried = None;
         if let Some(token) = existing
             && let Ok(found) = self.resolve(Some(token), now).await
         {
-            let anonymous = found.session.user_id.is_none();
-            if anonymous {
-                upgraded_from = Some((found.session.id, found.session.data.clone()));
-            }
-            let reason = if anonymous {
-                "upgraded_by_login"
-            } else {
-                "replaced_by_login"
+            let prev = &found.session;
+            let reason = match prev.user_id {
+                None => "upgraded_by_login",
+                Some(id) if id == user.id => "reauthenticated",
+                Some(_) => "replaced_by_login",
             };
+            if reason != "replaced_by_login" {
+                carried = Some(Carried {
+                    from: prev.id,
+                    anonymous: prev.user_id.is_none(),
+                    data: prev.data.clone(),
+                    context: prev.context.clone(),
+                });
+            }
             self.end(
                 found.session,
                 SessionState::LoggedOut,
@@ -128,23 +142,31 @@ impl SessionService {
 
         let token = Token::generate()?;
         let mut session = self.new_session(Some(user), &token, remember_me, client, now)?;
-        if let Some((_, data)) = &upgraded_from {
-            session.data.clone_from(data);
+        if let Some(c) = &carried {
+            session.data.clone_from(&c.data);
+            if c.context
+                .as_ref()
+                .is_some_and(|ctx| user.contexts.contains(ctx))
+            {
+                session.context.clone_from(&c.context);
+            }
         }
         self.store.create_session(&session).await?;
-        if let Some((from, _)) = upgraded_from {
+        if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
             let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
                 .session(&session)
                 .client(client)
-                .detail("from_session_id", from.to_string());
+                .detail("from_session_id", c.from.to_string());
             self.audit.record(event).await;
         }
-        let event = AuditEvent::new(AuditKind::LoginSuccess, now)
+        let mut event = AuditEvent::new(AuditKind::LoginSuccess, now)
             .session(&session)
-            .client(client);
-        self.audit
-            .record(event.detail("remember_me", remember_me))
-            .await;
+            .client(client)
+            .detail("remember_me", remember_me);
+        if let Some(c) = carried.as_ref().filter(|c| !c.anonymous) {
+            event = event.detail("reauthenticated_from", c.from.to_string());
+        }
+        self.audit.record(event).await;
         let event = AuditEvent::new(AuditKind::SessionCreated, now).session(&session);
         self.audit
             .record(event.detail(

@@ -7,6 +7,7 @@ mod cleanup;
 mod client;
 mod context;
 mod ops;
+mod reauth;
 mod security;
 mod users;
 
@@ -48,6 +49,9 @@ pub struct Settings {
     pub suspicion: Option<Suspicion>,
     /// Context switches per session per hour (`SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR`).
     pub context_switches_per_hour: u32,
+    /// How long after the password was entered a session may take sensitive actions (revoking
+    /// another session) without entering it again (`SESSIOND_REAUTH_WINDOW_SECONDS`).
+    pub reauth_window_secs: i64,
     /// Unknown session tokens per client address per minute before it is refused for a while.
     pub unknown_tokens_per_ip_per_minute: u32,
     /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
@@ -67,6 +71,7 @@ impl Default for Settings {
             lockout_secs: 60,
             logins_per_ip_per_minute: 60,
             unknown_tokens_per_ip_per_minute: 100,
+            reauth_window_secs: 900,
             context_switches_per_hour: 50,
             suspicion: Some(Suspicion {
                 threshold: 10,
@@ -142,6 +147,10 @@ pub enum SessionError {
     /// The LDAP or Active Directory server did not answer.
     #[error(transparent)]
     DirectoryUnavailable(#[from] crate::directory::DirectoryError),
+    /// A sensitive action on a session whose password was entered longer ago than
+    /// `SESSIOND_REAUTH_WINDOW_SECONDS`: enter it again first.
+    #[error("re-authentication required")]
+    ReauthRequired,
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,

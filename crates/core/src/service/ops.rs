@@ -277,8 +277,9 @@ impl SessionService {
     }
 
     /// Revokes one of the caller's own sessions. Another user's session id, or one that is not
-    /// active, is `NotFound` (the same answer, so ids of others cannot be probed). Returns
-    /// whether the revoked session was the caller's own.
+    /// active, is `NotFound` (the same answer, so ids of others cannot be probed). Revoking
+    /// another session needs fresh authentication (`ReauthRequired`). Returns whether the
+    /// revoked session was the caller's own.
     pub async fn revoke_own(
         &self,
         token: Option<&Token>,
@@ -294,6 +295,10 @@ impl SessionService {
             .filter(|s| s.id == current.id || (s.user_id.is_some() && s.user_id == current.user_id))
             .ok_or(SessionError::NotFound)?;
         let is_current = victim.id == current.id;
+        // Ending one's own current session is a logout; ending another is sensitive.
+        if !is_current {
+            self.require_fresh(&current, now)?;
+        }
         self.end(
             victim,
             SessionState::Revoked,

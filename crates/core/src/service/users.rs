@@ -158,7 +158,7 @@ impl SessionService {
         }
     }
 
-    async fn hash_password(&self, password: String) -> SessionResult<String> {
+    pub(super) async fn hash_password(&self, password: String) -> SessionResult<String> {
         let passwords = self.passwords.clone();
         tokio::task::spawn_blocking(move || passwords.hash(&password))
             .await

@@ -1,5 +1,6 @@
 //! Route handlers, one module per surface.
 
+pub mod account;
 pub mod client;
 pub mod ops;
 pub mod pages;

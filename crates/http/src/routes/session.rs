@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sessiond_core::service::SessionStatus;
+use sessiond_core::service::{Issued, SessionStatus};
 use sessiond_core::time::secs_between;
 use sessiond_core::{SessionId, Timestamp};
 
@@ -111,6 +111,12 @@ pub async fn login(
             existing.as_ref(),
         )
         .await?;
+    issued_response(&state, issued)
+}
+
+/// The answer to anything that issues a new session (login, re-authentication, password
+/// change): the cookie, the session info and its CSRF token.
+pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Response, ApiError> {
     let now = state.service.now();
     let max_age = issued
         .session
@@ -118,7 +124,7 @@ pub async fn login(
         .then(|| secs_between(now, issued.session.absolute_expires_at));
     let csrf = state.service.csrf_token(&issued.session);
     let status = state.service.status(issued.session, now);
-    let mut body = object(SessionBody::new(&state, &status))?;
+    let mut body = object(SessionBody::new(state, &status))?;
     body["success"] = json!(true);
     let mut headers = HeaderMap::new();
     headers.insert(

@@ -367,6 +367,7 @@ impl Config {
         let lockout_secs = r.positive("SESSIOND_LOGIN_LOCKOUT_SECONDS");
         let logins_per_ip = r.positive("SESSIOND_LOGIN_RATE_LIMIT");
         let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
+        let reauth_window = r.positive("SESSIOND_REAUTH_WINDOW_SECONDS");
         let suspicious_response = match r
             .text("SESSIOND_SUSPICIOUS_RESPONSE")
             .to_lowercase()
@@ -476,6 +477,7 @@ impl Config {
             lockout_secs: i64::try_from(lockout_secs).unwrap_or(i64::MAX),
             logins_per_ip_per_minute: u32::try_from(logins_per_ip).unwrap_or(u32::MAX),
             unknown_tokens_per_ip_per_minute: u32::try_from(unknown_tokens).unwrap_or(u32::MAX),
+            reauth_window_secs: i64::try_from(reauth_window).unwrap_or(i64::MAX),
             fingerprinting: security.fingerprinting,
             roles,
             cleanup,

@@ -483,6 +483,12 @@ pub const VARS: &[Var] = &[
         "unknown session tokens per client address per minute before it is refused (429)",
     ),
     v(
+        "SESSIOND_REAUTH_WINDOW_SECONDS",
+        "900",
+        Server,
+        "how long after entering the password a session may revoke another session; later, POST /api/session/reauth first",
+    ),
+    v(
         "SESSIOND_LDAP_URL",
         "",
         Server,

@@ -13,6 +13,7 @@ mod ldap;
 mod login;
 mod oneshot;
 mod ops;
+mod reauth;
 mod secrets;
 mod security;
 mod sessions;

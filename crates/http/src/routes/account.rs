@@ -1,0 +1,92 @@
+//! Re-authentication and the user's own password change (SECURITY-TESTS rows 16, 34, 35, 37).
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use sessiond_core::SessionError;
+
+use super::session::issued_response;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Client, SessionCookie};
+use crate::state::AppState;
+
+/// A wrong password here comes from a signed-in user: 403, so that no client takes it for the
+/// end of the session (401).
+fn wrong_password(e: SessionError) -> ApiError {
+    match e {
+        SessionError::InvalidCredentials => ApiError::Forbidden {
+            code: "invalid_credentials",
+            message: "the password is not right",
+        },
+        e => e.into(),
+    }
+}
+
+fn check_length(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > 4096 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("{field} must have 1 to 4096 characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    password: String,
+}
+
+/// `POST /api/session/reauth {password}`: a new, freshly authenticated session in place of the
+/// current one.
+pub async fn reauth(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Client(client): Client,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> Result<Response, ApiError> {
+    check_length("password", &req.password)?;
+    let issued = state
+        .service
+        .reauthenticate(token.as_ref(), &req.password, &client)
+        .await
+        .map_err(wrong_password)?;
+    issued_response(&state, issued)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    current_password: String,
+    new_password: String,
+    #[serde(default = "yes")]
+    end_other_sessions: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/session/password {current_password, new_password, end_other_sessions?}`.
+pub async fn change_password(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Client(client): Client,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Response, ApiError> {
+    check_length("current_password", &req.current_password)?;
+    check_length("new_password", &req.new_password)?;
+    let issued = state
+        .service
+        .change_password(
+            token.as_ref(),
+            &req.current_password,
+            &req.new_password,
+            req.end_other_sessions,
+            &client,
+        )
+        .await
+        .map_err(wrong_password)?;
+    issued_response(&state, issued)
+}
