@@ -129,15 +129,7 @@ impl SessionService {
         let lock = self.login_lock(user.id);
         let _one_at_a_time = lock.lock().await;
         if let Err(e) = self.make_room(user, now).await {
-            if matches!(e, SessionError::TooManySessions) {
-                let event = AuditEvent::new(AuditKind::LoginFailed, now)
-                    .client(client)
-                    .username(&user.username);
-                self.audit
-                    .record(event.detail("reason", "too_many_sessions"))
-                    .await;
-            }
-            return Err(e);
+            return Err(self.refused(e, user, client, now).await);
         }
 
         let token = Token::generate()?;
@@ -152,6 +144,9 @@ impl SessionService {
             }
         }
         self.store.create_session(&session).await?;
+        if let Err(e) = self.trim_after_create(user, &session, now).await {
+            return Err(self.refused(e, user, client, now).await);
+        }
         if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
             let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
                 .session(&session)
@@ -194,6 +189,69 @@ impl SessionService {
         active.sort_by_key(|s| (s.last_activity, s.created_at));
         let excess = active.len() + 1 - max;
         for victim in active.into_iter().take(excess) {
+            self.end(
+                victim,
+                SessionState::Evicted,
+                "max_concurrent_sessions",
+                AuditKind::SessionEvicted,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Audits a login refused for the session cap, and hands the error back.
+    async fn refused(
+        &self,
+        e: SessionError,
+        user: &User,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> SessionError {
+        if matches!(e, SessionError::TooManySessions) {
+            let event = AuditEvent::new(AuditKind::LoginFailed, now)
+                .client(client)
+                .username(&user.username);
+            self.audit
+                .record(event.detail("reason", "too_many_sessions"))
+                .await;
+        }
+        e
+    }
+
+    /// The cap again, after the create: the login lock is per node, so another node may have
+    /// added a session since `make_room` counted. Every create is followed by this count, and of
+    /// two racing logins the later to commit sees both, so the cap holds across nodes. With
+    /// `deny_new`, a login that finds the user over the cap withdraws its own session; with
+    /// `evict_oldest`, it evicts the least recently active others.
+    async fn trim_after_create(
+        &self,
+        user: &User,
+        created: &Session,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        let max = self.settings.max_concurrent_per_user.max(1) as usize;
+        let mut active = self.store.user_sessions(&user.id, now).await?;
+        if active.len() <= max {
+            return Ok(());
+        }
+        let excess = active.len() - max;
+        if self.settings.concurrent_policy == ConcurrentPolicy::DenyNew {
+            if let Some(mine) = active.into_iter().find(|s| s.id == created.id) {
+                self.end(
+                    mine,
+                    SessionState::Evicted,
+                    "max_concurrent_sessions",
+                    AuditKind::SessionEvicted,
+                )
+                .await?;
+            }
+            return Err(SessionError::TooManySessions);
+        }
+        active.retain(|s| s.id != created.id);
+        active.sort_by_key(|s| (s.last_activity, s.created_at, s.id));
+        for victim in active.into_iter().take(excess) {
+            // Ends nothing if another node evicted it first.
             self.end(
                 victim,
                 SessionState::Evicted,

@@ -330,3 +330,64 @@ fn assert_clean(dump: &str, secrets: &[String]) {
         assert!(!dump.contains(s.as_str()), "a secret reached the store");
     }
 }
+
+/// Two nodes on one store, each with its store slowed to 20 ms per operation, share 12
+/// parallel logins of one user. The per-user login lock is per node; the count after each
+/// create keeps the cap across nodes (row 38).
+async fn two_nodes_keep_the_session_cap<F, Fut>(open: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+{
+    for policy in ["evict_oldest", "deny_new"] {
+        let ns = namespace();
+        let open = || open(ns.clone());
+        let vars = [
+            ("SESSION_MAX_CONCURRENT_PER_USER", "3"),
+            ("SESSIOND_CONCURRENT_POLICY", policy),
+        ];
+        let slow_a = Arc::new(sessiond_testkit::OutageStore::new(open().await));
+        let slow_b = Arc::new(sessiond_testkit::OutageStore::new(open().await));
+        let a = TestServer::start_with(config_with(&vars), slow_a.clone()).await;
+        let b = TestServer::start_with(config_with(&vars), slow_b.clone()).await;
+        a.add_user("alice", "oss").await;
+        for s in [&slow_a, &slow_b] {
+            s.set_latency(Duration::from_millis(20));
+        }
+        let browsers: Vec<_> = (0..12)
+            .map(|i| if i % 2 == 0 { a.browser() } else { b.browser() })
+            .collect();
+        let logins = browsers
+            .iter()
+            .map(|br| br.login("alice", sessiond_testkit::PASSWORD));
+        let statuses: Vec<u16> = futures_util::future::join_all(logins)
+            .await
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        let mut alive = 0;
+        for br in &browsers {
+            alive += usize::from(br.check().await.status == 200);
+        }
+        assert!(alive <= 3, "{policy}: {alive} sessions alive, cap 3: {statuses:?}");
+        assert!(alive >= 1, "{policy}: someone got in: {statuses:?}");
+        let ok = statuses.iter().filter(|s| **s == 200).count();
+        match policy {
+            "deny_new" => {
+                assert_eq!(ok, alive, "every 200 is a live session: {statuses:?}");
+                assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+            }
+            _ => assert_eq!(ok, 12, "{statuses:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_postgres_keep_the_session_cap() {
+    two_nodes_keep_the_session_cap(|ns| async move { postgres(&ns).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_redis_cluster_keep_the_session_cap() {
+    two_nodes_keep_the_session_cap(|ns| async move { redis_cluster(&ns).await }).await;
+}
