@@ -1,9 +1,10 @@
 //! [`LdapDirectory`]: checks a password by binding to an LDAP server (OpenLDAP, Active
 //! Directory) as the user, then maps the groups the user is a `member` of to a sessiond role.
 //!
-//! Plain `ldap://` only for now: run it on a trusted network (LDAPS is open work, see
-//! docs/security.md).
+//! `ldaps://`, or `ldap://` with StartTLS, verify the server's certificate against the system's
+//! roots or a given CA file. Plain `ldap://` sends the user's password in the clear.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +13,13 @@ use sessiond_core::directory::{Directory, DirectoryError, DirectoryUser};
 
 #[derive(Debug, Clone)]
 pub struct LdapSettings {
-    /// `ldap://host:port`.
+    /// `ldap://host:port` or `ldaps://host:port`.
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before binding.
+    pub starttls: bool,
+    /// A PEM file of the CA that signed the server's certificate, when the system's roots do not
+    /// include it.
+    pub ca_file: Option<PathBuf>,
     /// The user's DN, with `{username}` where the (escaped) username goes:
     /// `uid={username},ou=people,dc=example,dc=org`, or `{username}@corp.example` for AD.
     pub user_dn: String,
@@ -27,6 +33,7 @@ pub struct LdapSettings {
 
 pub struct LdapDirectory {
     settings: LdapSettings,
+    tls: native_tls::TlsConnector,
 }
 
 /// LDAP result codes that mean "these credentials are not accepted", not "the server failed":
@@ -39,8 +46,22 @@ fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
 }
 
 impl LdapDirectory {
-    pub fn new(settings: LdapSettings) -> Self {
-        Self { settings }
+    /// Fails when the CA file cannot be read or is not a PEM certificate.
+    pub fn new(settings: LdapSettings) -> Result<Self, String> {
+        let mut tls = native_tls::TlsConnector::builder();
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read the LDAP CA file {}: {e}", path.display()))?;
+            let ca = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+                format!(
+                    "the LDAP CA file {} is not a PEM certificate: {e}",
+                    path.display()
+                )
+            })?;
+            tls.add_root_certificate(ca);
+        }
+        let tls = tls.build().map_err(|e| format!("TLS for LDAP: {e}"))?;
+        Ok(Self { settings, tls })
     }
 
     async fn bind_and_look_up(
@@ -50,7 +71,10 @@ impl LdapDirectory {
     ) -> Result<Option<DirectoryUser>, DirectoryError> {
         let s = &self.settings;
         let dn = s.user_dn.replace("{username}", &dn_escape(username.trim()));
-        let conn_settings = LdapConnSettings::new().set_conn_timeout(s.timeout);
+        let conn_settings = LdapConnSettings::new()
+            .set_conn_timeout(s.timeout)
+            .set_starttls(s.starttls)
+            .set_connector(self.tls.clone());
         let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
             .await
             .map_err(unavailable)?;

@@ -60,7 +60,14 @@ pub fn build_with_store(
     let mut service = SessionService::new(store, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;
     if let Some(ldap) = &config.server.ldap {
-        let directory = sessiond_auth_ldap::LdapDirectory::new(ldap.clone());
+        let directory =
+            sessiond_auth_ldap::LdapDirectory::new(ldap.clone()).map_err(anyhow::Error::msg)?;
+        if ldap.url.starts_with("ldap://") && !ldap.starttls {
+            tracing::warn!(
+                "SESSIOND_LDAP_URL is plain ldap:// without SESSIOND_LDAP_STARTTLS: users' passwords \
+                 cross the network in the clear"
+            );
+        }
         service = service.with_directory(Arc::new(directory));
     }
     let s = &config.server;

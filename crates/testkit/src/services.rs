@@ -184,22 +184,99 @@ impl Drop for PrivatePostgres {
 
 /// An OpenLDAP `slapd` on a port of its own, with a small directory: `alice` (in the
 /// `netadmins` group), `bob` (in no group), both under `ou=people,dc=example,dc=org`, with the
-/// passwords `LDAP_PASSWORD` and `bob password`.
+/// passwords `LDAP_PASSWORD` and `bob password`. It also speaks LDAPS on `tls_port`, and
+/// StartTLS, with a certificate for 127.0.0.1 from a CA of its own (`ca_file`).
 pub struct PrivateSlapd {
     pub port: u16,
+    pub tls_port: u16,
     dir: PathBuf,
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with the `openssl` tool.
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl not found ({e})"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &[
+                "req",
+                "-x509",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=sessiond test CA",
+            ][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+            &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-subj", "/CN=127.0.0.1"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr"],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
 }
 
 pub const LDAP_PASSWORD: &str = "alice ldap password";
 
 impl PrivateSlapd {
     pub fn start() -> Self {
+        let port = free_port();
         let me = Self {
-            port: free_port(),
+            port,
+            tls_port: std::iter::repeat_with(free_port)
+                .find(|p| *p != port)
+                .unwrap_or_default(),
             dir: temp_dir("slapd"),
         };
         let d = me.dir.display();
         std::fs::create_dir_all(me.dir.join("db")).unwrap();
+        make_certificates(&me.dir);
         std::fs::write(
             me.dir.join("slapd.conf"),
             format!(
@@ -209,6 +286,9 @@ impl PrivateSlapd {
                  modulepath /usr/lib/ldap\n\
                  moduleload back_mdb\n\
                  pidfile {d}/slapd.pid\n\
+                 TLSCACertificateFile {d}/ca.pem\n\
+                 TLSCertificateFile {d}/server.pem\n\
+                 TLSCertificateKeyFile {d}/server.key\n\
                  database mdb\n\
                  suffix \"dc=example,dc=org\"\n\
                  rootdn \"cn=admin,dc=example,dc=org\"\n\
@@ -252,7 +332,7 @@ impl PrivateSlapd {
             .arg("-f")
             .arg(&conf)
             .arg("-h")
-            .arg(me.url() + "/")
+            .arg(format!("{}/ {}/", me.url(), me.ldaps_url()))
             .output()
             .unwrap();
         assert!(
@@ -262,12 +342,22 @@ impl PrivateSlapd {
         );
         wait_until("slapd", || {
             std::net::TcpStream::connect(("127.0.0.1", me.port)).is_ok()
+                && std::net::TcpStream::connect(("127.0.0.1", me.tls_port)).is_ok()
         });
         me
     }
 
     pub fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ldaps_url(&self) -> String {
+        format!("ldaps://127.0.0.1:{}", self.tls_port)
+    }
+
+    /// The PEM of the CA that signed the server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 
     fn pid(dir: &Path) -> Option<i32> {

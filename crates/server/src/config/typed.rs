@@ -645,11 +645,19 @@ fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
     if url.is_empty() {
         return None;
     }
-    if !url.starts_with("ldap://") {
+    let starttls = r.flag("SESSIOND_LDAP_STARTTLS");
+    if !url.starts_with("ldap://") && !url.starts_with("ldaps://") {
         r.problems.push(format!(
-            "SESSIOND_LDAP_URL={url:?}: expected ldap://HOST:PORT (LDAPS is not supported yet)"
+            "SESSIOND_LDAP_URL={url:?}: expected ldaps://HOST:PORT or ldap://HOST:PORT"
         ));
+    } else if starttls && url.starts_with("ldaps://") {
+        r.problems.push(
+            "SESSIOND_LDAP_STARTTLS=true with an ldaps:// URL: the connection is TLS already; \
+             use one or the other"
+                .to_owned(),
+        );
     }
+    let ca_file = r.text("SESSIOND_LDAP_CA_FILE");
     let user_dn = r.text("SESSIOND_LDAP_USER_DN");
     if !user_dn.contains("{username}") {
         r.problems.push(format!(
@@ -675,6 +683,8 @@ fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
     let group_base = r.text("SESSIOND_LDAP_GROUP_BASE");
     Some(sessiond_auth_ldap::LdapSettings {
         url,
+        starttls,
+        ca_file: (!ca_file.is_empty()).then(|| ca_file.into()),
         user_dn,
         group_base: (!group_base.is_empty()).then_some(group_base),
         group_roles,
@@ -778,6 +788,41 @@ mod tests {
             "SESSION_ENABLE_FINGERPRINTING=\"maybe\"",
             "SESSIOND_BIND=\"nowhere\"",
         ] {
+            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn ldap_takes_ldaps_or_ldap_and_starttls_only_on_ldap() {
+        let ok = |vars: &[(&str, &str)]| from_maps(&env(&[]), &env(vars));
+        let (c, _) = ok(&[
+            ("SESSIOND_LDAP_URL", "ldaps://dc.corp.example:636"),
+            ("SESSIOND_LDAP_CA_FILE", "/etc/ssl/corp-ca.pem"),
+        ])
+        .unwrap();
+        let ldap = c.server.ldap.unwrap();
+        assert!(!ldap.starttls);
+        assert_eq!(ldap.ca_file, Some("/etc/ssl/corp-ca.pem".into()));
+        let (c, _) = ok(&[
+            ("SESSIOND_LDAP_URL", "ldap://dc.corp.example"),
+            ("SESSIOND_LDAP_STARTTLS", "true"),
+        ])
+        .unwrap();
+        assert!(c.server.ldap.unwrap().starttls);
+        for (vars, needle) in [
+            (
+                &[("SESSIOND_LDAP_URL", "http://dc")][..],
+                "expected ldaps://HOST:PORT or ldap://HOST:PORT",
+            ),
+            (
+                &[
+                    ("SESSIOND_LDAP_URL", "ldaps://dc"),
+                    ("SESSIOND_LDAP_STARTTLS", "true"),
+                ][..],
+                "the connection is TLS already",
+            ),
+        ] {
+            let all = ok(vars).unwrap_err().join("\n");
             assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
         }
     }

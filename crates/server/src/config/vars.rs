@@ -492,7 +492,19 @@ pub const VARS: &[Var] = &[
         "SESSIOND_LDAP_URL",
         "",
         Server,
-        "ldap://HOST:PORT of an LDAP or Active Directory server; empty: no LDAP login",
+        "ldaps://HOST:PORT (or ldap:// with SESSIOND_LDAP_STARTTLS) of an LDAP or Active Directory server; empty: no LDAP login",
+    ),
+    v(
+        "SESSIOND_LDAP_STARTTLS",
+        "false",
+        Server,
+        "upgrade an ldap:// connection with StartTLS before the password is sent",
+    ),
+    v(
+        "SESSIOND_LDAP_CA_FILE",
+        "",
+        Server,
+        "PEM file of the CA that signed the LDAP server's certificate; empty: the system's roots",
     ),
     v(
         "SESSIOND_LDAP_USER_DN",

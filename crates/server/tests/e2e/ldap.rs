@@ -3,9 +3,12 @@
 use sessiond_testkit::{LDAP_PASSWORD, PASSWORD, PrivateSlapd, TestServer};
 
 async fn server(slapd: &PrivateSlapd) -> TestServer {
-    let url = slapd.url();
-    TestServer::start(&[
-        ("SESSIOND_LDAP_URL", &url),
+    server_with(&[("SESSIOND_LDAP_URL", &slapd.url())]).await
+}
+
+async fn server_with(vars: &[(&str, &str)]) -> TestServer {
+    let mut all = vars.to_vec();
+    all.extend([
         (
             "SESSIOND_LDAP_USER_DN",
             "uid={username},ou=people,dc=example,dc=org",
@@ -13,8 +16,8 @@ async fn server(slapd: &PrivateSlapd) -> TestServer {
         ("SESSIOND_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org"),
         ("SESSIOND_LDAP_GROUP_ROLES", "netadmins=netadmin"),
         ("SESSIOND_LDAP_DEFAULT_ROLE", "oss"),
-    ])
-    .await
+    ]);
+    TestServer::start(&all).await
 }
 
 #[tokio::test]
@@ -71,4 +74,50 @@ async fn an_unreachable_directory_is_a_503_not_a_wrong_password() {
         (503, Some("directory_unavailable"))
     );
     assert!(r.header("retry-after").is_some());
+}
+
+/// The password travels only inside TLS: LDAPS and StartTLS, with the server's certificate
+/// checked against the configured CA. A certificate the CA did not sign is a 503, never a login.
+#[tokio::test]
+async fn ldaps_and_starttls_verify_the_servers_certificate() {
+    let slapd = PrivateSlapd::start();
+    let ca = slapd.ca_file().display().to_string();
+    let (ldap, ldaps) = (slapd.url(), slapd.ldaps_url());
+    for vars in [
+        vec![
+            ("SESSIOND_LDAP_URL", ldaps.as_str()),
+            ("SESSIOND_LDAP_CA_FILE", &ca),
+        ],
+        vec![
+            ("SESSIOND_LDAP_URL", ldap.as_str()),
+            ("SESSIOND_LDAP_STARTTLS", "true"),
+            ("SESSIOND_LDAP_CA_FILE", &ca),
+        ],
+    ] {
+        let srv = server_with(&vars).await;
+        let r = srv.browser().login("alice", LDAP_PASSWORD).await;
+        assert_eq!(
+            (r.status, r.body["role"].as_str()),
+            (200, Some("netadmin")),
+            "{vars:?}"
+        );
+        let r = srv.browser().login("alice", "not her password").await;
+        assert_eq!(r.status, 401, "{vars:?}");
+    }
+    // Without the CA, the system's roots do not vouch for the test server.
+    for vars in [
+        vec![("SESSIOND_LDAP_URL", ldaps.as_str())],
+        vec![
+            ("SESSIOND_LDAP_URL", ldap.as_str()),
+            ("SESSIOND_LDAP_STARTTLS", "true"),
+        ],
+    ] {
+        let srv = server_with(&vars).await;
+        let r = srv.browser().login("alice", LDAP_PASSWORD).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (503, Some("directory_unavailable")),
+            "{vars:?}"
+        );
+    }
 }

@@ -369,13 +369,19 @@ where
         for br in &browsers {
             alive += usize::from(br.check().await.status == 200);
         }
-        assert!(alive <= 3, "{policy}: {alive} sessions alive, cap 3: {statuses:?}");
+        assert!(
+            alive <= 3,
+            "{policy}: {alive} sessions alive, cap 3: {statuses:?}"
+        );
         assert!(alive >= 1, "{policy}: someone got in: {statuses:?}");
         let ok = statuses.iter().filter(|s| **s == 200).count();
         match policy {
             "deny_new" => {
                 assert_eq!(ok, alive, "every 200 is a live session: {statuses:?}");
-                assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+                assert!(
+                    statuses.iter().all(|s| *s == 200 || *s == 409),
+                    "{statuses:?}"
+                );
             }
             _ => assert_eq!(ok, 12, "{statuses:?}"),
         }
