@@ -179,16 +179,22 @@ impl SessionService {
     /// `SESSION_MAX_CONCURRENT_PER_USER`.
     async fn make_room(&self, user: &User, now: Timestamp) -> SessionResult<()> {
         let max = self.settings.max_concurrent_per_user.max(1) as usize;
-        let mut active = self.store.user_sessions(&user.id, now).await?;
+        let active = self.store.user_sessions(&user.id, now).await?;
         if active.len() < max {
             return Ok(());
         }
         if self.settings.concurrent_policy == ConcurrentPolicy::DenyNew {
             return Err(SessionError::TooManySessions);
         }
-        active.sort_by_key(|s| (s.last_activity, s.created_at));
         let excess = active.len() + 1 - max;
-        for victim in active.into_iter().take(excess) {
+        self.evict_least_active(active, excess).await
+    }
+
+    /// Evicts the `n` least recently active of `sessions`. Ending one that another node evicted
+    /// first does nothing.
+    async fn evict_least_active(&self, mut sessions: Vec<Session>, n: usize) -> SessionResult<()> {
+        sessions.sort_by_key(|s| (s.last_activity, s.created_at, s.id));
+        for victim in sessions.into_iter().take(n) {
             self.end(
                 victim,
                 SessionState::Evicted,
@@ -249,18 +255,7 @@ impl SessionService {
             return Err(SessionError::TooManySessions);
         }
         active.retain(|s| s.id != created.id);
-        active.sort_by_key(|s| (s.last_activity, s.created_at, s.id));
-        for victim in active.into_iter().take(excess) {
-            // Ends nothing if another node evicted it first.
-            self.end(
-                victim,
-                SessionState::Evicted,
-                "max_concurrent_sessions",
-                AuditKind::SessionEvicted,
-            )
-            .await?;
-        }
-        Ok(())
+        self.evict_least_active(active, excess).await
     }
 
     /// The local record of a user the directory accepted: created on the first login, its role

@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use sessiond_core::SessionError;
 
-use super::session::issued_response;
+use super::session::{check_length, issued_response};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, SessionCookie};
 use crate::state::AppState;
@@ -20,16 +20,6 @@ fn wrong_password(e: SessionError) -> ApiError {
         },
         e => e.into(),
     }
-}
-
-fn check_length(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() || value.len() > 4096 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            format!("{field} must have 1 to 4096 characters"),
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]

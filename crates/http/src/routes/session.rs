@@ -95,12 +95,7 @@ pub async fn login(
             "username must have 1 to 256 characters",
         ));
     }
-    if req.password.is_empty() || req.password.len() > 4096 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "password must have 1 to 4096 characters",
-        ));
-    }
+    check_length("password", &req.password)?;
     let issued = state
         .service
         .login(
@@ -112,6 +107,17 @@ pub async fn login(
         )
         .await?;
     issued_response(&state, issued)
+}
+
+/// A password-like field: present, and not large enough to make hashing it a burden.
+pub(crate) fn check_length(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > 4096 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("{field} must have 1 to 4096 characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// The answer to anything that issues a new session (login, re-authentication, password
