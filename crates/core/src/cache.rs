@@ -23,7 +23,7 @@ use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage};
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
-use crate::store::{SessionStore, StoreResult};
+use crate::store::{Counter, SessionStore, StoreResult};
 use crate::time::{Timestamp, to_millis};
 use crate::token::TokenHash;
 use crate::user::User;
@@ -351,6 +351,28 @@ impl SessionStore for CachedStore {
 
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.count_audit_before(before).await
+    }
+
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter> {
+        self.inner.add_to_counter(key, by, now, expires_at).await
+    }
+
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+        self.inner.counter(key, now).await
+    }
+
+    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+        self.inner.delete_counter(key).await
+    }
+
+    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.inner.purge_counters(before, limit).await
     }
 
     fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {

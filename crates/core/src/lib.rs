@@ -18,6 +18,7 @@ pub mod random;
 pub mod ratelimit;
 pub mod service;
 pub mod session;
+pub mod shared_limit;
 pub mod store;
 pub mod time;
 pub mod token;

@@ -1,94 +1,92 @@
 //! Per-account lockout with backoff (SECURITY-TESTS row 39): after `threshold` failed logins an
 //! account is locked for `base` seconds, doubling with each further lockout up to an hour. While
-//! it is locked even the right password gets the generic answer. Counted per node, like the
-//! rate limits (docs/decisions/0004-keepalive-rate-limit-per-node.md).
+//! it is locked even the right password gets the generic answer. The counts live in the store's
+//! shared counters, so every node sees the same failures and the same lock (decision 0015).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
+use crate::store::{SessionStore, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 const MAX_LOCK_SECS: i64 = 3600;
-/// A day without failures forgets an account's history.
+/// Failures and lockouts are forgotten a day after the first of them.
 const FORGET_AFTER_SECS: i64 = 86_400;
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    failures: u32,
-    lockouts: u32,
-    locked_until: Option<Timestamp>,
-    last_failure: Timestamp,
+pub struct Lockouts {
+    threshold: u64,
+    base_secs: i64,
 }
 
-pub struct Lockouts {
-    threshold: u32,
-    base_secs: i64,
-    accounts: Mutex<HashMap<String, Entry>>,
+/// The three counters of one account, keyed by its case-folded name.
+struct Keys {
+    failures: String,
+    lockouts: String,
+    lock: String,
+}
+
+impl Keys {
+    fn of(username: &str) -> Self {
+        let name = username.trim().to_lowercase();
+        Self {
+            failures: format!("lockout:failures:{name}"),
+            lockouts: format!("lockout:lockouts:{name}"),
+            lock: format!("lockout:lock:{name}"),
+        }
+    }
 }
 
 impl Lockouts {
     pub fn new(threshold: u32, base_secs: i64) -> Self {
         Self {
-            threshold: threshold.max(1),
+            threshold: u64::from(threshold.max(1)),
             base_secs: base_secs.max(1),
-            accounts: Mutex::new(HashMap::new()),
         }
-    }
-
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        // Counters only: a panic elsewhere cannot leave them inconsistent.
-        self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Seconds the account stays locked, if it is.
-    pub fn locked(&self, username: &str, now: Timestamp) -> Option<i64> {
-        let until = self.lock().get(&Self::key(username))?.locked_until?;
-        let left = secs_between(now, until);
-        (left > 0).then_some(left)
+    pub async fn locked(
+        &self,
+        store: &dyn SessionStore,
+        username: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let lock = store.counter(&Keys::of(username).lock, now).await?;
+        Ok(lock
+            .map(|c| secs_between(now, c.expires_at))
+            .filter(|left| *left > 0))
     }
 
     /// Counts a failure; returns the lock's length in seconds when this one locks the account.
-    pub fn failed(&self, username: &str, now: Timestamp) -> Option<i64> {
-        let mut accounts = self.lock();
-        if accounts.len() > 100_000 {
-            accounts.retain(|_, e| secs_between(e.last_failure, now) < FORGET_AFTER_SECS);
+    /// Failures while it is locked do not count. The counter is shared, so exactly one of the
+    /// failures that reach a multiple of the threshold, on whichever node, locks.
+    pub async fn failed(
+        &self,
+        store: &dyn SessionStore,
+        username: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        if self.locked(store, username, now).await?.is_some() {
+            return Ok(None);
         }
-        let entry = accounts.entry(Self::key(username)).or_insert(Entry {
-            failures: 0,
-            lockouts: 0,
-            locked_until: None,
-            last_failure: now,
-        });
-        if secs_between(entry.last_failure, now) >= FORGET_AFTER_SECS {
-            *entry = Entry {
-                failures: 0,
-                lockouts: 0,
-                locked_until: None,
-                last_failure: now,
-            };
+        let keys = Keys::of(username);
+        let forget = plus_secs(now, FORGET_AFTER_SECS);
+        let failures = store.add_to_counter(&keys.failures, 1, now, forget).await?;
+        if failures.value % self.threshold != 0 {
+            return Ok(None);
         }
-        entry.last_failure = now;
-        if entry.locked_until.is_some_and(|until| until > now) {
-            return None;
-        }
-        entry.failures += 1;
-        if entry.failures < self.threshold {
-            return None;
-        }
-        let secs = (self.base_secs << entry.lockouts.min(12)).min(MAX_LOCK_SECS);
-        entry.failures = 0;
-        entry.lockouts += 1;
-        entry.locked_until = Some(plus_secs(now, secs));
-        Some(secs)
+        store.delete_counter(&keys.failures).await?;
+        let lockouts = store.add_to_counter(&keys.lockouts, 1, now, forget).await?;
+        let doublings = u32::try_from(lockouts.value.saturating_sub(1).min(12)).unwrap_or(12);
+        let secs = (self.base_secs << doublings).min(MAX_LOCK_SECS);
+        store
+            .add_to_counter(&keys.lock, 1, now, plus_secs(now, secs))
+            .await?;
+        Ok(Some(secs))
     }
 
     /// A successful login clears the account's history.
-    pub fn succeeded(&self, username: &str) {
-        self.lock().remove(&Self::key(username));
+    pub async fn succeeded(&self, store: &dyn SessionStore, username: &str) -> StoreResult<()> {
+        let keys = Keys::of(username);
+        store.delete_counter(&keys.failures).await?;
+        store.delete_counter(&keys.lockouts).await
     }
 }
 
@@ -96,37 +94,56 @@ impl Lockouts {
 mod tests {
     use super::*;
     use crate::Clock;
+    use crate::memory::MemoryStore;
     use crate::time::ManualClock;
 
-    #[test]
-    fn locks_after_the_threshold_with_doubling_backoff_case_insensitively() {
-        let clock = ManualClock::at_epoch();
+    #[tokio::test]
+    async fn locks_after_the_threshold_with_doubling_backoff_case_insensitively() {
+        let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
         let l = Lockouts::new(3, 60);
-        assert_eq!(l.failed("Alice", clock.now()), None);
-        assert_eq!(l.failed("alice", clock.now()), None);
-        assert_eq!(l.failed("ALICE ", clock.now()), Some(60));
-        assert_eq!(l.locked("alice", clock.now()), Some(60));
+        let failed = |name: &'static str| l.failed(&store, name, clock.now());
+        assert_eq!(failed("Alice").await.unwrap(), None);
+        assert_eq!(failed("alice").await.unwrap(), None);
+        assert_eq!(failed("ALICE ").await.unwrap(), Some(60));
+        assert_eq!(
+            l.locked(&store, "alice", clock.now()).await.unwrap(),
+            Some(60)
+        );
         clock.advance_secs(60);
-        assert_eq!(l.locked("alice", clock.now()), None);
+        assert_eq!(l.locked(&store, "alice", clock.now()).await.unwrap(), None);
         for _ in 0..2 {
-            l.failed("alice", clock.now());
+            l.failed(&store, "alice", clock.now()).await.unwrap();
         }
         assert_eq!(
-            l.failed("alice", clock.now()),
+            l.failed(&store, "alice", clock.now()).await.unwrap(),
             Some(120),
             "the second lock is longer"
         );
-        l.succeeded("alice");
-        assert_eq!(l.locked("alice", clock.now()), None);
+        clock.advance_secs(120);
+        l.succeeded(&store, "alice").await.unwrap();
+        for _ in 0..2 {
+            l.failed(&store, "alice", clock.now()).await.unwrap();
+        }
+        assert_eq!(
+            l.failed(&store, "alice", clock.now()).await.unwrap(),
+            Some(60),
+            "a success forgets the history"
+        );
     }
 
-    #[test]
-    fn failures_while_locked_do_not_extend_the_lock() {
-        let clock = ManualClock::at_epoch();
+    #[tokio::test]
+    async fn failures_while_locked_do_not_extend_the_lock() {
+        let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
         let l = Lockouts::new(1, 60);
-        assert_eq!(l.failed("bob", clock.now()), Some(60));
+        assert_eq!(
+            l.failed(&store, "bob", clock.now()).await.unwrap(),
+            Some(60)
+        );
         clock.advance_secs(30);
-        assert_eq!(l.failed("bob", clock.now()), None);
-        assert_eq!(l.locked("bob", clock.now()), Some(30));
+        assert_eq!(l.failed(&store, "bob", clock.now()).await.unwrap(), None);
+        assert_eq!(
+            l.locked(&store, "bob", clock.now()).await.unwrap(),
+            Some(30)
+        );
     }
 }

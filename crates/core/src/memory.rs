@@ -9,7 +9,7 @@ use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage, ChainedEvent};
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
-use crate::store::{SessionStore, StoreError, StoreResult};
+use crate::store::{Counter, SessionStore, StoreError, StoreResult};
 use crate::time::Timestamp;
 use crate::token::TokenHash;
 use crate::user::User;
@@ -21,6 +21,7 @@ struct Inner {
     users: HashMap<UserId, User>,
     audit: Vec<ChainedEvent>,
     audit_ends: ChainEnds,
+    counters: HashMap<String, Counter>,
 }
 
 impl Inner {
@@ -319,5 +320,56 @@ impl SessionStore for MemoryStore {
             .iter()
             .filter(|r| r.event.at < before)
             .count() as u64)
+    }
+
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter> {
+        let mut inner = self.lock();
+        let c = inner.counters.entry(key.to_owned()).or_insert(Counter {
+            value: 0,
+            expires_at,
+        });
+        if c.expires_at <= now {
+            *c = Counter {
+                value: 0,
+                expires_at,
+            };
+        }
+        c.value += by;
+        Ok(*c)
+    }
+
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+        Ok(self
+            .lock()
+            .counters
+            .get(key)
+            .filter(|c| c.expires_at > now)
+            .copied())
+    }
+
+    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+        self.lock().counters.remove(key);
+        Ok(())
+    }
+
+    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let gone: Vec<String> = inner
+            .counters
+            .iter()
+            .filter(|(_, c)| c.expires_at < before)
+            .map(|(k, _)| k.clone())
+            .take(limit as usize)
+            .collect();
+        for k in &gone {
+            inner.counters.remove(k);
+        }
+        Ok(gone.len() as u64)
     }
 }

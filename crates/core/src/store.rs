@@ -57,6 +57,13 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A shared counter's value and when it lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub value: u64,
+    pub expires_at: Timestamp,
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// A short name for logs and `sessiond store check`: "memory", "sqlite", ...
@@ -110,6 +117,24 @@ pub trait SessionStore: Send + Sync + 'static {
     /// chain's base.
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // --- counters the nodes share (login lockout, login and guessing limits) ---
+    /// Adds `by` to the counter `key` and returns it. A counter that does not exist, or whose
+    /// `expires_at` is not after `now`, starts again from `by` and expires at `expires_at`;
+    /// otherwise its expiry stays. Atomic: parallel adds from any nodes all count.
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter>;
+    /// The counter, if it exists and has not expired at `now`.
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>>;
+    async fn delete_counter(&self, key: &str) -> StoreResult<()>;
+    /// Deletes up to `limit` counters that expired before `before` (a store with native expiry
+    /// may do nothing and answer 0).
+    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     // --- several nodes ---
     /// How nodes sharing this store tell each other that a session changed, for

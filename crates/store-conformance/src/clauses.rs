@@ -456,3 +456,56 @@ pub async fn parallel_appends_build_one_chain(store: Store) {
     let verified = verify_store(&*store, vec![]).await.unwrap().unwrap();
     assert_eq!((verified.records, verified.head.seq), (40, 40));
 }
+
+pub async fn counters_add_lapse_and_delete(store: Store) {
+    let key = "login:192.0.2.1";
+    let c = store.add_to_counter(key, 1, at(0), at(60)).await.unwrap();
+    assert_eq!((c.value, c.expires_at), (1, at(60)));
+    let c = store.add_to_counter(key, 2, at(10), at(70)).await.unwrap();
+    assert_eq!((c.value, c.expires_at), (3, at(60)), "the expiry stays");
+    assert_eq!(store.counter(key, at(59)).await.unwrap(), Some(c));
+    assert_eq!(
+        store.counter(key, at(60)).await.unwrap(),
+        None,
+        "lapsed at its expiry"
+    );
+    let c = store.add_to_counter(key, 1, at(60), at(120)).await.unwrap();
+    assert_eq!(
+        (c.value, c.expires_at),
+        (1, at(120)),
+        "a lapsed counter starts again"
+    );
+    store.delete_counter(key).await.unwrap();
+    assert_eq!(store.counter(key, at(61)).await.unwrap(), None);
+    assert_eq!(store.counter("never counted", at(0)).await.unwrap(), None);
+    store.add_to_counter("old", 1, at(0), at(5)).await.unwrap();
+    store
+        .add_to_counter("young", 1, at(0), at(500))
+        .await
+        .unwrap();
+    assert!(store.purge_counters(at(10), 100).await.unwrap() <= 1);
+    assert_eq!(store.counter("old", at(6)).await.unwrap(), None);
+    assert_eq!(
+        store.counter("young", at(10)).await.unwrap().unwrap().value,
+        1
+    );
+}
+
+pub async fn parallel_counter_adds_all_count(store: Store) {
+    let adds: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_to_counter("fail:alice", 1, at(0), at(60)).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for a in adds {
+        seen.push(a.await.unwrap().unwrap().value);
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=20).collect::<Vec<u64>>(),
+        "every add counted once"
+    );
+}

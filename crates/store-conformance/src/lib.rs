@@ -38,6 +38,8 @@ macro_rules! store_conformance_tests {
             audit_purge_works_in_batches,
             audit_events_form_one_hash_chain,
             parallel_appends_build_one_chain,
+            counters_add_lapse_and_delete,
+            parallel_counter_adds_all_count,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

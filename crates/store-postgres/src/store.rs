@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage, entry_bytes};
 use sessiond_core::cache::InvalidationBus;
-use sessiond_core::store::{SessionStore, StoreResult};
-use sessiond_core::time::to_millis;
+use sessiond_core::store::{Counter, SessionStore, StoreResult};
+use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
 use sessiond_store_sql::Params;
@@ -21,6 +21,13 @@ const P: Params = Params::Dollar;
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+fn counter_of(row: &Row) -> Counter {
+    Counter {
+        value: count(row.get(0)),
+        expires_at: from_millis(row.get(1)),
+    }
 }
 
 impl PostgresStore {
@@ -303,6 +310,45 @@ impl SessionStore for PostgresStore {
             to_millis(before),
         )
         .await
+    }
+
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter> {
+        let sql = sessiond_store_sql::counter_upsert(P);
+        let by = i64::try_from(by).unwrap_or(i64::MAX);
+        let row = self
+            .row(&sql, &[&key, &by, &to_millis(now), &to_millis(expires_at)])
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("counter upsert returned nothing".into()))?;
+        Ok(counter_of(&row))
+    }
+
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+        let sql = "SELECT value, expires_at FROM counters WHERE key = $1 AND expires_at > $2";
+        Ok(self
+            .row(sql, &[&key, &to_millis(now)])
+            .await?
+            .as_ref()
+            .map(counter_of))
+    }
+
+    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+        let key: Param = Box::new(key.to_owned());
+        self.execute("DELETE FROM counters WHERE key = $1", &[key])
+            .await
+            .map(|_| ())
+    }
+
+    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let sql = "DELETE FROM counters WHERE key IN \
+                   (SELECT key FROM counters WHERE expires_at < $1 LIMIT $2)";
+        let params: [Param; 2] = [Box::new(to_millis(before)), Box::new(i64::from(limit))];
+        self.execute(sql, &params).await
     }
 
     fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {

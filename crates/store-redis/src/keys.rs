@@ -73,6 +73,11 @@ impl Keys {
         }
     }
 
+    /// Hash `{v: value, e: expires_at}` of a shared counter (lockouts, limits).
+    pub fn counter(&self, key: &str) -> String {
+        format!("{}c:{key}", self.prefix)
+    }
+
     /// The pub/sub channel of session invalidations (`SESSION_FEATURE_CACHING`).
     pub fn invalidations(&self) -> String {
         format!("{}invalidate", self.prefix)

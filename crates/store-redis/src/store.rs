@@ -8,8 +8,8 @@ use redis::{Cmd, FromRedisValue, Script, cmd};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent, Digest};
 use sessiond_core::cache::InvalidationBus;
-use sessiond_core::store::{SessionStore, StoreResult};
-use sessiond_core::time::to_millis;
+use sessiond_core::store::{Counter, SessionStore, StoreResult};
+use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, SessionState, StoreError, Timestamp, TokenHash, UserId};
 
@@ -60,6 +60,19 @@ static PURGE_AUDIT: LazyLock<Script> = LazyLock::new(|| {
          if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[2], 'base_seq') or '0') then \
            redis.call('HSET', KEYS[2], 'base_seq', ARGV[1], 'base_hash', ARGV[2]) end \
          return n",
+    )
+});
+
+/// Adds to a counter, or starts it again when its expiry (field `e`, the service clock's time)
+/// is not after `now`. One key. Native expiry, an hour after `e`, only collects garbage.
+static ADD_TO_COUNTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0') \
+         if e <= tonumber(ARGV[2]) then \
+           redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[3]) \
+           redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[3]) + 3600000) \
+           return {tonumber(ARGV[1]), tonumber(ARGV[3])} end \
+         return {redis.call('HINCRBY', KEYS[1], 'v', ARGV[1]), e}",
     )
 });
 
@@ -633,6 +646,49 @@ impl SessionStore for RedisStore {
                 _ => return Ok(count),
             }
         }
+    }
+
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter> {
+        let mut invocation = ADD_TO_COUNTER.key(self.keys.counter(key));
+        invocation
+            .arg(by)
+            .arg(to_millis(now))
+            .arg(to_millis(expires_at));
+        let (value, e): (u64, i64) = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
+        Ok(Counter {
+            value,
+            expires_at: from_millis(e),
+        })
+    }
+
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+        let (value, e): (Option<u64>, Option<i64>) = self
+            .q(cmd("HMGET").arg(self.keys.counter(key)).arg(&["v", "e"]))
+            .await?;
+        Ok(match (value, e) {
+            (Some(value), Some(e)) if e > to_millis(now) => Some(Counter {
+                value,
+                expires_at: from_millis(e),
+            }),
+            _ => None,
+        })
+    }
+
+    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+        self.q(cmd("DEL").arg(self.keys.counter(key))).await
+    }
+
+    async fn purge_counters(&self, _before: Timestamp, _limit: u32) -> StoreResult<u64> {
+        // Counter keys expire natively an hour after their own expiry.
+        Ok(0)
     }
 
     fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {

@@ -32,6 +32,20 @@ pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, p
 pub const AUDIT_COLUMNS: &str = "at, event_type, user_id, username, session_id, ip, user_agent, details, \
     username_key, seq, prev_hash, hash";
 
+/// Adds parameter 2 to counter parameter 1, or starts it again at parameter 2 with expiry
+/// parameter 4 when it is missing or expired at parameter 3: one atomic statement in either
+/// dialect (an upsert).
+pub fn counter_upsert(p: Params) -> String {
+    let m = p.mark();
+    format!(
+        "INSERT INTO counters (key, value, expires_at) VALUES ({m}1, {m}2, {m}4) \
+         ON CONFLICT (key) DO UPDATE SET \
+         value = CASE WHEN counters.expires_at <= {m}3 THEN excluded.value ELSE counters.value + excluded.value END, \
+         expires_at = CASE WHEN counters.expires_at <= {m}3 THEN excluded.expires_at ELSE counters.expires_at END \
+         RETURNING value, expires_at"
+    )
+}
+
 /// How a dialect writes parameter `n`: SQLite `?n`, PostgreSQL `$n`.
 #[derive(Debug, Clone, Copy)]
 pub enum Params {

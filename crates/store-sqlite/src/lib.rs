@@ -33,6 +33,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_audit_chain.sql")),
+        M::up(include_str!("../migrations/0003_counters.sql")),
     ])
 }
 

@@ -7,8 +7,8 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension as _, params, params_from_iter};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent};
-use sessiond_core::store::{SessionStore, StoreResult};
-use sessiond_core::time::to_millis;
+use sessiond_core::store::{Counter, SessionStore, StoreResult};
+use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
 use sessiond_store_sql::Params;
@@ -25,6 +25,7 @@ static APPEND_AUDIT: LazyLock<String> = LazyLock::new(|| {
         P.list(12)
     )
 });
+static COUNTER_UPSERT: LazyLock<String> = LazyLock::new(|| sessiond_store_sql::counter_upsert(P));
 static BY_PREV_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE prev_token_hash = ?1 AND lookup_until > ?2"
@@ -369,5 +370,67 @@ impl SessionStore for SqliteStore {
             to_millis(before),
         )
         .await
+    }
+
+    async fn add_to_counter(
+        &self,
+        key: &str,
+        by: u64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Counter> {
+        let args = (
+            key.to_owned(),
+            i64::try_from(by).unwrap_or(i64::MAX),
+            to_millis(now),
+            to_millis(expires_at),
+        );
+        self.pool
+            .write(move |c| {
+                c.prepare_cached(&COUNTER_UPSERT)?.query_row(
+                    params![args.0, args.1, args.2, args.3],
+                    |r| {
+                        Ok(Counter {
+                            value: count(r.get(0)?),
+                            expires_at: from_millis(r.get(1)?),
+                        })
+                    },
+                )
+            })
+            .await
+    }
+
+    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+        self.pool.read(|c| {
+            c.prepare_cached(
+                "SELECT value, expires_at FROM counters WHERE key = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![key, to_millis(now)], |r| {
+                Ok(Counter {
+                    value: count(r.get(0)?),
+                    expires_at: from_millis(r.get(1)?),
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+        self.execute(
+            "DELETE FROM counters WHERE key = ?1".into(),
+            vec![Value::Text(key.to_owned())],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let sql = "DELETE FROM counters WHERE key IN \
+                   (SELECT key FROM counters WHERE expires_at < ?1 LIMIT ?2)";
+        let args = vec![
+            Value::Integer(to_millis(before)),
+            Value::Integer(i64::from(limit)),
+        ];
+        self.execute(sql.into(), args).await.map(|n| n as u64)
     }
 }

@@ -9,7 +9,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::session::{ClientInfo, Session};
 use crate::token::Token;
 
-use super::{SessionError, SessionResult, SessionService};
+use super::{SessionResult, SessionService};
 
 impl SessionService {
     /// The browser's live session if it has one; otherwise a new anonymous session and its
@@ -25,10 +25,7 @@ impl SessionService {
         {
             return Ok((found.session, None));
         }
-        let ip = client.ip.as_deref().unwrap_or("unknown");
-        self.login_limit
-            .hit(ip, now)
-            .map_err(|retry_after_secs| SessionError::RateLimited { retry_after_secs })?;
+        self.count_login_attempt(client, now).await?;
         let token = Token::generate()?;
         let session = self.new_session(None, &token, false, client, now)?;
         self.store.create_session(&session).await?;

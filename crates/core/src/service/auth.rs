@@ -33,15 +33,21 @@ impl SessionService {
         existing: Option<&Token>,
     ) -> SessionResult<Issued> {
         let started = self.now();
-        let ip = client.ip.as_deref().unwrap_or("unknown");
-        if let Err(retry_after_secs) = self.login_limit.hit(ip, started) {
-            let event = AuditEvent::new(AuditKind::LoginRateLimited, started).client(client);
-            self.audit
-                .record(event.detail("retry_after_seconds", retry_after_secs))
-                .await;
-            return Err(SessionError::RateLimited { retry_after_secs });
+        if let Err(e) = self.count_login_attempt(client, started).await {
+            if let SessionError::RateLimited { retry_after_secs } = e {
+                let event = AuditEvent::new(AuditKind::LoginRateLimited, started).client(client);
+                self.audit
+                    .record(event.detail("retry_after_seconds", retry_after_secs))
+                    .await;
+            }
+            return Err(e);
         }
-        let locked = self.lockouts.locked(username, started).is_some();
+        let store = &*self.store;
+        let locked = self
+            .lockouts
+            .locked(store, username, started)
+            .await?
+            .is_some();
         let mut user = self.store.user_by_name(username).await?;
         let ok = match &self.directory {
             Some(directory)
@@ -86,7 +92,7 @@ impl SessionService {
                 .client(client)
                 .username(name);
             self.audit.record(event.detail("reason", reason)).await;
-            if let Some(secs) = self.lockouts.failed(username, now) {
+            if let Some(secs) = self.lockouts.failed(store, username, now).await? {
                 let event = AuditEvent::new(AuditKind::AccountLocked, now)
                     .client(client)
                     .username(name);
@@ -94,7 +100,7 @@ impl SessionService {
             }
             return Err(SessionError::InvalidCredentials);
         };
-        self.lockouts.succeeded(username);
+        self.lockouts.succeeded(store, username).await?;
 
         // The browser's previous session ends here: never reused, so a planted or stolen
         // pre-login token is worth nothing after the login. A visitor's anonymous session hands
@@ -173,6 +179,30 @@ impl SessionService {
             ))
             .await;
         Ok(Issued { session, token })
+    }
+
+    /// Counts a login (or a new anonymous session) from the client's address against
+    /// `SESSIOND_LOGIN_RATE_LIMIT`, on the counter every node shares.
+    pub(super) async fn count_login_attempt(
+        &self,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        let limit = self.login_limit.limit();
+        self.login_limit
+            .refused_here(ip, now)
+            .map_err(|retry_after_secs| SessionError::RateLimited { retry_after_secs })?;
+        let hit = self
+            .login_limit
+            .hit(&*self.store, ip, now, limit + 1)
+            .await?;
+        if hit.count > limit {
+            return Err(SessionError::RateLimited {
+                retry_after_secs: hit.window_left_secs,
+            });
+        }
+        Ok(())
     }
 
     /// Evicts the user's least recently active sessions until a new one fits under

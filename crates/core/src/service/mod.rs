@@ -21,6 +21,7 @@ use crate::lockout::Lockouts;
 use crate::policy::Timeouts;
 use crate::ratelimit::RateLimiter;
 use crate::session::{EndCode, Session};
+use crate::shared_limit::SharedLimit;
 use crate::store::{SessionStore, StoreError};
 use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
@@ -205,9 +206,9 @@ pub struct SessionService {
     audit: Auditor,
     keepalive_limit: RateLimiter,
     client_events: RateLimiter,
-    login_limit: RateLimiter,
+    login_limit: SharedLimit,
     lockouts: Lockouts,
-    unknown_tokens: RateLimiter,
+    unknown_tokens: SharedLimit,
     context_switches: RateLimiter,
     scores: security::Scores,
     /// Where LDAP users' passwords are checked, when configured.
@@ -227,9 +228,13 @@ impl SessionService {
         Ok(Self {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
             client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
-            login_limit: RateLimiter::new(settings.logins_per_ip_per_minute, 60),
+            login_limit: SharedLimit::new("login", settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
-            unknown_tokens: RateLimiter::new(settings.unknown_tokens_per_ip_per_minute, 60),
+            unknown_tokens: SharedLimit::new(
+                "unknown_tokens",
+                settings.unknown_tokens_per_ip_per_minute,
+                60,
+            ),
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             login_locks: Default::default(),
             scores: Default::default(),

@@ -112,16 +112,26 @@ impl SessionService {
     /// Whether `ip` presented too many unknown session tokens lately (SECURITY-TESTS row 41):
     /// `Err(seconds)` until it may try again.
     pub fn guessing_blocked(&self, ip: &str) -> Result<(), i64> {
-        self.unknown_tokens.peek(ip, self.now())
+        self.unknown_tokens.refused_here(ip, self.now())
     }
 
-    /// Counts an unknown session token from `ip`. Returns true when this one crossed the limit,
-    /// which is audited once per crossing.
+    /// Counts an unknown session token from `ip`, on the counter every node shares. Returns
+    /// true when this one reached the limit, which is audited once per window across all
+    /// nodes. From then on each node that counts one refuses the address until the window ends.
     pub async fn note_unknown_token(&self, ip: &str, client: &ClientInfo) -> bool {
-        let now = self.now();
-        // The hit that fills the window trips it: the next request is refused before counting.
-        let tripped =
-            self.unknown_tokens.hit(ip, now).is_err() || self.unknown_tokens.peek(ip, now).is_err();
+        let limit = self.unknown_tokens.limit();
+        let hit = match self
+            .unknown_tokens
+            .hit(&*self.store, ip, self.now(), limit)
+            .await
+        {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count an unknown session token");
+                return false;
+            }
+        };
+        let tripped = hit.count == limit;
         if tripped {
             self.record_refusal(
                 AuditKind::SessionGuessing,

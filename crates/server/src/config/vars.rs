@@ -462,7 +462,7 @@ pub const VARS: &[Var] = &[
         "SESSIOND_LOGIN_LOCKOUT_THRESHOLD",
         "5",
         Server,
-        "failed logins before an account is locked (counted per node)",
+        "failed logins before an account is locked (counted by all nodes together)",
     ),
     v(
         "SESSIOND_LOGIN_LOCKOUT_SECONDS",
@@ -474,7 +474,7 @@ pub const VARS: &[Var] = &[
         "SESSIOND_LOGIN_RATE_LIMIT",
         "60",
         Server,
-        "login attempts per client address per minute (counted per node)",
+        "login attempts per client address per minute (counted by all nodes together)",
     ),
     v(
         "SESSIOND_UNKNOWN_TOKEN_LIMIT",

@@ -397,3 +397,71 @@ async fn two_nodes_on_postgres_keep_the_session_cap() {
 async fn two_nodes_on_redis_cluster_keep_the_session_cap() {
     two_nodes_keep_the_session_cap(|ns| async move { redis_cluster(&ns).await }).await;
 }
+
+/// The lockout and the per-address login limit are counted in the store, so failures spread
+/// over two nodes lock the account on both, and logins from one address count on both
+/// (rows 39 and 40 across nodes).
+async fn two_nodes_share_lockouts_and_login_limits(
+    store_a: Arc<dyn SessionStore>,
+    store_b: Arc<dyn SessionStore>,
+) {
+    let vars = [
+        ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
+        ("SESSIOND_LOGIN_RATE_LIMIT", "8"),
+        ("SESSIOND_TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let a = TestServer::start_with(config_with(&vars), store_a).await;
+    let b = TestServer::start_with(config_with(&vars), store_b).await;
+    a.add_user("alice", "oss").await;
+    let login = |srv: &TestServer, password: &str, ip: &'static str| {
+        let browser = srv.browser();
+        let body = serde_json::json!({"username": "alice", "password": password});
+        async move {
+            browser
+                .request_with(
+                    reqwest::Method::POST,
+                    "/api/session/login",
+                    Some(body),
+                    &[("x-forwarded-for", ip)],
+                )
+                .await
+        }
+    };
+    for (srv, ip) in [(&a, "10.0.0.1"), (&b, "10.0.0.2"), (&a, "10.0.0.3")] {
+        assert_eq!(login(srv, "wrong", ip).await.status, 401);
+    }
+    for srv in [&a, &b] {
+        let r = login(srv, sessiond_testkit::PASSWORD, "10.0.0.4").await;
+        assert_eq!(r.status, 401, "locked on both nodes: {}", r.body);
+    }
+    assert_eq!(a.audited("ACCOUNT_LOCKED").await.len(), 1, "locked once");
+
+    // Eight attempts a minute from one address, wherever they land.
+    for i in 0..8 {
+        let srv = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(login(srv, "wrong", "10.0.0.9").await.status, 401);
+    }
+    let r = login(&b, "wrong", "10.0.0.9").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("rate_limited")),
+        "the ninth from one address"
+    );
+}
+
+#[tokio::test]
+async fn two_nodes_on_postgres_share_lockouts_and_login_limits() {
+    let schema = namespace();
+    two_nodes_share_lockouts_and_login_limits(postgres(&schema).await, postgres(&schema).await)
+        .await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_redis_cluster_share_lockouts_and_login_limits() {
+    let prefix = namespace();
+    two_nodes_share_lockouts_and_login_limits(
+        redis_cluster(&prefix).await,
+        redis_cluster(&prefix).await,
+    )
+    .await;
+}
