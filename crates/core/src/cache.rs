@@ -329,8 +329,8 @@ impl SessionStore for CachedStore {
         self.inner.count_users().await
     }
 
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.inner.append_audit(event).await
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        self.inner.append_audit(events).await
     }
 
     async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {

@@ -257,11 +257,13 @@ impl SessionStore for MemoryStore {
         Ok(self.lock().users.len() as u64)
     }
 
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let mut inner = self.lock();
-        let record = ChainedEvent::after(inner.audit_ends.head, event.clone());
-        inner.audit_ends.head = record.link();
-        inner.audit.push(record);
+        for event in events {
+            let record = ChainedEvent::after(inner.audit_ends.head, event.clone());
+            inner.audit_ends.head = record.link();
+            inner.audit.push(record);
+        }
         Ok(())
     }
 

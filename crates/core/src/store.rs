@@ -102,10 +102,11 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn count_users(&self) -> StoreResult<u64>;
 
     // --- audit ---
-    /// Appends `event` as the next link of the audit hash chain (`audit_chain`): the store gives
-    /// it the seq after the head and links it to the head's hash, atomically, so nodes sharing
-    /// the store build one chain.
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Appends `events`, in order, as the next links of the audit hash chain (`audit_chain`):
+    /// the store gives each the seq after the head and links it to the head's hash, all or none,
+    /// atomically, so nodes sharing the store build one chain. A batch is how the `Auditor`
+    /// commits the events of concurrent requests together.
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
     /// Newest first, at most `query.limit`.
     async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
     /// The chained records in seq order, `limit` at a time: from the start, or after `cursor`

@@ -335,10 +335,13 @@ pub async fn audit_events_filter_newest_first(store: Store) {
         let e = AuditEvent::new(kind, at(i as i64))
             .session(&s)
             .detail("n", i);
-        store.append_audit(&e).await.unwrap();
+        store.append_audit(std::slice::from_ref(&e)).await.unwrap();
     }
     let other = AuditEvent::new(AuditKind::LoginFailed, at(5)).username("Mallory");
-    store.append_audit(&other).await.unwrap();
+    store
+        .append_audit(std::slice::from_ref(&other))
+        .await
+        .unwrap();
     let all = store
         .audit_events(&AuditQuery {
             limit: 10,
@@ -379,7 +382,7 @@ pub async fn audit_events_filter_newest_first(store: Store) {
 pub async fn audit_purge_works_in_batches(store: Store) {
     for i in 0..5 {
         store
-            .append_audit(&AuditEvent::new(AuditKind::LoginFailed, at(i)))
+            .append_audit(&[AuditEvent::new(AuditKind::LoginFailed, at(i))])
             .await
             .unwrap();
     }
@@ -407,13 +410,22 @@ pub async fn audit_events_form_one_hash_chain(store: Store) {
         ChainLink::GENESIS
     );
     let mut expected = ChainLink::GENESIS;
-    for i in 0..5 {
-        let e = AuditEvent::new(AuditKind::LoginSuccess, at(i))
-            .username("Alice")
-            .detail("ua", "line\r\nbreak \u{2028} \"quoted\"");
-        expected = expected.next(&e);
-        store.append_audit(&e).await.unwrap();
+    let events: Vec<_> = (0..5)
+        .map(|i| {
+            AuditEvent::new(AuditKind::LoginSuccess, at(i))
+                .username("Alice")
+                .detail("ua", "line\r\nbreak \u{2028} \"quoted\"")
+        })
+        .collect();
+    for e in &events {
+        expected = expected.next(e);
     }
+    // One at a time, then a batch: the same chain.
+    for e in &events[..2] {
+        store.append_audit(std::slice::from_ref(e)).await.unwrap();
+    }
+    store.append_audit(&events[2..]).await.unwrap();
+    store.append_audit(&[]).await.unwrap();
     // The store links with the same hash the verifier recomputes.
     assert_eq!(store.audit_chain_ends().await.unwrap().head, expected);
     let mut seqs = Vec::new();
@@ -443,9 +455,16 @@ pub async fn parallel_appends_build_one_chain(store: Store) {
         .map(|t| {
             let store = store.clone();
             tokio::spawn(async move {
-                for i in 0..5 {
-                    let e = AuditEvent::new(AuditKind::SessionExtended, at(i)).detail("task", t);
-                    store.append_audit(&e).await.unwrap();
+                let events: Vec<_> = (0..5)
+                    .map(|i| AuditEvent::new(AuditKind::SessionExtended, at(i)).detail("task", t))
+                    .collect();
+                // Half the tasks append one by one, half in one batch.
+                if t % 2 == 0 {
+                    store.append_audit(&events).await.unwrap();
+                } else {
+                    for e in &events {
+                        store.append_audit(std::slice::from_ref(e)).await.unwrap();
+                    }
                 }
             })
         })

@@ -211,6 +211,15 @@ pub fn link(row: &Row, col: usize) -> Result<ChainLink, StoreError> {
     })
 }
 
+/// The twelve values of `AUDIT_COLUMNS` for a linked record.
+pub fn chained_params(r: &ChainedEvent) -> Vec<Param> {
+    let mut params = audit_params(&r.event);
+    params.push(Box::new(i64::try_from(r.seq).unwrap_or(i64::MAX)));
+    params.push(Box::new(r.prev_hash.0.to_vec()));
+    params.push(Box::new(r.hash.0.to_vec()));
+    params
+}
+
 /// Reads a chained row selected with `AUDIT_COLUMNS`.
 pub fn chained(row: &Row) -> Result<ChainedEvent, StoreError> {
     Ok(ChainedEvent {

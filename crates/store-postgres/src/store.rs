@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
-use sessiond_core::audit_chain::{ChainEnds, ChainPage, entry_bytes};
+use sessiond_core::audit_chain::{ChainEnds, ChainPage, ChainedEvent, entry_bytes};
 use sessiond_core::cache::InvalidationBus;
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
 use sessiond_core::time::{from_millis, to_millis};
@@ -31,6 +31,50 @@ fn counter_of(row: &Row) -> Counter {
 }
 
 impl PostgresStore {
+    /// Several events in one transaction: lock the head row, link them in Rust, insert them
+    /// (pipelined), move the head.
+    async fn append_audit_batch(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(store_error)?;
+        let row = tx
+            .query_one(
+                "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(store_error)?;
+        let mut head = rows::link(&row, 0)?;
+        let sql = format!(
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ({})",
+            P.list(12)
+        );
+        let insert = tx.prepare_cached(&sql).await.map_err(store_error)?;
+        let params: Vec<Vec<Param>> = events
+            .iter()
+            .map(|e| {
+                let record = ChainedEvent::after(head, e.clone());
+                head = record.link();
+                rows::chained_params(&record)
+            })
+            .collect();
+        let params: Vec<_> = params.iter().map(|p| refs(p)).collect();
+        let inserts = params.iter().map(|p| tx.execute(&insert, p.as_slice()));
+        futures_util::future::try_join_all(inserts)
+            .await
+            .map_err(store_error)?;
+        let (seq, hash) = (
+            i64::try_from(head.seq).unwrap_or(i64::MAX),
+            head.hash.0.to_vec(),
+        );
+        tx.execute(
+            "UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1",
+            &[&seq, &hash],
+        )
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
     async fn rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
         let c = self.client().await?;
         let stmt = c.prepare_cached(sql).await.map_err(store_error)?;
@@ -227,7 +271,12 @@ impl SessionStore for PostgresStore {
         Ok(row.map_or(0, |r| count(r.get(0))))
     }
 
-    async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let e = match events {
+            [] => return Ok(()),
+            [e] => e,
+            _ => return self.append_audit_batch(events).await,
+        };
         // One statement: lock the chain's head row, link to it (PostgreSQL's sha256 over the same
         // bytes `ChainLink::next` hashes), insert, move the head. Nodes queue on the row lock.
         let sql = format!(

@@ -39,16 +39,19 @@ static UPDATE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Appends to the audit stream if the chain's head is still `ARGV[1]`. The entry id follows the
-/// event time; if another node already wrote a later id (clock skew), the next id is taken,
-/// which is only ever later than the event, so trimming keeps it a little longer.
+/// Appends records to the audit stream if the chain's head is still `ARGV[1]`; each record is
+/// five arguments (id, body, seq, previous hash, hash). The entry id follows the event time; if
+/// another node already wrote a later id (clock skew), the next id is taken, which is only ever
+/// later than the event, so trimming keeps it a little longer.
 static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "if (redis.call('HGET', KEYS[2], 'head_seq') or '0') ~= ARGV[1] then return 0 end \
-         local fields = {'j', ARGV[3], 's', ARGV[4], 'p', ARGV[5], 'h', ARGV[6]} \
-         local ok = redis.pcall('XADD', KEYS[1], ARGV[2], unpack(fields)) \
-         if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', unpack(fields)) end \
-         redis.call('HSET', KEYS[2], 'head_seq', ARGV[4], 'head_hash', ARGV[6]) return 1",
+         for i = 2, #ARGV, 5 do \
+           local fields = {'j', ARGV[i + 1], 's', ARGV[i + 2], 'p', ARGV[i + 3], 'h', ARGV[i + 4]} \
+           local ok = redis.pcall('XADD', KEYS[1], ARGV[i], unpack(fields)) \
+           if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', unpack(fields)) end \
+           redis.call('HSET', KEYS[2], 'head_seq', ARGV[i + 2], 'head_hash', ARGV[i + 4]) \
+         end return 1",
     )
 });
 
@@ -499,21 +502,25 @@ impl SessionStore for RedisStore {
         self.q(cmd("SCARD").arg(self.keys.users())).await
     }
 
-    async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        let body = json(e)?;
-        let at = format!("{}-*", to_millis(e.at).max(1));
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let bodies = events.iter().map(json).collect::<StoreResult<Vec<_>>>()?;
         for _ in 0..APPEND_TRIES {
-            let head = self.chain_ends().await?.head;
-            let record = ChainedEvent::after(head, e.clone());
+            let mut head = self.chain_ends().await?.head;
             let mut invocation = APPEND_AUDIT.key(self.keys.audit());
-            invocation
-                .key(self.keys.audit_chain())
-                .arg(head.seq)
-                .arg(&at)
-                .arg(&body)
-                .arg(record.seq)
-                .arg(record.prev_hash.to_hex())
-                .arg(record.hash.to_hex());
+            invocation.key(self.keys.audit_chain()).arg(head.seq);
+            for (e, body) in events.iter().zip(&bodies) {
+                let record = ChainedEvent::after(head, e.clone());
+                invocation
+                    .arg(format!("{}-*", to_millis(e.at).max(1)))
+                    .arg(body)
+                    .arg(record.seq)
+                    .arg(record.prev_hash.to_hex())
+                    .arg(record.hash.to_hex());
+                head = record.link();
+            }
             let appended: i64 = self
                 .bounded(invocation.invoke_async(&mut self.conn.clone()))
                 .await?;

@@ -249,23 +249,29 @@ impl SessionStore for SqliteStore {
         })
     }
 
-    async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        let event = e.clone();
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let events = events.to_vec();
         // One writer: reading the head and linking to it cannot interleave with another append.
+        // One transaction, so a batch costs one sync.
         self.pool
             .write(move |c| {
                 let tx = c.transaction()?;
-                let head = tx.query_row(
+                let mut head = tx.query_row(
                     "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1",
                     [],
                     |r| rows::link(r, 0),
                 )?;
-                let record = ChainedEvent::after(head, event);
-                tx.prepare_cached(&APPEND_AUDIT)?
-                    .execute(params_from_iter(rows::audit_values(&record)))?;
+                {
+                    let mut insert = tx.prepare_cached(&APPEND_AUDIT)?;
+                    for event in events {
+                        let record = ChainedEvent::after(head, event);
+                        insert.execute(params_from_iter(rows::audit_values(&record)))?;
+                        head = record.link();
+                    }
+                }
                 tx.execute(
                     "UPDATE audit_chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
-                    params![record.seq as i64, record.hash.0.as_slice()],
+                    params![head.seq as i64, head.hash.0.as_slice()],
                 )?;
                 tx.commit()
             })

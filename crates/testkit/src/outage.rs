@@ -92,7 +92,7 @@ delegating_impl! {
     update_user(u: &User) -> ();
     list_users() -> Vec<User>;
     count_users() -> u64;
-    append_audit(e: &AuditEvent) -> ();
+    append_audit(events: &[AuditEvent]) -> ();
     audit_events(q: &AuditQuery) -> Vec<AuditEvent>;
     audit_chain(cursor: Option<&str>, limit: u32) -> ChainPage;
     audit_chain_ends() -> ChainEnds;
