@@ -50,6 +50,9 @@ pub struct Settings {
     pub suspicion: Option<Suspicion>,
     /// Context switches per session per hour (`SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR`).
     pub context_switches_per_hour: u32,
+    /// A session still in use this long after its login scores `LONG_SESSION` points
+    /// (`SESSIOND_LONG_SESSION_SECONDS`).
+    pub long_session_secs: i64,
     /// How long after the password was entered a session may take sensitive actions (revoking
     /// another session) without entering it again (`SESSIOND_REAUTH_WINDOW_SECONDS`).
     pub reauth_window_secs: i64,
@@ -73,6 +76,7 @@ impl Default for Settings {
             logins_per_ip_per_minute: 60,
             unknown_tokens_per_ip_per_minute: 100,
             reauth_window_secs: 900,
+            long_session_secs: 86_400,
             context_switches_per_hour: 50,
             suspicion: Some(Suspicion {
                 threshold: 10,

@@ -8,7 +8,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
 use crate::session::{ClientInfo, EndCode, Session, SessionState};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
 
 use super::{SessionError, SessionResult, SessionService};
@@ -33,9 +33,12 @@ pub struct Suspicion {
 }
 
 /// Points per observation. A different browser or operating system is theft-shaped on its own;
-/// a new network is not (phones move), but a second one is.
+/// a new network is not (phones move), but a second one is, and so is a new network on a session
+/// older than `SESSIOND_LONG_SESSION_SECONDS` (a cookie that lives long is a cookie worth
+/// stealing).
 pub const USER_AGENT_DRIFT: u32 = 10;
 pub const NETWORK_DRIFT: u32 = 5;
+pub const LONG_SESSION: u32 = 5;
 pub const CONTEXT_SWITCH_FLOOD: u32 = 3;
 
 #[derive(Debug, Default)]
@@ -43,6 +46,7 @@ struct Score {
     points: u32,
     user_agent_seen: bool,
     networks_seen: Vec<String>,
+    long_seen: bool,
     tripped: bool,
 }
 
@@ -173,6 +177,12 @@ impl SessionService {
             {
                 score.networks_seen.push(here);
                 findings.push(("network_changed", NETWORK_DRIFT));
+            }
+            if !score.long_seen
+                && secs_between(session.created_at, now) > self.settings.long_session_secs
+            {
+                score.long_seen = true;
+                findings.push(("long_session", LONG_SESSION));
             }
         }
         for (reason, points) in findings {

@@ -368,6 +368,7 @@ impl Config {
         let logins_per_ip = r.positive("SESSIOND_LOGIN_RATE_LIMIT");
         let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
         let reauth_window = r.positive("SESSIOND_REAUTH_WINDOW_SECONDS");
+        let long_session = r.positive("SESSIOND_LONG_SESSION_SECONDS");
         let suspicious_response = match r
             .text("SESSIOND_SUSPICIOUS_RESPONSE")
             .to_lowercase()
@@ -478,6 +479,7 @@ impl Config {
             logins_per_ip_per_minute: u32::try_from(logins_per_ip).unwrap_or(u32::MAX),
             unknown_tokens_per_ip_per_minute: u32::try_from(unknown_tokens).unwrap_or(u32::MAX),
             reauth_window_secs: i64::try_from(reauth_window).unwrap_or(i64::MAX),
+            long_session_secs: i64::try_from(long_session).unwrap_or(i64::MAX),
             fingerprinting: security.fingerprinting,
             roles,
             cleanup,

@@ -483,6 +483,12 @@ pub const VARS: &[Var] = &[
         "unknown session tokens per client address per minute before it is refused (429)",
     ),
     v(
+        "SESSIOND_LONG_SESSION_SECONDS",
+        "86400",
+        Server,
+        "a session in use this long after its login adds 5 points to its suspicion score",
+    ),
+    v(
         "SESSIOND_REAUTH_WINDOW_SECONDS",
         "900",
         Server,

@@ -482,6 +482,50 @@ async fn check_from(b: &Browser, ip: &str) -> u16 {
     .status
 }
 
+/// A session long in use is worth more to a thief: past `SESSIOND_LONG_SESSION_SECONDS` it
+/// scores 5 points once, so one new network is then enough to reach the threshold (issue 5's
+/// "long sessions").
+#[tokio::test]
+async fn a_long_session_adds_to_the_suspicion_score() {
+    let srv = server(&[
+        ("SESSIOND_TRUSTED_PROXIES", "127.0.0.1"),
+        ("SESSIOND_LONG_SESSION_SECONDS", "300"),
+    ])
+    .await;
+    let b = srv.browser();
+    let body = json!({"username": "alice", "password": PASSWORD});
+    let home = [("x-forwarded-for", "10.1.0.1")];
+    let r = b
+        .request_with(Method::POST, "/api/session/login", Some(body), &home)
+        .await;
+    assert_eq!(r.status, 200);
+    srv.advance(299);
+    assert_eq!(check_from(&b, "10.1.0.1").await, 200);
+    assert_eq!(audited(&srv, "SESSION_DRIFT").await, 0, "not long yet");
+    let r = b
+        .request_with(Method::POST, "/api/session/keepalive", None, &home)
+        .await;
+    assert_eq!(r.status, 200);
+    srv.advance(2);
+    assert_eq!(check_from(&b, "10.1.0.1").await, 200, "5 of 10");
+    assert_eq!(check_from(&b, "10.1.0.1").await, 200, "counted once");
+    let drift = srv.audited("SESSION_DRIFT").await;
+    assert_eq!(drift.len(), 1);
+    assert_eq!(
+        (
+            drift[0].details["reason"].as_str(),
+            drift[0].details["score"].as_u64()
+        ),
+        (Some("long_session"), Some(5))
+    );
+    assert_eq!(
+        check_from(&b, "10.2.0.1").await,
+        401,
+        "a new network now reaches 10"
+    );
+    assert_eq!(audited(&srv, "SUSPICIOUS_ACTIVITY").await, 1);
+}
+
 /// ASVS 5: 4.1.3, 15.3.4 · CS-SM SM-25
 #[tokio::test]
 async fn row24_network_drift_is_scored_against_the_threshold() {
