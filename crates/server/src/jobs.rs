@@ -1,4 +1,5 @@
-//! Background jobs: the cleanup loop that follows seed 001's schedule.
+//! Background jobs: the cleanup loop that follows seed 001's schedule, and the periodic
+//! security check.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,19 @@ use std::time::Duration;
 use sessiond_core::SessionService;
 use sessiond_core::service::CleanupSchedule;
 use tokio::task::JoinHandle;
+
+/// Runs `SessionService::security_check` every `every` (`serve` runs the first one itself,
+/// before it listens). Store outages are logged and retried on the next tick.
+pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = service.security_check().await {
+                tracing::warn!(error = %e, "security check failed");
+            }
+        }
+    })
+}
 
 /// Looks at the backlog every minute (or every cleanup interval, if shorter) and runs the
 /// phases the schedule says are due. Store outages are logged and retried on the next tick.

@@ -21,7 +21,7 @@ use sessiond_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 pub use config::Config;
-pub use jobs::spawn_cleanup;
+pub use jobs::{spawn_cleanup, spawn_security_checks};
 pub use secret::load_secret_key;
 
 /// The one place a backend is chosen from the configuration.

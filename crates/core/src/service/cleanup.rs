@@ -97,10 +97,6 @@ impl SessionService {
             }
             *report.slot(phase) = done;
         }
-        if !opts.dry_run && opts.phases.contains(&CleanupPhase::PurgeSessions) {
-            // Lapsed shared counters (lockouts, login and guessing limits) go with old sessions.
-            while self.store.purge_counters(now, c.batch_size).await? >= u64::from(c.batch_size) {}
-        }
         if !opts.dry_run && report.expired + report.purged_sessions + report.purged_audit > 0 {
             let event = AuditEvent::new(AuditKind::SessionsCleanedUp, now)
                 .detail("expired", report.expired)
@@ -108,9 +104,6 @@ impl SessionService {
                 .detail("purged_audit", report.purged_audit)
                 .detail("batches", report.batches);
             self.audit.record(event).await;
-        }
-        if !opts.dry_run {
-            self.audit.log_chain_head().await;
         }
         Ok(report)
     }

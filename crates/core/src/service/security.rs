@@ -148,6 +148,16 @@ impl SessionService {
         tripped
     }
 
+    /// The periodic security check (`SESSION_SECURITY_CHECK_INTERVAL_SECONDS`): logs the audit
+    /// chain's head, so the log stream holds anchors taken at a steady pace (row 48), and deletes
+    /// lapsed shared counters (lockouts, login and guessing limits).
+    pub async fn security_check(&self) -> SessionResult<()> {
+        self.audit.log_chain_head().await;
+        let batch = self.settings.cleanup.batch_size.max(1);
+        while self.store.purge_counters(self.now(), batch).await? >= u64::from(batch) {}
+        Ok(())
+    }
+
     /// Scores how far this request's client drifted from the one that logged in (rows 23 and
     /// 24), and applies the configured response at the threshold.
     pub(super) async fn screen(

@@ -26,6 +26,14 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
         .features
         .background_cleanup
         .then(|| crate::spawn_cleanup(state.service.clone()));
+    // The first check before listening: a start always leaves an anchor in the log.
+    if let Err(e) = state.service.security_check().await {
+        tracing::warn!(error = %e, "security check failed");
+    }
+    let checks = crate::spawn_security_checks(
+        state.service.clone(),
+        std::time::Duration::from_secs(config.security.security_check_interval_secs.max(1)),
+    );
     let shutdown = crate::shutdown_signal().context("could not install the signal handlers")?;
     let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await
@@ -56,6 +64,7 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     if let Some(job) = cleanup {
         job.abort();
     }
+    checks.abort();
     tracing::info!("sessiond stopped");
     Ok(())
 }

@@ -235,7 +235,7 @@ pub const VARS: &[Var] = &[
         "SESSION_SECURITY_CHECK_INTERVAL_SECONDS",
         "300",
         Security,
-        "how often security checks run",
+        "how often the security check runs: it logs the audit chain's head as an anchor and deletes lapsed lockout and limit counters",
     ),
     v(
         "SESSION_ENABLE_PERFORMANCE_MONITORING",
@@ -605,10 +605,8 @@ pub const ALIASES: &[(&str, &str)] = &[("SESSION_ENABLE_ANALYTICS", "SESSION_FEA
 /// Variables that are read and validated now but act only once the part of sessiond that uses
 /// them ships; the configuration reference says so rather than imply they work.
 pub fn pending(name: &str) -> Option<&'static str> {
-    const SECURITY: &str = "security hardening";
     const ALERTS: &str = "alerting";
     Some(match name {
-        "SESSION_SECURITY_CHECK_INTERVAL_SECONDS" => SECURITY,
         "SESSION_ENABLE_PERFORMANCE_MONITORING"
         | "SESSION_ENABLE_ALERTING"
         | "SESSION_ENABLE_CONSOLE_ALERTS"

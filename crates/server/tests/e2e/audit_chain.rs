@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sessiond_core::audit_chain::{ChainBreak, verify_store};
 use sessiond_testkit::TestServer;
 
-use crate::binary::{sessiond, workdir};
+use crate::binary::{sessiond, start_with, workdir};
 
 /// A SQLite database with a few sessions' worth of audit events, written by the real server.
 async fn audited_database() -> PathBuf {
@@ -185,4 +185,35 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
         verify_store(&*store, vec![]).await.unwrap(),
         Err(ChainBreak::Missing { seq: 2 })
     );
+}
+
+/// The server logs the chain's head when it starts and every
+/// `SESSION_SECURITY_CHECK_INTERVAL_SECONDS`: an anchor kept outside the store, which
+/// `sessiond audit verify --anchor` checks.
+#[test]
+fn the_server_logs_anchors_that_verify_checks() {
+    let dir = workdir();
+    let url = format!("sqlite://{}", dir.join("sessiond.db").display());
+    let (server, _, printed) = start_with(&dir, &[("SESSIOND_STORE_URL", &url)]);
+    drop(server);
+    let line = printed
+        .lines()
+        .find(|l| l.contains("audit chain head"))
+        .unwrap_or_else(|| panic!("no anchor logged:\n{printed}"));
+    let at = line.find("anchor").unwrap();
+    let anchor: String = line[at..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_hexdigit() || *c == ':')
+        .collect();
+    assert!(
+        anchor.starts_with("1:"),
+        "the admin's creation is record 1: {line}"
+    );
+    let (ok, text) = audit(&dir, &["verify", "--anchor", &anchor]);
+    assert!(ok, "{text}");
+    let last = if anchor.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &anchor[..anchor.len() - 1]);
+    let (ok, text) = audit(&dir, &["verify", "--anchor", &forged]);
+    assert!(!ok && text.contains("does not match the anchor"), "{text}");
 }
