@@ -41,16 +41,23 @@ pub const NETWORK_DRIFT: u32 = 5;
 pub const LONG_SESSION: u32 = 5;
 pub const CONTEXT_SWITCH_FLOOD: u32 = 3;
 
+/// What this node already scored for a session. Only a cache: the scores and the findings
+/// already scored live in the store's shared counters, so each finding counts once across nodes.
 #[derive(Debug, Default)]
 struct Score {
-    points: u32,
     user_agent_seen: bool,
     networks_seen: Vec<String>,
     long_seen: bool,
-    tripped: bool,
 }
 
-/// Suspicion scores of the sessions this node has seen.
+/// A session's score lapses with the session.
+fn score_lapse(session: &Session, now: Timestamp) -> Timestamp {
+    session
+        .absolute_expires_at
+        .max(crate::time::plus_secs(now, 1))
+}
+
+/// The findings this node already scored, per session.
 #[derive(Debug, Default)]
 pub(super) struct Scores(Mutex<HashMap<SessionId, Score>>);
 
@@ -169,34 +176,47 @@ impl SessionService {
         if self.settings.suspicion.is_none() {
             return Ok(());
         }
-        let mut findings: Vec<(&'static str, u32)> = Vec::new();
+        // Cheap local comparisons first: the store is asked only about a difference this node
+        // has not scored yet, which is rare.
+        let mut findings: Vec<(&'static str, u32, String)> = Vec::new();
         {
             let mut scores = self.scores.0.lock().unwrap_or_else(|p| p.into_inner());
+            if scores.len() > 100_000 {
+                scores.clear();
+            }
             let score = scores.entry(session.id).or_default();
             if let (Some(stored), Some(ua)) = (&session.fingerprint, &client.user_agent)
                 && !score.user_agent_seen
                 && fingerprint(ua) != *stored
             {
                 score.user_agent_seen = true;
-                findings.push(("user_agent_changed", USER_AGENT_DRIFT));
+                findings.push(("user_agent_changed", USER_AGENT_DRIFT, "user_agent".into()));
             }
             let home = session.client.ip.as_deref().and_then(network);
             if let (Some(home), Some(here)) = (home, client.ip.as_deref().and_then(network))
                 && home != here
                 && !score.networks_seen.contains(&here)
             {
+                findings.push(("network_changed", NETWORK_DRIFT, format!("network:{here}")));
                 score.networks_seen.push(here);
-                findings.push(("network_changed", NETWORK_DRIFT));
             }
             if !score.long_seen
                 && secs_between(session.created_at, now) > self.settings.long_session_secs
             {
                 score.long_seen = true;
-                findings.push(("long_session", LONG_SESSION));
+                findings.push(("long_session", LONG_SESSION, "long".into()));
             }
         }
-        for (reason, points) in findings {
-            self.suspect(session, client, reason, points, now).await?;
+        for (reason, points, what) in findings {
+            // Another node may have scored this finding already.
+            let key = format!("suspicion:{}:{what}", session.id);
+            let seen = self
+                .store
+                .add_to_counter(&key, 1, now, score_lapse(session, now))
+                .await?;
+            if seen.value == 1 {
+                self.suspect(session, client, reason, points, now).await?;
+            }
         }
         Ok(())
     }
@@ -214,17 +234,15 @@ impl SessionService {
         let Some(suspicion) = self.settings.suspicion else {
             return Ok(());
         };
-        let (total, tripped) = {
-            let mut scores = self.scores.0.lock().unwrap_or_else(|p| p.into_inner());
-            if scores.len() > 100_000 {
-                scores.retain(|_, s| s.tripped);
-            }
-            let score = scores.entry(session.id).or_default();
-            score.points = score.points.saturating_add(points);
-            let tripped = !score.tripped && score.points >= suspicion.threshold;
-            score.tripped |= tripped;
-            (score.points, tripped)
-        };
+        // The score is shared by the nodes; only the addition that crosses the threshold, on
+        // whichever node, applies the response.
+        let key = format!("suspicion:{}", session.id);
+        let score = self
+            .store
+            .add_to_counter(&key, u64::from(points), now, score_lapse(session, now))
+            .await?;
+        let total = u32::try_from(score.value).unwrap_or(u32::MAX);
+        let tripped = total >= suspicion.threshold && total - points < suspicion.threshold;
         let event = AuditEvent::new(AuditKind::SessionDrift, now)
             .session(session)
             .client(client)

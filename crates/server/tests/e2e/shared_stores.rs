@@ -465,3 +465,67 @@ async fn two_nodes_on_redis_cluster_share_lockouts_and_login_limits() {
     )
     .await;
 }
+
+/// Suspicion scores are kept in the store: a new network seen by node A and another seen by
+/// node B add up to the threshold, and a network both see counts once (rows 23 and 24 across
+/// nodes).
+async fn two_nodes_share_suspicion_scores(
+    store_a: Arc<dyn SessionStore>,
+    store_b: Arc<dyn SessionStore>,
+) {
+    let vars = [("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")];
+    let a = TestServer::start_with(config_with(&vars), store_a).await;
+    let b = TestServer::start_with(config_with(&vars), store_b).await;
+    a.add_user("alice", "oss").await;
+    let browser = a.browser();
+    let body = serde_json::json!({"username": "alice", "password": sessiond_testkit::PASSWORD});
+    let r = browser
+        .request_with(
+            reqwest::Method::POST,
+            "/api/session/login",
+            Some(body),
+            &[("x-forwarded-for", "10.1.0.1")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let token = browser.token().unwrap();
+    let check = |srv: &TestServer, ip: &'static str| {
+        let b = srv.browser();
+        b.set_token(Some(&token));
+        async move {
+            b.request_with(
+                reqwest::Method::POST,
+                "/api/session/check",
+                None,
+                &[("x-forwarded-for", ip)],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(check(&a, "10.2.0.1").await, 200, "5 of 10, on A");
+    assert_eq!(
+        check(&b, "10.2.0.9").await,
+        200,
+        "the same network on B adds nothing"
+    );
+    assert_eq!(
+        check(&b, "10.3.0.1").await,
+        401,
+        "another network on B: 10 of 10"
+    );
+    assert_eq!(a.audited("SUSPICIOUS_ACTIVITY").await.len(), 1);
+}
+
+#[tokio::test]
+async fn two_nodes_on_postgres_share_suspicion_scores() {
+    let schema = namespace();
+    two_nodes_share_suspicion_scores(postgres(&schema).await, postgres(&schema).await).await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_redis_cluster_share_suspicion_scores() {
+    let prefix = namespace();
+    two_nodes_share_suspicion_scores(redis_cluster(&prefix).await, redis_cluster(&prefix).await)
+        .await;
+}
