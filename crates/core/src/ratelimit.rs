@@ -47,24 +47,6 @@ impl RateLimiter {
         q.push_back(now);
         Ok(())
     }
-
-    /// Whether `key` is at its limit now, without counting a hit: `Err(seconds)` to wait.
-    pub fn peek(&self, key: &str, now: Timestamp) -> Result<(), i64> {
-        let hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(q) = hits.get(key) else {
-            return Ok(());
-        };
-        let live: Vec<_> = q
-            .iter()
-            .filter(|t| secs_between(**t, now) < self.window_secs)
-            .collect();
-        match live.first() {
-            Some(oldest) if live.len() >= self.limit => {
-                Err(secs_between(now, plus_secs(**oldest, self.window_secs)).max(1))
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
