@@ -33,6 +33,17 @@ impl Keys {
     }
 }
 
+/// Whether a login attempt may have its password checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// It took place `slot` (1-based) among the account's failures since the last success or
+    /// lock; if it fails, it stays counted.
+    Admitted { slot: u64 },
+    /// The account is locked, or as many attempts as the threshold allows are being checked:
+    /// no password is checked against the account.
+    Locked,
+}
+
 impl Lockouts {
     pub fn new(threshold: u32, base_secs: i64) -> Self {
         Self {
@@ -54,31 +65,52 @@ impl Lockouts {
             .filter(|left| *left > 0))
     }
 
-    /// Counts a failure; returns the lock's length in seconds when this one locks the account.
-    /// Failures while it is locked do not count. The counter is shared, so exactly one of the
-    /// failures that reach a multiple of the threshold, on whichever node, locks.
-    pub async fn failed(
+    /// Counts the attempt as a failure before its password is checked, so that parallel guesses
+    /// cannot all be checked before the first of them locks the account: only the first
+    /// `threshold` since the last success or lock are admitted, whichever node they reach.
+    pub async fn admit(
         &self,
         store: &dyn SessionStore,
         username: &str,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Admission> {
         if self.locked(store, username, now).await?.is_some() {
+            return Ok(Admission::Locked);
+        }
+        let forget = plus_secs(now, FORGET_AFTER_SECS);
+        let failures = store
+            .add_to_counter(&Keys::of(username).failures, 1, now, forget)
+            .await?;
+        if failures.value > self.threshold {
+            return Ok(Admission::Locked);
+        }
+        Ok(Admission::Admitted {
+            slot: failures.value,
+        })
+    }
+
+    /// An admitted attempt failed. The one in the threshold's slot locks the account and
+    /// returns the lock's length in seconds; the lock is set before the count starts again,
+    /// so no attempt slips in between.
+    pub async fn failed(
+        &self,
+        store: &dyn SessionStore,
+        username: &str,
+        slot: u64,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        if slot != self.threshold {
             return Ok(None);
         }
         let keys = Keys::of(username);
         let forget = plus_secs(now, FORGET_AFTER_SECS);
-        let failures = store.add_to_counter(&keys.failures, 1, now, forget).await?;
-        if failures.value % self.threshold != 0 {
-            return Ok(None);
-        }
-        store.delete_counter(&keys.failures).await?;
         let lockouts = store.add_to_counter(&keys.lockouts, 1, now, forget).await?;
         let doublings = u32::try_from(lockouts.value.saturating_sub(1).min(12)).unwrap_or(12);
         let secs = (self.base_secs << doublings).min(MAX_LOCK_SECS);
         store
             .add_to_counter(&keys.lock, 1, now, plus_secs(now, secs))
             .await?;
+        store.delete_counter(&keys.failures).await?;
         Ok(Some(secs))
     }
 
@@ -97,14 +129,21 @@ mod tests {
     use crate::memory::MemoryStore;
     use crate::time::ManualClock;
 
+    /// An attempt that is admitted and fails.
+    async fn fail(l: &Lockouts, store: &MemoryStore, name: &str, now: Timestamp) -> Option<i64> {
+        match l.admit(store, name, now).await.unwrap() {
+            Admission::Admitted { slot } => l.failed(store, name, slot, now).await.unwrap(),
+            Admission::Locked => None,
+        }
+    }
+
     #[tokio::test]
     async fn locks_after_the_threshold_with_doubling_backoff_case_insensitively() {
         let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
         let l = Lockouts::new(3, 60);
-        let failed = |name: &'static str| l.failed(&store, name, clock.now());
-        assert_eq!(failed("Alice").await.unwrap(), None);
-        assert_eq!(failed("alice").await.unwrap(), None);
-        assert_eq!(failed("ALICE ").await.unwrap(), Some(60));
+        assert_eq!(fail(&l, &store, "Alice", clock.now()).await, None);
+        assert_eq!(fail(&l, &store, "alice", clock.now()).await, None);
+        assert_eq!(fail(&l, &store, "ALICE ", clock.now()).await, Some(60));
         assert_eq!(
             l.locked(&store, "alice", clock.now()).await.unwrap(),
             Some(60)
@@ -112,38 +151,71 @@ mod tests {
         clock.advance_secs(60);
         assert_eq!(l.locked(&store, "alice", clock.now()).await.unwrap(), None);
         for _ in 0..2 {
-            l.failed(&store, "alice", clock.now()).await.unwrap();
+            fail(&l, &store, "alice", clock.now()).await;
         }
         assert_eq!(
-            l.failed(&store, "alice", clock.now()).await.unwrap(),
+            fail(&l, &store, "alice", clock.now()).await,
             Some(120),
             "the second lock is longer"
         );
         clock.advance_secs(120);
         l.succeeded(&store, "alice").await.unwrap();
         for _ in 0..2 {
-            l.failed(&store, "alice", clock.now()).await.unwrap();
+            fail(&l, &store, "alice", clock.now()).await;
         }
         assert_eq!(
-            l.failed(&store, "alice", clock.now()).await.unwrap(),
+            fail(&l, &store, "alice", clock.now()).await,
             Some(60),
             "a success forgets the history"
         );
     }
 
     #[tokio::test]
-    async fn failures_while_locked_do_not_extend_the_lock() {
+    async fn attempts_while_locked_are_not_admitted_and_do_not_extend_the_lock() {
         let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
         let l = Lockouts::new(1, 60);
-        assert_eq!(
-            l.failed(&store, "bob", clock.now()).await.unwrap(),
-            Some(60)
-        );
+        assert_eq!(fail(&l, &store, "bob", clock.now()).await, Some(60));
         clock.advance_secs(30);
-        assert_eq!(l.failed(&store, "bob", clock.now()).await.unwrap(), None);
+        assert_eq!(
+            l.admit(&store, "bob", clock.now()).await.unwrap(),
+            Admission::Locked
+        );
         assert_eq!(
             l.locked(&store, "bob", clock.now()).await.unwrap(),
             Some(30)
+        );
+    }
+
+    #[tokio::test]
+    async fn parallel_attempts_beyond_the_threshold_are_not_admitted() {
+        let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
+        let l = Lockouts::new(3, 60);
+        let mut admitted = Vec::new();
+        // Sixteen guesses arrive before any of them has been checked.
+        for _ in 0..16 {
+            admitted.push(l.admit(&store, "carol", clock.now()).await.unwrap());
+        }
+        let slots: Vec<u64> = admitted
+            .iter()
+            .filter_map(|a| match a {
+                Admission::Admitted { slot } => Some(*slot),
+                Admission::Locked => None,
+            })
+            .collect();
+        assert_eq!(slots, [1, 2, 3], "only the threshold's worth are checked");
+        let mut locks = 0;
+        for slot in slots {
+            locks += usize::from(
+                l.failed(&store, "carol", slot, clock.now())
+                    .await
+                    .unwrap()
+                    .is_some(),
+            );
+        }
+        assert_eq!(locks, 1, "exactly one failure locks");
+        assert_eq!(
+            l.admit(&store, "carol", clock.now()).await.unwrap(),
+            Admission::Locked
         );
     }
 }

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 
 mod outage;
 mod services;
+pub mod stores;
 pub use outage::OutageStore;
 pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
 

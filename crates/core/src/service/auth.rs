@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::directory::DirectoryUser;
 use crate::ids::{SessionId, UserId};
+use crate::lockout::Admission;
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, plus_secs};
 use crate::token::Token;
@@ -32,114 +33,18 @@ impl SessionService {
         client: &ClientInfo,
         existing: Option<&Token>,
     ) -> SessionResult<Issued> {
-        let started = self.now();
-        if let Err(e) = self.count_login_attempt(client, started).await {
-            if let SessionError::RateLimited { retry_after_secs } = e {
-                let event = AuditEvent::new(AuditKind::LoginRateLimited, started).client(client);
-                self.audit
-                    .record(event.detail("retry_after_seconds", retry_after_secs))
-                    .await;
-            }
-            return Err(e);
-        }
-        let store = &*self.store;
-        let locked = self
-            .lockouts
-            .locked(store, username, started)
-            .await?
-            .is_some();
-        let mut user = self.store.user_by_name(username).await?;
-        let ok = match &self.directory {
-            Some(directory)
-                if user
-                    .as_ref()
-                    .is_none_or(|u| u.auth_method == AuthMethod::Ldap) =>
-            {
-                match directory.authenticate(username, password).await? {
-                    Some(entry) if !locked => {
-                        user = Some(self.provision(username, user, entry, started).await?);
-                        true
-                    }
-                    _ => false,
-                }
-            }
-            _ => {
-                let usable = user.as_ref().filter(|u| u.enabled);
-                let hash = usable.and_then(|u| u.password_hash.clone());
-                let passwords = self.passwords.clone();
-                let password = password.to_owned();
-                // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-                // Unknown and disabled users are checked against a dummy hash so their answer
-                // takes as long.
-                tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
-                    .await
-                    .unwrap_or(false)
-            }
-        };
-        let usable = user.as_ref().filter(|u| u.enabled);
+        self.limit_login(client).await?;
+        let user = self.authenticate(username, password, client).await?;
         let now = self.now();
-        // A locked account gets the generic answer even for the right password, after the same
-        // hash work, so a lock tells an attacker nothing either.
-        let Some(user) = usable.filter(|_| ok && !locked) else {
-            let reason = match &user {
-                _ if locked => "account_locked",
-                None => "unknown_user",
-                Some(u) if !u.enabled => "user_disabled",
-                Some(_) => "wrong_password",
-            };
-            let name = user.as_ref().map_or(username, |u| u.username.as_str());
-            let event = AuditEvent::new(AuditKind::LoginFailed, now)
-                .client(client)
-                .username(name);
-            self.audit.record(event.detail("reason", reason)).await;
-            if let Some(secs) = self.lockouts.failed(store, username, now).await? {
-                let event = AuditEvent::new(AuditKind::AccountLocked, now)
-                    .client(client)
-                    .username(name);
-                self.audit.record(event.detail("lock_seconds", secs)).await;
-            }
-            return Err(SessionError::InvalidCredentials);
-        };
-        self.lockouts.succeeded(store, username).await?;
-
-        // The browser's previous session ends here: never reused, so a planted or stolen
-        // pre-login token is worth nothing after the login. A visitor's anonymous session hands
-        // its data over to the new one (an upgrade, with a new id and token), and so does the
-        // user's own session when they sign in again (re-authentication).
-        let mut carried = None;
-        if let Some(token) = existing
-            && let Ok(found) = self.resolve(Some(token), now).await
-        {
-            let prev = &found.session;
-            let reason = match prev.user_id {
-                None => "upgraded_by_login",
-                Some(id) if id == user.id => "reauthenticated",
-                Some(_) => "replaced_by_login",
-            };
-            if reason != "replaced_by_login" {
-                carried = Some(Carried {
-                    from: prev.id,
-                    anonymous: prev.user_id.is_none(),
-                    data: prev.data.clone(),
-                    context: prev.context.clone(),
-                });
-            }
-            self.end(
-                found.session,
-                SessionState::LoggedOut,
-                reason,
-                AuditKind::SessionLoggedOut,
-            )
-            .await?;
-        }
+        let carried = self.end_previous(existing, &user, now).await?;
         let lock = self.login_lock(user.id);
         let _one_at_a_time = lock.lock().await;
-        if let Err(e) = self.make_room(user, now).await {
-            return Err(self.refused(e, user, client, now).await);
+        if let Err(e) = self.make_room(&user, now).await {
+            return Err(self.refused(e, &user, client, now).await);
         }
 
         let token = Token::generate()?;
-        let mut session = self.new_session(Some(user), &token, remember_me, client, now)?;
+        let mut session = self.new_session(Some(&user), &token, remember_me, client, now)?;
         if let Some(c) = &carried {
             session.data.clone_from(&c.data);
             if c.context
@@ -150,9 +55,10 @@ impl SessionService {
             }
         }
         self.store.create_session(&session).await?;
-        if let Err(e) = self.trim_after_create(user, &session, now).await {
-            return Err(self.refused(e, user, client, now).await);
+        if let Err(e) = self.trim_after_create(&user, &session, now).await {
+            return Err(self.refused(e, &user, client, now).await);
         }
+        self.confirm_user_unchanged(&user, &session, client).await?;
         if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
             let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
                 .session(&session)
@@ -179,6 +85,135 @@ impl SessionService {
             ))
             .await;
         Ok(Issued { session, token })
+    }
+
+    /// The per-address login limit, audited when it refuses.
+    async fn limit_login(&self, client: &ClientInfo) -> SessionResult<()> {
+        let now = self.now();
+        let refused = self.count_login_attempt(client, now).await;
+        if let Err(SessionError::RateLimited { retry_after_secs }) = &refused {
+            let event = AuditEvent::new(AuditKind::LoginRateLimited, now).client(client);
+            self.audit
+                .record(event.detail("retry_after_seconds", *retry_after_secs))
+                .await;
+        }
+        refused
+    }
+
+    /// Checks the credentials, within the account's lockout: the attempt is counted before the
+    /// password is checked (`Lockouts::admit`), and a locked account's password is never checked,
+    /// locally or by the directory. Every refusal is the same `InvalidCredentials`, after the same
+    /// hash work, so neither a lock nor an unknown name shows.
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> SessionResult<User> {
+        let store = &*self.store;
+        let admission = self.lockouts.admit(store, username, self.now()).await?;
+        let mut user = self.store.user_by_name(username).await?;
+        let ok = match (admission, &self.directory) {
+            (Admission::Locked, _) => {
+                self.verify_password(password, None).await;
+                false
+            }
+            (_, Some(directory))
+                if user
+                    .as_ref()
+                    .is_none_or(|u| u.auth_method == AuthMethod::Ldap) =>
+            {
+                match directory.authenticate(username, password).await? {
+                    Some(entry) => {
+                        let now = self.now();
+                        user = Some(self.provision(username, user, entry, now).await?);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => {
+                let hash = user
+                    .as_ref()
+                    .filter(|u| u.enabled)
+                    .and_then(|u| u.password_hash.clone());
+                self.verify_password(password, hash).await
+            }
+        };
+        let now = self.now();
+        if let Some(user) = user.as_ref().filter(|u| u.enabled && ok) {
+            self.lockouts.succeeded(store, username).await?;
+            return Ok(user.clone());
+        }
+        let reason = match &user {
+            _ if admission == Admission::Locked => "account_locked",
+            None => "unknown_user",
+            Some(u) if !u.enabled => "user_disabled",
+            Some(_) => "wrong_password",
+        };
+        let name = user.as_ref().map_or(username, |u| u.username.as_str());
+        let event = AuditEvent::new(AuditKind::LoginFailed, now)
+            .client(client)
+            .username(name);
+        self.audit.record(event.detail("reason", reason)).await;
+        if let Admission::Admitted { slot } = admission
+            && let Some(secs) = self.lockouts.failed(store, username, slot, now).await?
+        {
+            let event = AuditEvent::new(AuditKind::AccountLocked, now)
+                .client(client)
+                .username(name);
+            self.audit.record(event.detail("lock_seconds", secs)).await;
+        }
+        Err(SessionError::InvalidCredentials)
+    }
+
+    /// Argon2 takes tens of milliseconds of CPU: kept off the async workers. Without a hash
+    /// (unknown, disabled or locked users) the password is checked against a dummy hash, so the
+    /// answer takes as long.
+    async fn verify_password(&self, password: &str, hash: Option<String>) -> bool {
+        let passwords = self.passwords.clone();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// The browser's previous session ends here: never reused, so a planted or stolen pre-login
+    /// token is worth nothing after the login. A visitor's anonymous session hands its data over
+    /// to the new one (an upgrade, with a new id and token), and so does the user's own session
+    /// when they sign in again (re-authentication).
+    async fn end_previous(
+        &self,
+        existing: Option<&Token>,
+        user: &User,
+        now: Timestamp,
+    ) -> SessionResult<Option<Carried>> {
+        let Some(token) = existing else {
+            return Ok(None);
+        };
+        let Ok(found) = self.resolve(Some(token), now).await else {
+            return Ok(None);
+        };
+        let prev = &found.session;
+        let reason = match prev.user_id {
+            None => "upgraded_by_login",
+            Some(id) if id == user.id => "reauthenticated",
+            Some(_) => "replaced_by_login",
+        };
+        let carried = (reason != "replaced_by_login").then(|| Carried {
+            from: prev.id,
+            anonymous: prev.user_id.is_none(),
+            data: prev.data.clone(),
+            context: prev.context.clone(),
+        });
+        self.end(
+            found.session,
+            SessionState::LoggedOut,
+            reason,
+            AuditKind::SessionLoggedOut,
+        )
+        .await?;
+        Ok(carried)
     }
 
     /// Counts a login (or a new anonymous session) from the client's address against
@@ -286,6 +321,43 @@ impl SessionService {
         }
         active.retain(|s| s.id != created.id);
         self.evict_least_active(active, excess).await
+    }
+
+    /// Disabling a user, or changing their password or role, updates the user and then ends
+    /// the user's sessions. A login that checked the password before that update may create
+    /// its session after the sweep ended the others. It reads the user again after its create:
+    /// the sweep came after the update, so a create the sweep missed comes after the update too,
+    /// and this read sees it. The new session then ends before anyone holds its token.
+    async fn confirm_user_unchanged(
+        &self,
+        user: &User,
+        session: &Session,
+        client: &ClientInfo,
+    ) -> SessionResult<()> {
+        let fresh = self.store.user_by_id(&user.id).await?;
+        let unchanged = fresh.as_ref().is_some_and(|f| {
+            f.enabled
+                && f.password_hash == user.password_hash
+                && f.role == user.role
+                && f.auth_method == user.auth_method
+        });
+        if unchanged {
+            return Ok(());
+        }
+        self.end(
+            session.clone(),
+            SessionState::Revoked,
+            "user_changed_during_login",
+            AuditKind::SessionRevoked,
+        )
+        .await?;
+        let event = AuditEvent::new(AuditKind::LoginFailed, session.created_at)
+            .client(client)
+            .username(&user.username);
+        self.audit
+            .record(event.detail("reason", "user_changed_during_login"))
+            .await;
+        Err(SessionError::InvalidCredentials)
     }
 
     /// The local record of a user the directory accepted: created on the first login, its role

@@ -70,13 +70,14 @@ impl SessionService {
                 token,
             )
             .await?;
+        let hash = self.hash_password(new_password.to_owned()).await?;
         // Read again: an admin may have changed the record while the password was checked.
         let mut user = self
             .store
             .user_by_id(&user.id)
             .await?
             .ok_or(SessionError::NotFound)?;
-        user.password_hash = Some(self.hash_password(new_password.to_owned()).await?);
+        user.password_hash = Some(hash);
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::PasswordChanged, user.updated_at)

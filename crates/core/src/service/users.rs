@@ -79,8 +79,11 @@ impl SessionService {
     /// Sets a new password and ends the user's sessions, which were opened with the old one.
     pub async fn set_password(&self, username: &str, password: &str) -> SessionResult<u64> {
         validate_password(password).map_err(|m| SessionError::Invalid(m.into()))?;
+        // Hashed before the user is read: the read-modify-write of the record stays short, so
+        // a concurrent disable or role change is not overwritten by a stale copy.
+        let hash = self.hash_password(password.to_owned()).await?;
         let mut user = self.user(username).await?;
-        user.password_hash = Some(self.hash_password(password.to_owned()).await?);
+        user.password_hash = Some(hash);
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
         self.audit

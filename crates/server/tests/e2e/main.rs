@@ -13,6 +13,7 @@ mod ldap;
 mod login;
 mod oneshot;
 mod ops;
+mod races;
 mod reauth;
 mod secrets;
 mod security;

@@ -7,58 +7,7 @@ use std::time::{Duration, Instant};
 use sessiond_core::SessionStore;
 use sessiond_testkit::{TestServer, config_with};
 
-fn namespace() -> String {
-    format!(
-        "conformance_{}",
-        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..16]
-    )
-}
-
-fn url(var: &str, default: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| default.to_owned())
-}
-
-async fn postgres(schema: &str) -> Arc<dyn SessionStore> {
-    let url = url(
-        "SESSIOND_TEST_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432/postgres",
-    );
-    let store = sessiond_store_postgres::PostgresStore::open_in_schema(
-        &url,
-        Default::default(),
-        Some(schema),
-    )
-    .await;
-    Arc::new(store.unwrap_or_else(|e| {
-        panic!("PostgreSQL at {url} is not reachable ({e}): run scripts/test, which starts it")
-    }))
-}
-
-async fn redis(var: &str, default: &str, prefix: &str) -> Arc<dyn SessionStore> {
-    let url = url(var, default);
-    let store = sessiond_store_redis::RedisStore::open_with_prefix(
-        &url,
-        Default::default(),
-        &format!("test:{prefix}:"),
-    )
-    .await;
-    Arc::new(store.unwrap_or_else(|e| {
-        panic!("Redis at {url} is not reachable ({e}): run scripts/test, which starts it")
-    }))
-}
-
-async fn redis_single(prefix: &str) -> Arc<dyn SessionStore> {
-    redis("SESSIOND_TEST_REDIS_URL", "redis://127.0.0.1:6379", prefix).await
-}
-
-async fn redis_cluster(prefix: &str) -> Arc<dyn SessionStore> {
-    redis(
-        "SESSIOND_TEST_REDIS_CLUSTER_URL",
-        "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
-        prefix,
-    )
-    .await
-}
+use sessiond_testkit::stores::{namespace, postgres, redis_cluster, redis_single};
 
 /// Login, keep-alive, a second device that logs out, logout everywhere from a third, and a
 /// session that survives a restart of the server. Returns the secrets handed to clients.
@@ -287,10 +236,7 @@ async fn cached_nodes_on_redis_cluster_refuse_ended_sessions_within_100ms() {
 
 /// Every row of every table, as text, contains none of the secrets handed to clients.
 async fn assert_no_secret_in_postgres(schema: &str, secrets: &[String]) {
-    let url = url(
-        "SESSIOND_TEST_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432/postgres",
-    );
+    let url = sessiond_testkit::stores::postgres_url();
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
