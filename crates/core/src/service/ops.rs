@@ -224,8 +224,9 @@ impl SessionService {
         }
     }
 
-    /// Ends every session of the presented session's user, optionally keeping the current one.
-    /// Returns how many were ended.
+    /// Ends every session of the presented session's user, optionally keeping the current one
+    /// (which needs fresh authentication, as revoking another session does). Returns how many
+    /// were ended.
     pub async fn logout_all(
         &self,
         token: Option<&Token>,
@@ -237,6 +238,11 @@ impl SessionService {
             Some(user) => self.store.user_sessions(&user, now).await?,
             None => vec![current.clone()],
         };
+        // The rule of `revoke_own`: a session that stays signed in while it ends others needs
+        // fresh authentication; ending every session, this one included, is a logout.
+        if keep_current && sessions.iter().any(|s| s.id != current.id) {
+            self.require_fresh(&current, now)?;
+        }
         let mut ended = 0;
         for s in sessions {
             if keep_current && s.id == current.id {

@@ -3,6 +3,42 @@
 use serde_json::json;
 use sessiond_testkit::{PASSWORD, TestServer};
 
+/// Revoking the others while staying signed in follows one rule whether it is done one at a time
+/// or with `logout-all {keep_current: true}`: fresh authentication. Logging out everywhere,
+/// this browser included, is a logout and needs none.
+#[tokio::test]
+async fn logout_all_keeping_this_session_needs_fresh_authentication_as_a_revocation_does() {
+    let srv = TestServer::start(&[("SESSIOND_REAUTH_WINDOW_SECONDS", "60")]).await;
+    srv.add_user("alice", "oss").await;
+    let (a1, a2) = (srv.logged_in("alice").await, srv.logged_in("alice").await);
+    srv.advance(61);
+    let keep = Some(json!({"keep_current": true}));
+    let r = a1.post("/api/session/logout-all", keep.clone()).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("reauth_required"))
+    );
+    let a2_id = session_id(&a2.check().await);
+    let r = a1.delete(&format!("/api/session/sessions/{a2_id}")).await;
+    assert_eq!(r.body["code"], "reauth_required", "the same rule");
+    assert_eq!(a2.check().await.status, 200, "nothing was ended");
+
+    let r = a1
+        .post("/api/session/reauth", Some(json!({"password": PASSWORD})))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = a1.post("/api/session/logout-all", keep).await;
+    assert_eq!((r.status, r.body["ended_sessions"].as_u64()), (200, Some(1)));
+    assert_eq!(a2.check().await.status, 401);
+    assert_eq!(a1.check().await.status, 200);
+
+    let a3 = srv.logged_in("alice").await;
+    srv.advance(61);
+    let r = a1.post("/api/session/logout-all", None).await;
+    assert_eq!(r.status, 200, "everywhere, this browser included: {}", r.body);
+    assert_eq!(a3.check().await.status, 401);
+}
+
 fn session_id(r: &sessiond_testkit::Resp) -> String {
     r.body["session_id"].as_str().unwrap().to_owned()
 }
