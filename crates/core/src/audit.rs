@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, Session};
-use crate::store::SessionStore;
+use crate::store::{SessionStore, StoreError};
 use crate::time::{Timestamp, secs_between};
 
 /// Event types. The names follow seed 000's vocabulary (`SESSION_EXTENDED`, ...).
@@ -164,6 +164,10 @@ impl AuditEvent {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("the audit writer stopped")]
+struct WriterStopped;
+
 /// Filter for reading the audit trail back.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -192,16 +196,26 @@ pub struct Auditor {
 /// An event on its way to the store, and the request waiting for it.
 struct Pending {
     event: AuditEvent,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), Arc<StoreError>>>,
 }
 
 /// The most events one store write takes.
 const MAX_BATCH: usize = 256;
+/// A batch whose write failed is tried again this many times, after 20, 40, 80, ... ms: a
+/// busy writer or a head that another node moved is worth waiting for, and every request of
+/// the batch is waiting anyway.
+const WRITE_TRIES: u32 = 6;
+
+/// Why an audit record was not stored: the request that made it fails with the store's error.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit record could not be stored")]
+pub struct AuditWriteFailed(#[source] pub Arc<StoreError>);
 
 /// Writes events in batches: while one batch is being written, the events of other requests
 /// queue, and the next write takes them all. Each audit write links to the chain's head, so
 /// writes are serialised anyway; batching makes that one transaction (one sync, one head lock)
-/// for many requests instead of one each (decision 0013).
+/// for many requests instead of one each (decision 0013). Each request is told whether its
+/// own record was stored.
 fn spawn_writer(store: Arc<dyn SessionStore>) -> mpsc::UnboundedSender<Pending> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
     tokio::spawn(async move {
@@ -209,13 +223,35 @@ fn spawn_writer(store: Arc<dyn SessionStore>) -> mpsc::UnboundedSender<Pending> 
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let (events, waiting): (Vec<_>, Vec<_>) =
                 batch.drain(..).map(|p| (p.event, p.done)).unzip();
-            let result = store.append_audit(&events).await.map_err(|e| e.to_string());
+            let result = append_with_retries(&*store, &events).await;
             for done in waiting {
                 let _ = done.send(result.clone());
             }
         }
     });
     tx
+}
+
+async fn append_with_retries(
+    store: &dyn SessionStore,
+    events: &[AuditEvent],
+) -> Result<(), Arc<StoreError>> {
+    let mut tries = 0;
+    loop {
+        match store.append_audit(events).await {
+            Ok(()) => return Ok(()),
+            Err(e @ StoreError::Corrupt(_)) => return Err(Arc::new(e)),
+            Err(e) if tries + 1 >= WRITE_TRIES => {
+                tracing::error!(error = %e, events = events.len(), "audit write failed");
+                return Err(Arc::new(e));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "audit write failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(20 << tries)).await;
+                tries += 1;
+            }
+        }
+    }
 }
 
 impl Auditor {
@@ -229,21 +265,28 @@ impl Auditor {
     }
 
     /// Hands the event to the writer and waits until it is stored.
-    async fn write(&self, event: AuditEvent) -> Result<(), String> {
+    async fn write(&self, event: AuditEvent) -> Result<(), StoreError> {
         let writer = self.writer.get_or_init(|| spawn_writer(self.store.clone()));
         let (done, stored) = oneshot::channel();
-        let stopped = || "the audit writer stopped".to_owned();
+        let stopped = || StoreError::unavailable(WriterStopped);
         writer
             .send(Pending { event, done })
             .map_err(|_| stopped())?;
-        stored.await.unwrap_or_else(|_| Err(stopped()))
+        match stored.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::unavailable(AuditWriteFailed(e))),
+            Err(_) => Err(stopped()),
+        }
     }
 
     pub fn observe_with(&mut self, observer: Arc<dyn EventObserver>) {
         self.observers.push(observer);
     }
 
-    pub async fn record(&self, event: AuditEvent) {
+    /// Logs the event, tells the observers, and (when audit logging is on) stores it. `Ok` only
+    /// once the record is stored: a request that changed something answers only after its
+    /// record is kept, and fails when it cannot be (the log line still carries the event).
+    pub async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
         // Every field is a separate JSON value, so CR/LF or quotes in a user agent cannot
         // forge a second record in the log stream.
         tracing::info!(
@@ -259,14 +302,10 @@ impl Auditor {
         for o in &self.observers {
             o.observe(&event);
         }
-        if self.persist {
-            // The audit write must not fail the user's request: the session change it records
-            // is already committed. The log line above still carries the event.
-            let event_type = event.event_type.clone();
-            if let Err(e) = self.write(event).await {
-                tracing::error!(error = %e, event_type = %event_type, "audit write failed");
-            }
+        if !self.persist {
+            return Ok(());
         }
+        self.write(event).await
     }
 
     /// Logs the audit chain's head, so the log stream (kept apart from the store) holds anchors

@@ -9,6 +9,9 @@ use crate::time::{Timestamp, plus_secs, secs_between};
 const MAX_LOCK_SECS: i64 = 3600;
 /// Failures and lockouts are forgotten a day after the first of them.
 const FORGET_AFTER_SECS: i64 = 86_400;
+/// How long an attempt beyond the admitted ones waits for them, at most: 100 × 20 ms.
+const ADMIT_WAITS: u32 = 100;
+const ADMIT_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub struct Lockouts {
     threshold: u64,
@@ -66,27 +69,41 @@ impl Lockouts {
     }
 
     /// Counts the attempt as a failure before its password is checked, so that parallel guesses
-    /// cannot all be checked before the first of them locks the account: only the first
-    /// `threshold` since the last success or lock are admitted, whichever node they reach.
+    /// cannot all be checked before the first of them locks the account: at most `threshold`
+    /// attempts are being checked or have failed since the last success or lock, whichever node
+    /// they reach. An attempt beyond them waits for them to be decided: a success clears the
+    /// count (the owner's parallel logins all get in), the failure in the last slot locks. The
+    /// caller must decide every admitted attempt (`failed` or `succeeded`), even if its client
+    /// goes away.
     pub async fn admit(
         &self,
         store: &dyn SessionStore,
         username: &str,
         now: Timestamp,
     ) -> StoreResult<Admission> {
-        if self.locked(store, username, now).await?.is_some() {
-            return Ok(Admission::Locked);
-        }
+        let keys = Keys::of(username);
         let forget = plus_secs(now, FORGET_AFTER_SECS);
-        let failures = store
-            .add_to_counter(&Keys::of(username).failures, 1, now, forget)
-            .await?;
-        if failures.value > self.threshold {
-            return Ok(Admission::Locked);
+        for _ in 0..ADMIT_WAITS {
+            if self.locked(store, username, now).await?.is_some() {
+                return Ok(Admission::Locked);
+            }
+            let taken = store.counter(&keys.failures, now).await?;
+            if taken.is_none_or(|c| c.value < self.threshold) {
+                let failures = store.add_to_counter(&keys.failures, 1, now, forget).await?;
+                // A lock sets itself before it clears the count: an attempt that counted after
+                // the clear sees the lock here.
+                if self.locked(store, username, now).await?.is_some() {
+                    return Ok(Admission::Locked);
+                }
+                if failures.value <= self.threshold {
+                    return Ok(Admission::Admitted {
+                        slot: failures.value,
+                    });
+                }
+            }
+            tokio::time::sleep(ADMIT_WAIT).await;
         }
-        Ok(Admission::Admitted {
-            slot: failures.value,
-        })
+        Ok(Admission::Locked)
     }
 
     /// An admitted attempt failed. The one in the threshold's slot locks the account and
@@ -99,10 +116,11 @@ impl Lockouts {
         slot: u64,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        if slot != self.threshold {
+        let keys = Keys::of(username);
+        // A success since this attempt was admitted cleared the count: nothing to lock.
+        if slot != self.threshold || store.counter(&keys.failures, now).await?.is_none() {
             return Ok(None);
         }
-        let keys = Keys::of(username);
         let forget = plus_secs(now, FORGET_AFTER_SECS);
         let lockouts = store.add_to_counter(&keys.lockouts, 1, now, forget).await?;
         let doublings = u32::try_from(lockouts.value.saturating_sub(1).min(12)).unwrap_or(12);
@@ -187,35 +205,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn parallel_attempts_beyond_the_threshold_are_not_admitted() {
+    async fn attempts_beyond_the_threshold_wait_and_are_locked_out_when_the_others_fail() {
         let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
         let l = Lockouts::new(3, 60);
-        let mut admitted = Vec::new();
-        // Sixteen guesses arrive before any of them has been checked.
-        for _ in 0..16 {
-            admitted.push(l.admit(&store, "carol", clock.now()).await.unwrap());
+        let mut slots = Vec::new();
+        for _ in 0..3 {
+            match l.admit(&store, "carol", clock.now()).await.unwrap() {
+                Admission::Admitted { slot } => slots.push(slot),
+                Admission::Locked => panic!("the first three are admitted"),
+            }
         }
-        let slots: Vec<u64> = admitted
-            .iter()
-            .filter_map(|a| match a {
-                Admission::Admitted { slot } => Some(*slot),
-                Admission::Locked => None,
-            })
-            .collect();
-        assert_eq!(slots, [1, 2, 3], "only the threshold's worth are checked");
+        assert_eq!(slots, [1, 2, 3]);
+        // A fourth guess arrives while the three are being checked: it waits for them.
+        let store = std::sync::Arc::new(store);
+        let waiting = {
+            let (store, now) = (store.clone(), clock.now());
+            tokio::spawn(async move { Lockouts::new(3, 60).admit(&*store, "carol", now).await })
+        };
         let mut locks = 0;
         for slot in slots {
             locks += usize::from(
-                l.failed(&store, "carol", slot, clock.now())
+                l.failed(&*store, "carol", slot, clock.now())
                     .await
                     .unwrap()
                     .is_some(),
             );
         }
         assert_eq!(locks, 1, "exactly one failure locks");
+        assert_eq!(waiting.await.unwrap().unwrap(), Admission::Locked);
+    }
+
+    #[tokio::test]
+    async fn a_success_frees_the_waiting_attempts() {
+        let (clock, store) = (
+            ManualClock::at_epoch(),
+            std::sync::Arc::new(MemoryStore::new()),
+        );
+        let l = Lockouts::new(1, 60);
+        let first = l.admit(&*store, "dan", clock.now()).await.unwrap();
+        assert_eq!(first, Admission::Admitted { slot: 1 });
+        let waiting = {
+            let (store, now) = (store.clone(), clock.now());
+            tokio::spawn(async move { Lockouts::new(1, 60).admit(&*store, "dan", now).await })
+        };
+        l.succeeded(&*store, "dan").await.unwrap();
         assert_eq!(
-            l.admit(&store, "carol", clock.now()).await.unwrap(),
-            Admission::Locked
+            waiting.await.unwrap().unwrap(),
+            Admission::Admitted { slot: 1 }
         );
     }
 }

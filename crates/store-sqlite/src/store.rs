@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension as _, params, params_from_iter};
+use rusqlite::{OptionalExtension as _, TransactionBehavior, params, params_from_iter};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent};
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
@@ -252,10 +252,13 @@ impl SessionStore for SqliteStore {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let events = events.to_vec();
         // One writer: reading the head and linking to it cannot interleave with another append.
-        // One transaction, so a batch costs one sync.
+        // One transaction, so a batch costs one sync. IMMEDIATE takes the file's write lock
+        // first: another process's writer on the same file (a second node, the CLI) then waits
+        // in the busy handler, where a deferred transaction reading the head first would fail
+        // with SQLITE_BUSY when it tried to upgrade.
         self.pool
             .write(move |c| {
-                let tx = c.transaction()?;
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let mut head = tx.query_row(
                     "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1",
                     [],
@@ -338,7 +341,7 @@ impl SessionStore for SqliteStore {
         let (before, limit) = (to_millis(before), i64::from(limit));
         self.pool
             .write(move |c| {
-                let tx = c.transaction()?;
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 // Events from before the chain existed go by time alone.
                 let mut n = tx.execute(
                     "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \

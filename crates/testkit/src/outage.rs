@@ -17,6 +17,8 @@ pub struct OutageStore {
     inner: Arc<dyn SessionStore>,
     down: AtomicBool,
     latency_ms: AtomicU64,
+    /// Audit writes still to fail (`u64::MAX`: all of them).
+    audit_failures: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -36,6 +38,7 @@ impl OutageStore {
             inner,
             down: AtomicBool::new(false),
             latency_ms: AtomicU64::new(0),
+            audit_failures: AtomicU64::new(0),
         }
     }
 
@@ -47,6 +50,12 @@ impl OutageStore {
     pub fn set_latency(&self, latency: Duration) {
         self.latency_ms
             .store(latency.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The next `n` audit writes fail as if the store were down (`u64::MAX`: every one),
+    /// while everything else works.
+    pub fn fail_audit_writes(&self, n: u64) {
+        self.audit_failures.store(n, Ordering::SeqCst);
     }
 
     async fn up(&self) -> StoreResult<&dyn SessionStore> {
@@ -68,6 +77,16 @@ macro_rules! delegating_impl {
         impl SessionStore for OutageStore {
             fn kind(&self) -> &'static str {
                 self.inner.kind()
+            }
+            async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+                let left = self.audit_failures.load(Ordering::SeqCst);
+                if left > 0 {
+                    if left != u64::MAX {
+                        self.audit_failures.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    return Err(StoreError::unavailable(Down));
+                }
+                self.up().await?.append_audit(events).await
             }
             $(async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> { self.up().await?.$name($($arg),*).await })*
         }
@@ -92,7 +111,6 @@ delegating_impl! {
     update_user(u: &User) -> ();
     list_users() -> Vec<User>;
     count_users() -> u64;
-    append_audit(events: &[AuditEvent]) -> ();
     audit_events(q: &AuditQuery) -> Vec<AuditEvent>;
     audit_chain(cursor: Option<&str>, limit: u32) -> ChainPage;
     audit_chain_ends() -> ChainEnds;

@@ -33,7 +33,7 @@ impl SessionService {
             .session(&session)
             .client(client)
             .detail("anonymous", json!(true));
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         Ok((session, Some(token)))
     }
 }

@@ -64,7 +64,7 @@ impl SessionService {
                 .session(&session)
                 .client(client)
                 .detail("from_session_id", c.from.to_string());
-            self.audit.record(event).await;
+            self.audit.record(event).await?;
         }
         let mut event = AuditEvent::new(AuditKind::LoginSuccess, now)
             .session(&session)
@@ -73,7 +73,7 @@ impl SessionService {
         if let Some(c) = carried.as_ref().filter(|c| !c.anonymous) {
             event = event.detail("reauthenticated_from", c.from.to_string());
         }
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         let event = AuditEvent::new(AuditKind::SessionCreated, now).session(&session);
         self.audit
             .record(event.detail(
@@ -83,7 +83,7 @@ impl SessionService {
                     "absolute": session.absolute_expires_at.to_string(),
                 }),
             ))
-            .await;
+            .await?;
         Ok(Issued { session, token })
     }
 
@@ -95,7 +95,7 @@ impl SessionService {
             let event = AuditEvent::new(AuditKind::LoginRateLimited, now).client(client);
             self.audit
                 .record(event.detail("retry_after_seconds", *retry_after_secs))
-                .await;
+                .await?;
         }
         refused
     }
@@ -155,14 +155,16 @@ impl SessionService {
         let event = AuditEvent::new(AuditKind::LoginFailed, now)
             .client(client)
             .username(name);
-        self.audit.record(event.detail("reason", reason)).await;
+        self.audit.record(event.detail("reason", reason)).await?;
         if let Admission::Admitted { slot } = admission
             && let Some(secs) = self.lockouts.failed(store, username, slot, now).await?
         {
             let event = AuditEvent::new(AuditKind::AccountLocked, now)
                 .client(client)
                 .username(name);
-            self.audit.record(event.detail("lock_seconds", secs)).await;
+            self.audit
+                .record(event.detail("lock_seconds", secs))
+                .await?;
         }
         Err(SessionError::InvalidCredentials)
     }
@@ -283,9 +285,13 @@ impl SessionService {
             let event = AuditEvent::new(AuditKind::LoginFailed, now)
                 .client(client)
                 .username(&user.username);
-            self.audit
+            if let Err(store) = self
+                .audit
                 .record(event.detail("reason", "too_many_sessions"))
-                .await;
+                .await
+            {
+                return store.into();
+            }
         }
         e
     }
@@ -356,7 +362,7 @@ impl SessionService {
             .username(&user.username);
         self.audit
             .record(event.detail("reason", "user_changed_during_login"))
-            .await;
+            .await?;
         Err(SessionError::InvalidCredentials)
     }
 
@@ -399,7 +405,7 @@ impl SessionService {
             .username(&user.username)
             .detail("role", user.role.clone())
             .detail("auth_method", "ldap");
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         Ok(user)
     }
 

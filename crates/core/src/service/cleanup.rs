@@ -103,7 +103,7 @@ impl SessionService {
                 .detail("purged_sessions", report.purged_sessions)
                 .detail("purged_audit", report.purged_audit)
                 .detail("batches", report.batches);
-            self.audit.record(event).await;
+            self.audit.record(event).await?;
         }
         Ok(report)
     }
@@ -175,7 +175,7 @@ impl SessionService {
                         .duration(&s, deadline);
                     self.audit
                         .record(event.detail("expired_at", deadline.to_string()))
-                        .await;
+                        .await?;
                     n += 1;
                 }
                 // A request touched it meanwhile; the next pass looks at it again.

@@ -34,7 +34,7 @@ impl SessionService {
         if let Some(remaining) = time_remaining_seconds {
             event = event.detail("time_remaining_seconds", remaining);
         }
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ impl SessionService {
                         .session(&session)
                         .client(client),
                 )
-                .await;
+                .await?;
             self.suspect(
                 &session,
                 client,
@@ -61,7 +61,7 @@ impl SessionService {
                         .client(client)
                         .detail("from", from)
                         .detail("to", context);
-                    self.audit.record(event).await;
+                    self.audit.record(event).await?;
                     return Ok(self.status(next, now));
                 }
                 Err(SessionError::Conflict(_)) => {

@@ -69,7 +69,7 @@ impl SessionService {
                 AuditEvent::new(AuditKind::KeepaliveRateLimited, now).session(&resolved.session);
             self.audit
                 .record(event.detail("retry_after_seconds", retry_after_secs))
-                .await;
+                .await?;
             return Err(SessionError::RateLimited { retry_after_secs });
         }
         let activity = self
@@ -83,7 +83,7 @@ impl SessionService {
                     .detail("method", "keepalive")
                     .detail("idle_expires_at", s.idle_expires_at.to_string()),
             )
-            .await;
+            .await?;
         Ok(activity)
     }
 
@@ -128,7 +128,7 @@ impl SessionService {
                     if new_token.is_some() {
                         self.audit
                             .record(AuditEvent::new(AuditKind::SessionRotated, now).session(&next))
-                            .await;
+                            .await?;
                     }
                     return Ok(Activity {
                         status: self.status(next, now),
@@ -187,7 +187,7 @@ impl SessionService {
                     let event = AuditEvent::new(kind, now)
                         .session(&next)
                         .duration(&next, now);
-                    self.audit.record(event.detail("reason", reason)).await;
+                    self.audit.record(event.detail("reason", reason)).await?;
                     return Ok(());
                 }
                 Err(SessionError::Conflict(_)) => {
@@ -264,7 +264,7 @@ impl SessionService {
                     .detail("ended", ended)
                     .detail("keep_current", keep_current),
             )
-            .await;
+            .await?;
         Ok(ended)
     }
 

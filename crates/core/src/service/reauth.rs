@@ -85,7 +85,7 @@ impl SessionService {
             .client(client)
             .detail("by", "user")
             .detail("ended_other_sessions", end_others);
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         if end_others {
             let now = self.now();
             for s in self.store.user_sessions(&user.id, now).await? {

@@ -100,7 +100,8 @@ impl SessionService {
     }
 
     /// Audits a request a defence refused, attributed to the session its cookie names when
-    /// there is one. Never fails: an unreachable store only loses the attribution.
+    /// there is one. Never fails: the request is refused whether or not its record is stored
+    /// (the log line keeps it), and an unreachable store only loses the attribution.
     pub async fn record_refusal(
         &self,
         kind: AuditKind,
@@ -115,7 +116,8 @@ impl SessionService {
         {
             event = event.session(&session);
         }
-        self.audit
+        let _logged_anyway = self
+            .audit
             .record(event.client(client).detail("reason", reason))
             .await;
     }
@@ -248,7 +250,7 @@ impl SessionService {
             .client(client)
             .detail("reason", reason)
             .detail("score", total);
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         if !tripped {
             return Ok(());
         }
@@ -263,7 +265,7 @@ impl SessionService {
             .detail("score", total)
             .detail("threshold", suspicion.threshold)
             .detail("response", response);
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         match (suspicion.response, session.user_id) {
             (SuspiciousResponse::Log, _) => return Ok(()),
             (SuspiciousResponse::Revoke, Some(user)) => {

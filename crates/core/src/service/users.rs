@@ -51,7 +51,7 @@ impl SessionService {
         let event = AuditEvent::new(AuditKind::UserCreated, now).username(&user.username);
         self.audit
             .record(event.detail("role", user.role.clone()))
-            .await;
+            .await?;
         Ok(user)
     }
 
@@ -72,7 +72,7 @@ impl SessionService {
             .record(
                 AuditEvent::new(AuditKind::UserDisabled, user.updated_at).username(&user.username),
             )
-            .await;
+            .await?;
         self.revoke_user_sessions(&user.id, "user_disabled").await
     }
 
@@ -91,7 +91,7 @@ impl SessionService {
                 AuditEvent::new(AuditKind::PasswordChanged, user.updated_at)
                     .username(&user.username),
             )
-            .await;
+            .await?;
         self.revoke_user_sessions(&user.id, "password_changed")
             .await
     }
@@ -114,7 +114,7 @@ impl SessionService {
             .username(&user.username)
             .detail("from", from)
             .detail("to", role);
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         self.revoke_user_sessions(&user.id, "role_changed").await
     }
 
@@ -135,7 +135,7 @@ impl SessionService {
         let event = AuditEvent::new(AuditKind::UserContextsChanged, user.updated_at)
             .username(&user.username)
             .detail("contexts", user.contexts.clone());
-        self.audit.record(event).await;
+        self.audit.record(event).await?;
         Ok(user)
     }
 

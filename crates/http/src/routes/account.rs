@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use sessiond_core::SessionError;
 
-use super::session::{check_length, issued_response};
+use super::session::{check_length, issued_response, to_completion};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, SessionCookie};
 use crate::state::AppState;
@@ -37,11 +37,14 @@ pub async fn reauth(
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> Result<Response, ApiError> {
     check_length("password", &req.password)?;
-    let issued = state
-        .service
-        .reauthenticate(token.as_ref(), &req.password, &client)
-        .await
-        .map_err(wrong_password)?;
+    let service = state.service.clone();
+    let issued = to_completion(async move {
+        let issued = service
+            .reauthenticate(token.as_ref(), &req.password, &client)
+            .await;
+        issued.map_err(wrong_password)
+    })
+    .await?;
     issued_response(&state, issued)
 }
 
@@ -67,16 +70,19 @@ pub async fn change_password(
 ) -> Result<Response, ApiError> {
     check_length("current_password", &req.current_password)?;
     check_length("new_password", &req.new_password)?;
-    let issued = state
-        .service
-        .change_password(
-            token.as_ref(),
-            &req.current_password,
-            &req.new_password,
-            req.end_other_sessions,
-            &client,
-        )
-        .await
-        .map_err(wrong_password)?;
+    let service = state.service.clone();
+    let issued = to_completion(async move {
+        let issued = service
+            .change_password(
+                token.as_ref(),
+                &req.current_password,
+                &req.new_password,
+                req.end_other_sessions,
+                &client,
+            )
+            .await;
+        issued.map_err(wrong_password)
+    })
+    .await?;
     issued_response(&state, issued)
 }

@@ -96,17 +96,39 @@ pub async fn login(
         ));
     }
     check_length("password", &req.password)?;
-    let issued = state
-        .service
-        .login(
-            &req.username,
-            &req.password,
-            req.remember_me,
-            &client,
-            existing.as_ref(),
-        )
-        .await?;
+    let service = state.service.clone();
+    let issued = to_completion(async move {
+        service
+            .login(
+                &req.username,
+                &req.password,
+                req.remember_me,
+                &client,
+                existing.as_ref(),
+            )
+            .await
+    })
+    .await?;
     issued_response(&state, issued)
+}
+
+/// Runs a login to its end even if the client hangs up: the attempt took its place in the
+/// account's lockout count before its password was checked, and only its outcome gives that
+/// place back (a dropped request would otherwise hold it until the count is forgotten).
+pub(crate) async fn to_completion<T, E>(
+    login: impl Future<Output = Result<T, E>> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    match tokio::spawn(login).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) => {
+            tracing::error!(error = %e, "a login task failed");
+            Err(ApiError::Internal)
+        }
+    }
 }
 
 /// A password-like field: present, and not large enough to make hashing it a burden.

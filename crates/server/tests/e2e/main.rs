@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit_chain;
+mod audit_durability;
 mod binary;
 mod client;
 mod durability;

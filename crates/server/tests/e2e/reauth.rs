@@ -28,14 +28,21 @@ async fn logout_all_keeping_this_session_needs_fresh_authentication_as_a_revocat
         .await;
     assert_eq!(r.status, 200);
     let r = a1.post("/api/session/logout-all", keep).await;
-    assert_eq!((r.status, r.body["ended_sessions"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        (r.status, r.body["ended_sessions"].as_u64()),
+        (200, Some(1))
+    );
     assert_eq!(a2.check().await.status, 401);
     assert_eq!(a1.check().await.status, 200);
 
     let a3 = srv.logged_in("alice").await;
     srv.advance(61);
     let r = a1.post("/api/session/logout-all", None).await;
-    assert_eq!(r.status, 200, "everywhere, this browser included: {}", r.body);
+    assert_eq!(
+        r.status, 200,
+        "everywhere, this browser included: {}",
+        r.body
+    );
     assert_eq!(a3.check().await.status, 401);
 }
 
