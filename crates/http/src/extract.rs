@@ -104,10 +104,13 @@ where
     }
 }
 
-/// The value of the cookie `name` across every `Cookie` header. Two cookies whose names match
-/// without regard to case are refused: we never pick one by order.
+/// The value of the cookie `name` across every `Cookie` header. Only a cookie of exactly that
+/// name counts: names are case-sensitive, so `SESSIOND=...` is someone else's cookie. Two
+/// candidates are refused, and so is a case variant beside the real one (SECURITY-TESTS row 4):
+/// we never pick one by order.
 pub fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
     let mut found = None;
+    let mut variant = false;
     let mut total = 0;
     for value in headers.get_all(header::COOKIE) {
         total += value.len();
@@ -119,13 +122,19 @@ pub fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h 
             let Some((k, v)) = pair.split_once('=') else {
                 continue;
             };
-            if k.trim().eq_ignore_ascii_case(name) {
+            let k = k.trim();
+            if k == name {
                 if found.is_some() {
                     return Err(ApiError::AmbiguousCookie);
                 }
                 found = Some(v.trim());
+            } else if k.eq_ignore_ascii_case(name) {
+                variant = true;
             }
         }
+    }
+    if variant && found.is_some() {
+        return Err(ApiError::AmbiguousCookie);
     }
     Ok(found)
 }
@@ -213,6 +222,12 @@ mod tests {
                 Err(ApiError::AmbiguousCookie)
             ));
         }
+    }
+
+    #[test]
+    fn a_cookie_whose_name_differs_only_in_case_is_not_the_session_cookie() {
+        assert_eq!(find_cookie(&headers(&["SID=a"]), "sid").unwrap(), None);
+        assert_eq!(find_cookie(&headers(&["Sid=a; x=1"]), "sid").unwrap(), None);
     }
 
     #[test]

@@ -267,10 +267,11 @@ impl Browser {
         headers: &[(&str, &str)],
     ) -> Resp {
         let unsafe_method = method != reqwest::Method::GET && method != reqwest::Method::HEAD;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("user-agent", &self.user_agent);
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        // An empty user agent sends none at all.
+        if !self.user_agent.is_empty() {
+            req = req.header("user-agent", &self.user_agent);
+        }
         if let Some(token) = self.token() {
             req = req.header("cookie", format!("{}={token}", self.cookie_name));
         }

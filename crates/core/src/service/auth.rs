@@ -446,11 +446,10 @@ impl SessionService {
             ended_at: None,
             lookup_until: now,
             device: Some(client.device_label()),
-            fingerprint: client
-                .user_agent
-                .as_deref()
-                .filter(|_| self.settings.fingerprinting)
-                .map(crate::drift::fingerprint),
+            fingerprint: self
+                .settings
+                .fingerprinting
+                .then(|| crate::drift::fingerprint(client.user_agent.as_deref().unwrap_or_default())),
             client: client.clone(),
             context: user.and_then(|u| u.contexts.first().cloned()),
             persistent,

@@ -22,9 +22,8 @@ impl SessionService {
     ) -> SessionResult<()> {
         let token = token.ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
         let now = self.now();
-        let session = self
-            .store
-            .session_by_token(&token.hash(), now)
+        let (session, _) = self
+            .lookup(token, now)
             .await?
             .ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
         self.client_events

@@ -287,19 +287,9 @@ impl SessionService {
         let Some(token) = token else {
             return Err(SessionError::NotAuthenticated(EndCode::NoSession));
         };
-        let hash = token.hash();
-        let Some(session) = self.store.session_by_token(&hash, now).await? else {
+        let Some((session, via_previous_token)) = self.lookup(token, now).await? else {
             return Err(SessionError::NotAuthenticated(EndCode::NoSession));
         };
-        let via_previous_token = session.token_hash != hash;
-        if via_previous_token
-            && session
-                .prev_token_expires_at
-                .is_none_or(|until| now >= until)
-        {
-            // A rotated-out token past its grace is simply unknown.
-            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
-        }
         if let Some(code) = session.end_code_at(now) {
             return Err(SessionError::NotAuthenticated(code));
         }
@@ -307,6 +297,27 @@ impl SessionService {
             session,
             via_previous_token,
         })
+    }
+
+    /// The record a token finds, active or ended, and whether it is the previous token. A
+    /// rotated-out token past its grace is simply unknown. Never writes.
+    pub(crate) async fn lookup(
+        &self,
+        token: &Token,
+        now: Timestamp,
+    ) -> SessionResult<Option<(Session, bool)>> {
+        let hash = token.hash();
+        let Some(session) = self.store.session_by_token(&hash, now).await? else {
+            return Ok(None);
+        };
+        let via_previous = session.token_hash != hash;
+        let grace_over = session
+            .prev_token_expires_at
+            .is_none_or(|until| now >= until);
+        if via_previous && grace_over {
+            return Ok(None);
+        }
+        Ok(Some((session, via_previous)))
     }
 
     /// Writes `session` and bumps its in-memory version to match the store.

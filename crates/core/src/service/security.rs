@@ -73,30 +73,27 @@ pub enum CsrfVerdict {
 }
 
 impl SessionService {
-    /// Compares `presented` with the CSRF token of the session `token` opens, in constant time.
+    /// Compares `presented` with the CSRF token of the session `token` names, in constant time.
     /// The CSRF token is derived from the key, the session id and a session token's hash, so it
     /// changes whenever the session token rotates. During the rotation grace the previous
     /// token's CSRF token is still accepted, as the previous session token is: tabs learn of a
-    /// rotation a moment apart.
+    /// rotation a moment apart. A session that has ended is held to its token too: the routes
+    /// that still take it (client events after the end) must not take it from another site.
     pub async fn check_csrf(&self, token: &Token, presented: &str) -> SessionResult<CsrfVerdict> {
         let now = self.now();
-        match self.resolve(Some(token), now).await {
-            Ok(r) => {
-                let s = &r.session;
-                let current = self.key.verify_csrf(&s.id, &s.token_hash, presented);
-                let previous = s
-                    .prev_token_hash
-                    .filter(|_| s.prev_token_expires_at.is_some_and(|until| now < until))
-                    .is_some_and(|prev| self.key.verify_csrf(&s.id, &prev, presented));
-                Ok(if current | previous {
-                    CsrfVerdict::Valid
-                } else {
-                    CsrfVerdict::Invalid
-                })
-            }
-            Err(SessionError::NotAuthenticated(_)) => Ok(CsrfVerdict::NoSession),
-            Err(e) => Err(e),
-        }
+        let Some((s, _)) = self.lookup(token, now).await? else {
+            return Ok(CsrfVerdict::NoSession);
+        };
+        let current = self.key.verify_csrf(&s.id, &s.token_hash, presented);
+        let previous = s
+            .prev_token_hash
+            .filter(|_| s.prev_token_expires_at.is_some_and(|until| now < until))
+            .is_some_and(|prev| self.key.verify_csrf(&s.id, &prev, presented));
+        Ok(if current | previous {
+            CsrfVerdict::Valid
+        } else {
+            CsrfVerdict::Invalid
+        })
     }
 
     /// Audits a request a defence refused, attributed to the session its cookie names when
@@ -187,7 +184,10 @@ impl SessionService {
                 scores.clear();
             }
             let score = scores.entry(session.id).or_default();
-            if let (Some(stored), Some(ua)) = (&session.fingerprint, &client.user_agent)
+            // A request without a User-Agent is scored as a client of its own: dropping the
+            // header must not hide a change of client.
+            let ua = client.user_agent.as_deref().unwrap_or_default();
+            if let Some(stored) = &session.fingerprint
                 && !score.user_agent_seen
                 && fingerprint(ua) != *stored
             {

@@ -76,6 +76,43 @@ async fn the_expiry_notice_is_recorded_after_the_session_ended() {
     assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 1);
 }
 
+/// An ended session still takes its expiry notice, but only with its own CSRF token; a token
+/// rotated out past its grace is unknown there as everywhere.
+#[tokio::test]
+async fn client_events_of_ended_or_rotated_out_sessions_need_their_own_csrf_token() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let event = || Some(json!({"event_type": "SESSION_EXPIRED_SHOWN"}));
+    let b = srv.logged_in("alice").await;
+    let token = b.token();
+    assert_eq!(b.post("/api/session/logout", None).await.status, 200);
+    let ended = srv.browser();
+    ended.set_token(token.as_deref());
+    for csrf in ["forged", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        ended.set_csrf(Some(csrf));
+        let r = ended.post("/api/session/events", event()).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (403, Some("csrf_failed")));
+    }
+    assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 0);
+
+    // Rotated out: the lifetime passes, a keep-alive rotates, the grace passes.
+    let b = srv.logged_in("alice").await;
+    let (old_token, old_csrf) = (b.token().unwrap(), b.csrf().unwrap());
+    let t = *srv.state.service.timeouts();
+    let mut rotated = false;
+    while !rotated {
+        srv.advance(t.idle_secs / 2);
+        rotated = b.keepalive().await.body["rotated"] == true;
+    }
+    srv.advance(t.expiration_grace_secs + 1);
+    let old = srv.browser();
+    old.set_token(Some(&old_token));
+    old.set_csrf(Some(&old_csrf));
+    let r = old.post("/api/session/events", event()).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("no_session")), "{}", r.body);
+    assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 0);
+}
+
 #[tokio::test]
 async fn client_events_refuse_unknown_types_missing_sessions_and_floods() {
     let srv = TestServer::start(&[]).await;

@@ -470,6 +470,17 @@ async fn row23_a_different_browser_ends_the_session_and_an_update_does_not() {
     assert_eq!(b.check().await.status, 401, "the session stays ended");
 }
 
+/// Dropping the User-Agent header is a change of client too: it cannot hide one.
+#[tokio::test]
+async fn row23_a_request_without_a_user_agent_is_drift() {
+    let srv = server(&[]).await;
+    let mut b = srv.logged_in("alice").await;
+    b.user_agent = String::new();
+    let r = b.check().await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("revoked")));
+    assert_eq!(audited(&srv, "SESSION_DRIFT").await, 1);
+}
+
 /// A check from `ip` (through the trusted local proxy).
 async fn check_from(b: &Browser, ip: &str) -> u16 {
     b.request_with(
