@@ -62,12 +62,6 @@ pub fn build_with_store(
     if let Some(ldap) = &config.server.ldap {
         let directory =
             sessiond_auth_ldap::LdapDirectory::new(ldap.clone()).map_err(anyhow::Error::msg)?;
-        if ldap.url.starts_with("ldap://") && !ldap.starttls {
-            tracing::warn!(
-                "SESSIOND_LDAP_URL is plain ldap:// without SESSIOND_LDAP_STARTTLS: users' passwords \
-                 cross the network in the clear"
-            );
-        }
         service = service.with_directory(Arc::new(directory));
     }
     let s = &config.server;
@@ -120,24 +114,49 @@ fn with_cache(
     let Some(settings) = cache else {
         return (store, None);
     };
-    if store.invalidation_bus().is_none() {
+    let cached = CachedStore::new(store, settings);
+    let stats = cached.stats();
+    (Arc::new(cached), Some(stats))
+}
+
+/// What an operator should know about the configuration before the server takes requests.
+/// Only `serve` logs these: a CLI tool run on the same configuration is not the server.
+pub fn serve_warnings(config: &Config, store: &dyn SessionStore) {
+    if let Some(ldap) = &config.server.ldap
+        && ldap.url.starts_with("ldap://")
+        && !ldap.starttls
+    {
+        tracing::warn!(
+            "SESSIOND_LDAP_URL is plain ldap:// without SESSIOND_LDAP_STARTTLS: users' passwords \
+             cross the network in the clear"
+        );
+    }
+    if config.server.cache.is_some() && store.invalidation_bus().is_none() {
         tracing::warn!(
             store = store.kind(),
             "SESSION_FEATURE_CACHING: this store has no invalidation channel, so only this \
              node's writes reach its cache; run one node per store or turn caching off"
         );
     }
-    let cached = CachedStore::new(store, settings);
-    let stats = cached.stats();
-    (Arc::new(cached), Some(stats))
+    if config.server.insecure_cookie_allowed {
+        tracing::warn!(
+            "SESSIOND_ALLOW_INSECURE_COOKIE: the session cookie is not Secure in {}: anyone on \
+             the network path can read it",
+            config.environment.as_str()
+        );
+    }
 }
 
 /// Opens the configured store and builds the service on it.
 pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let store = open_store(&config.server)
+    build_with_store(config, open(config).await?, clock)
+}
+
+/// Opens the configured store, with the error a person can act on.
+pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn SessionStore>> {
+    open_store(&config.server)
         .await
-        .with_context(|| format!("could not open the store {}", config.server.store))?;
-    build_with_store(config, store, clock)
+        .with_context(|| format!("could not open the store {}", config.server.store))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then drains in-flight requests.

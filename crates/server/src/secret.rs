@@ -49,7 +49,7 @@ fn key_from(bytes: &[u8], what: &str) -> anyhow::Result<SecretKey> {
 }
 
 /// Creates `path` readable by its owner only.
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create {}", dir.display()))?;

@@ -446,10 +446,9 @@ impl SessionService {
             ended_at: None,
             lookup_until: now,
             device: Some(client.device_label()),
-            fingerprint: self
-                .settings
-                .fingerprinting
-                .then(|| crate::drift::fingerprint(client.user_agent.as_deref().unwrap_or_default())),
+            fingerprint: self.settings.fingerprinting.then(|| {
+                crate::drift::fingerprint(client.user_agent.as_deref().unwrap_or_default())
+            }),
             client: client.clone(),
             context: user.and_then(|u| u.contexts.first().cloned()),
             persistent,

@@ -12,15 +12,11 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     let (config, raw) = super::load_config(env_file)?;
     super::init_tracing(&config.server.log_filter, config.server.log_json, true);
     super::warn_unknown(&raw);
-    let state = crate::build(&config, Arc::new(SystemClock)).await?;
+    let store = crate::open(&config).await?;
+    crate::serve_warnings(&config, &*store);
+    let state = crate::build_with_store(&config, store, Arc::new(SystemClock))?;
     if let Some(password) = state.service.ensure_initial_admin().await? {
-        // Printed once, straight to the terminal: never through the logger.
-        println!(
-            "\n  First start: created the superadmin user `admin` with password:\n\n      {password}\n"
-        );
-        println!(
-            "  It is not shown again. Change it with: sessiond users set-password admin --password-stdin\n"
-        );
+        hand_over_admin_password(&config, &password)?;
     }
     let cleanup = config
         .features
@@ -68,3 +64,35 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     tracing::info!("sessiond stopped");
     Ok(())
 }
+
+/// The first-start password goes where only the operator reads it: the terminal (on stderr)
+/// when there is one, or else a file only the owner may read in the data folder. Never to
+/// stdout, which is the log stream that log shippers collect.
+fn hand_over_admin_password(config: &crate::Config, password: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let change = "Change it with: sessiond users set-password admin --password-stdin";
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "\n  First start: created the superadmin user `admin` with password:\n\n      {password}\n\n  \
+             It is not shown again. {change}\n"
+        );
+        tracing::info!(
+            "first start: created the superadmin user admin; its password was shown on the terminal"
+        );
+        return Ok(());
+    }
+    let path = config.server.data_dir.join(ADMIN_PASSWORD_FILE);
+    // A file left from an earlier store that has since been emptied is stale.
+    let _ = std::fs::remove_file(&path);
+    crate::secret::write_private(&path, password)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    tracing::warn!(
+        file = %path.display(),
+        "first start: created the superadmin user admin; its password is in this file, readable \
+         by its owner only. Read it, delete the file, and change the password. {change}"
+    );
+    Ok(())
+}
+
+/// In the data folder.
+pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";

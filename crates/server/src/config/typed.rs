@@ -119,6 +119,8 @@ pub struct ServerConfig {
     pub cookie_name: String,
     pub cookie_secure: bool,
     pub cookie_same_site: SameSite,
+    /// `SESSIOND_ALLOW_INSECURE_COOKIE`: production without a Secure cookie, on purpose.
+    pub insecure_cookie_allowed: bool,
     pub trusted_proxies: Vec<IpAddr>,
     /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
     pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
@@ -575,6 +577,15 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
         Some(_) => r.flag("SESSIOND_COOKIE_SECURE"),
         None => matches!(environment, Environment::Staging | Environment::Production),
     };
+    let insecure_cookie_allowed = r.flag("SESSIOND_ALLOW_INSECURE_COOKIE");
+    if environment == Environment::Production && !cookie_secure && !insecure_cookie_allowed {
+        r.problems.push(
+            "SESSIOND_COOKIE_SECURE=false in production: the session cookie would cross the \
+             network readable by anyone on the path. Serve over HTTPS, or set \
+             SESSIOND_ALLOW_INSECURE_COOKIE=true if plain HTTP is on purpose"
+                .into(),
+        );
+    }
     let cookie_name = r.text("SESSIOND_COOKIE_NAME");
     if cookie_name.is_empty()
         || !cookie_name
@@ -635,6 +646,7 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
         cookie_name,
         cookie_secure,
         cookie_same_site,
+        insecure_cookie_allowed: insecure_cookie_allowed && !cookie_secure,
         trusted_proxies,
         ldap,
         log_filter: r.text("SESSIOND_LOG"),
@@ -859,6 +871,28 @@ mod tests {
         let problems =
             from_maps(&env(&[]), &env(&[("SESSION_ENVIRONMENT", "production")])).unwrap_err();
         assert!(problems.iter().any(|p| p.contains("SESSIOND_SECRET_KEY")));
+    }
+
+    #[test]
+    fn production_refuses_an_insecure_cookie_unless_told_it_is_on_purpose() {
+        let prod = [
+            ("SESSION_ENVIRONMENT", "production"),
+            ("SESSIOND_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("SESSIOND_COOKIE_SECURE", "false"),
+        ];
+        let problems = from_maps(&env(&[]), &env(&prod)).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("SESSIOND_COOKIE_SECURE=false in production")),
+            "{problems:?}"
+        );
+        let mut allowed = prod.to_vec();
+        allowed.push(("SESSIOND_ALLOW_INSECURE_COOKIE", "true"));
+        let (c, _) = from_maps(&env(&[]), &env(&allowed)).unwrap();
+        assert!(!c.server.cookie_secure && c.server.insecure_cookie_allowed);
+        let (c, _) = from_maps(&env(&[]), &env(&prod[..2])).unwrap();
+        assert!(c.server.cookie_secure, "secure by default in production");
     }
 
     #[test]

@@ -445,6 +445,12 @@ pub const VARS: &[Var] = &[
         Server,
         "Secure cookie: default true in staging/production, false otherwise",
     ),
+    v(
+        "SESSIOND_ALLOW_INSECURE_COOKIE",
+        "false",
+        Server,
+        "true lets production run with SESSIOND_COOKIE_SECURE=false (behind plain HTTP on purpose, e.g. a TLS-terminating proxy on the same host); otherwise that is refused at start",
+    ),
     v("SESSIOND_COOKIE_SAMESITE", "lax", Server, "lax | strict"),
     v(
         "SESSIOND_SUSPICIOUS_RESPONSE",

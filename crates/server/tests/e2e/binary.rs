@@ -110,30 +110,72 @@ pub(crate) fn start_with(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, 
     }
 }
 
+/// The first-start password never reaches stdout (the log stream): without a terminal it is
+/// written to a file only its owner may read, and the log says where.
 #[test]
-fn first_start_creates_admin_and_prints_the_password_once() {
+fn first_start_creates_admin_and_hands_over_the_password_privately_once() {
     let dir = workdir();
     let (server, addr, printed) = start(&dir);
-    let password = printed
-        .lines()
-        .skip_while(|l| !l.contains("with password"))
-        .nth(2)
-        .unwrap()
-        .trim()
-        .to_owned();
-    assert!(password.len() >= 20, "{printed}");
+    let file = dir.join("data/initial-admin-password");
+    let password = std::fs::read_to_string(&file).unwrap();
+    assert!(password.len() >= 20);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner only");
+    }
+    assert!(!printed.contains(&password), "not on stdout:\n{printed}");
+    assert!(
+        printed.contains("initial-admin-password"),
+        "the log says where:\n{printed}"
+    );
     let body = format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}");
     let res = raw_http::login(&addr, &body);
     assert!(res.contains("\"role\":\"superadmin\""), "{res}");
     drop(server);
     assert!(dir.join("data/sessiond.db").exists() && dir.join("data/secret.key").exists());
 
+    std::fs::remove_file(&file).unwrap();
     let (_server, _, printed) = start(&dir);
-    assert!(
-        !printed.contains("with password"),
-        "printed only on the first start:\n{printed}"
-    );
+    assert!(!file.exists(), "only on the first start:\n{printed}");
     assert!(!printed.contains(&password));
+}
+
+/// Serve-time warnings (here the session cache without an invalidation channel) are for
+/// `serve`; a CLI tool on the same configuration does not repeat them.
+#[test]
+fn only_serve_prints_the_serve_time_warnings() {
+    let dir = workdir();
+    let vars = [
+        ("SESSION_FEATURE_CACHING", "true"),
+        ("SESSIOND_STORE_URL", "memory://"),
+    ];
+    let mut add = sessiond(&dir, &vars)
+        .args(["users", "add", "bob", "--role", "oss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("SESSION_FEATURE_CACHING"), "{all}");
+    let (_server, _, printed) = start_with(&dir, &vars);
+    assert!(
+        printed.contains("SESSION_FEATURE_CACHING"),
+        "serve warns:\n{printed}"
+    );
 }
 
 /// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.

@@ -91,7 +91,10 @@ async fn client_events_of_ended_or_rotated_out_sessions_need_their_own_csrf_toke
     for csrf in ["forged", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
         ended.set_csrf(Some(csrf));
         let r = ended.post("/api/session/events", event()).await;
-        assert_eq!((r.status, r.body["code"].as_str()), (403, Some("csrf_failed")));
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (403, Some("csrf_failed"))
+        );
     }
     assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 0);
 
@@ -109,7 +112,12 @@ async fn client_events_of_ended_or_rotated_out_sessions_need_their_own_csrf_toke
     old.set_token(Some(&old_token));
     old.set_csrf(Some(&old_csrf));
     let r = old.post("/api/session/events", event()).await;
-    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("no_session")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("no_session")),
+        "{}",
+        r.body
+    );
     assert_eq!(srv.audited("SESSION_EXPIRED_SHOWN").await.len(), 0);
 }
 
