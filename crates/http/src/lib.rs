@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .route("/", get(pages::demo))
         .route("/login", get(pages::login))
+        .route("/logout", get(session::logout_page))
         .route("/static/sessiond.js", get(pages::sessiond_js))
         .route("/static/sessiond.mjs", get(pages::sessiond_mjs))
         .route("/static/pages.js", get(pages::pages_js))

@@ -228,7 +228,11 @@ pub struct Browser {
 impl Browser {
     pub fn new(base: &str, cookie_name: &str) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            // A test sees each answer, redirects included, as a browser's network panel would.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             base: base.to_owned(),
             cookie_name: cookie_name.to_owned(),
             cookie: Mutex::new(None),

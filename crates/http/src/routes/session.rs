@@ -213,6 +213,36 @@ pub async fn logout(
     Ok((ended_headers(&state), Json(body)).into_response())
 }
 
+/// `GET /logout`: where seed 000's expiry overlay sends the browser. It ends the session,
+/// clears the cookie and redirects to the login page. A navigation another site started
+/// (`Sec-Fetch-Site: cross-site` or `same-site`) ends nothing: a link or image elsewhere must
+/// not be able to log the user out. The browser is sent to the app instead.
+pub async fn logout_page(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let foreign = matches!(
+        headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
+        Some(b"cross-site" | b"same-site")
+    );
+    if foreign {
+        return Ok(see_other("/"));
+    }
+    state.service.logout(token.as_ref()).await?;
+    let mut res = see_other("/login?reason=logged_out");
+    res.headers_mut().extend(ended_headers(&state));
+    Ok(res)
+}
+
+fn see_other(location: &'static str) -> Response {
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static(location))],
+    )
+        .into_response()
+}
+
 /// What a response that ends this browser's session sends: the cleared cookie, and
 /// `Clear-Site-Data` so the browser drops what the app kept in its storage too (ASVS 14.3.1).
 fn ended_headers(state: &AppState) -> [(HeaderName, HeaderValue); 2] {

@@ -221,3 +221,41 @@ async fn context_switching_can_be_turned_off() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// Seed 000's expiry overlay navigates to `GET /logout`: the session ends, the cookie is
+/// cleared and the browser lands on the login page. Another site's link ends nothing.
+#[tokio::test]
+async fn get_logout_ends_the_session_and_redirects_to_the_login_page() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let token = b.token();
+    let r = b
+        .request_with(
+            reqwest::Method::GET,
+            "/logout",
+            None,
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/"));
+    assert_eq!(b.check().await.status, 200, "a foreign link ends nothing");
+
+    let r = b
+        .request_with(
+            reqwest::Method::GET,
+            "/logout",
+            None,
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login?reason=logged_out"));
+    assert!(r.set_cookie().unwrap().contains("Max-Age=0"));
+    let replay = srv.browser();
+    replay.set_token(token.as_deref());
+    assert_eq!(replay.check().await.body["code"], "logged_out");
+    let r = srv.browser().get("/logout").await;
+    assert_eq!(r.status, 303, "harmless without a session");
+}
