@@ -65,6 +65,20 @@ pub fn network(ip: &str) -> Option<String> {
     }
 }
 
+/// The key per-address limits count under: an IPv4 address itself, the /64 of an IPv6 one
+/// (one subscriber gets a whole /64, so counting /128s would give each of them 2^64 budgets).
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +95,17 @@ mod tests {
         assert_ne!(fingerprint(FIREFOX_140), fingerprint("curl/8.5.0"));
         assert_eq!(user_agent_signature(CHROME_MAC), "chrome|macos");
         assert_eq!(user_agent_signature("curl/8.5.0"), "curl|other");
+    }
+
+    #[test]
+    fn limits_count_ipv6_addresses_by_their_slash_64() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:bbbb::2")
+        );
+        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_eq!(address_key("10.0.0.1"), "10.0.0.1");
+        assert_eq!(address_key("::ffff:10.0.0.1"), "10.0.0.1");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Session-ID guessing (SECURITY-TESTS row 41): an address that presents more unknown session
-//! tokens in a minute than `SESSIOND_UNKNOWN_TOKEN_LIMIT` is answered 429 on every cookie
-//! request until the minute has passed, without a store lookup. Other addresses, and their
-//! sessions, are unaffected.
+//! Session-ID guessing (SECURITY-TESTS row 41): an address (IPv6: its /64) that presents more
+//! unknown session tokens in a minute than `SESSIOND_UNKNOWN_TOKEN_LIMIT` is answered 429, with
+//! no further counting, for every unknown token until the minute has passed. A token that opens
+//! a session is served as ever, from that address too: the limit stops guessing, not the users
+//! who share an address with a guesser. Other addresses are unaffected.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -23,12 +24,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let (parts, body) = req.into_parts();
     let client = client_of(&parts, &state);
     let ip = client.ip.clone().unwrap_or_default();
+    let res = next.run(Request::from_parts(parts, body)).await;
+    if res.extensions().get::<UnknownToken>().is_none() {
+        return res;
+    }
     if let Err(retry_after_secs) = state.service.guessing_blocked(&ip) {
         return ApiError::RateLimited { retry_after_secs }.into_response();
     }
-    let res = next.run(Request::from_parts(parts, body)).await;
-    if res.extensions().get::<UnknownToken>().is_some() {
-        state.service.note_unknown_token(&ip, &client).await;
-    }
+    state.service.note_unknown_token(&ip, &client).await;
     res
 }

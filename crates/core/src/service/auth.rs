@@ -225,7 +225,7 @@ impl SessionService {
         client: &ClientInfo,
         now: Timestamp,
     ) -> SessionResult<()> {
-        let ip = client.ip.as_deref().unwrap_or("unknown");
+        let ip = &crate::drift::address_key(client.ip.as_deref().unwrap_or("unknown"));
         let limit = self.login_limit.limit();
         self.login_limit
             .refused_here(ip, now)

@@ -120,19 +120,24 @@ impl SessionService {
     }
 
     /// Whether `ip` presented too many unknown session tokens lately (SECURITY-TESTS row 41):
-    /// `Err(seconds)` until it may try again.
+    /// `Err(seconds)` until it may try again. Asked only about a request whose token opened no
+    /// session: the limit stops guessing, never a valid session from the same address (an
+    /// office behind one NAT, a user whose old tab sends a stale cookie).
     pub fn guessing_blocked(&self, ip: &str) -> Result<(), i64> {
-        self.unknown_tokens.refused_here(ip, self.now())
+        self.unknown_tokens
+            .refused_here(&crate::drift::address_key(ip), self.now())
     }
 
-    /// Counts an unknown session token from `ip`, on the counter every node shares. Returns
-    /// true when this one reached the limit, which is audited once per window across all
-    /// nodes. From then on each node that counts one refuses the address until the window ends.
+    /// Counts an unknown session token from `ip` (IPv6 by its /64), on the counter every node
+    /// shares. Returns true when this one reached the limit, which is audited once per window
+    /// across all nodes. From then on each node that counts one refuses the address's unknown
+    /// tokens until the window ends.
     pub async fn note_unknown_token(&self, ip: &str, client: &ClientInfo) -> bool {
         let limit = self.unknown_tokens.limit();
+        let key = crate::drift::address_key(ip);
         let hit = match self
             .unknown_tokens
-            .hit(&*self.store, ip, self.now(), limit)
+            .hit(&*self.store, &key, self.now(), limit)
             .await
         {
             Ok(hit) => hit,

@@ -361,6 +361,22 @@ async fn row41_session_id_guessing_is_throttled() {
         r.status, 200,
         "legitimate sessions elsewhere are unaffected"
     );
+    // A valid session from the guesser's own address (one NAT, one office) is served; its
+    // unknown tokens still are not. IPv6 addresses count by their /64.
+    let r = user.request_with(Method::POST, "/api/session/check", None, &xff).await;
+    assert_eq!(r.status, 200, "the limit stops guessing, not valid sessions");
+    let r = attacker
+        .request_with(Method::POST, "/api/session/check", None, &xff)
+        .await;
+    assert_eq!(r.status, 429);
+    for i in 0..21 {
+        attacker.set_token(Some(sessiond_core::Token::generate().unwrap().expose()));
+        let ip = format!("2001:db8:7:7:{i:x}::1");
+        let r = attacker
+            .request_with(Method::POST, "/api/session/check", None, &[("x-forwarded-for", &ip)])
+            .await;
+        assert_eq!(r.status, if i < 20 { 401 } else { 429 }, "{ip}");
+    }
 }
 
 /// Logs alice in `n` times at once, each from a browser of its own; returns the statuses.
