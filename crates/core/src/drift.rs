@@ -73,7 +73,9 @@ pub fn address_key(ip: &str) -> String {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+        Ok(IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
         Ok(IpAddr::V4(v4)) => v4.to_string(),
         Err(_) => ip.to_owned(),
     }
@@ -103,7 +105,10 @@ mod tests {
             address_key("2001:db8:1:2:aaaa::1"),
             address_key("2001:db8:1:2:bbbb::2")
         );
-        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
         assert_eq!(address_key("10.0.0.1"), "10.0.0.1");
         assert_eq!(address_key("::ffff:10.0.0.1"), "10.0.0.1");
     }

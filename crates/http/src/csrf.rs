@@ -97,11 +97,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err((reason, message)) => {
             let client = client_of(&parts, &state);
-            state
+            match state
                 .service
                 .record_refusal(AuditKind::MaliciousCsrf, token.as_ref(), &client, reason)
-                .await;
-            refused(message).into_response()
+                .await
+            {
+                Ok(()) => refused(message).into_response(),
+                Err(retry_after_secs) => ApiError::RateLimited { retry_after_secs }.into_response(),
+            }
         }
     };
     res.headers_mut().append(

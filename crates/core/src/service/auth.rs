@@ -91,7 +91,11 @@ impl SessionService {
     async fn limit_login(&self, client: &ClientInfo) -> SessionResult<()> {
         let now = self.now();
         let refused = self.count_login_attempt(client, now).await;
-        if let Err(SessionError::RateLimited { retry_after_secs }) = &refused {
+        if let Err(SessionError::RateLimited { retry_after_secs }) = &refused
+            && self
+                .refusal_budget(AuditKind::LoginRateLimited, client, now)
+                .is_ok()
+        {
             let event = AuditEvent::new(AuditKind::LoginRateLimited, now).client(client);
             self.audit
                 .record(event.detail("retry_after_seconds", *retry_after_secs))

@@ -214,6 +214,8 @@ pub struct SessionService {
     lockouts: Lockouts,
     unknown_tokens: SharedLimit,
     context_switches: RateLimiter,
+    /// Audit records of refused anonymous requests, per kind and address (`record_refusal`).
+    refusals: RateLimiter,
     scores: security::Scores,
     /// Where LDAP users' passwords are checked, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
@@ -240,6 +242,7 @@ impl SessionService {
                 60,
             ),
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
+            refusals: RateLimiter::new(security::REFUSALS_AUDITED_PER_MINUTE, 60),
             login_locks: Default::default(),
             scores: Default::default(),
             directory: None,

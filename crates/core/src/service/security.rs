@@ -41,6 +41,9 @@ pub const NETWORK_DRIFT: u32 = 5;
 pub const LONG_SESSION: u32 = 5;
 pub const CONTEXT_SWITCH_FLOOD: u32 = 3;
 
+/// Refusals of one kind audited per address per minute on a node.
+pub const REFUSALS_AUDITED_PER_MINUTE: u32 = 10;
+
 /// What this node already scored for a session. Only a cache: the scores and the findings
 /// already scored live in the store's shared counters, so each finding counts once across nodes.
 #[derive(Debug, Default)]
@@ -97,16 +100,20 @@ impl SessionService {
     }
 
     /// Audits a request a defence refused, attributed to the session its cookie names when
-    /// there is one. Never fails: the request is refused whether or not its record is stored
-    /// (the log line keeps it), and an unreachable store only loses the attribution.
+    /// there is one. The request is refused whether or not its record is stored (the log line
+    /// keeps it), and an unreachable store only loses the attribution. An address gets at most
+    /// `REFUSALS_AUDITED_PER_MINUTE` such records a minute on a node, so an anonymous client
+    /// cannot grow the audit trail at will: past that, `Err(seconds)` says to answer 429
+    /// instead, unrecorded.
     pub async fn record_refusal(
         &self,
         kind: AuditKind,
         token: Option<&Token>,
         client: &ClientInfo,
         reason: &str,
-    ) {
+    ) -> Result<(), i64> {
         let now = self.now();
+        self.refusal_budget(kind, client, now)?;
         let mut event = AuditEvent::new(kind, now);
         if let Some(token) = token
             && let Ok(Some(session)) = self.store.session_by_token(&token.hash(), now).await
@@ -117,6 +124,19 @@ impl SessionService {
             .audit
             .record(event.client(client).detail("reason", reason))
             .await;
+        Ok(())
+    }
+
+    /// Counts a refusal of `kind` against the client's address.
+    pub(super) fn refusal_budget(
+        &self,
+        kind: AuditKind,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> Result<(), i64> {
+        let address = crate::drift::address_key(client.ip.as_deref().unwrap_or("unknown"));
+        self.refusals
+            .hit(&format!("{}:{address}", kind.as_str()), now)
     }
 
     /// Whether `ip` presented too many unknown session tokens lately (SECURITY-TESTS row 41):
@@ -148,13 +168,14 @@ impl SessionService {
         };
         let tripped = hit.count == limit;
         if tripped {
-            self.record_refusal(
-                AuditKind::SessionGuessing,
-                None,
-                client,
-                "unknown_session_tokens",
-            )
-            .await;
+            let _once_per_window = self
+                .record_refusal(
+                    AuditKind::SessionGuessing,
+                    None,
+                    client,
+                    "unknown_session_tokens",
+                )
+                .await;
         }
         tripped
     }

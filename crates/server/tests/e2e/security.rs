@@ -363,8 +363,13 @@ async fn row41_session_id_guessing_is_throttled() {
     );
     // A valid session from the guesser's own address (one NAT, one office) is served; its
     // unknown tokens still are not. IPv6 addresses count by their /64.
-    let r = user.request_with(Method::POST, "/api/session/check", None, &xff).await;
-    assert_eq!(r.status, 200, "the limit stops guessing, not valid sessions");
+    let r = user
+        .request_with(Method::POST, "/api/session/check", None, &xff)
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "the limit stops guessing, not valid sessions"
+    );
     let r = attacker
         .request_with(Method::POST, "/api/session/check", None, &xff)
         .await;
@@ -373,7 +378,12 @@ async fn row41_session_id_guessing_is_throttled() {
         attacker.set_token(Some(sessiond_core::Token::generate().unwrap().expose()));
         let ip = format!("2001:db8:7:7:{i:x}::1");
         let r = attacker
-            .request_with(Method::POST, "/api/session/check", None, &[("x-forwarded-for", &ip)])
+            .request_with(
+                Method::POST,
+                "/api/session/check",
+                None,
+                &[("x-forwarded-for", &ip)],
+            )
             .await;
         assert_eq!(r.status, if i < 20 { 401 } else { 429 }, "{ip}");
     }
@@ -484,6 +494,39 @@ async fn row23_a_different_browser_ends_the_session_and_an_update_does_not() {
     assert_eq!(audited(&srv, "SUSPICIOUS_ACTIVITY").await, 1);
     b.user_agent = FIREFOX_141.into();
     assert_eq!(b.check().await.status, 401, "the session stays ended");
+}
+
+/// Refusals of anonymous requests cannot grow the audit trail at will: an address gets ten
+/// `MALICIOUS_CSRF` records a minute, then 429 without a record; another address is unaffected.
+#[tokio::test]
+async fn a_flood_of_refused_requests_is_limited_not_audited_one_by_one() {
+    let srv = server(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let b = srv.browser();
+    let from = |ip: &'static str| [("sec-fetch-site", "cross-site"), ("x-forwarded-for", ip)];
+    let mut statuses = Vec::new();
+    for _ in 0..300 {
+        let r = b
+            .request_with(Method::POST, "/api/session/logout", None, &from("10.9.9.9"))
+            .await;
+        statuses.push(r.status);
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 403), "{statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(audited(&srv, "MALICIOUS_CSRF").await, 10);
+    let r = b
+        .request_with(
+            Method::POST,
+            "/api/session/logout",
+            None,
+            &from("10.9.9.10"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "another address has its own budget");
+    srv.advance(60);
+    let r = b
+        .request_with(Method::POST, "/api/session/logout", None, &from("10.9.9.9"))
+        .await;
+    assert_eq!(r.status, 403, "a new minute");
 }
 
 /// Dropping the User-Agent header is a change of client too: it cannot hide one.
