@@ -1,3 +1,4 @@
+import { sameOrigin } from "./links";
 import type { Answer, ClientConfig, EndCode, Status } from "./types";
 
 const END_CODES: EndCode[] = ["no_session", "expired_idle", "expired_absolute", "revoked", "logged_out", "evicted"];
@@ -9,12 +10,16 @@ export class Api {
   constructor(private readonly base = "") {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+    // The CSRF token goes only to this origin: a path such as `//host/...` or `/\\host` would
+    // otherwise name another one once joined to the base.
+    const url = sameOrigin(this.base + path);
+    if (url === null) return { kind: "failed", message: "sessiond: only same-origin paths are allowed", code: "not_same_origin" };
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (method !== "GET" && this.csrf) headers["x-csrf-token"] = this.csrf;
     let res: Response;
     try {
-      res = await fetch(this.base + path, {
+      res = await fetch(url, {
         method,
         headers,
         credentials: "same-origin",

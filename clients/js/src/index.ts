@@ -59,9 +59,11 @@ function attach(config: ClientConfig, api: Api): SessionClient {
   });
 
   const visible = () => document.visibilityState === "visible" && client.onVisible();
-  const pageshow = (e: PageTransitionEvent) => e.persisted && client.onVisible();
+  // A page kept in the back/forward cache comes back with `pageshow`: it suspends rather than
+  // stops, so that it can warn and show the end again without a reload.
+  const pageshow = (e: PageTransitionEvent) => e.persisted && client.resume();
   const activity = () => client.onActivity();
-  const pagehide = () => stop();
+  const pagehide = (e: PageTransitionEvent) => (e.persisted ? client.suspend() : stop());
   document.addEventListener("visibilitychange", visible);
   addEventListener("focus", visible);
   addEventListener("pageshow", pageshow);

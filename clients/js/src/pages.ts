@@ -3,22 +3,22 @@
  * whose `window.sessiond` the demo page uses. No inline script: the pages run under a strict CSP.
  */
 import type { Status } from "./types";
-import { END_TEXT } from "./ui";
+import { endText, sameOriginPath } from "./links";
 import type * as Sessiond from "./index";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 
 function loginPage(): void {
   const params = new URLSearchParams(location.search);
-  const reason = params.get("reason") as keyof typeof END_TEXT | null;
   const notice = $("#reason");
-  if (reason && reason in END_TEXT) {
-    const [title, text] = END_TEXT[reason];
-    notice.textContent = `${title}: ${text}`;
+  const ended = endText(params.get("reason"));
+  if (ended) {
+    notice.textContent = `${ended[0]}: ${ended[1]}`;
     notice.hidden = false;
   }
   const form = $<HTMLFormElement>("#login-form");
   const error = $("#error");
+  const submit = form.querySelector("button") as HTMLButtonElement;
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.textContent = "";
@@ -37,8 +37,7 @@ function loginPage(): void {
         }),
       });
       if (res.ok) {
-        const next = params.get("next");
-        location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+        location.assign(sameOriginPath(params.get("next"), location.origin));
         return;
       }
       const body = await res.json().catch(() => ({}));
@@ -54,6 +53,9 @@ function loginPage(): void {
       button.disabled = false;
     }
   });
+  // The page ships the button disabled: only once this handler is in place can the form be
+  // sent, so a script that failed never lets the browser submit the password itself.
+  submit.disabled = false;
 }
 
 async function demoPage(sessiond: typeof Sessiond): Promise<void> {

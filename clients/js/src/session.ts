@@ -55,16 +55,14 @@ export class SessionClient {
   private listeners = new Map<string, Listener[]>();
   /** After `stop`, answers of requests still in flight are ignored. */
   private stopped = false;
+  /** In the back/forward cache: answers are ignored until `resume`. */
+  private suspended = false;
 
   constructor(readonly config: ClientConfig, private readonly d: Deps) {}
 
   start(): void {
     this.d.bus?.onMessage((m) => this.receive(m));
-    this.d.leadership.start((leader) => {
-      this.emit("leader", leader);
-      if (leader && !this.status) void this.check();
-      this.schedule();
-    });
+    this.lead();
     if (this.d.bus) {
       this.d.bus.post({ t: "hello" });
       // No answer from a leader in time: find out for ourselves.
@@ -174,6 +172,29 @@ export class SessionClient {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
   }
 
+  /**
+   * The page went into the back/forward cache: its timers stop and it leaves the polling to
+   * the other tabs, but it keeps its state, so that `resume` can pick up where it left off.
+   */
+  suspend(): void {
+    if (this.stopped || this.suspended) return;
+    this.suspended = true;
+    this.clearTimers();
+    clearTimeout(this.watchdog);
+    clearTimeout(this.visibleTimer);
+    const wasLeader = this.d.leadership.isLeader;
+    this.d.leadership.release();
+    if (wasLeader) this.d.bus?.post({ t: "leader-gone" });
+  }
+
+  /** The page came back from the back/forward cache: time has passed, so ask the server now. */
+  resume(): void {
+    if (this.stopped || !this.suspended) return;
+    this.suspended = false;
+    this.lead();
+    void this.check();
+  }
+
   stop(): void {
     this.stopped = true;
     this.clearTimers();
@@ -205,8 +226,16 @@ export class SessionClient {
     };
   }
 
+  private lead(): void {
+    this.d.leadership.start((leader) => {
+      this.emit("leader", leader);
+      if (leader && !this.status) void this.check();
+      this.schedule();
+    });
+  }
+
   private handle(a: Answer<Status>, local: boolean): void {
-    if (this.stopped) return;
+    if (this.stopped || this.suspended) return;
     if (a.kind === "ok") this.apply(a.body, a.body.time_remaining_seconds * 1000, false);
     else if (a.kind === "ended") this.end(a.code, local);
     else this.retrySoon();

@@ -168,3 +168,63 @@ describe("sessiond.js in Chromium", () => {
     await other.context.close();
   });
 });
+
+describe("the login page and sessiond.js stay on this origin", () => {
+  /** Logs alice in on `/login?<query>` and returns where the browser ends up. */
+  async function loginAt(s: Sessiond, query: string): Promise<string> {
+    const context = await (await launch()).newContext();
+    const page = watch(await context.newPage());
+    await page.goto(`${s.base}/login?${query}`);
+    await page.fill("input[name=username]", "alice");
+    await page.fill("input[name=password]", PASSWORD);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")), page.click("button[type=submit]")]);
+    const url = page.url();
+    await context.close();
+    return url;
+  }
+
+  it("after login, goes only to a path of this origin (parsed, not by prefix)", async () => {
+    const s = await server();
+    for (const next of ["/%5Cevil.example", "/%09/evil.example", "//evil.example/", "https://evil.example/"]) {
+      expect(new URL(await loginAt(s, `next=${next}`)).origin, next).toBe(s.base);
+    }
+    expect(await loginAt(s, "next=%2F%3Fx%3D1")).toBe(`${s.base}/?x=1`);
+  });
+
+  it("a reason that names a prototype key breaks nothing, and no failed script submits the password", async () => {
+    const s = await server();
+    const context = await (await launch()).newContext();
+    const page = watch(await context.newPage());
+    await page.goto(`${s.base}/login?reason=constructor`);
+    await page.waitForFunction(() => !(document.querySelector("#login-form button") as HTMLButtonElement).disabled);
+    expect(await page.locator("#reason").isHidden()).toBe(true);
+
+    // Without the page's script the form cannot be sent at all: no GET with the password.
+    const blocked = watch(await context.newPage());
+    await blocked.route("**/static/pages.js", (r) => r.fulfill({ status: 404, body: "" }));
+    const sent: string[] = [];
+    blocked.on("request", (r) => sent.push(`${r.method()} ${r.url()}`));
+    await blocked.goto(`${s.base}/login?next=/`);
+    await blocked.fill("input[name=username]", "alice");
+    await blocked.fill("input[name=password]", PASSWORD);
+    await blocked.press("input[name=password]", "Enter");
+    await blocked.waitForTimeout(500);
+    expect(sent.filter((r) => r.includes(encodeURIComponent(PASSWORD)) || r.includes(PASSWORD))).toEqual([]);
+    expect(blocked.url()).toBe(`${s.base}/login?next=/`);
+    await context.close();
+  });
+
+  it("sessiond.js sends no request, and so no CSRF token, to another origin", async () => {
+    const s = await server();
+    const { page, context } = await loggedIn(s);
+    const elsewhere: string[] = [];
+    context.on("request", (r) => new URL(r.url()).origin !== s.base && elsewhere.push(r.url()));
+    const answers = await page.evaluate(async () => {
+      const c = (window as unknown as { sessiond: { client(): { request(m: string, p: string): Promise<{ kind: string; code?: string }> } } }).sessiond.client();
+      return Promise.all(["//evil.example/steal", "/\\evil.example/steal"].map((p) => c.request("POST", p)));
+    });
+    expect(answers.map((a) => a.code)).toEqual(["not_same_origin", "not_same_origin"]);
+    expect(elsewhere).toEqual([]);
+    await context.close();
+  });
+});

@@ -278,6 +278,27 @@ describe("tabs", () => {
   });
 });
 
+describe("the back/forward cache", () => {
+  it("a page put in the cache stops polling, and on its way back checks, warns and ends as before", async () => {
+    const server = new FakeServer();
+    const { client, ui, navigated } = tab(server, null, true);
+    await vi.advanceTimersByTimeAsync(1_000);
+    client.suspend(); // pagehide with persisted: the page is kept, not closed
+    const checks = () => server.calls.filter((c) => c === "check").length;
+    const before = checks();
+    await vi.advanceTimersByTimeAsync(250_000);
+    expect(checks()).toBe(before);
+    expect(ui.warning).toBeNull();
+    client.resume(); // pageshow with persisted
+    await vi.advanceTimersByTimeAsync(100);
+    expect(checks()).toBe(before + 1);
+    expect(ui.warning).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ui.ended).toBe("expired_idle");
+    expect(navigated.at(-1)).toContain("reason=expired_idle");
+  });
+});
+
 describe("visibility and activity", () => {
   it("a tab made visible checks at once, at most every 30 s", async () => {
     const server = new FakeServer();
