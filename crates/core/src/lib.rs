@@ -10,6 +10,7 @@ pub mod cache;
 pub mod directory;
 pub mod drift;
 pub mod error;
+pub mod hashing;
 pub mod ids;
 pub mod lockout;
 pub mod memory;

@@ -1,6 +1,8 @@
 //! Users and their passwords (Argon2id). Usernames are unique without regard to case.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +119,84 @@ impl Passwords {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
             && real
+    }
+}
+
+impl Passwords {
+    /// Like `hash`, with the Argon2 memory of `scratch` (the hashing pool's workers keep one).
+    pub fn hash_with(
+        &self,
+        password: &str,
+        scratch: &mut crate::hashing::Scratch,
+    ) -> Result<String, CoreError> {
+        let fail = |e: &dyn std::fmt::Display| CoreError::PasswordHash(e.to_string());
+        let salt_bytes = random::bytes::<16>()?;
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| fail(&e))?;
+        let params = self.argon.params();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt_bytes,
+                &mut out,
+                scratch.blocks(params.block_count()),
+            )
+            .map_err(|e| fail(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params).map_err(|e| fail(&e))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Like `verify`, with the Argon2 memory of `scratch`. The parameters, salt and length come
+    /// from the stored hash, so hashes made with other parameters still verify.
+    pub fn verify_with(
+        &self,
+        password: &str,
+        hash: Option<&str>,
+        scratch: &mut crate::hashing::Scratch,
+    ) -> bool {
+        let real = hash.is_some();
+        let Ok(parsed) = PasswordHash::new(hash.unwrap_or(&self.dummy_hash)) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) = (
+            Algorithm::try_from(parsed.algorithm),
+            Params::try_from(&parsed),
+        ) else {
+            return false;
+        };
+        let version = parsed
+            .version
+            .map_or(Ok(Version::V0x13), Version::try_from)
+            .unwrap_or(Version::V0x13);
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        if argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                scratch.blocks(blocks),
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let same: bool = subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()).into();
+        same && real
     }
 }
 

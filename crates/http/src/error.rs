@@ -38,6 +38,8 @@ pub enum ApiError {
     TooManySessions,
     Unavailable,
     DirectoryUnavailable,
+    /// 503: every place in the password-hashing queue is taken.
+    Busy,
     Internal,
 }
 
@@ -56,7 +58,9 @@ impl ApiError {
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::TooManySessions => StatusCode::CONFLICT,
-            Self::Unavailable | Self::DirectoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::DirectoryUnavailable | Self::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +129,10 @@ impl ApiError {
                 "code": "directory_unavailable",
                 "message": "the login directory is unavailable; retry shortly",
             }),
+            Self::Busy => json!({
+                "code": "server_busy",
+                "message": "too many logins at once; retry in a second",
+            }),
             Self::Internal => json!({"code": "internal_error", "message": "internal error"}),
         }
     }
@@ -153,6 +161,7 @@ impl IntoResponse for ApiError {
         let retry = match &self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Self::Unavailable | Self::DirectoryUnavailable => Some(5),
+            Self::Busy => Some(1),
             _ => None,
         };
         if let Some(secs) = retry {
@@ -178,6 +187,7 @@ impl From<SessionError> for ApiError {
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
             SessionError::Conflict(m) => Self::Conflict(m),
             SessionError::TooManySessions => Self::TooManySessions,
+            SessionError::Busy(_) => Self::Busy,
             SessionError::ReauthRequired => Self::Forbidden {
                 code: "reauth_required",
                 message: "enter your password again to do this (POST /api/session/reauth)",

@@ -115,11 +115,13 @@ impl SessionService {
         client: &ClientInfo,
     ) -> SessionResult<User> {
         let store = &*self.store;
+        // A place to hash first: a full queue refuses the attempt before the lockout counts it.
+        let hashing = self.hashing.reserve()?;
         let admission = self.lockouts.admit(store, username, self.now()).await?;
         let mut user = self.store.user_by_name(username).await?;
         let ok = match (admission, &self.directory) {
             (Admission::Locked, _) => {
-                self.verify_password(password, None).await;
+                hashing.verify(password.to_owned(), None).await;
                 false
             }
             (_, Some(directory))
@@ -141,7 +143,7 @@ impl SessionService {
                     .as_ref()
                     .filter(|u| u.enabled)
                     .and_then(|u| u.password_hash.clone());
-                self.verify_password(password, hash).await
+                hashing.verify(password.to_owned(), hash).await
             }
         };
         let now = self.now();
@@ -171,17 +173,6 @@ impl SessionService {
                 .await?;
         }
         Err(SessionError::InvalidCredentials)
-    }
-
-    /// Argon2 takes tens of milliseconds of CPU: kept off the async workers. Without a hash
-    /// (unknown, disabled or locked users) the password is checked against a dummy hash, so the
-    /// answer takes as long.
-    async fn verify_password(&self, password: &str, hash: Option<String>) -> bool {
-        let passwords = self.passwords.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || passwords.verify(&password, hash.as_deref()))
-            .await
-            .unwrap_or(false)
     }
 
     /// The browser's previous session ends here: never reused, so a planted or stolen pre-login

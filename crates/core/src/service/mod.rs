@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::audit::Auditor;
 use crate::error::CoreError;
+use crate::hashing::HashPool;
 use crate::ids::UserId;
 use crate::lockout::Lockouts;
 use crate::policy::Timeouts;
@@ -60,6 +61,10 @@ pub struct Settings {
     pub unknown_tokens_per_ip_per_minute: u32,
     /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
     pub fingerprinting: bool,
+    /// Threads that run Argon2 (`SESSIOND_HASH_WORKERS`), and requests that may wait for one
+    /// (`SESSIOND_HASH_QUEUE`) before more are answered 503.
+    pub hash_workers: usize,
+    pub hash_queue: usize,
     pub roles: Vec<String>,
     pub cleanup: CleanupSettings,
 }
@@ -83,6 +88,8 @@ impl Default for Settings {
                 response: SuspiciousResponse::Reauth,
             }),
             fingerprinting: true,
+            hash_workers: crate::hashing::HashPool::default_workers(),
+            hash_queue: 64,
             roles: crate::user::DEFAULT_ROLES
                 .iter()
                 .map(|r| (*r).to_owned())
@@ -156,6 +163,9 @@ pub enum SessionError {
     /// `SESSIOND_REAUTH_WINDOW_SECONDS`: enter it again first.
     #[error("re-authentication required")]
     ReauthRequired,
+    /// Every place in the password-hashing queue is taken: try again in a moment.
+    #[error("busy")]
+    Busy(#[from] crate::hashing::Busy),
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
@@ -206,7 +216,8 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     settings: Settings,
     key: SecretKey,
-    passwords: Passwords,
+    /// Where passwords are hashed and checked: a few threads, a bounded queue.
+    hashing: HashPool,
     audit: Auditor,
     keepalive_limit: RateLimiter,
     client_events: RateLimiter,
@@ -246,7 +257,11 @@ impl SessionService {
             login_locks: Default::default(),
             scores: Default::default(),
             directory: None,
-            passwords: Passwords::new()?,
+            hashing: HashPool::new(
+                Passwords::new()?,
+                settings.hash_workers,
+                settings.hash_queue,
+            )?,
             store,
             clock,
             settings,

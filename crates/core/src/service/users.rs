@@ -161,14 +161,9 @@ impl SessionService {
         }
     }
 
+    /// Argon2 on the hashing pool: off the async workers, one per core at most.
     pub(super) async fn hash_password(&self, password: String) -> SessionResult<String> {
-        let passwords = self.passwords.clone();
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(|e| {
-                SessionError::Internal(crate::error::CoreError::PasswordHash(e.to_string()))
-            })?
-            .map_err(SessionError::from)
+        Ok(self.hashing.reserve()?.hash(password).await?)
     }
 }
 

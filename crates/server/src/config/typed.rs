@@ -371,6 +371,11 @@ impl Config {
         let unknown_tokens = r.positive("SESSIOND_UNKNOWN_TOKEN_LIMIT");
         let reauth_window = r.positive("SESSIOND_REAUTH_WINDOW_SECONDS");
         let long_session = r.positive("SESSIOND_LONG_SESSION_SECONDS");
+        let hash_workers = match r.text("SESSIOND_HASH_WORKERS").as_str() {
+            "" => sessiond_core::hashing::HashPool::default_workers(),
+            _ => usize::try_from(r.positive("SESSIOND_HASH_WORKERS")).unwrap_or(usize::MAX),
+        };
+        let hash_queue = usize::try_from(r.whole("SESSIOND_HASH_QUEUE")).unwrap_or(usize::MAX);
         let suspicious_response = match r
             .text("SESSIOND_SUSPICIOUS_RESPONSE")
             .to_lowercase()
@@ -483,6 +488,8 @@ impl Config {
             reauth_window_secs: i64::try_from(reauth_window).unwrap_or(i64::MAX),
             long_session_secs: i64::try_from(long_session).unwrap_or(i64::MAX),
             fingerprinting: security.fingerprinting,
+            hash_workers,
+            hash_queue,
             roles,
             cleanup,
         };

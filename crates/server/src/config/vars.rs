@@ -501,6 +501,18 @@ pub const VARS: &[Var] = &[
         "how long after entering the password a session may revoke another session; later, POST /api/session/reauth first",
     ),
     v(
+        "SESSIOND_HASH_WORKERS",
+        "",
+        Server,
+        "threads that run Argon2 for logins and password changes; empty: one per core",
+    ),
+    v(
+        "SESSIOND_HASH_QUEUE",
+        "64",
+        Server,
+        "logins that may wait for a hashing thread; beyond them a login is answered 503 server_busy with Retry-After",
+    ),
+    v(
         "SESSIOND_LDAP_URL",
         "",
         Server,

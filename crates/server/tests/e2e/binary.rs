@@ -432,3 +432,70 @@ fn cleanup_reports_a_summary() {
     let out = sessiond(&dir, &[]).args(["cleanup"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("cleanup done"));
 }
+
+/// Resident and peak memory of a process, in KiB, from /proc.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A login flood: 200 parallel logins. Argon2 runs on a pool of about one thread per core
+/// with a bounded queue, so the server's peak memory stays under 128 MiB, the logins it cannot
+/// queue are told 503 with Retry-After, and its memory settles back near the idle figure.
+#[test]
+fn a_login_flood_keeps_memory_bounded_and_gives_it_back() {
+    let dir = workdir();
+    let (server, addr, _) = start_with(&dir, &[("SESSIOND_LOGIN_RATE_LIMIT", "100000")]);
+    let pid = server.0.id();
+    let password = std::fs::read_to_string(dir.join("data/initial-admin-password")).unwrap();
+    let body = format!("{{\"username\":\"admin\",\"password\":\"{password}\"}}");
+    let (idle, _) = memory_kib(pid);
+    let started = Instant::now();
+    let logins: Vec<_> = (0..200)
+        .map(|_| {
+            let (addr, body) = (addr.clone(), body.clone());
+            std::thread::spawn(move || {
+                exchange(&addr, "POST", "/api/session/login", &[], &body).map(|(s, _, _)| s)
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = logins
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap_or(0))
+        .collect();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(ok >= 2, "some logins got through: {statuses:?}");
+    let (_, peak) = memory_kib(pid);
+    assert!(
+        peak < 128 * 1024,
+        "peak RSS {} MiB under 200 parallel logins",
+        peak / 1024
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (now, _) = memory_kib(pid);
+        if now <= idle + 16 * 1024 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RSS stays at {} MiB after the flood (idle {} MiB)",
+            now / 1024,
+            idle / 1024
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
