@@ -123,8 +123,9 @@ impl Reservation {
         let (tx, rx) = oneshot::channel();
         let place = self.place;
         let job: Job = Box::new(move |p, scratch| {
-            let _ = tx.send(f(p, scratch));
+            let done = f(p, scratch);
             drop(place);
+            let _ = tx.send(done);
         });
         self.jobs.send(job).ok()?;
         rx.await.ok()

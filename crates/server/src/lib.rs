@@ -4,10 +4,10 @@
 pub mod cli;
 pub mod config;
 mod jobs;
+mod listen;
 mod secret;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,10 +18,10 @@ use sessiond_core::memory::MemoryStore;
 use sessiond_core::{Clock, SessionService, SessionStore, StoreError};
 use sessiond_http::{AppState, CookieSettings, Metrics};
 use sessiond_store_sqlite::SqliteStore;
-use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use jobs::{spawn_cleanup, spawn_security_checks};
+pub use listen::{ConnectionLimits, serve_on};
 pub use secret::load_secret_key;
 
 /// The one place a backend is chosen from the configuration.
@@ -157,18 +157,6 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn SessionStore>> {
     open_store(&config.server)
         .await
         .with_context(|| format!("could not open the store {}", config.server.store))
-}
-
-/// Serves `state` on `listener` until `shutdown` resolves, then drains in-flight requests.
-pub async fn serve_on(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = sessiond_http::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// A future that resolves on Ctrl-C or SIGTERM. The handlers are installed by this call, not

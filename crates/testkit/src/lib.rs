@@ -80,8 +80,9 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = state.clone();
+        let limits = config.server.connections;
         tokio::spawn(async move {
-            sessiond_server::serve_on(listener, serving, async {
+            sessiond_server::serve_on(listener, serving, limits, async {
                 let _ = stopped.await;
             })
             .await

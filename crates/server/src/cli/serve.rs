@@ -56,7 +56,7 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
             }
         );
     }
-    crate::serve_on(listener, state, shutdown).await?;
+    crate::serve_on(listener, state, config.server.connections, shutdown).await?;
     if let Some(job) = cleanup {
         job.abort();
     }

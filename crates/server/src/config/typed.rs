@@ -108,6 +108,8 @@ pub struct Features {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub bind: SocketAddr,
+    /// `SESSIOND_HEADER_READ_TIMEOUT_SECONDS`, `SESSIOND_MAX_CONNECTIONS`.
+    pub connections: crate::ConnectionLimits,
     pub store: StoreUrl,
     pub store_pool_size: u32,
     pub store_timeout_secs: u64,
@@ -638,8 +640,16 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
             true
         }
     };
+    let connections = crate::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(
+            r.positive("SESSIOND_HEADER_READ_TIMEOUT_SECONDS"),
+        ),
+        max_connections: usize::try_from(r.positive("SESSIOND_MAX_CONNECTIONS"))
+            .unwrap_or(usize::MAX),
+    };
     ServerConfig {
         bind,
+        connections,
         store,
         store_pool_size: u32::try_from(r.positive("SESSIOND_STORE_POOL_SIZE")).unwrap_or(u32::MAX),
         store_timeout_secs: r.positive("SESSIOND_STORE_TIMEOUT_SECONDS"),

@@ -388,6 +388,18 @@ pub const VARS: &[Var] = &[
         "address to listen on",
     ),
     v(
+        "SESSIOND_HEADER_READ_TIMEOUT_SECONDS",
+        "10",
+        Server,
+        "a client must send a request's headers within this long (also an idle keep-alive connection's next request), or its connection is closed",
+    ),
+    v(
+        "SESSIOND_MAX_CONNECTIONS",
+        "1024",
+        Server,
+        "connections open at once; beyond them new clients wait to be accepted",
+    ),
+    v(
         "SESSIOND_STORE_URL",
         "sqlite://data/sessiond.db",
         Server,

@@ -499,3 +499,47 @@ fn a_login_flood_keeps_memory_bounded_and_gives_it_back() {
     }
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// Slowloris: a client that sends its headers slowly, or nothing at all, loses its connection
+/// after `SESSIOND_HEADER_READ_TIMEOUT_SECONDS`; and with `SESSIOND_MAX_CONNECTIONS` taken by
+/// such clients, a real one waits for a place rather than the server growing without bound.
+#[test]
+fn slow_headers_are_cut_off_and_connections_are_capped() {
+    use std::io::Read as _;
+    let dir = workdir();
+    let vars = [
+        ("SESSIOND_HEADER_READ_TIMEOUT_SECONDS", "1"),
+        ("SESSIOND_MAX_CONNECTIONS", "3"),
+    ];
+    let (_server, addr, _) = start_with(&dir, &vars);
+    let closed_within = |mut s: std::net::TcpStream| {
+        let started = Instant::now();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut buf = [0u8; 512];
+        // EOF, or a short error answer and then EOF.
+        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        started.elapsed()
+    };
+    let mut partial = std::net::TcpStream::connect(&addr).unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let waited = closed_within(partial);
+    assert!(
+        waited < Duration::from_secs(5),
+        "partial headers held the connection {waited:?}"
+    );
+
+    let silent: Vec<_> = (0..3)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    let started = Instant::now();
+    let (status, _, _) = exchange(&addr, "GET", "/healthz", &[], "").unwrap();
+    assert_eq!(status, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+        "with every place taken by silent clients, a request is served once they time out: {waited:?}"
+    );
+    drop(silent);
+}

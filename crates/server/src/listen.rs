@@ -1,0 +1,102 @@
+//! The accept loop: HTTP/1 connections with a bound on how long a client may take to send its
+//! request headers, and on how many connections are open at once.
+//!
+//! axum's own `serve` has neither: a client that sent its headers a byte at a time was still
+//! served after 40 s, and each such client kept a connection (and a task) open. Slowloris needs
+//! both bounds: the header timeout frees a slow connection, and the cap keeps the number of
+//! slow connections from growing while they wait. At the cap the loop stops accepting, so new
+//! clients wait in the kernel's backlog for a free place rather than being refused.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use sessiond_http::AppState;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+/// `SESSIOND_HEADER_READ_TIMEOUT_SECONDS` and `SESSIOND_MAX_CONNECTIONS`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// From the start of a request (or of an idle keep-alive connection's wait for one) to the
+    /// end of its headers; past it the connection is closed.
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// How long in-flight requests get to finish once shutdown begins.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = sessiond_http::app(state);
+    let places = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            () = &mut shutdown => break,
+            place = places.clone().acquire_owned() => place,
+        };
+        let Ok(place) = place else { break };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = app
+            .clone()
+            .map_request(move |req: hyper::Request<Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            });
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A client that hangs up or times out ends its connection; nothing to report.
+            let _ = conn.await;
+            drop(place);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped with requests still in flight after {DRAIN:?}");
+    }
+    Ok(())
+}
