@@ -164,11 +164,15 @@ impl ChainPage {
     }
 }
 
-/// Where a store's chain starts (the last purged link, or genesis) and ends.
+/// Where a store's chain starts (the last purged link, or genesis) and ends, and how many
+/// stored audit records have no place in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainEnds {
     pub base: ChainLink,
     pub head: ChainLink,
+    /// Records the store holds outside the chain: sessiond writes none, so each was put there
+    /// by someone else (or predates the chain). Read with the ends, in one snapshot.
+    pub unchained: u64,
 }
 
 impl Default for ChainEnds {
@@ -176,6 +180,7 @@ impl Default for ChainEnds {
         Self {
             base: ChainLink::GENESIS,
             head: ChainLink::GENESIS,
+            unchained: 0,
         }
     }
 }
@@ -195,6 +200,18 @@ pub enum ChainBreak {
     HeadMismatch { seq: u64 },
     #[error("record {seq} does not match the anchor: the chain was rewritten since it was taken")]
     AnchorMismatch { seq: u64 },
+    #[error(
+        "the anchor at record {anchor} is older than the chain's base (record {base}): the \
+         records it vouches for are gone, so it cannot be checked. Retention deletes records \
+         older than SESSION_AUDIT_RETENTION_DAYS; anything else deleted them. Verify against \
+         a newer anchor"
+    )]
+    AnchorBeforeBase { anchor: u64, base: u64 },
+    #[error(
+        "{count} stored audit records have no place in the chain: sessiond writes none, so they \
+         were inserted outside it (or predate the chain)"
+    )]
+    Unchained { count: u64 },
 }
 
 /// What a walk that found nothing wrong saw.
@@ -204,8 +221,6 @@ pub struct Verified {
     pub head: ChainLink,
     pub records: u64,
     pub anchors_checked: usize,
-    /// Anchors older than the base: retention deleted what they point at.
-    pub anchors_purged: usize,
 }
 
 /// Walks records in `seq` order; feed it pages, then [`Verifier::finish`].
@@ -216,20 +231,25 @@ pub struct Verifier {
     records: u64,
     anchors: Vec<ChainLink>,
     anchors_checked: usize,
-    anchors_purged: usize,
 }
 
 impl Verifier {
     pub fn new(ends: ChainEnds, mut anchors: Vec<ChainLink>) -> Result<Self, ChainBreak> {
         anchors.sort_by_key(|a| a.seq);
-        let purged = anchors.iter().filter(|a| a.seq < ends.base.seq).count();
+        // An anchor is evidence only if what it points at can be read: one below the base could
+        // be hiding the deletion of everything after it, base moved to match.
+        if let Some(old) = anchors.first().filter(|a| a.seq < ends.base.seq) {
+            return Err(ChainBreak::AnchorBeforeBase {
+                anchor: old.seq,
+                base: ends.base.seq,
+            });
+        }
         let mut v = Self {
             ends,
             at: ends.base,
             records: 0,
-            anchors: anchors.split_off(purged),
+            anchors,
             anchors_checked: 0,
-            anchors_purged: purged,
         };
         v.check_anchor(ends.base)?;
         Ok(v)
@@ -286,12 +306,16 @@ impl Verifier {
                 head: a.seq,
             });
         }
+        if self.ends.unchained > 0 {
+            return Err(ChainBreak::Unchained {
+                count: self.ends.unchained,
+            });
+        }
         Ok(Verified {
             base: self.ends.base,
             head,
             records: self.records,
             anchors_checked: self.anchors_checked,
-            anchors_purged: self.anchors_purged,
         })
     }
 }
@@ -362,6 +386,7 @@ mod tests {
             head: records
                 .last()
                 .map_or(ChainLink::GENESIS, ChainedEvent::link),
+            unchained: 0,
         }
     }
 
@@ -440,21 +465,37 @@ mod tests {
     }
 
     #[test]
-    fn a_purged_prefix_verifies_from_its_base() {
+    fn a_purged_prefix_verifies_from_its_base_but_not_against_an_anchor_it_deleted() {
         let c = chain(5);
         let ends = ChainEnds {
             base: c[1].link(),
             head: c[4].link(),
+            unchained: 0,
         };
-        let got = verify(&c[2..], ends, vec![c[0].link(), c[3].link()]).unwrap();
-        assert_eq!(
-            (got.records, got.anchors_checked, got.anchors_purged),
-            (3, 1, 1)
-        );
+        let got = verify(&c[2..], ends, vec![c[3].link()]).unwrap();
+        assert_eq!((got.records, got.anchors_checked), (3, 1));
         // Deleting the first remaining record without moving the base is a gap.
         assert_eq!(
             verify(&c[3..], ends, vec![]),
             Err(ChainBreak::Missing { seq: 3 })
+        );
+        // The tail cut and the base moved past an anchor: the anchor cannot vouch, so it fails.
+        assert_eq!(
+            verify(&c[2..], ends, vec![c[0].link()]),
+            Err(ChainBreak::AnchorBeforeBase { anchor: 1, base: 2 })
+        );
+    }
+
+    #[test]
+    fn records_outside_the_chain_fail_verification() {
+        let c = chain(3);
+        let ends = ChainEnds {
+            unchained: 2,
+            ..ends_of(&c)
+        };
+        assert_eq!(
+            verify(&c, ends, vec![]),
+            Err(ChainBreak::Unchained { count: 2 })
         );
     }
 

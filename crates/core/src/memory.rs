@@ -297,6 +297,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        // Every record here is appended through the chain.
         Ok(self.lock().audit_ends)
     }
 

@@ -308,14 +308,19 @@ impl SessionStore for PostgresStore {
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
-        let sql = "SELECT base_seq, base_hash, head_seq, head_hash FROM audit_chain WHERE id = 1";
+        let sql = "SELECT base_seq, base_hash, head_seq, head_hash, \
+                   (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL) FROM audit_chain WHERE id = 1";
         let row = self
             .row(sql, &[])
             .await?
             .ok_or_else(|| StoreError::Corrupt("audit_chain has no row".into()))?;
+        let unchained: i64 = row
+            .try_get(4)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(ChainEnds {
             base: rows::link(&row, 0)?,
             head: rows::link(&row, 2)?,
+            unchained: u64::try_from(unchained).unwrap_or(0),
         })
     }
 

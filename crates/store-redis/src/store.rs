@@ -68,6 +68,15 @@ static PURGE_AUDIT: LazyLock<Script> = LazyLock::new(|| {
 
 /// Adds to a counter, or starts it again when its expiry (field `e`, the service clock's time)
 /// is not after `now`. One key. Native expiry, an hour after `e`, only collects garbage.
+/// The stream's length and the chain's ends in one snapshot: KEYS[1] the stream, KEYS[2] the
+/// chain (one slot). Entries beyond the links between base and head are outside the chain.
+static CHAIN_ENDS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local f = redis.call('HMGET', KEYS[2], 'base_seq', 'base_hash', 'head_seq', 'head_hash') \
+         return {redis.call('XLEN', KEYS[1]), f[1], f[2], f[3], f[4]}",
+    )
+});
+
 static ADD_TO_COUNTER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0') \
@@ -197,17 +206,11 @@ impl RedisStore {
                 "head_hash",
             ]))
             .await?;
-        let link = |seq: &Option<String>, hash: &Option<String>| match (seq, hash) {
-            (Some(seq), Some(hash)) => Ok(ChainLink {
-                seq: seq.parse().map_err(|_| corrupt("audit chain seq"))?,
-                hash: Digest::from_hex(hash).ok_or_else(|| corrupt("audit chain hash"))?,
-            }),
-            _ => Ok(ChainLink::GENESIS),
-        };
         match fields.as_slice() {
             [bs, bh, hs, hh] => Ok(ChainEnds {
-                base: link(bs, bh)?,
-                head: link(hs, hh)?,
+                base: link_of(bs, bh)?,
+                head: link_of(hs, hh)?,
+                unchained: 0,
             }),
             _ => Err(corrupt("audit chain reply")),
         }
@@ -574,7 +577,24 @@ impl SessionStore for RedisStore {
     }
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
-        self.chain_ends().await
+        let mut invocation = CHAIN_ENDS.key(self.keys.audit());
+        invocation.key(self.keys.audit_chain());
+        let (len, bs, bh, hs, hh): (
+            u64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
+        let base = link_of(&bs, &bh)?;
+        let head = link_of(&hs, &hh)?;
+        Ok(ChainEnds {
+            base,
+            head,
+            unchained: len.saturating_sub(head.seq.saturating_sub(base.seq)),
+        })
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
@@ -700,5 +720,16 @@ impl SessionStore for RedisStore {
 
     fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
         Some(self.bus.clone())
+    }
+}
+
+/// A chain link from its stored fields; none stored is the genesis.
+fn link_of(seq: &Option<String>, hash: &Option<String>) -> StoreResult<ChainLink> {
+    match (seq, hash) {
+        (Some(seq), Some(hash)) => Ok(ChainLink {
+            seq: seq.parse().map_err(|_| corrupt("audit chain seq"))?,
+            hash: Digest::from_hex(hash).ok_or_else(|| corrupt("audit chain hash"))?,
+        }),
+        _ => Ok(ChainLink::GENESIS),
     }
 }

@@ -301,12 +301,14 @@ impl SessionStore for SqliteStore {
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
         self.pool.read(|c| {
             c.query_row(
-                "SELECT base_seq, base_hash, head_seq, head_hash FROM audit_chain WHERE id = 1",
+                "SELECT base_seq, base_hash, head_seq, head_hash, \
+                 (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL) FROM audit_chain WHERE id = 1",
                 [],
                 |r| {
                     Ok(ChainEnds {
                         base: rows::link(r, 0)?,
                         head: rows::link(r, 2)?,
+                        unchained: count(r.get(4)?),
                     })
                 },
             )

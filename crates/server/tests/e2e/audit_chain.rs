@@ -136,6 +136,45 @@ async fn row48_the_audit_chain_names_the_first_broken_link() {
     let (ok, text) = audit(&copy, &["verify", "--anchor", &anchor]);
     assert!(!ok && text.contains("the tail was cut"), "{text}");
     assert!(audit(&dir, &["verify", "--anchor", &anchor]).0);
+
+    // The same cut, with the base moved past the anchor as if retention had deleted it: an
+    // anchor that can no longer be checked is a failure, not "not checked".
+    let copy = tampered(
+        &dir,
+        &format!(
+            "DELETE FROM audit_events WHERE seq > {cut} OR seq < {cut}; \
+             UPDATE audit_chain SET head_seq = {cut}, head_hash = (SELECT hash FROM audit_events WHERE seq = {cut}), \
+             base_seq = {base}, base_hash = (SELECT prev_hash FROM audit_events WHERE seq = {cut});",
+            cut = head - 2,
+            base = head - 3
+        ),
+    );
+    let early: String = rusqlite::Connection::open(dir.join("sessiond.db"))
+        .unwrap()
+        .query_row(
+            "SELECT hex(hash) FROM audit_events WHERE seq = 3",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let early = format!("3:{}", early.to_lowercase());
+    assert!(audit(&dir, &["verify", "--anchor", &early]).0);
+    let (ok, text) = audit(&copy, &["verify", "--anchor", &early]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("older than the chain's base"), "{text}");
+
+    // A record inserted with no place in the chain shows in `audit list`; verify names it.
+    let copy = tampered(
+        &dir,
+        "INSERT INTO audit_events (at, event_type, username, username_key, details) \
+         VALUES (1, 'LOGIN_SUCCESS', 'mallory', 'mallory', '{}');",
+    );
+    let (ok, text) = audit(&copy, &["verify"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("1 stored audit records have no place in the chain"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
