@@ -32,26 +32,72 @@ enum Provenance {
     Unknown,
 }
 
-fn provenance(headers: &HeaderMap) -> Provenance {
+/// Where a request comes from, by the browser's own headers. `public_origin` is this site's
+/// origin when `SESSIOND_PUBLIC_URL` names it: then an `Origin` must match its scheme, host and
+/// port, so `http://` cannot pass for `https://`. Without it only the host is compared (the
+/// scheme a proxy in front of sessiond answered on is not known here).
+fn provenance(headers: &HeaderMap, public_origin: Option<&str>) -> Provenance {
     match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
         Some(b"same-origin") => return Provenance::SameOrigin,
         Some(b"cross-site") => return Provenance::CrossSite("cross_site_request"),
         Some(b"same-site") => return Provenance::CrossSite("same_site_request"),
         _ => {}
     }
-    let Some(origin) = headers.get(header::ORIGIN) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or(""))
+    else {
         return Provenance::Unknown;
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let authority = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, rest)| rest);
-    match (authority, host) {
-        (Some(a), Some(h)) if a.eq_ignore_ascii_case(h) => Provenance::SameOrigin,
-        _ => Provenance::CrossSite("foreign_origin"),
+    let same = match public_origin {
+        Some(ours) => normal_origin(origin).is_some_and(|o| o == ours),
+        None => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let authority = origin.split_once("://").map(|(_, rest)| rest);
+            matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+        }
+    };
+    if same {
+        Provenance::SameOrigin
+    } else {
+        Provenance::CrossSite("foreign_origin")
     }
+}
+
+/// `scheme://host[:port]` in the form browsers serialise an origin: lower case, the default
+/// port left out. None for anything that is not an http(s) origin (a path, a `null`).
+pub fn normal_origin(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return None,
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    // An IPv6 literal keeps its colons inside the brackets.
+    let split_at = match authority.rfind(']') {
+        Some(close) => authority[close..].find(':').map(|i| close + i),
+        None => authority.rfind(':'),
+    };
+    let (host, port) = match split_at {
+        Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+        None => (authority.as_str(), None),
+    };
+    if host.is_empty()
+        || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let bare = match port {
+        Some(p) if p != default_port => format!("{host}:{p}"),
+        _ => host.to_owned(),
+    };
+    Some(format!("{scheme}://{bare}"))
 }
 
 fn refused(message: &'static str) -> ApiError {
@@ -72,7 +118,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(v) => v.and_then(Token::parse),
         Err(e) => return e.into_response(),
     };
-    let provenance = provenance(&parts.headers);
+    let provenance = provenance(&parts.headers, state.public_origin.as_deref());
     let verdict = match provenance {
         Provenance::CrossSite(reason) => Err((reason, "cross-site requests are refused")),
         _ if login => Ok(()),
@@ -112,4 +158,42 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         HeaderValue::from_static("Origin, Sec-Fetch-Site"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_compare_by_scheme_host_and_port() {
+        let ours = normal_origin("https://App.Example.com/").unwrap();
+        assert_eq!(ours, "https://app.example.com");
+        for same in ["https://app.example.com", "https://app.example.com:443"] {
+            assert_eq!(
+                normal_origin(same).as_deref(),
+                Some(ours.as_str()),
+                "{same}"
+            );
+        }
+        for other in [
+            "http://app.example.com",
+            "https://app.example.com:8443",
+            "https://app.example.com.evil",
+            "null",
+        ] {
+            assert_ne!(
+                normal_origin(other).as_deref(),
+                Some(ours.as_str()),
+                "{other}"
+            );
+        }
+        assert_eq!(
+            normal_origin("http://[::1]:8080").as_deref(),
+            Some("http://[::1]:8080")
+        );
+        assert_eq!(
+            normal_origin("http://[::1]").as_deref(),
+            Some("http://[::1]")
+        );
+    }
 }

@@ -18,6 +18,8 @@ pub struct Shared {
     pub service: Arc<SessionService>,
     pub cookie: CookieSettings,
     pub metrics: Arc<Metrics>,
+    /// This site's origin (`scheme://host[:port]`) from `SESSIOND_PUBLIC_URL`, when set.
+    pub public_origin: Option<String>,
     /// Peers whose `X-Forwarded-For` is believed (`SESSIOND_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpAddr>,
     pub endpoints: Endpoints,

@@ -69,6 +69,10 @@ pub fn build_with_store(
         service: Arc::new(service),
         cookie: CookieSettings::new(&s.cookie_name, s.cookie_secure, s.cookie_same_site),
         metrics,
+        public_origin: s
+            .public_url
+            .as_deref()
+            .and_then(sessiond_http::csrf::normal_origin),
         trusted_proxies: s.trusted_proxies.clone(),
         endpoints: sessiond_http::Endpoints {
             metrics: config.monitoring.metrics_collection,

@@ -123,6 +123,8 @@ pub struct ServerConfig {
     pub cookie_same_site: SameSite,
     /// `SESSIOND_ALLOW_INSECURE_COOKIE`: production without a Secure cookie, on purpose.
     pub insecure_cookie_allowed: bool,
+    /// `SESSIOND_PUBLIC_URL`: where browsers reach sessiond.
+    pub public_url: Option<String>,
     pub trusted_proxies: Vec<IpAddr>,
     /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
     pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
@@ -629,6 +631,14 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
             )),
         }
     }
+    let public_url = Some(r.text("SESSIOND_PUBLIC_URL")).filter(|u| !u.is_empty());
+    if let Some(url) = &public_url
+        && sessiond_http::csrf::normal_origin(url).is_none()
+    {
+        r.problems.push(format!(
+            "SESSIOND_PUBLIC_URL={url:?}: expected http(s)://HOST[:PORT], with no path"
+        ));
+    }
     let ldap = read_ldap(r);
     let log_json = match r.text("SESSIOND_LOG_FORMAT").to_lowercase().as_str() {
         "json" => true,
@@ -664,6 +674,7 @@ fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
         cookie_secure,
         cookie_same_site,
         insecure_cookie_allowed: insecure_cookie_allowed && !cookie_secure,
+        public_url,
         trusted_proxies,
         ldap,
         log_filter: r.text("SESSIOND_LOG"),

@@ -567,6 +567,12 @@ pub const VARS: &[Var] = &[
         "the role of LDAP users in no mapped group",
     ),
     v(
+        "SESSIOND_PUBLIC_URL",
+        "",
+        Server,
+        "the URL browsers reach sessiond at (https://auth.example.com); when set, an Origin header must match its scheme, host and port",
+    ),
+    v(
         "SESSIOND_TRUSTED_PROXIES",
         "",
         Server,

@@ -157,6 +157,29 @@ async fn row20_origin_must_be_this_site() {
     );
 }
 
+/// With `SESSIOND_PUBLIC_URL`, the Origin fallback compares scheme, host and port: a plain
+/// http page of the same host is another origin.
+#[tokio::test]
+async fn row20_with_a_public_url_the_origin_must_match_its_scheme_and_port() {
+    let srv = server(&[("SESSIOND_PUBLIC_URL", "https://app.example.com")]).await;
+    let b = srv.logged_in("alice").await;
+    b.set_csrf(None);
+    let keepalive = |origin: &'static str| {
+        let b = &b;
+        async move {
+            let headers = [("origin", origin)];
+            b.request_with(Method::POST, "/api/session/keepalive", None, &headers)
+                .await
+        }
+    };
+    for origin in ["http://app.example.com", "https://app.example.com:8443"] {
+        assert_eq!(keepalive(origin).await.status, 403, "{origin}");
+    }
+    for origin in ["https://app.example.com", "https://app.example.com:443"] {
+        assert_eq!(keepalive(origin).await.status, 200, "{origin}");
+    }
+}
+
 /// ASVS 4: 13.1.5, 13.2.5 · 5: 3.5.2, 3.5.3
 #[tokio::test]
 async fn row21_simple_content_types_and_get_are_refused() {
