@@ -90,6 +90,20 @@ impl AuditKind {
         }
     }
 
+    /// The stored types an audit search for `name` finds. Seed 000 logs one
+    /// `SESSION_EXPIRED`; sessiond says which timeout ended the session, so the seed's name
+    /// finds both. Other names are themselves, in upper case.
+    pub fn matching(name: &str) -> Vec<String> {
+        let name = name.trim().to_ascii_uppercase();
+        if name == "SESSION_EXPIRED" {
+            return [Self::SessionExpiredIdle, Self::SessionExpiredAbsolute]
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect();
+        }
+        vec![name]
+    }
+
     /// The event types a browser client may report; every other name is refused.
     pub fn client_event(name: &str) -> Option<Self> {
         [
@@ -175,7 +189,16 @@ pub struct AuditQuery {
     pub username: Option<String>,
     pub session_id: Option<SessionId>,
     pub since: Option<Timestamp>,
+    /// Only events of these types; empty: all. See [`AuditKind::matching`].
+    pub event_types: Vec<String>,
     pub limit: u32,
+}
+
+impl AuditQuery {
+    /// Whether `e` is of one of the asked types.
+    pub fn wants_type(&self, e: &AuditEvent) -> bool {
+        self.event_types.is_empty() || self.event_types.contains(&e.event_type)
+    }
 }
 
 /// Something that wants to see every event as it happens (metrics).

@@ -278,6 +278,7 @@ impl SessionStore for MemoryStore {
             .filter(|e| key.is_none() || e.username.as_deref().map(User::username_key) == key)
             .filter(|e| q.session_id.is_none() || e.session_id == q.session_id)
             .filter(|e| q.since.is_none_or(|since| e.at >= since))
+            .filter(|e| q.wants_type(e))
             .take(q.limit as usize)
             .cloned()
             .collect())

@@ -379,6 +379,39 @@ pub async fn audit_events_filter_newest_first(store: Store) {
     assert_eq!(got[0].details["n"], 2);
 }
 
+pub async fn audit_events_filter_by_type_and_seed_000s_expired_finds_both_timeouts(store: Store) {
+    for (i, kind) in [
+        AuditKind::SessionExpiredIdle,
+        AuditKind::LoginSuccess,
+        AuditKind::SessionExpiredAbsolute,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = AuditEvent::new(kind, at(i as i64)).username("alice");
+        store.append_audit(std::slice::from_ref(&e)).await.unwrap();
+    }
+    let types = |names: &[&str]| {
+        let q = AuditQuery {
+            event_types: names.iter().flat_map(|n| AuditKind::matching(n)).collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        let store = store.clone();
+        async move {
+            let got = store.audit_events(&q).await.unwrap();
+            got.into_iter().map(|e| e.event_type).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        types(&["session_expired"]).await,
+        ["SESSION_EXPIRED_ABSOLUTE", "SESSION_EXPIRED_IDLE"]
+    );
+    assert_eq!(types(&["LOGIN_SUCCESS"]).await, ["LOGIN_SUCCESS"]);
+    assert_eq!(types(&[]).await.len(), 3, "no filter: every type");
+    assert!(types(&["NO_SUCH_EVENT"]).await.is_empty());
+}
+
 pub async fn audit_purge_works_in_batches(store: Store) {
     for i in 0..5 {
         store

@@ -35,6 +35,7 @@ macro_rules! store_conformance_tests {
             users_are_unique_without_regard_to_case,
             users_update_list_and_count,
             audit_events_filter_newest_first,
+            audit_events_filter_by_type_and_seed_000s_expired_finds_both_timeouts,
             audit_purge_works_in_batches,
             audit_events_form_one_hash_chain,
             parallel_appends_build_one_chain,

@@ -328,13 +328,17 @@ impl SessionStore for PostgresStore {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE ($1::text IS NULL OR username_key = $1) \
              AND ($2::text IS NULL OR session_id = $2) AND ($3::bigint IS NULL OR at >= $3) \
-             ORDER BY at DESC, id DESC LIMIT $4"
+             AND ($5::text[] IS NULL OR event_type = ANY($5)) ORDER BY at DESC, id DESC LIMIT $4"
         );
+        let types = (!q.event_types.is_empty()).then_some(&q.event_types);
         let user = q.username.as_deref().map(User::username_key);
         let session = q.session_id.map(|s| s.to_string());
         let since = q.since.map(to_millis);
         let rows = self
-            .rows(&sql, &[&user, &session, &since, &i64::from(q.limit)])
+            .rows(
+                &sql,
+                &[&user, &session, &since, &i64::from(q.limit), &types],
+            )
             .await?;
         rows.iter().map(rows::audit).collect()
     }

@@ -611,6 +611,7 @@ impl SessionStore for RedisStore {
                 let matches =
                     user.is_none() || e.username.as_deref().map(User::username_key) == user;
                 if matches
+                    && q.wants_type(&e)
                     && (q.session_id.is_none() || e.session_id == q.session_id)
                     && q.since.is_none_or(|t| e.at >= t)
                 {

@@ -325,12 +325,21 @@ impl SessionStore for SqliteStore {
             q.since
                 .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
             Value::Integer(i64::from(q.limit)),
+            if q.event_types.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(
+                    serde_json::to_string(&q.event_types)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+            },
         ];
         self.pool
             .read_blocking(move |c| {
                 let sql = format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE (?1 IS NULL OR username_key = ?1) \
-                     AND (?2 IS NULL OR session_id = ?2) AND (?3 IS NULL OR at >= ?3) ORDER BY at DESC, id DESC LIMIT ?4"
+                     AND (?2 IS NULL OR session_id = ?2) AND (?3 IS NULL OR at >= ?3) \
+                     AND (?5 IS NULL OR event_type IN (SELECT value FROM json_each(?5))) ORDER BY at DESC, id DESC LIMIT ?4"
                 );
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(args), rows::audit)?;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::bail;
 use clap::Subcommand;
-use sessiond_core::audit::AuditQuery;
+use sessiond_core::audit::{AuditKind, AuditQuery};
 use sessiond_core::audit_chain::{ChainLink, verify_store};
 use sessiond_core::{SessionId, Timestamp};
 
@@ -22,6 +22,10 @@ pub enum AuditCommand {
         /// ago (30m, 2h, 7d).
         #[arg(long)]
         since: Option<String>,
+        /// Only events of this type (repeat for several). Seed 000's `SESSION_EXPIRED` finds
+        /// both `SESSION_EXPIRED_IDLE` and `SESSION_EXPIRED_ABSOLUTE`.
+        #[arg(long = "event", value_name = "TYPE")]
+        events: Vec<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
         /// One JSON object per line instead of a table.
@@ -71,9 +75,13 @@ pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
             user,
             session,
             since,
+            events,
             limit,
             json,
-        } => list(&state, user, session, since, limit, json).await,
+        } => {
+            let event_types = events.iter().flat_map(|e| AuditKind::matching(e)).collect();
+            list(&state, user, session, since, event_types, limit, json).await
+        }
         AuditCommand::Head => {
             println!("{}", store.audit_chain_ends().await?.head);
             Ok(())
@@ -100,6 +108,7 @@ async fn list(
     user: Option<String>,
     session: Option<String>,
     since: Option<String>,
+    event_types: Vec<String>,
     limit: u32,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -117,6 +126,7 @@ async fn list(
         username: user,
         session_id,
         since,
+        event_types,
         limit: limit.clamp(1, 10_000),
     };
     let events = state.service.store().audit_events(&query).await?;
