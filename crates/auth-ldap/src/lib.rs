@@ -25,7 +25,7 @@ pub struct LdapSettings {
     pub user_dn: String,
     /// Where groups are searched (`(member=<user DN>)`); `None` gives everyone `default_role`.
     pub group_base: Option<String>,
-    /// Group `cn` (or full DN) to role; the first group the user is in, in this order, wins.
+    /// Group DN to role; the first group the user is in, in this order, wins.
     pub group_roles: Vec<(String, String)>,
     pub default_role: String,
     pub timeout: Duration,
@@ -103,33 +103,24 @@ impl LdapDirectory {
                 .find_map(|a| e.attrs.get(*a).and_then(|v| v.first().cloned()))
         });
 
-        let mut groups: Vec<(String, String)> = Vec::new();
+        let mut groups: Vec<String> = Vec::new();
         if let Some(base) = &s.group_base {
             let filter = format!("(member={})", ldap_escape(&dn));
+            // "1.1": no attributes, the DNs are all that count.
             let (entries, _) = ldap
-                .search(base, Scope::Subtree, &filter, vec!["cn"])
+                .search(base, Scope::Subtree, &filter, vec!["1.1"])
                 .await
                 .and_then(|r| r.success())
                 .map_err(unavailable)?;
-            for e in entries {
-                let e = SearchEntry::construct(e);
-                let cn = e
-                    .attrs
-                    .get("cn")
-                    .and_then(|v| v.first().cloned())
-                    .unwrap_or_default();
-                groups.push((e.dn, cn));
-            }
+            groups.extend(entries.into_iter().map(|e| SearchEntry::construct(e).dn));
         }
         let _ = ldap.unbind().await;
+        // By full DN only: a bare `cn` would also match a group of that name that anyone who
+        // may create groups somewhere under the group base could make.
         let role = s
             .group_roles
             .iter()
-            .find(|(group, _)| {
-                groups.iter().any(|(dn, cn)| {
-                    dn.eq_ignore_ascii_case(group) || cn.eq_ignore_ascii_case(group)
-                })
-            })
+            .find(|(group, _)| groups.iter().any(|dn| same_dn(dn, group)))
             .map_or_else(|| s.default_role.clone(), |(_, role)| role.clone());
         Ok(Some(DirectoryUser { display_name, role }))
     }
@@ -157,5 +148,41 @@ impl Directory for LdapDirectory {
                 "the LDAP server did not answer in time".into(),
             )),
         }
+    }
+}
+
+/// DNs compare without regard to case or to spaces around their separators.
+pub fn same_dn(a: &str, b: &str) -> bool {
+    let parts = |dn: &str| {
+        dn.split(',')
+            .map(|rdn| {
+                rdn.split_once('=')
+                    .map(|(k, v)| format!("{}={}", k.trim(), v.trim()))
+                    .unwrap_or_else(|| rdn.trim().to_owned())
+                    .to_lowercase()
+            })
+            .collect::<Vec<_>>()
+    };
+    parts(a) == parts(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_dn;
+
+    #[test]
+    fn dns_compare_without_case_or_spaces_and_a_bare_cn_is_not_a_dn() {
+        assert!(same_dn(
+            "cn=NetAdmins,ou=groups,dc=example,dc=org",
+            "CN=netadmins, OU=Groups, dc=example, dc=org"
+        ));
+        assert!(!same_dn(
+            "cn=netadmins,ou=groups,dc=example,dc=org",
+            "netadmins"
+        ));
+        assert!(!same_dn(
+            "cn=netadmins,ou=other,dc=example,dc=org",
+            "cn=netadmins,ou=groups,dc=example,dc=org"
+        ));
     }
 }

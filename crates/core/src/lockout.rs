@@ -27,7 +27,7 @@ struct Keys {
 
 impl Keys {
     fn of(username: &str) -> Self {
-        let name = username.trim().to_lowercase();
+        let name = crate::user::User::username_key(username);
         Self {
             failures: format!("lockout:failures:{name}"),
             lockouts: format!("lockout:lockouts:{name}"),

@@ -57,10 +57,18 @@ pub struct User {
 }
 
 impl User {
-    /// The key uniqueness is decided on.
+    /// The key uniqueness, lookups and the lockout are decided on: the normalised name, case
+    /// folded (Unicode lower case), so `Alice`, `ALICE` and fullwidth `Ａｌｉｃｅ` are one user.
     pub fn username_key(name: &str) -> String {
-        name.trim().to_lowercase()
+        normalize_username(name).to_lowercase()
     }
+}
+
+/// A username as it is stored and sent to a directory: trimmed, in Unicode NFKC, so that
+/// compatibility variants (fullwidth letters, ligatures) are the name they look like.
+pub fn normalize_username(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    name.trim().nfkc().collect()
 }
 
 /// Checks a username: 1–64 characters, letters, digits and `._@-` only (no control characters
@@ -229,5 +237,7 @@ mod tests {
         assert!(validate_username("").is_err());
         assert!(validate_username("a\r\nb").is_err());
         assert_eq!(User::username_key(" Alice "), "alice");
+        assert_eq!(User::username_key("\u{FF21}lice"), "alice", "fullwidth A");
+        assert_eq!(normalize_username(" \u{FB01}nn "), "finn", "a ligature");
     }
 }

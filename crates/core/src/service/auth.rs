@@ -34,6 +34,7 @@ impl SessionService {
         existing: Option<&Token>,
     ) -> SessionResult<Issued> {
         self.limit_login(client).await?;
+        let username = &crate::user::normalize_username(username);
         let user = self.authenticate(username, password, client).await?;
         let now = self.now();
         let carried = self.end_previous(existing, &user, now).await?;
@@ -119,6 +120,7 @@ impl SessionService {
         let hashing = self.hashing.reserve()?;
         let admission = self.lockouts.admit(store, username, self.now()).await?;
         let mut user = self.store.user_by_name(username).await?;
+        let mut unreachable_directory = false;
         let ok = match (admission, &self.directory) {
             (Admission::Locked, _) => {
                 hashing.verify(password.to_owned(), None).await;
@@ -129,13 +131,22 @@ impl SessionService {
                     .as_ref()
                     .is_none_or(|u| u.auth_method == AuthMethod::Ldap) =>
             {
-                match directory.authenticate(username, password).await? {
-                    Some(entry) => {
+                match directory.authenticate(username, password).await {
+                    Ok(Some(entry)) => {
                         let now = self.now();
                         user = Some(self.provision(username, user, entry, now).await?);
                         true
                     }
-                    None => false,
+                    Ok(None) => false,
+                    // A local name with a wrong password gets the generic answer whether the
+                    // directory is up or not, so a directory name must get it too: a 503 here
+                    // would tell which names are the directory's. The operator hears it.
+                    Err(e) => {
+                        tracing::error!(error = %e, "the LDAP directory did not answer: its users cannot log in");
+                        unreachable_directory = true;
+                        hashing.verify(password.to_owned(), None).await;
+                        false
+                    }
                 }
             }
             _ => {
@@ -153,6 +164,7 @@ impl SessionService {
         }
         let reason = match &user {
             _ if admission == Admission::Locked => "account_locked",
+            _ if unreachable_directory => "directory_unavailable",
             None => "unknown_user",
             Some(u) if !u.enabled => "user_disabled",
             Some(_) => "wrong_password",
@@ -375,10 +387,22 @@ impl SessionService {
             .unwrap_or_else(|| username.trim().to_owned());
         if let Some(mut user) = existing {
             if user.role != entry.role || user.display_name != display_name {
-                user.role = entry.role;
+                let from = std::mem::replace(&mut user.role, entry.role);
                 user.display_name = display_name;
                 user.updated_at = now;
                 self.store.update_user(&user).await?;
+                // The directory changed the user's role (a demotion, or a promotion): the
+                // sessions carrying the old one end, as `users set-role` ends them. This login
+                // opens a new session with the new role.
+                if from != user.role {
+                    let event = AuditEvent::new(AuditKind::UserRoleChanged, now)
+                        .username(&user.username)
+                        .detail("from", from)
+                        .detail("to", user.role.clone())
+                        .detail("by", "directory");
+                    self.audit.record(event).await?;
+                    self.revoke_user_sessions(&user.id, "role_changed").await?;
+                }
             }
             return Ok(user);
         }

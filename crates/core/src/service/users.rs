@@ -19,7 +19,8 @@ pub struct NewUser {
 
 impl SessionService {
     pub async fn create_user(&self, new: NewUser) -> SessionResult<User> {
-        validate_username(&new.username).map_err(|m| SessionError::Invalid(m.into()))?;
+        validate_username(&crate::user::normalize_username(&new.username))
+            .map_err(|m| SessionError::Invalid(m.into()))?;
         validate_password(&new.password).map_err(|m| SessionError::Invalid(m.into()))?;
         if !self.settings.roles.iter().any(|r| r == &new.role) {
             let roles = self.settings.roles.join(", ");
@@ -29,7 +30,7 @@ impl SessionService {
             )));
         }
         let now = self.now();
-        let username = new.username.trim().to_owned();
+        let username = crate::user::normalize_username(&new.username);
         let user = User {
             id: UserId::generate(now)?,
             display_name: new.display_name.unwrap_or_else(|| username.clone()),

@@ -706,19 +706,22 @@ fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
             "SESSIOND_LDAP_USER_DN={user_dn:?}: must contain {{username}}"
         ));
     }
+    // DN=ROLE pairs apart by `;`: a DN has commas of its own.
     let mut group_roles = Vec::new();
     for pair in r
         .text("SESSIOND_LDAP_GROUP_ROLES")
-        .split(',')
+        .split(';')
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
         match pair.rsplit_once('=') {
-            Some((group, role)) if !group.trim().is_empty() && !role.trim().is_empty() => {
+            Some((group, role)) if group.contains('=') && !role.trim().is_empty() => {
                 group_roles.push((group.trim().to_owned(), role.trim().to_owned()));
             }
             _ => r.problems.push(format!(
-                "SESSIOND_LDAP_GROUP_ROLES: {pair:?} is not GROUP=ROLE"
+                "SESSIOND_LDAP_GROUP_ROLES: {pair:?} is not GROUP_DN=ROLE (a group is named by \
+                 its full DN, e.g. cn=netadmins,ou=groups,dc=example,dc=org=netadmin; pairs are \
+                 separated by ;)"
             )),
         }
     }
@@ -921,6 +924,40 @@ mod tests {
         assert!(!c.server.cookie_secure && c.server.insecure_cookie_allowed);
         let (c, _) = from_maps(&env(&[]), &env(&prod[..2])).unwrap();
         assert!(c.server.cookie_secure, "secure by default in production");
+    }
+
+    #[test]
+    fn ldap_groups_are_mapped_by_full_dn_only() {
+        let ldap = |roles: &str| {
+            let vars = [
+                ("SESSIOND_LDAP_URL", "ldaps://ldap.example.org"),
+                ("SESSIOND_LDAP_GROUP_ROLES", roles),
+            ];
+            from_maps(&env(&[]), &env(&vars))
+        };
+        let problems = ldap("netadmins=netadmin").unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("full DN")),
+            "{problems:?}"
+        );
+        let (c, _) = ldap(
+            "cn=netadmins,ou=groups,dc=example,dc=org=netadmin; cn=root,ou=groups,dc=example,dc=org=superadmin",
+        )
+        .unwrap();
+        let roles = c.server.ldap.unwrap().group_roles;
+        assert_eq!(
+            roles,
+            [
+                (
+                    "cn=netadmins,ou=groups,dc=example,dc=org".to_owned(),
+                    "netadmin".to_owned()
+                ),
+                (
+                    "cn=root,ou=groups,dc=example,dc=org".to_owned(),
+                    "superadmin".to_owned()
+                ),
+            ]
+        );
     }
 
     #[test]

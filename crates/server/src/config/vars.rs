@@ -558,7 +558,7 @@ pub const VARS: &[Var] = &[
         "SESSIOND_LDAP_GROUP_ROLES",
         "",
         Server,
-        "GROUP=ROLE pairs, comma-separated (group cn or DN); the first match wins",
+        "GROUP_DN=ROLE pairs separated by ; (cn=netadmins,ou=groups,dc=example,dc=org=netadmin); groups are named by their full DN; the first match wins",
     ),
     v(
         "SESSIOND_LDAP_DEFAULT_ROLE",

@@ -14,7 +14,10 @@ async fn server_with(vars: &[(&str, &str)]) -> TestServer {
             "uid={username},ou=people,dc=example,dc=org",
         ),
         ("SESSIOND_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org"),
-        ("SESSIOND_LDAP_GROUP_ROLES", "netadmins=netadmin"),
+        (
+            "SESSIOND_LDAP_GROUP_ROLES",
+            "cn=netadmins, ou=groups, dc=example, dc=org=netadmin",
+        ),
         ("SESSIOND_LDAP_DEFAULT_ROLE", "oss"),
     ]);
     TestServer::start(&all).await
@@ -63,21 +66,119 @@ async fn local_users_still_use_their_own_password() {
     );
 }
 
+/// With the directory down, a directory name and a local name with a wrong password get the
+/// same answer, so an outage tells nobody which names are the directory's. The operator sees
+/// it in the log and the audit trail.
 #[tokio::test]
-async fn an_unreachable_directory_is_a_503_not_a_wrong_password() {
+async fn an_unreachable_directory_answers_directory_and_local_names_alike() {
     let slapd = PrivateSlapd::start();
     let srv = server(&slapd).await;
+    srv.add_user("dave", "oss").await;
+    slapd.stop();
+    let directory = srv.browser().login("alice", LDAP_PASSWORD).await;
+    let local = srv.browser().login("dave", "not his password").await;
+    assert_eq!(directory.status, 401);
+    assert_eq!(
+        (directory.status, &directory.body),
+        (local.status, &local.body)
+    );
+    let failed = srv.audited("LOGIN_FAILED").await;
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.details["reason"] == "directory_unavailable"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        srv.browser().login("dave", PASSWORD).await.status,
+        200,
+        "local users carry on"
+    );
+}
+
+/// A locked account is never bound to the directory (no timing oracle, and the directory's
+/// own lockout is not tripped): with the directory gone, a locked name still gets the generic
+/// answer, as it would have with it up.
+#[tokio::test]
+async fn a_locked_account_is_not_checked_against_the_directory() {
+    let slapd = PrivateSlapd::start();
+    let srv = server_with(&[
+        ("SESSIOND_LDAP_URL", &slapd.url()),
+        ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "2"),
+    ])
+    .await;
+    for _ in 0..2 {
+        assert_eq!(srv.browser().login("alice", "wrong one").await.status, 401);
+    }
+    assert_eq!(srv.audited("ACCOUNT_LOCKED").await.len(), 1);
+    // Were the directory asked, its absence would show (a 503, or another reason).
     slapd.stop();
     let r = srv.browser().login("alice", LDAP_PASSWORD).await;
     assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (503, Some("directory_unavailable"))
+        r.status, 401,
+        "locked: the right password gets the generic answer"
     );
-    assert!(r.header("retry-after").is_some());
+    let last = srv.audited("LOGIN_FAILED").await;
+    assert_eq!(last[0].details["reason"], "account_locked", "{:?}", last[0]);
+    // A variant of the name shares the lockout (NFKC and case folding).
+    let r = srv.browser().login("\u{FF21}LICE", LDAP_PASSWORD).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        srv.audited("LOGIN_FAILED").await[0].details["reason"],
+        "account_locked"
+    );
+}
+
+/// A role the directory takes away at login ends the user's other sessions, as
+/// `users set-role` does; the login itself gets the new role.
+#[tokio::test]
+async fn a_role_change_seen_at_directory_login_ends_the_other_sessions() {
+    let slapd = PrivateSlapd::start();
+    // Two nodes on one store whose mappings differ, as if alice had left the netadmins group
+    // between her two logins.
+    let shared =
+        sessiond_testkit::stores::SharedStore::new(sessiond_testkit::stores::Backend::Memory);
+    let url = slapd.url();
+    let vars = |roles| {
+        sessiond_testkit::config_with(&[
+            ("SESSIOND_LDAP_URL", url.as_str()),
+            (
+                "SESSIOND_LDAP_USER_DN",
+                "uid={username},ou=people,dc=example,dc=org",
+            ),
+            ("SESSIOND_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org"),
+            ("SESSIOND_LDAP_GROUP_ROLES", roles),
+        ])
+    };
+    let before = TestServer::start_with(
+        vars("cn=netadmins,ou=groups,dc=example,dc=org=netadmin"),
+        shared.open().await,
+    )
+    .await;
+    let after = TestServer::start_with(
+        vars("cn=other,ou=groups,dc=example,dc=org=netadmin"),
+        shared.open().await,
+    )
+    .await;
+    let old = before.browser();
+    assert_eq!(
+        old.login("alice", LDAP_PASSWORD).await.body["role"],
+        "netadmin"
+    );
+    let new = after.browser();
+    let r = new.login("alice", LDAP_PASSWORD).await;
+    assert_eq!((r.status, r.body["role"].as_str()), (200, Some("oss")));
+    assert_eq!(
+        old.check().await.body["code"],
+        "revoked",
+        "the netadmin session ended"
+    );
+    assert_eq!(new.check().await.status, 200);
 }
 
 /// The password travels only inside TLS: LDAPS and StartTLS, with the server's certificate
-/// checked against the configured CA. A certificate the CA did not sign is a 503, never a login.
+/// checked against the configured CA. A certificate the CA did not sign is never a login: the
+/// directory counts as unreachable.
 #[tokio::test]
 async fn ldaps_and_starttls_verify_the_servers_certificate() {
     let slapd = PrivateSlapd::start();
@@ -114,9 +215,10 @@ async fn ldaps_and_starttls_verify_the_servers_certificate() {
     ] {
         let srv = server_with(&vars).await;
         let r = srv.browser().login("alice", LDAP_PASSWORD).await;
+        assert_eq!(r.status, 401, "never a login: {vars:?}");
+        let failed = srv.audited("LOGIN_FAILED").await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (503, Some("directory_unavailable")),
+            failed[0].details["reason"], "directory_unavailable",
             "{vars:?}"
         );
     }
