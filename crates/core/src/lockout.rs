@@ -18,7 +18,16 @@ pub struct Lockouts {
     base_secs: i64,
 }
 
-/// The three counters of one account, keyed by its case-folded name.
+/// Whose counters an attempt counts on: the account's, shared by every untrusted client, or
+/// those of one device that logged in as the user before (`crate::device`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Account,
+    Device(String),
+}
+
+/// The three counters of one scope: the account's keyed by its case-folded name, a device's by
+/// its nonce.
 struct Keys {
     failures: String,
     lockouts: String,
@@ -26,22 +35,25 @@ struct Keys {
 }
 
 impl Keys {
-    fn of(username: &str) -> Self {
-        let name = crate::user::User::username_key(username);
+    fn of(username: &str, scope: &Scope) -> Self {
+        let id = match scope {
+            Scope::Account => crate::user::User::username_key(username),
+            Scope::Device(nonce) => format!("device:{nonce}"),
+        };
         Self {
-            failures: format!("lockout:failures:{name}"),
-            lockouts: format!("lockout:lockouts:{name}"),
-            lock: format!("lockout:lock:{name}"),
+            failures: format!("lockout:failures:{id}"),
+            lockouts: format!("lockout:lockouts:{id}"),
+            lock: format!("lockout:lock:{id}"),
         }
     }
 }
 
 /// Whether a login attempt may have its password checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
     /// It took place `slot` (1-based) among the account's failures since the last success or
     /// lock; if it fails, it stays counted.
-    Admitted { slot: u64 },
+    Admitted { slot: u64, scope: Scope },
     /// The account is locked, or as many attempts as the threshold allows are being checked:
     /// no password is checked against the account.
     Locked,
@@ -55,36 +67,67 @@ impl Lockouts {
         }
     }
 
-    /// Seconds the account stays locked, if it is.
+    /// Seconds the account stays locked for untrusted clients, if it is.
     pub async fn locked(
         &self,
         store: &dyn SessionStore,
         username: &str,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let lock = store.counter(&Keys::of(username).lock, now).await?;
+        self.locked_in(store, &Keys::of(username, &Scope::Account), now)
+            .await
+    }
+
+    async fn locked_in(
+        &self,
+        store: &dyn SessionStore,
+        keys: &Keys,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let lock = store.counter(&keys.lock, now).await?;
         Ok(lock
             .map(|c| secs_between(now, c.expires_at))
             .filter(|left| *left > 0))
     }
 
     /// Counts the attempt as a failure before its password is checked, so that parallel guesses
-    /// cannot all be checked before the first of them locks the account: at most `threshold`
-    /// attempts are being checked or have failed since the last success or lock, whichever node
-    /// they reach. An attempt beyond them waits for them to be decided: a success clears the
-    /// count (the owner's parallel logins all get in), the failure in the last slot locks. The
-    /// caller must decide every admitted attempt (`failed` or `succeeded`), even if its client
-    /// goes away.
+    /// cannot all be checked before the first of them locks: at most `threshold` attempts are
+    /// being checked or have failed since the last success or lock, whichever node they reach.
+    /// An attempt beyond them waits for them to be decided: a success clears the count (the
+    /// owner's parallel logins all get in), the failure in the last slot locks. The caller must
+    /// decide every admitted attempt (`failed` or `succeeded`), even if its client goes away.
+    ///
+    /// An attempt from a `device` the user logged in from before counts on that device's
+    /// counters, so the account's lock does not stop it; a device that is itself locked counts
+    /// as an untrusted client again.
     pub async fn admit(
         &self,
         store: &dyn SessionStore,
         username: &str,
+        device: Option<&crate::device::Device>,
         now: Timestamp,
     ) -> StoreResult<Admission> {
-        let keys = Keys::of(username);
+        if let Some(device) = device {
+            let scope = Scope::Device(device.nonce.clone());
+            let keys = Keys::of(username, &scope);
+            if self.locked_in(store, &keys, now).await?.is_none() {
+                return self.admit_in(store, &keys, scope, now).await;
+            }
+        }
+        let keys = Keys::of(username, &Scope::Account);
+        self.admit_in(store, &keys, Scope::Account, now).await
+    }
+
+    async fn admit_in(
+        &self,
+        store: &dyn SessionStore,
+        keys: &Keys,
+        scope: Scope,
+        now: Timestamp,
+    ) -> StoreResult<Admission> {
         let forget = plus_secs(now, FORGET_AFTER_SECS);
         for _ in 0..ADMIT_WAITS {
-            if self.locked(store, username, now).await?.is_some() {
+            if self.locked_in(store, keys, now).await?.is_some() {
                 return Ok(Admission::Locked);
             }
             let taken = store.counter(&keys.failures, now).await?;
@@ -92,12 +135,13 @@ impl Lockouts {
                 let failures = store.add_to_counter(&keys.failures, 1, now, forget).await?;
                 // A lock sets itself before it clears the count: an attempt that counted after
                 // the clear sees the lock here.
-                if self.locked(store, username, now).await?.is_some() {
+                if self.locked_in(store, keys, now).await?.is_some() {
                     return Ok(Admission::Locked);
                 }
                 if failures.value <= self.threshold {
                     return Ok(Admission::Admitted {
                         slot: failures.value,
+                        scope,
                     });
                 }
             }
@@ -106,17 +150,18 @@ impl Lockouts {
         Ok(Admission::Locked)
     }
 
-    /// An admitted attempt failed. The one in the threshold's slot locks the account and
-    /// returns the lock's length in seconds; the lock is set before the count starts again,
-    /// so no attempt slips in between.
+    /// An admitted attempt failed. The one in the threshold's slot locks its scope and returns
+    /// the lock's length in seconds; the lock is set before the count starts again, so no
+    /// attempt slips in between.
     pub async fn failed(
         &self,
         store: &dyn SessionStore,
         username: &str,
         slot: u64,
+        scope: &Scope,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let keys = Keys::of(username);
+        let keys = Keys::of(username, scope);
         // A success since this attempt was admitted cleared the count: nothing to lock.
         if slot != self.threshold || store.counter(&keys.failures, now).await?.is_none() {
             return Ok(None);
@@ -132,9 +177,15 @@ impl Lockouts {
         Ok(Some(secs))
     }
 
-    /// A successful login clears the account's history.
-    pub async fn succeeded(&self, store: &dyn SessionStore, username: &str) -> StoreResult<()> {
-        let keys = Keys::of(username);
+    /// A successful login clears its scope's history. A device's success leaves the account's
+    /// count alone: the owner getting in must not give an attacker fresh guesses.
+    pub async fn succeeded(
+        &self,
+        store: &dyn SessionStore,
+        username: &str,
+        scope: &Scope,
+    ) -> StoreResult<()> {
+        let keys = Keys::of(username, scope);
         store.delete_counter(&keys.failures).await?;
         store.delete_counter(&keys.lockouts).await
     }
@@ -149,8 +200,10 @@ mod tests {
 
     /// An attempt that is admitted and fails.
     async fn fail(l: &Lockouts, store: &MemoryStore, name: &str, now: Timestamp) -> Option<i64> {
-        match l.admit(store, name, now).await.unwrap() {
-            Admission::Admitted { slot } => l.failed(store, name, slot, now).await.unwrap(),
+        match l.admit(store, name, None, now).await.unwrap() {
+            Admission::Admitted { slot, scope } => {
+                l.failed(store, name, slot, &scope, now).await.unwrap()
+            }
             Admission::Locked => None,
         }
     }
@@ -177,7 +230,7 @@ mod tests {
             "the second lock is longer"
         );
         clock.advance_secs(120);
-        l.succeeded(&store, "alice").await.unwrap();
+        l.succeeded(&store, "alice", &Scope::Account).await.unwrap();
         for _ in 0..2 {
             fail(&l, &store, "alice", clock.now()).await;
         }
@@ -195,7 +248,7 @@ mod tests {
         assert_eq!(fail(&l, &store, "bob", clock.now()).await, Some(60));
         clock.advance_secs(30);
         assert_eq!(
-            l.admit(&store, "bob", clock.now()).await.unwrap(),
+            l.admit(&store, "bob", None, clock.now()).await.unwrap(),
             Admission::Locked
         );
         assert_eq!(
@@ -210,8 +263,8 @@ mod tests {
         let l = Lockouts::new(3, 60);
         let mut slots = Vec::new();
         for _ in 0..3 {
-            match l.admit(&store, "carol", clock.now()).await.unwrap() {
-                Admission::Admitted { slot } => slots.push(slot),
+            match l.admit(&store, "carol", None, clock.now()).await.unwrap() {
+                Admission::Admitted { slot, .. } => slots.push(slot),
                 Admission::Locked => panic!("the first three are admitted"),
             }
         }
@@ -220,12 +273,16 @@ mod tests {
         let store = std::sync::Arc::new(store);
         let waiting = {
             let (store, now) = (store.clone(), clock.now());
-            tokio::spawn(async move { Lockouts::new(3, 60).admit(&*store, "carol", now).await })
+            tokio::spawn(async move {
+                Lockouts::new(3, 60)
+                    .admit(&*store, "carol", None, now)
+                    .await
+            })
         };
         let mut locks = 0;
         for slot in slots {
             locks += usize::from(
-                l.failed(&*store, "carol", slot, clock.now())
+                l.failed(&*store, "carol", slot, &Scope::Account, clock.now())
                     .await
                     .unwrap()
                     .is_some(),
@@ -242,16 +299,78 @@ mod tests {
             std::sync::Arc::new(MemoryStore::new()),
         );
         let l = Lockouts::new(1, 60);
-        let first = l.admit(&*store, "dan", clock.now()).await.unwrap();
-        assert_eq!(first, Admission::Admitted { slot: 1 });
+        let first = l.admit(&*store, "dan", None, clock.now()).await.unwrap();
+        let account = Scope::Account;
+        assert_eq!(
+            first,
+            Admission::Admitted {
+                slot: 1,
+                scope: account.clone()
+            }
+        );
         let waiting = {
             let (store, now) = (store.clone(), clock.now());
-            tokio::spawn(async move { Lockouts::new(1, 60).admit(&*store, "dan", now).await })
+            tokio::spawn(async move { Lockouts::new(1, 60).admit(&*store, "dan", None, now).await })
         };
-        l.succeeded(&*store, "dan").await.unwrap();
+        l.succeeded(&*store, "dan", &account).await.unwrap();
         assert_eq!(
             waiting.await.unwrap().unwrap(),
-            Admission::Admitted { slot: 1 }
+            Admission::Admitted {
+                slot: 1,
+                scope: account
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_known_device_gets_past_the_accounts_lock_on_counters_of_its_own() {
+        let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
+        let l = Lockouts::new(2, 60);
+        for _ in 0..2 {
+            fail(&l, &store, "erin", clock.now()).await;
+        }
+        assert!(
+            l.locked(&store, "erin", clock.now())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let owner = crate::device::Device {
+            nonce: "n".repeat(22),
+        };
+        let a = l
+            .admit(&store, "erin", Some(&owner), clock.now())
+            .await
+            .unwrap();
+        let Admission::Admitted { slot, scope } = a else {
+            panic!("the owner's device is admitted: {a:?}");
+        };
+        assert_eq!(scope, Scope::Device(owner.nonce.clone()));
+        // A device that fails as often is locked too, and then counts as untrusted: locked.
+        assert_eq!(
+            l.failed(&store, "erin", slot, &scope, clock.now())
+                .await
+                .unwrap(),
+            None
+        );
+        let Admission::Admitted { slot, scope } = l
+            .admit(&store, "erin", Some(&owner), clock.now())
+            .await
+            .unwrap()
+        else {
+            panic!("second attempt");
+        };
+        assert!(
+            l.failed(&store, "erin", slot, &scope, clock.now())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            l.admit(&store, "erin", Some(&owner), clock.now())
+                .await
+                .unwrap(),
+            Admission::Locked
         );
     }
 }

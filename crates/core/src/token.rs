@@ -123,6 +123,10 @@ impl SecretKey {
         Ok(Self(random::bytes::<32>()?.to_vec()))
     }
 
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The CSRF token of a session: HMAC(key, "csrf" ‖ session id ‖ token hash), with each part
     /// length-prefixed so no two inputs share a message. It changes whenever the token rotates.
     pub fn csrf_token(&self, session: &SessionId, token: &TokenHash) -> String {

@@ -15,6 +15,8 @@ pub struct CookieSettings {
     /// The name actually used: `__Host-` is prefixed whenever the cookie is `Secure`, which
     /// makes browsers refuse it from sibling domains and plain http.
     pub name: String,
+    /// The device cookie's (`sessiond_core::device`): the same name with `_device` after it.
+    pub device_name: String,
     pub secure: bool,
     pub same_site: SameSite,
 }
@@ -28,10 +30,24 @@ impl CookieSettings {
             bare.to_owned()
         };
         Self {
+            device_name: format!("{name}_device"),
             name,
             secure,
             same_site,
         }
+    }
+
+    /// A device cookie: it lives `max_age_secs`, is sent to sessiond only (`Path=/`,
+    /// `HttpOnly`) and never on a request another site started (`SameSite=Strict`).
+    pub fn issue_device(&self, token: &str, max_age_secs: i64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let value = format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age={}",
+            self.device_name,
+            max_age_secs.max(0)
+        );
+        // The token is ASCII (base64url, digits and dots).
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
     fn attributes(&self) -> String {

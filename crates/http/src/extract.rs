@@ -104,6 +104,25 @@ where
     }
 }
 
+/// The browser's device cookie, if it sent exactly one (`sessiond_core::device`). Anything
+/// odd about it makes it no device cookie at all: the login is then an untrusted client's.
+pub struct DeviceCookie(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeviceCookie
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let found = find_cookie(&parts.headers, &state.cookie.device_name).unwrap_or(None);
+        Ok(DeviceCookie(
+            found.filter(|v| v.len() <= 256).map(str::to_owned),
+        ))
+    }
+}
+
 /// The value of the cookie `name` across every `Cookie` header. Only a cookie of exactly that
 /// name counts: names are case-sensitive, so `SESSIOND=...` is someone else's cookie. Two
 /// candidates are refused, and so is a case variant beside the real one (SECURITY-TESTS row 4):

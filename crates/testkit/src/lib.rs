@@ -220,6 +220,8 @@ pub struct Browser {
     base: String,
     cookie_name: String,
     cookie: Mutex<Option<String>>,
+    /// The other cookies sessiond set (the device cookie), sent back as a browser would.
+    others: Mutex<BTreeMap<String, String>>,
     /// The CSRF token from the last answer that carried one, sent on unsafe requests as the
     /// browser client does.
     csrf: Mutex<Option<String>>,
@@ -237,6 +239,7 @@ impl Browser {
             base: base.to_owned(),
             cookie_name: cookie_name.to_owned(),
             cookie: Mutex::new(None),
+            others: Mutex::new(BTreeMap::new()),
             csrf: Mutex::new(None),
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into(),
         }
@@ -245,6 +248,19 @@ impl Browser {
     /// The raw token the browser holds (what an attacker would steal).
     pub fn token(&self) -> Option<String> {
         self.cookie.lock().unwrap().clone()
+    }
+
+    /// Another cookie this browser holds (the device cookie, say).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.others.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: Option<&str>) {
+        let mut others = self.others.lock().unwrap();
+        match value {
+            Some(v) => drop(others.insert(name.to_owned(), v.to_owned())),
+            None => drop(others.remove(name)),
+        }
     }
 
     pub fn set_token(&self, token: Option<&str>) {
@@ -277,8 +293,18 @@ impl Browser {
         if !self.user_agent.is_empty() {
             req = req.header("user-agent", &self.user_agent);
         }
+        let mut cookies: Vec<String> = self
+            .others
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         if let Some(token) = self.token() {
-            req = req.header("cookie", format!("{}={token}", self.cookie_name));
+            cookies.push(format!("{}={token}", self.cookie_name));
+        }
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
         }
         if let Some(csrf) = self.csrf().filter(|_| unsafe_method) {
             req = req.header("x-csrf-token", csrf);
@@ -301,12 +327,19 @@ impl Browser {
             let value = value.to_str().unwrap();
             let (pair, attrs) = value.split_once(';').unwrap_or((value, ""));
             let (name, token) = pair.split_once('=').unwrap();
+            let cleared = token.is_empty() || attrs.contains("Max-Age=0");
             if name == self.cookie_name {
-                let cleared = token.is_empty() || attrs.contains("Max-Age=0");
                 self.set_token(if cleared { None } else { Some(token) });
                 if cleared {
                     self.set_csrf(None);
                 }
+            } else if cleared {
+                self.others.lock().unwrap().remove(name);
+            } else {
+                self.others
+                    .lock()
+                    .unwrap()
+                    .insert(name.to_owned(), token.to_owned());
             }
         }
         Resp {

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::directory::DirectoryUser;
 use crate::ids::{SessionId, UserId};
-use crate::lockout::Admission;
+use crate::lockout::{Admission, Scope};
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, plus_secs};
 use crate::token::Token;
@@ -25,6 +25,7 @@ struct Carried {
 }
 
 impl SessionService {
+    /// `device` is the browser's device cookie, if it sent one (`crate::device`).
     pub async fn login(
         &self,
         username: &str,
@@ -32,10 +33,13 @@ impl SessionService {
         remember_me: bool,
         client: &ClientInfo,
         existing: Option<&Token>,
+        device: Option<&str>,
     ) -> SessionResult<Issued> {
         self.limit_login(client).await?;
         let username = &crate::user::normalize_username(username);
-        let user = self.authenticate(username, password, client).await?;
+        let user = self
+            .authenticate(username, password, client, device)
+            .await?;
         let now = self.now();
         let carried = self.end_previous(existing, &user, now).await?;
         let lock = self.login_lock(user.id);
@@ -85,7 +89,14 @@ impl SessionService {
                 }),
             ))
             .await?;
-        Ok(Issued { session, token })
+        let device = (self.settings.device_cookie_secs > 0)
+            .then(|| self.key.device_token(username, now))
+            .transpose()?;
+        Ok(Issued {
+            session,
+            token,
+            device,
+        })
     }
 
     /// The per-address login limit, audited when it refuses.
@@ -114,14 +125,25 @@ impl SessionService {
         username: &str,
         password: &str,
         client: &ClientInfo,
+        device: Option<&str>,
     ) -> SessionResult<User> {
         let store = &*self.store;
         // A place to hash first: a full queue refuses the attempt before the lockout counts it.
         let hashing = self.hashing.reserve()?;
-        let admission = self.lockouts.admit(store, username, self.now()).await?;
+        let now = self.now();
+        let device = device
+            .filter(|_| self.settings.device_cookie_secs > 0)
+            .and_then(|d| {
+                self.key
+                    .verify_device(d, username, now, self.settings.device_cookie_secs)
+            });
+        let admission = self
+            .lockouts
+            .admit(store, username, device.as_ref(), now)
+            .await?;
         let mut user = self.store.user_by_name(username).await?;
         let mut unreachable_directory = false;
-        let ok = match (admission, &self.directory) {
+        let ok = match (&admission, &self.directory) {
             (Admission::Locked, _) => {
                 hashing.verify(password.to_owned(), None).await;
                 false
@@ -159,7 +181,9 @@ impl SessionService {
         };
         let now = self.now();
         if let Some(user) = user.as_ref().filter(|u| u.enabled && ok) {
-            self.lockouts.succeeded(store, username).await?;
+            if let Admission::Admitted { scope, .. } = &admission {
+                self.lockouts.succeeded(store, username, scope).await?;
+            }
             return Ok(user.clone());
         }
         let reason = match &user {
@@ -174,15 +198,21 @@ impl SessionService {
             .client(client)
             .username(name);
         self.audit.record(event.detail("reason", reason)).await?;
-        if let Admission::Admitted { slot } = admission
-            && let Some(secs) = self.lockouts.failed(store, username, slot, now).await?
+        if let Admission::Admitted { slot, scope } = &admission
+            && let Some(secs) = self
+                .lockouts
+                .failed(store, username, *slot, scope, now)
+                .await?
         {
+            let locked = match scope {
+                Scope::Account => "account",
+                Scope::Device(_) => "device",
+            };
             let event = AuditEvent::new(AuditKind::AccountLocked, now)
                 .client(client)
-                .username(name);
-            self.audit
-                .record(event.detail("lock_seconds", secs))
-                .await?;
+                .username(name)
+                .detail("lock_seconds", secs);
+            self.audit.record(event.detail("scope", locked)).await?;
         }
         Err(SessionError::InvalidCredentials)
     }

@@ -61,6 +61,9 @@ pub struct Settings {
     pub unknown_tokens_per_ip_per_minute: u32,
     /// Record a user-agent fingerprint per session (`SESSION_ENABLE_FINGERPRINTING`).
     pub fingerprinting: bool,
+    /// How long a device cookie lets its browser past the account's lockout
+    /// (`SESSIOND_DEVICE_COOKIE_DAYS`); 0: no device cookies.
+    pub device_cookie_secs: i64,
     /// Threads that run Argon2 (`SESSIOND_HASH_WORKERS`), and requests that may wait for one
     /// (`SESSIOND_HASH_QUEUE`) before more are answered 503.
     pub hash_workers: usize,
@@ -88,6 +91,7 @@ impl Default for Settings {
                 response: SuspiciousResponse::Reauth,
             }),
             fingerprinting: true,
+            device_cookie_secs: 180 * 86_400,
             hash_workers: crate::hashing::HashPool::default_workers(),
             hash_queue: 64,
             roles: crate::user::DEFAULT_ROLES
@@ -201,6 +205,8 @@ pub type SessionResult<T> = Result<T, SessionError>;
 pub struct Issued {
     pub session: Session,
     pub token: Token,
+    /// A new device cookie for this browser (`crate::device`), when device cookies are on.
+    pub device: Option<String>,
 }
 
 /// The session a presented token resolved to.

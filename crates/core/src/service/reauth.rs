@@ -29,6 +29,7 @@ impl SessionService {
         token: Option<&Token>,
         password: &str,
         client: &ClientInfo,
+        device: Option<&str>,
     ) -> SessionResult<Issued> {
         let current = self.resolve(token, self.now()).await?.session;
         let username = current
@@ -36,8 +37,15 @@ impl SessionService {
             .as_deref()
             .filter(|_| current.user_id.is_some())
             .ok_or(SessionError::NotAllowed("anonymous_session"))?;
-        self.login(username, password, current.persistent, client, token)
-            .await
+        self.login(
+            username,
+            password,
+            current.persistent,
+            client,
+            token,
+            device,
+        )
+        .await
     }
 
     /// Changes the signed-in user's own password. The current password is the proof (a
@@ -50,6 +58,7 @@ impl SessionService {
         new_password: &str,
         end_others: bool,
         client: &ClientInfo,
+        device: Option<&str>,
     ) -> SessionResult<Issued> {
         validate_password(new_password).map_err(|m| SessionError::Invalid(m.into()))?;
         let current = self.resolve(token, self.now()).await?.session;
@@ -68,6 +77,7 @@ impl SessionService {
                 current.persistent,
                 client,
                 token,
+                device,
             )
             .await?;
         let hash = self.hash_password(new_password.to_owned()).await?;

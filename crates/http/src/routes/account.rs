@@ -7,7 +7,7 @@ use sessiond_core::SessionError;
 
 use super::session::{check_length, issued_response, to_completion};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client, SessionCookie};
+use crate::extract::{ApiJson, Client, DeviceCookie, SessionCookie};
 use crate::state::AppState;
 
 /// A wrong password here comes from a signed-in user: 403, so that no client takes it for the
@@ -33,6 +33,7 @@ pub struct ReauthRequest {
 pub async fn reauth(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
+    DeviceCookie(device): DeviceCookie,
     Client(client): Client,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> Result<Response, ApiError> {
@@ -40,7 +41,7 @@ pub async fn reauth(
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
-            .reauthenticate(token.as_ref(), &req.password, &client)
+            .reauthenticate(token.as_ref(), &req.password, &client, device.as_deref())
             .await;
         issued.map_err(wrong_password)
     })
@@ -65,6 +66,7 @@ fn yes() -> bool {
 pub async fn change_password(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
+    DeviceCookie(device): DeviceCookie,
     Client(client): Client,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<Response, ApiError> {
@@ -79,6 +81,7 @@ pub async fn change_password(
                 &req.new_password,
                 req.end_other_sessions,
                 &client,
+                device.as_deref(),
             )
             .await;
         issued.map_err(wrong_password)

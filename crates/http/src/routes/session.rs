@@ -11,7 +11,7 @@ use sessiond_core::time::secs_between;
 use sessiond_core::{SessionId, Timestamp};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client, OptionalJson, SessionCookie};
+use crate::extract::{ApiJson, Client, DeviceCookie, OptionalJson, SessionCookie};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
@@ -86,6 +86,7 @@ pub struct LoginRequest {
 pub async fn login(
     State(state): State<AppState>,
     SessionCookie(existing): SessionCookie,
+    DeviceCookie(device): DeviceCookie,
     Client(client): Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
@@ -105,6 +106,7 @@ pub async fn login(
                 req.remember_me,
                 &client,
                 existing.as_ref(),
+                device.as_deref(),
             )
             .await
     })
@@ -159,6 +161,13 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
         header::SET_COOKIE,
         state.cookie.issue(&issued.token, max_age),
     );
+    if let Some(device) = &issued.device {
+        let lifetime = state.service.settings().device_cookie_secs;
+        headers.append(
+            header::SET_COOKIE,
+            state.cookie.issue_device(device, lifetime),
+        );
+    }
     with_csrf(&mut headers, &mut body, csrf);
     Ok((headers, Json(body)).into_response())
 }

@@ -380,6 +380,11 @@ impl Config {
             _ => usize::try_from(r.positive("SESSIOND_HASH_WORKERS")).unwrap_or(usize::MAX),
         };
         let hash_queue = usize::try_from(r.whole("SESSIOND_HASH_QUEUE")).unwrap_or(usize::MAX);
+        let device_cookie_secs = i64::try_from(
+            r.whole("SESSIOND_DEVICE_COOKIE_DAYS")
+                .saturating_mul(86_400),
+        )
+        .unwrap_or(i64::MAX);
         let suspicious_response = match r
             .text("SESSIOND_SUSPICIOUS_RESPONSE")
             .to_lowercase()
@@ -492,6 +497,7 @@ impl Config {
             reauth_window_secs: i64::try_from(reauth_window).unwrap_or(i64::MAX),
             long_session_secs: i64::try_from(long_session).unwrap_or(i64::MAX),
             fingerprinting: security.fingerprinting,
+            device_cookie_secs,
             hash_workers,
             hash_queue,
             roles,

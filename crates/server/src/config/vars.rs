@@ -489,6 +489,12 @@ pub const VARS: &[Var] = &[
         "first lock's length; each further lock doubles it, up to an hour",
     ),
     v(
+        "SESSIOND_DEVICE_COOKIE_DAYS",
+        "180",
+        Server,
+        "a browser that logged in as a user gets a device cookie for this long: the account's lockout does not stop it (its own failures lock it); 0 turns device cookies off",
+    ),
+    v(
         "SESSIOND_LOGIN_RATE_LIMIT",
         "60",
         Server,

@@ -59,7 +59,28 @@ async fn a_secure_cookie_is_host_prefixed_with_every_attribute() {
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
-    assert_eq!(cookies.len(), 1, "exactly one Set-Cookie");
+    assert_eq!(cookies.len(), 2, "the session cookie and the device cookie");
+    let names: Vec<_> = cookies
+        .iter()
+        .map(|c| c.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["__Host-sessiond", "__Host-sessiond_device"],
+        "one Set-Cookie per name"
+    );
+    let device = &cookies[1];
+    let attrs: Vec<_> = device.split("; ").skip(1).collect();
+    assert_eq!(
+        attrs,
+        [
+            "Path=/",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Max-Age=15552000"
+        ]
+    );
     let c = &cookies[0];
     assert!(c.starts_with("__Host-sessiond="), "{c}");
     let attrs: Vec<_> = c.split("; ").skip(1).collect();

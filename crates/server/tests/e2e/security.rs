@@ -519,6 +519,71 @@ async fn row23_a_different_browser_ends_the_session_and_an_update_does_not() {
     assert_eq!(b.check().await.status, 401, "the session stays ended");
 }
 
+/// The lockout is no free denial of service: a browser that logged in as the user before
+/// (its device cookie) gets past the account's lock with the right password, while every other
+/// client, right password and all, still gets the generic answer. The device's own failures
+/// lock it, and a forged or foreign device cookie counts for nothing.
+#[tokio::test]
+async fn row39_the_owners_browser_gets_past_a_lock_that_strangers_keep_up() {
+    let srv = server(&[("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3")]).await;
+    let device_cookie = format!("{}_device", srv.state.cookie.name);
+    let owner = srv.logged_in("alice").await;
+    let device = owner
+        .cookie(&device_cookie)
+        .expect("a device cookie after login");
+    assert_eq!(owner.post("/api/session/logout", None).await.status, 200);
+
+    let attacker = srv.browser();
+    for _ in 0..3 {
+        assert_eq!(attacker.login("alice", "guess!guess").await.status, 401);
+    }
+    assert_eq!(audited(&srv, "ACCOUNT_LOCKED").await, 1);
+    let stranger = srv.browser();
+    assert_eq!(
+        stranger.login("alice", PASSWORD).await.status,
+        401,
+        "locked for strangers"
+    );
+    let forged = srv.browser();
+    forged.set_cookie(&device_cookie, Some(&format!("{device}x")));
+    assert_eq!(
+        forged.login("alice", PASSWORD).await.status,
+        401,
+        "a forged device cookie"
+    );
+    srv.add_user("bob", "oss").await;
+    let other_user = srv.logged_in("bob").await;
+    let bobs = other_user.cookie(&device_cookie).unwrap();
+    let borrowed = srv.browser();
+    borrowed.set_cookie(&device_cookie, Some(&bobs));
+    assert_eq!(
+        borrowed.login("alice", PASSWORD).await.status,
+        401,
+        "another user's device"
+    );
+
+    let r = owner.login("alice", PASSWORD).await;
+    assert_eq!(r.status, 200, "the owner's browser gets in: {}", r.body);
+    assert_ne!(
+        owner.cookie(&device_cookie).unwrap(),
+        device,
+        "a fresh device cookie"
+    );
+    assert_eq!(
+        stranger.login("alice", PASSWORD).await.status,
+        401,
+        "still locked for others"
+    );
+
+    // The device's own guesses lock it; then it is a stranger like any other.
+    let stolen = srv.browser();
+    stolen.set_cookie(&device_cookie, owner.cookie(&device_cookie).as_deref());
+    for _ in 0..3 {
+        assert_eq!(stolen.login("alice", "guess!guess").await.status, 401);
+    }
+    assert_eq!(stolen.login("alice", PASSWORD).await.status, 401);
+}
+
 /// Refusals of anonymous requests cannot grow the audit trail at will: an address gets ten
 /// `MALICIOUS_CSRF` records a minute, then 429 without a record; another address is unaffected.
 #[tokio::test]
