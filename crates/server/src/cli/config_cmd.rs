@@ -79,6 +79,9 @@ fn validate(env_file: &Path) -> anyhow::Result<()> {
         "configuration is valid (environment: {})",
         config.environment.as_str()
     );
+    for note in crate::config::seed_notes(&raw, &config) {
+        println!("note: {note}");
+    }
     Ok(())
 }
 

@@ -12,6 +12,9 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     let (config, raw) = super::load_config(env_file)?;
     super::init_tracing(&config.server.log_filter, config.server.log_json, true);
     super::warn_unknown(&raw);
+    for note in crate::config::seed_notes(&raw, &config) {
+        tracing::warn!("{note}");
+    }
     let store = crate::open(&config).await?;
     crate::serve_warnings(&config, &*store);
     let state = crate::build_with_store(&config, store, Arc::new(SystemClock))?;

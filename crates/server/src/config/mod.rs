@@ -3,10 +3,12 @@
 //! every problem together.
 
 mod raw;
+mod seed_notes;
 mod typed;
 pub mod vars;
 
 pub use raw::{RawConfig, Source, process_env, read_dotenv};
+pub use seed_notes::seed_notes;
 pub use typed::{
     Config, Environment, Features, Monitoring, Secret, Security, ServerConfig, StoreUrl,
     SyncConfig, redact_url,

@@ -272,6 +272,15 @@ impl Config {
             true,
             "the idle timeout cannot be longer than the absolute timeout",
         );
+        if idle <= 900 && (warning >= idle || grace >= idle) {
+            r.problems.push(format!(
+                "SESSION_IDLE_TIMEOUT_SECONDS={idle}: a timeout this short needs a warning and a \
+                 renewal grace shorter than it; seed 000's 5-minute timeout warned 1 minute \
+                 before the end, which is SESSION_WARNING_THRESHOLD_SECONDS=60 (and, say, \
+                 SESSION_EXPIRATION_GRACE_SECONDS=30) \
+                 (docs/decisions/0019-seed-000s-five-minute-timeout.md)"
+            ));
+        }
 
         let cleanup = CleanupSettings {
             interval_secs: secs(r.positive("SESSION_CLEANUP_INTERVAL_SECONDS")),

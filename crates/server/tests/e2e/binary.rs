@@ -543,3 +543,42 @@ fn slow_headers_are_cut_off_and_connections_are_capped() {
     );
     drop(silent);
 }
+
+/// `config validate` says when a variable is set as only a seed's meaning of it would make
+/// sense: the lifetime raised to keep sessions longer (seed 001's advice), a long expiration
+/// grace, and seed 000's 5-minute timeout without its 1-minute warning.
+#[test]
+fn config_validate_explains_settings_that_follow_a_seeds_meaning() {
+    let dir = workdir();
+    let out = sessiond(
+        &dir,
+        &[
+            ("SESSION_LIFETIME_SECONDS", "259200"),
+            ("SESSION_EXPIRATION_GRACE_SECONDS", "1800"),
+        ],
+    )
+    .args(["config", "validate"])
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("note: SESSION_LIFETIME_SECONDS=259200"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: SESSION_EXPIRATION_GRACE_SECONDS=1800"),
+        "{text}"
+    );
+
+    let out = sessiond(&dir, &[("SESSION_IDLE_TIMEOUT_SECONDS", "300")])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SESSION_WARNING_THRESHOLD_SECONDS=60"),
+        "{err}"
+    );
+}

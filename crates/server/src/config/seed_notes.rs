@@ -1,0 +1,75 @@
+//! Settings that make sense only under a seed's meaning of a variable: `config validate` (and
+//! `serve`, in its log) says what sessiond makes of them. Decisions 0020 and 0021 explain them;
+//! seed 000's short timeout, which the defaults refuse, is explained where it is refused.
+
+use super::raw::{RawConfig, Source};
+use super::typed::Config;
+
+/// Set by the operator (a file or the environment), not by a default or a preset.
+fn set_by_hand(raw: &RawConfig, name: &str) -> bool {
+    matches!(raw.source(name), Some(Source::DotEnv | Source::Environment))
+}
+
+pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
+    let t = &config.service.timeouts;
+    let mut notes = Vec::new();
+    if set_by_hand(raw, "SESSION_LIFETIME_SECONDS")
+        && (t.lifetime_secs >= t.absolute_secs || t.lifetime_secs > 172_800)
+    {
+        notes.push(format!(
+            "SESSION_LIFETIME_SECONDS={}: here it is how often a session's token is renewed, not \
+             how long a session lasts (seed 001's \"increase the session lifetime\" advice does not \
+             apply); {}. To keep sessions longer, raise SESSION_IDLE_TIMEOUT_SECONDS or \
+             SESSION_ABSOLUTE_TIMEOUT_SECONDS (docs/decisions/0020-lifetime-is-the-renewal-interval.md)",
+            t.lifetime_secs,
+            if t.lifetime_secs >= t.absolute_secs {
+                "at or above SESSION_ABSOLUTE_TIMEOUT_SECONDS a token is never renewed"
+            } else {
+                "raising it only renews tokens less often"
+            },
+        ));
+    }
+    if set_by_hand(raw, "SESSION_EXPIRATION_GRACE_SECONDS") && t.expiration_grace_secs > 300 {
+        notes.push(format!(
+            "SESSION_EXPIRATION_GRACE_SECONDS={}: here it is how long a token replaced by a renewal \
+             is still accepted (for requests in flight and other tabs), not extra time after a \
+             session expires; a long grace keeps a stolen old token useful for longer \
+             (docs/decisions/0021-expiration-grace-is-the-renewal-grace.md)",
+            t.expiration_grace_secs
+        ));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn notes(vars: &[(&str, &str)]) -> Vec<String> {
+        let env: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (config, raw) = super::super::from_maps(&BTreeMap::new(), &env).unwrap();
+        seed_notes(&raw, &config)
+    }
+
+    #[test]
+    fn seed_meanings_are_pointed_out_and_defaults_are_quiet() {
+        assert!(notes(&[]).is_empty(), "defaults and presets say nothing");
+        let n = notes(&[("SESSION_LIFETIME_SECONDS", "259200")]);
+        assert!(n[0].contains("not how long a session lasts"), "{n:?}");
+        let n = notes(&[("SESSION_EXPIRATION_GRACE_SECONDS", "1800")]);
+        assert!(
+            n[0].contains("not extra time after a session expires"),
+            "{n:?}"
+        );
+        let seed_000 = notes(&[
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "300"),
+            ("SESSION_WARNING_THRESHOLD_SECONDS", "60"),
+            ("SESSION_EXPIRATION_GRACE_SECONDS", "30"),
+        ]);
+        assert!(seed_000.is_empty(), "{seed_000:?}");
+    }
+}
