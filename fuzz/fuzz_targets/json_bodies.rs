@@ -58,6 +58,7 @@ fn world() -> &'static World {
                     false,
                     &ClientInfo::default(),
                     None,
+                    None,
                 )
                 .await
                 .unwrap();
@@ -68,6 +69,7 @@ fn world() -> &'static World {
             service: Arc::new(service),
             cookie: CookieSettings::new("sessiond", false, SameSite::Lax),
             metrics: Arc::new(Metrics::new()),
+            public_origin: None,
             trusted_proxies: vec![],
             endpoints: Endpoints::default(),
             client: ClientConfig {

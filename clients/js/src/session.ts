@@ -179,12 +179,7 @@ export class SessionClient {
   suspend(): void {
     if (this.stopped || this.suspended) return;
     this.suspended = true;
-    this.clearTimers();
-    clearTimeout(this.watchdog);
-    clearTimeout(this.visibleTimer);
-    const wasLeader = this.d.leadership.isLeader;
-    this.d.leadership.release();
-    if (wasLeader) this.d.bus?.post({ t: "leader-gone" });
+    this.standDown();
   }
 
   /** The page came back from the back/forward cache: time has passed, so ask the server now. */
@@ -197,12 +192,7 @@ export class SessionClient {
 
   stop(): void {
     this.stopped = true;
-    this.clearTimers();
-    clearTimeout(this.watchdog);
-    clearTimeout(this.visibleTimer);
-    const wasLeader = this.d.leadership.isLeader;
-    this.d.leadership.release();
-    if (wasLeader) this.d.bus?.post({ t: "leader-gone" });
+    this.standDown();
     this.d.bus?.close();
     this.d.ui.destroy();
     this.listeners.clear();
@@ -224,6 +214,16 @@ export class SessionClient {
       crossTabSync: this.d.bus !== null,
       config: this.config,
     };
+  }
+
+  /** No more timers, and another tab takes over the polling at once if this one led. */
+  private standDown(): void {
+    this.clearTimers();
+    clearTimeout(this.watchdog);
+    clearTimeout(this.visibleTimer);
+    const wasLeader = this.d.leadership.isLeader;
+    this.d.leadership.release();
+    if (wasLeader) this.d.bus?.post({ t: "leader-gone" });
   }
 
   private lead(): void {

@@ -227,4 +227,21 @@ describe("the login page and sessiond.js stay on this origin", () => {
     expect(elsewhere).toEqual([]);
     await context.close();
   });
+
+  it("a page put in the back/forward cache and restored warns again without a reload", async () => {
+    // Chromium keeps no page in its back/forward cache that fetched a no-store answer (every
+    // session answer is one), so it cannot be made to restore this page; Firefox and Safari do.
+    // The page gets the two events a round trip through the cache fires instead.
+    const s = await server();
+    const { page, context } = await loggedIn(s);
+    const transition = (type: string) =>
+      page.evaluate((t) => dispatchEvent(new PageTransitionEvent(t, { persisted: true })), type);
+    await transition("pagehide");
+    await page.waitForTimeout(5_000); // past the warning point: a cached page shows nothing
+    expect(await page.locator(dialog).count()).toBe(0);
+    await transition("pageshow");
+    await page.locator(dialog).waitFor({ timeout: 3_000 });
+    await page.locator(overlay).waitFor({ timeout: 12_000 });
+    await context.close();
+  });
 });

@@ -6,6 +6,7 @@ mod auth;
 mod cleanup;
 mod client;
 mod context;
+mod credentials;
 mod ops;
 mod reauth;
 mod security;

@@ -243,20 +243,17 @@ impl SessionService {
         if keep_current && sessions.iter().any(|s| s.id != current.id) {
             self.require_fresh(&current, now)?;
         }
-        let mut ended = 0;
-        for s in sessions {
-            if keep_current && s.id == current.id {
-                continue;
-            }
-            self.end(
-                s,
+        let others = sessions
+            .into_iter()
+            .filter(|s| !(keep_current && s.id == current.id));
+        let ended = self
+            .end_all(
+                others,
                 SessionState::LoggedOut,
                 "logout_all",
                 AuditKind::SessionLoggedOut,
             )
             .await?;
-            ended += 1;
-        }
         let event = AuditEvent::new(AuditKind::SessionLoggedOutAll, now).session(&current);
         self.audit
             .record(
@@ -322,15 +319,38 @@ impl SessionService {
         reason: &str,
     ) -> SessionResult<u64> {
         let now = self.now();
-        let mut n = 0;
-        for s in self.store.user_sessions(user, now).await? {
-            self.end(s, SessionState::Revoked, reason, AuditKind::SessionRevoked)
-                .await?;
-            n += 1;
-        }
+        let sessions = self.store.user_sessions(user, now).await?;
+        let n = self
+            .end_all(
+                sessions,
+                SessionState::Revoked,
+                reason,
+                AuditKind::SessionRevoked,
+            )
+            .await?;
         if n > 0 {
             tracing::info!(user = %user, ended = n, reason, "revoked user sessions");
         }
         Ok(n)
+    }
+
+    /// Ends each of `sessions`, going on past a failure (a write or its audit record) so that
+    /// one failure never leaves the rest alive; the first failure is returned once all were
+    /// tried. Returns how many ended.
+    pub(super) async fn end_all(
+        &self,
+        sessions: impl IntoIterator<Item = Session>,
+        state: SessionState,
+        reason: &str,
+        kind: AuditKind,
+    ) -> SessionResult<u64> {
+        let (mut ended, mut failure) = (0, None);
+        for s in sessions {
+            match self.end(s, state, reason, kind).await {
+                Ok(()) => ended += 1,
+                Err(e) => drop(failure.get_or_insert(e)),
+            }
+        }
+        failure.map_or(Ok(ended), Err)
     }
 }

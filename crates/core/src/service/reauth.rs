@@ -95,21 +95,25 @@ impl SessionService {
             .client(client)
             .detail("by", "user")
             .detail("ended_other_sessions", end_others);
-        self.audit.record(event).await?;
+        // The other sessions end even if the record of the change cannot be stored: the
+        // failure is reported after, never instead of, the sweep.
+        let mut swept = Ok(0);
         if end_others {
             let now = self.now();
-            for s in self.store.user_sessions(&user.id, now).await? {
-                if s.id != issued.session.id {
-                    self.end(
-                        s,
-                        SessionState::Revoked,
-                        "password_changed",
-                        AuditKind::SessionRevoked,
-                    )
-                    .await?;
-                }
-            }
+            let others = self.store.user_sessions(&user.id, now).await?;
+            let others = others.into_iter().filter(|s| s.id != issued.session.id);
+            swept = self
+                .end_all(
+                    others,
+                    SessionState::Revoked,
+                    "password_changed",
+                    AuditKind::SessionRevoked,
+                )
+                .await;
         }
+        let recorded = self.audit.record(event).await;
+        swept?;
+        recorded?;
         Ok(issued)
     }
 }

@@ -271,13 +271,13 @@ impl SessionService {
             .await?;
         let total = u32::try_from(score.value).unwrap_or(u32::MAX);
         let tripped = total >= suspicion.threshold && total - points < suspicion.threshold;
-        let event = AuditEvent::new(AuditKind::SessionDrift, now)
+        let drift = AuditEvent::new(AuditKind::SessionDrift, now)
             .session(session)
             .client(client)
             .detail("reason", reason)
             .detail("score", total);
-        self.audit.record(event).await?;
         if !tripped {
+            self.audit.record(drift).await?;
             return Ok(());
         }
         let response = match suspicion.response {
@@ -285,29 +285,34 @@ impl SessionService {
             SuspiciousResponse::Reauth => "reauth",
             SuspiciousResponse::Revoke => "revoke",
         };
-        let event = AuditEvent::new(AuditKind::SuspiciousActivity, now)
+        // The response first: this finding is scored once, so a record that failed before it
+        // would leave the session alive for good. The records follow, and their failure is
+        // reported after.
+        let ended = match (suspicion.response, session.user_id) {
+            (SuspiciousResponse::Log, _) => Ok(0),
+            (SuspiciousResponse::Revoke, Some(user)) => {
+                self.revoke_user_sessions(&user, "suspicious_activity")
+                    .await
+            }
+            // Reauth, or revoke for an anonymous session: only this session exists to end.
+            _ => {
+                let this = std::iter::once(session.clone());
+                let kind = AuditKind::SessionRevoked;
+                self.end_all(this, SessionState::Revoked, "suspicious_activity", kind)
+                    .await
+            }
+        };
+        let suspicious = AuditEvent::new(AuditKind::SuspiciousActivity, now)
             .session(session)
             .client(client)
             .detail("score", total)
             .detail("threshold", suspicion.threshold)
             .detail("response", response);
-        self.audit.record(event).await?;
-        match (suspicion.response, session.user_id) {
-            (SuspiciousResponse::Log, _) => return Ok(()),
-            (SuspiciousResponse::Revoke, Some(user)) => {
-                self.revoke_user_sessions(&user, "suspicious_activity")
-                    .await?;
-            }
-            // Reauth, or revoke for an anonymous session: only this session exists to end.
-            _ => {
-                self.end(
-                    session.clone(),
-                    SessionState::Revoked,
-                    "suspicious_activity",
-                    AuditKind::SessionRevoked,
-                )
-                .await?;
-            }
+        self.audit.record(drift).await?;
+        self.audit.record(suspicious).await?;
+        ended?;
+        if suspicion.response == SuspiciousResponse::Log {
+            return Ok(());
         }
         Err(SessionError::NotAuthenticated(EndCode::Revoked))
     }

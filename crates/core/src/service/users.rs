@@ -69,12 +69,21 @@ impl SessionService {
         user.enabled = false;
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
-        self.audit
-            .record(
-                AuditEvent::new(AuditKind::UserDisabled, user.updated_at).username(&user.username),
-            )
-            .await?;
-        self.revoke_user_sessions(&user.id, "user_disabled").await
+        let event = AuditEvent::new(AuditKind::UserDisabled, user.updated_at);
+        self.revoke_then_record(&user, "user_disabled", event).await
+    }
+
+    /// Ends the user's sessions, then records why. The sessions end even if the record cannot
+    /// be stored; that failure is reported after the sweep.
+    async fn revoke_then_record(
+        &self,
+        user: &User,
+        reason: &str,
+        event: AuditEvent,
+    ) -> SessionResult<u64> {
+        let swept = self.revoke_user_sessions(&user.id, reason).await;
+        self.audit.record(event.username(&user.username)).await?;
+        swept
     }
 
     /// Sets a new password and ends the user's sessions, which were opened with the old one.
@@ -87,13 +96,8 @@ impl SessionService {
         user.password_hash = Some(hash);
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
-        self.audit
-            .record(
-                AuditEvent::new(AuditKind::PasswordChanged, user.updated_at)
-                    .username(&user.username),
-            )
-            .await?;
-        self.revoke_user_sessions(&user.id, "password_changed")
+        let event = AuditEvent::new(AuditKind::PasswordChanged, user.updated_at);
+        self.revoke_then_record(&user, "password_changed", event)
             .await
     }
 
@@ -112,11 +116,9 @@ impl SessionService {
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserRoleChanged, user.updated_at)
-            .username(&user.username)
             .detail("from", from)
             .detail("to", role);
-        self.audit.record(event).await?;
-        self.revoke_user_sessions(&user.id, "role_changed").await
+        self.revoke_then_record(&user, "role_changed", event).await
     }
 
     /// Replaces the contexts a user may switch between; the first is where new sessions start.

@@ -117,3 +117,27 @@ async fn a_request_whose_record_cannot_be_stored_is_not_acknowledged() {
     );
     store.fail_audit_writes(0);
 }
+
+/// A revocation sweep whose audit records cannot be stored still ends every session, then
+/// reports the failure: a lost record never leaves a disabled user's session alive.
+#[tokio::test]
+async fn a_sweep_ends_every_session_even_when_its_records_cannot_be_stored() {
+    let store = Arc::new(sessiond_testkit::OutageStore::new(
+        SharedStore::new(Backend::Memory).open().await,
+    ));
+    let srv = TestServer::start_with(config_with(&[]), store.clone()).await;
+    srv.add_user("alice", "oss").await;
+    let mut browsers = Vec::new();
+    for _ in 0..3 {
+        browsers.push(srv.logged_in("alice").await);
+    }
+    store.fail_audit_writes(u64::MAX);
+    assert!(
+        srv.state.service.disable_user("alice").await.is_err(),
+        "the failure is reported"
+    );
+    store.fail_audit_writes(0);
+    for b in &browsers {
+        assert_eq!(b.check().await.body["code"], "revoked");
+    }
+}
