@@ -1,6 +1,6 @@
-//! Check-then-act races between logins and what should stop them, on every store, with many
-//! parallel requests: a login in flight against the revocation it raced, and parallel guesses
-//! against the lockout (docs/security.md, "Races").
+//! Logins against what should stop them, on every store, with many parallel requests and two
+//! nodes: a login in flight against the revocation it raced, parallel guesses against the
+//! lockout, and the owner's device cookie past a lock (docs/security.md, "The outside review").
 
 use std::sync::Arc;
 
@@ -127,4 +127,44 @@ async fn parallel_guesses_never_beat_the_lockout(backend: Backend) {
 
 mod parallel_guesses_never_beat_the_lockout {
     sessiond_testkit::on_every_store!(super::parallel_guesses_never_beat_the_lockout);
+}
+
+/// The device-cookie exemption holds across nodes and stores: strangers lock the account
+/// through node A and B alike, and the owner's browser, whose device cookie node A issued,
+/// still logs in on node B.
+async fn the_owners_device_gets_past_a_lock_on_any_node(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let vars = [
+        ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
+        ("SESSIOND_LOGIN_RATE_LIMIT", "10000"),
+    ];
+    let a = TestServer::start_with(config_with(&vars), store.open().await).await;
+    let b = TestServer::start_with(config_with(&vars), store.open().await).await;
+    a.add_user("alice", "oss").await;
+    let device_cookie = format!("{}_device", a.state.cookie.name);
+    let owner = a.logged_in("alice").await;
+    let device = owner.cookie(&device_cookie).unwrap();
+    for i in 0..4 {
+        let srv = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            srv.browser().login("alice", "guess!guess").await.status,
+            401
+        );
+    }
+    for srv in [&a, &b] {
+        let r = srv.browser().login("alice", PASSWORD).await;
+        assert_eq!(r.status, 401, "{backend:?}: locked for strangers");
+    }
+    let on_b = b.browser();
+    on_b.set_cookie(&device_cookie, Some(&device));
+    let r = on_b.login("alice", PASSWORD).await;
+    assert_eq!(
+        r.status, 200,
+        "{backend:?}: the owner's browser: {}",
+        r.body
+    );
+}
+
+mod the_owners_device_gets_past_a_lock_on_any_node {
+    sessiond_testkit::on_every_store!(super::the_owners_device_gets_past_a_lock_on_any_node);
 }
