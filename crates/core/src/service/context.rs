@@ -5,9 +5,10 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::session::ClientInfo;
 use crate::token::Token;
 
-use super::ops::CAS_TRIES;
 use super::security::CONTEXT_SWITCH_FLOOD;
+use super::update::{Outcome, Reread, Step};
 use super::{SessionError, SessionResult, SessionService, SessionStatus};
+use crate::session::EndCode;
 
 impl SessionService {
     /// Makes `context` the session's active one. It must be one of the user's allowed contexts
@@ -20,7 +21,7 @@ impl SessionService {
         client: &ClientInfo,
     ) -> SessionResult<SessionStatus> {
         let now = self.now();
-        let mut session = self.resolve(token, now).await?.session;
+        let session = self.resolve(token, now).await?.session;
         let user = match session.user_id {
             Some(id) => self.store.user_by_id(&id).await?,
             None => None,
@@ -50,29 +51,25 @@ impl SessionService {
             .await?;
             return Err(SessionError::RateLimited { retry_after_secs });
         }
-        for _ in 0..CAS_TRIES {
-            let from = session.context.clone();
-            let mut next = session.clone();
-            next.context = Some(context.to_owned());
-            match self.save(&mut next).await {
-                Ok(()) => {
-                    let event = AuditEvent::new(AuditKind::ContextSwitched, now)
-                        .session(&next)
-                        .client(client)
-                        .detail("from", from)
-                        .detail("to", context);
-                    self.audit.record(event).await?;
-                    return Ok(self.status(next, now));
-                }
-                Err(SessionError::Conflict(_)) => {
-                    session = self.reload_active(&session.id, now).await?;
-                }
-                Err(e) => return Err(e),
+        let outcome = self
+            .update_session(session, Reread::Active(now), |session| {
+                let mut next = session.clone();
+                next.context = Some(context.to_owned());
+                Ok(Step::Write(Box::new(next), session.context.clone()))
+            })
+            .await?;
+        let (next, from) = match outcome {
+            Outcome::Written(next, from) => (*next, from),
+            Outcome::Kept(..) | Outcome::Gone => {
+                return Err(SessionError::NotAuthenticated(EndCode::NoSession));
             }
-        }
-        Err(SessionError::Conflict(format!(
-            "session {} is too busy",
-            session.id
-        )))
+        };
+        let event = AuditEvent::new(AuditKind::ContextSwitched, now)
+            .session(&next)
+            .client(client)
+            .detail("from", from)
+            .detail("to", context);
+        self.audit.record(event).await?;
+        Ok(self.status(next, now))
     }
 }

@@ -10,6 +10,7 @@ mod credentials;
 mod ops;
 mod reauth;
 mod security;
+mod update;
 mod users;
 
 use std::collections::HashMap;

@@ -7,6 +7,7 @@ use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
+use super::update::{Outcome, Reread, Step};
 use super::{SessionError, SessionResult, SessionService};
 
 /// A session as a client is told about it.
@@ -24,9 +25,6 @@ pub struct Activity {
     /// Set when the token was rotated: the client must switch to it.
     pub new_token: Option<Token>,
 }
-
-/// Attempts at an optimistic update before giving up with a conflict.
-pub(super) const CAS_TRIES: usize = 4;
 
 impl SessionService {
     pub fn status(&self, session: Session, now: Timestamp) -> SessionStatus {
@@ -91,118 +89,85 @@ impl SessionService {
     /// interval) and rotates the token once it is older than `SESSION_LIFETIME_SECONDS`.
     pub async fn apply_activity(
         &self,
-        mut session: Session,
+        session: Session,
         via_previous: bool,
         now: Timestamp,
     ) -> SessionResult<Activity> {
         let t = self.settings.timeouts;
-        for _ in 0..CAS_TRIES {
-            // A request carrying the previous token comes from before the rotation: it must
-            // not rotate again, or two tabs would keep displacing each other's token.
-            let rotate = !via_previous && t.needs_rotation(&session, now);
-            let write_due =
-                secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
-            if !rotate && !write_due {
-                return Ok(Activity {
-                    status: self.status(session, now),
-                    new_token: None,
-                });
-            }
-            let mut next = session.clone();
-            next.last_activity = now;
-            next.idle_expires_at = t
-                .idle_deadline(now, next.absolute_expires_at)
-                .max(next.idle_expires_at);
-            let new_token = if rotate {
-                let token = Token::generate()?;
-                next.prev_token_hash = Some(next.token_hash);
-                next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
-                next.token_hash = token.hash();
-                next.renewed_at = now;
-                Some(token)
-            } else {
-                None
-            };
-            match self.save(&mut next).await {
-                Ok(()) => {
-                    if new_token.is_some() {
-                        self.audit
-                            .record(AuditEvent::new(AuditKind::SessionRotated, now).session(&next))
-                            .await?;
-                    }
-                    return Ok(Activity {
-                        status: self.status(next, now),
-                        new_token,
-                    });
+        let outcome = self
+            .update_session(session, Reread::Active(now), |session| {
+                // A request carrying the previous token comes from before the rotation: it
+                // must not rotate again, or two tabs would keep displacing each other's token.
+                let rotate = !via_previous && t.needs_rotation(session, now);
+                let write_due =
+                    secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
+                if !rotate && !write_due {
+                    return Ok(Step::Keep(None));
                 }
-                Err(SessionError::Conflict(_)) => {
-                    // Someone else wrote first: start again from what they wrote.
-                    session = self.reload_active(&session.id, now).await?;
+                let mut next = session.clone();
+                next.last_activity = now;
+                next.idle_expires_at = t
+                    .idle_deadline(now, next.absolute_expires_at)
+                    .max(next.idle_expires_at);
+                let new_token = if rotate {
+                    let token = Token::generate()?;
+                    next.prev_token_hash = Some(next.token_hash);
+                    next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
+                    next.token_hash = token.hash();
+                    next.renewed_at = now;
+                    Some(token)
+                } else {
+                    None
+                };
+                Ok(Step::Write(Box::new(next), new_token))
+            })
+            .await?;
+        let (session, new_token) = match outcome {
+            Outcome::Written(next, new_token) => {
+                if new_token.is_some() {
+                    let event = AuditEvent::new(AuditKind::SessionRotated, now).session(&next);
+                    self.audit.record(event).await?;
                 }
-                Err(e) => return Err(e),
+                (*next, new_token)
             }
-        }
-        Err(SessionError::Conflict(format!(
-            "session {} is too busy",
-            session.id
-        )))
-    }
-
-    pub(super) async fn reload_active(
-        &self,
-        id: &SessionId,
-        now: Timestamp,
-    ) -> SessionResult<Session> {
-        let fresh = self
-            .store
-            .session_by_id(id)
-            .await?
-            .ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
-        match fresh.end_code_at(now) {
-            Some(code) => Err(SessionError::NotAuthenticated(code)),
-            None => Ok(fresh),
-        }
+            Outcome::Kept(session, _) => (*session, None),
+            Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+        };
+        Ok(Activity {
+            status: self.status(session, now),
+            new_token,
+        })
     }
 
     /// Ends `session` with `state`, retrying on concurrent updates. Ending an already ended
     /// session is a no-op.
     pub(super) async fn end(
         &self,
-        mut session: Session,
+        session: Session,
         state: SessionState,
         reason: &str,
         kind: AuditKind,
     ) -> SessionResult<()> {
         let now = self.now();
-        for _ in 0..CAS_TRIES {
-            if session.state != SessionState::Active {
-                return Ok(());
-            }
-            let mut next = session.clone();
-            next.state = state;
-            next.end_reason = Some(reason.to_owned());
-            next.ended_at = Some(now.min(next.deadline()));
-            match self.save(&mut next).await {
-                Ok(()) => {
-                    let event = AuditEvent::new(kind, now)
-                        .session(&next)
-                        .duration(&next, now);
-                    self.audit.record(event.detail("reason", reason)).await?;
-                    return Ok(());
+        let outcome = self
+            .update_session(session, Reread::Any, |session| {
+                if session.state != SessionState::Active {
+                    return Ok(Step::Keep(()));
                 }
-                Err(SessionError::Conflict(_)) => {
-                    let Some(fresh) = self.store.session_by_id(&session.id).await? else {
-                        return Ok(());
-                    };
-                    session = fresh;
-                }
-                Err(e) => return Err(e),
-            }
+                let mut next = session.clone();
+                next.state = state;
+                next.end_reason = Some(reason.to_owned());
+                next.ended_at = Some(now.min(next.deadline()));
+                Ok(Step::Write(Box::new(next), ()))
+            })
+            .await?;
+        if let Outcome::Written(next, ()) = outcome {
+            let event = AuditEvent::new(kind, now)
+                .session(&next)
+                .duration(&next, now);
+            self.audit.record(event.detail("reason", reason)).await?;
         }
-        Err(SessionError::Conflict(format!(
-            "session {} is too busy",
-            session.id
-        )))
+        Ok(())
     }
 
     /// Ends the presented session. `Ok(None)` when there was none to end.
