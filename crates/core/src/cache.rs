@@ -21,6 +21,7 @@ use quick_cache::sync::Cache;
 
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage};
+use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
 use crate::store::{Counter, SessionStore, StoreResult};
@@ -355,7 +356,7 @@ impl SessionStore for CachedStore {
 
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
@@ -363,11 +364,11 @@ impl SessionStore for CachedStore {
         self.inner.add_to_counter(key, by, now, expires_at).await
     }
 
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
         self.inner.counter(key, now).await
     }
 
-    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
         self.inner.delete_counter(key).await
     }
 

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod cache;
+pub mod counter;
 pub mod device;
 pub mod directory;
 pub mod drift;

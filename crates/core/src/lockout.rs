@@ -3,6 +3,7 @@
 //! it is locked even the right password gets the generic answer. The counts live in the store's
 //! shared counters, so every node sees the same failures and the same lock (decision 0015).
 
+use crate::counter::{CounterKey, Lockee};
 use crate::store::{SessionStore, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
@@ -26,24 +27,23 @@ pub enum Scope {
     Device(String),
 }
 
-/// The three counters of one scope: the account's keyed by its case-folded name, a device's by
-/// its nonce.
+/// The three counters of one scope: the account's by its username key, a device's by its nonce.
 struct Keys {
-    failures: String,
-    lockouts: String,
-    lock: String,
+    failures: CounterKey,
+    lockouts: CounterKey,
+    lock: CounterKey,
 }
 
 impl Keys {
     fn of(username: &str, scope: &Scope) -> Self {
-        let id = match scope {
-            Scope::Account => crate::user::User::username_key(username),
-            Scope::Device(nonce) => format!("device:{nonce}"),
+        let who = match scope {
+            Scope::Account => Lockee::Account(crate::user::User::username_key(username)),
+            Scope::Device(nonce) => Lockee::Device(nonce.clone()),
         };
         Self {
-            failures: format!("lockout:failures:{id}"),
-            lockouts: format!("lockout:lockouts:{id}"),
-            lock: format!("lockout:lock:{id}"),
+            failures: CounterKey::LoginFailures(who.clone()),
+            lockouts: CounterKey::LoginLockouts(who.clone()),
+            lock: CounterKey::LoginLock(who),
         }
     }
 }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage, ChainedEvent};
+use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
 use crate::store::{Counter, SessionStore, StoreError, StoreResult};
@@ -328,13 +329,13 @@ impl SessionStore for MemoryStore {
 
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Counter> {
         let mut inner = self.lock();
-        let c = inner.counters.entry(key.to_owned()).or_insert(Counter {
+        let c = inner.counters.entry(key.to_string()).or_insert(Counter {
             value: 0,
             expires_at,
         });
@@ -348,17 +349,17 @@ impl SessionStore for MemoryStore {
         Ok(*c)
     }
 
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
         Ok(self
             .lock()
             .counters
-            .get(key)
+            .get(&key.to_string())
             .filter(|c| c.expires_at > now)
             .copied())
     }
 
-    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
-        self.lock().counters.remove(key);
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
+        self.lock().counters.remove(&key.to_string());
         Ok(())
     }
 

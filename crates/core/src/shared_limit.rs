@@ -8,12 +8,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::counter::{CounterKey, Limit};
 use crate::store::{SessionStore, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 pub struct SharedLimit {
-    /// Prefix of the counter keys, so limits do not share counters.
-    name: &'static str,
+    /// Which limit: its counters are its own.
+    which: Limit,
     limit: u64,
     window_secs: i64,
     over: Mutex<HashMap<String, Timestamp>>,
@@ -29,9 +30,9 @@ pub struct Hit {
 }
 
 impl SharedLimit {
-    pub fn new(name: &'static str, limit: u32, window_secs: i64) -> Self {
+    pub fn new(which: Limit, limit: u32, window_secs: i64) -> Self {
         Self {
-            name,
+            which,
             limit: u64::from(limit),
             window_secs: window_secs.max(1),
             over: Mutex::new(HashMap::new()),
@@ -51,7 +52,7 @@ impl SharedLimit {
         now: Timestamp,
         trip_at: u64,
     ) -> StoreResult<Hit> {
-        let counter = format!("{}:{key}", self.name);
+        let counter = CounterKey::Limit(self.which, key.to_owned());
         let until = plus_secs(now, self.window_secs);
         let c = store.add_to_counter(&counter, 1, now, until).await?;
         if c.value >= trip_at {
@@ -87,7 +88,10 @@ mod tests {
     #[tokio::test]
     async fn nodes_share_the_count_and_each_remembers_a_trip() {
         let (clock, store) = (ManualClock::at_epoch(), MemoryStore::new());
-        let (a, b) = (SharedLimit::new("t", 3, 60), SharedLimit::new("t", 3, 60));
+        let (a, b) = (
+            SharedLimit::new(Limit::Logins, 3, 60),
+            SharedLimit::new(Limit::Logins, 3, 60),
+        );
         assert_eq!(a.hit(&store, "ip", clock.now(), 3).await.unwrap().count, 1);
         assert_eq!(b.hit(&store, "ip", clock.now(), 3).await.unwrap().count, 2);
         clock.advance_secs(10);

@@ -27,6 +27,7 @@ use async_trait::async_trait;
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage};
 use crate::cache::InvalidationBus;
+use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
 use crate::time::Timestamp;
@@ -125,14 +126,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// otherwise its expiry stays. Atomic: parallel adds from any nodes all count.
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Counter>;
     /// The counter, if it exists and has not expired at `now`.
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>>;
-    async fn delete_counter(&self, key: &str) -> StoreResult<()>;
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>>;
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()>;
     /// Deletes up to `limit` counters that expired before `before` (a store with native expiry
     /// may do nothing and answer 0).
     async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;

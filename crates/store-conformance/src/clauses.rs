@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sessiond_core::audit::{AuditEvent, AuditKind, AuditQuery};
 use sessiond_core::audit_chain::{ChainLink, verify_store};
+use sessiond_core::counter::{CounterKey, Limit, Lockee};
 use sessiond_core::{SessionState, SessionStore, StoreError, Token, UserId};
 
 use crate::fixtures::{at, session, t0, user};
@@ -511,8 +512,13 @@ pub async fn parallel_appends_build_one_chain(store: Store) {
     assert_eq!((verified.records, verified.head.seq), (40, 40));
 }
 
+/// A counter of a per-address limit, for the clauses below.
+fn limit(address: &str) -> CounterKey {
+    CounterKey::Limit(Limit::Logins, address.to_owned())
+}
+
 pub async fn counters_add_lapse_and_delete(store: Store) {
-    let key = "login:192.0.2.1";
+    let key = &limit("192.0.2.1");
     let c = store.add_to_counter(key, 1, at(0), at(60)).await.unwrap();
     assert_eq!((c.value, c.expires_at), (1, at(60)));
     let c = store.add_to_counter(key, 2, at(10), at(70)).await.unwrap();
@@ -531,16 +537,27 @@ pub async fn counters_add_lapse_and_delete(store: Store) {
     );
     store.delete_counter(key).await.unwrap();
     assert_eq!(store.counter(key, at(61)).await.unwrap(), None);
-    assert_eq!(store.counter("never counted", at(0)).await.unwrap(), None);
-    store.add_to_counter("old", 1, at(0), at(5)).await.unwrap();
+    assert_eq!(
+        store.counter(&limit("never counted"), at(0)).await.unwrap(),
+        None
+    );
+    // Namespaces are apart: the same text in another kind of key is another counter.
+    let other = CounterKey::Limit(Limit::UnknownTokens, "192.0.2.1".into());
     store
-        .add_to_counter("young", 1, at(0), at(500))
+        .add_to_counter(key, 5, at(200), at(300))
+        .await
+        .unwrap();
+    assert_eq!(store.counter(&other, at(200)).await.unwrap(), None);
+    let (old, young) = (limit("old"), limit("young"));
+    store.add_to_counter(&old, 1, at(0), at(5)).await.unwrap();
+    store
+        .add_to_counter(&young, 1, at(0), at(500))
         .await
         .unwrap();
     assert!(store.purge_counters(at(10), 100).await.unwrap() <= 1);
-    assert_eq!(store.counter("old", at(6)).await.unwrap(), None);
+    assert_eq!(store.counter(&old, at(6)).await.unwrap(), None);
     assert_eq!(
-        store.counter("young", at(10)).await.unwrap().unwrap().value,
+        store.counter(&young, at(10)).await.unwrap().unwrap().value,
         1
     );
 }
@@ -549,7 +566,8 @@ pub async fn parallel_counter_adds_all_count(store: Store) {
     let adds: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.add_to_counter("fail:alice", 1, at(0), at(60)).await })
+            let key = CounterKey::LoginFailures(Lockee::Account("alice".into()));
+            tokio::spawn(async move { store.add_to_counter(&key, 1, at(0), at(60)).await })
         })
         .collect();
     let mut seen = Vec::new();

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage, ChainedEvent, entry_bytes};
 use sessiond_core::cache::InvalidationBus;
+use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
@@ -372,13 +373,14 @@ impl SessionStore for PostgresStore {
 
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Counter> {
         let sql = sessiond_store_sql::counter_upsert(P);
         let by = i64::try_from(by).unwrap_or(i64::MAX);
+        let key = key.to_string();
         let row = self
             .row(&sql, &[&key, &by, &to_millis(now), &to_millis(expires_at)])
             .await?
@@ -386,8 +388,9 @@ impl SessionStore for PostgresStore {
         Ok(counter_of(&row))
     }
 
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
         let sql = "SELECT value, expires_at FROM counters WHERE key = $1 AND expires_at > $2";
+        let key = key.to_string();
         Ok(self
             .row(sql, &[&key, &to_millis(now)])
             .await?
@@ -395,8 +398,8 @@ impl SessionStore for PostgresStore {
             .map(counter_of))
     }
 
-    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
-        let key: Param = Box::new(key.to_owned());
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
+        let key: Param = Box::new(key.to_string());
         self.execute("DELETE FROM counters WHERE key = $1", &[key])
             .await
             .map(|_| ())

@@ -74,7 +74,7 @@ impl Keys {
     }
 
     /// Hash `{v: value, e: expires_at}` of a shared counter (lockouts, limits).
-    pub fn counter(&self, key: &str) -> String {
+    pub fn counter(&self, key: &sessiond_core::counter::CounterKey) -> String {
         format!("{}c:{key}", self.prefix)
     }
 

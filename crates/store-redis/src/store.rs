@@ -8,6 +8,7 @@ use redis::{Cmd, FromRedisValue, Script, cmd};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent, Digest};
 use sessiond_core::cache::InvalidationBus;
+use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
@@ -678,7 +679,7 @@ impl SessionStore for RedisStore {
 
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
@@ -697,7 +698,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
         let (value, e): (Option<u64>, Option<i64>) = self
             .q(cmd("HMGET").arg(self.keys.counter(key)).arg(&["v", "e"]))
             .await?;
@@ -710,7 +711,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
         self.q(cmd("DEL").arg(self.keys.counter(key))).await
     }
 

@@ -7,6 +7,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params, params_from_iter};
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent};
+use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::User;
@@ -394,13 +395,13 @@ impl SessionStore for SqliteStore {
 
     async fn add_to_counter(
         &self,
-        key: &str,
+        key: &CounterKey,
         by: u64,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Counter> {
         let args = (
-            key.to_owned(),
+            key.to_string(),
             i64::try_from(by).unwrap_or(i64::MAX),
             to_millis(now),
             to_millis(expires_at),
@@ -420,7 +421,8 @@ impl SessionStore for SqliteStore {
             .await
     }
 
-    async fn counter(&self, key: &str, now: Timestamp) -> StoreResult<Option<Counter>> {
+    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
+        let key = key.to_string();
         self.pool.read(|c| {
             c.prepare_cached(
                 "SELECT value, expires_at FROM counters WHERE key = ?1 AND expires_at > ?2",
@@ -435,10 +437,10 @@ impl SessionStore for SqliteStore {
         })
     }
 
-    async fn delete_counter(&self, key: &str) -> StoreResult<()> {
+    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
         self.execute(
             "DELETE FROM counters WHERE key = ?1".into(),
-            vec![Value::Text(key.to_owned())],
+            vec![Value::Text(key.to_string())],
         )
         .await
         .map(|_| ())

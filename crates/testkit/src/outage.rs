@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
+use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{Counter, SessionStore, StoreResult};
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
@@ -116,8 +117,8 @@ delegating_impl! {
     audit_chain_ends() -> ChainEnds;
     purge_audit(before: Timestamp, limit: u32) -> u64;
     count_audit_before(before: Timestamp) -> u64;
-    add_to_counter(key: &str, by: u64, now: Timestamp, expires_at: Timestamp) -> Counter;
-    counter(key: &str, now: Timestamp) -> Option<Counter>;
-    delete_counter(key: &str) -> ();
+    add_to_counter(key: &CounterKey, by: u64, now: Timestamp, expires_at: Timestamp) -> Counter;
+    counter(key: &CounterKey, now: Timestamp) -> Option<Counter>;
+    delete_counter(key: &CounterKey) -> ();
     purge_counters(before: Timestamp, limit: u32) -> u64;
 }

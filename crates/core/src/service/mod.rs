@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::audit::Auditor;
+use crate::counter::Limit;
 use crate::error::CoreError;
 use crate::hashing::HashPool;
 use crate::ids::UserId;
@@ -253,10 +254,10 @@ impl SessionService {
         Ok(Self {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
             client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
-            login_limit: SharedLimit::new("login", settings.logins_per_ip_per_minute, 60),
+            login_limit: SharedLimit::new(Limit::Logins, settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
             unknown_tokens: SharedLimit::new(
-                "unknown_tokens",
+                Limit::UnknownTokens,
                 settings.unknown_tokens_per_ip_per_minute,
                 60,
             ),

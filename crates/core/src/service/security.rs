@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::counter::CounterKey;
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
 use crate::session::{ClientInfo, EndCode, Session, SessionState};
@@ -237,7 +238,7 @@ impl SessionService {
         }
         for (reason, points, what) in findings {
             // Another node may have scored this finding already.
-            let key = format!("suspicion:{}:{what}", session.id);
+            let key = CounterKey::SuspicionFinding(session.id, what);
             let seen = self
                 .store
                 .add_to_counter(&key, 1, now, score_lapse(session, now))
@@ -264,7 +265,7 @@ impl SessionService {
         };
         // The score is shared by the nodes; only the addition that crosses the threshold, on
         // whichever node, applies the response.
-        let key = format!("suspicion:{}", session.id);
+        let key = CounterKey::SuspicionScore(session.id);
         let score = self
             .store
             .add_to_counter(&key, u64::from(points), now, score_lapse(session, now))
