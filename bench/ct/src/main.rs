@@ -115,7 +115,7 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
         .collect();
     for (class, username) in inputs {
         runner.run_one(class, || {
-            rt.block_on(service.login(username, "a wrong password", false, &client, None))
+            rt.block_on(service.login(username, "a wrong password", false, &client, None, None))
                 .is_err()
         });
     }

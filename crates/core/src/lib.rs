@@ -30,7 +30,7 @@ pub mod user;
 pub use error::CoreError;
 pub use ids::{SessionId, UserId};
 pub use service::{SessionError, SessionService, Settings};
-pub use session::{ClientInfo, EndCode, Session, SessionState};
+pub use session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 pub use store::{SessionStore, StoreError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use token::{SecretKey, Token, TokenHash};

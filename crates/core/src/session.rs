@@ -73,6 +73,77 @@ impl EndCode {
     }
 }
 
+/// Why a session ended. Stored as its snake_case name (`as_str`), the form the free strings
+/// that came before it used, so records written earlier read back the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The idle timeout (marked by cleanup).
+    Idle,
+    /// The absolute timeout (marked by cleanup).
+    Absolute,
+    UserLogout,
+    LogoutAll,
+    /// Revoked by the user from another of their sessions.
+    UserRevoked,
+    UserDisabled,
+    PasswordChanged,
+    RoleChanged,
+    /// Pushed out by `SESSION_MAX_CONCURRENT_PER_USER`.
+    MaxConcurrentSessions,
+    SuspiciousActivity,
+    /// A visitor's anonymous session, replaced by the user's at login.
+    UpgradedByLogin,
+    /// The user's own session, replaced when they entered their password again.
+    Reauthenticated,
+    /// Another user's session in the same browser, replaced by a login.
+    ReplacedByLogin,
+    /// Opened by a login that raced a change of its user (disable, password, role).
+    UserChangedDuringLogin,
+}
+
+impl EndReason {
+    const ALL: [Self; 14] = [
+        Self::Idle,
+        Self::Absolute,
+        Self::UserLogout,
+        Self::LogoutAll,
+        Self::UserRevoked,
+        Self::UserDisabled,
+        Self::PasswordChanged,
+        Self::RoleChanged,
+        Self::MaxConcurrentSessions,
+        Self::SuspiciousActivity,
+        Self::UpgradedByLogin,
+        Self::Reauthenticated,
+        Self::ReplacedByLogin,
+        Self::UserChangedDuringLogin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Absolute => "absolute",
+            Self::UserLogout => "user_logout",
+            Self::LogoutAll => "logout_all",
+            Self::UserRevoked => "user_revoked",
+            Self::UserDisabled => "user_disabled",
+            Self::PasswordChanged => "password_changed",
+            Self::RoleChanged => "role_changed",
+            Self::MaxConcurrentSessions => "max_concurrent_sessions",
+            Self::SuspiciousActivity => "suspicious_activity",
+            Self::UpgradedByLogin => "upgraded_by_login",
+            Self::Reauthenticated => "reauthenticated",
+            Self::ReplacedByLogin => "replaced_by_login",
+            Self::UserChangedDuringLogin => "user_changed_during_login",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// Client facts captured when a session is created or used.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientInfo {
@@ -130,7 +201,7 @@ pub struct Session {
     pub absolute_expires_at: Timestamp,
     pub renewed_at: Timestamp,
     pub state: SessionState,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub ended_at: Option<Timestamp>,
     /// After this instant the token no longer finds the record: the end of the cleanup grace.
     /// Computed by the core on every write so every store decides lookups the same way.
@@ -169,11 +240,30 @@ impl Session {
 
     /// Which timeout ended (or will end) this session.
     pub fn expiry_code(&self) -> EndCode {
-        match self.end_reason.as_deref() {
-            Some("idle") => EndCode::ExpiredIdle,
-            Some("absolute") => EndCode::ExpiredAbsolute,
+        match self.end_reason {
+            Some(EndReason::Idle) => EndCode::ExpiredIdle,
+            Some(EndReason::Absolute) => EndCode::ExpiredAbsolute,
             _ if self.absolute_expires_at <= self.idle_expires_at => EndCode::ExpiredAbsolute,
             _ => EndCode::ExpiredIdle,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EndReason;
+
+    #[test]
+    fn end_reasons_keep_their_stored_names() {
+        for r in EndReason::ALL {
+            assert_eq!(EndReason::parse(r.as_str()), Some(r));
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(
+                json,
+                format!("\"{}\"", r.as_str()),
+                "the JSON stores (Redis) agree"
+            );
+        }
+        assert_eq!(EndReason::parse("something else"), None);
     }
 }

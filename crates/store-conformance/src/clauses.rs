@@ -180,7 +180,7 @@ pub async fn session_round_trips_every_field(store: Store) {
     s.prev_token_hash = Some(Token::generate().unwrap().hash());
     s.prev_token_expires_at = Some(at(7));
     s.state = SessionState::Revoked;
-    s.end_reason = Some("user_revoked".into());
+    s.end_reason = Some(sessiond_core::EndReason::UserRevoked);
     s.ended_at = Some(at(8));
     s.context = Some("mastodon-1".into());
     s.persistent = true;

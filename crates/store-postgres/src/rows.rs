@@ -5,7 +5,9 @@ use sessiond_core::audit::AuditEvent;
 use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
-use sessiond_core::{ClientInfo, Session, SessionState, StoreError, Timestamp, TokenHash};
+use sessiond_core::{
+    ClientInfo, EndReason, Session, SessionState, StoreError, Timestamp, TokenHash,
+};
 pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
@@ -81,7 +83,10 @@ pub fn session(row: &Row) -> Result<Session, StoreError> {
         renewed_at: at(row, 12)?,
         state: SessionState::parse(&get::<String>(row, 13)?)
             .ok_or_else(|| corrupt(13, "unknown session state"))?,
-        end_reason: get(row, 14)?,
+        end_reason: match get::<Option<String>>(row, 14)? {
+            Some(r) => Some(EndReason::parse(&r).ok_or_else(|| corrupt(14, "unknown end reason"))?),
+            None => None,
+        },
         ended_at: at_opt(row, 15)?,
         lookup_until: at(row, 16)?,
         client: ClientInfo {
@@ -118,7 +123,7 @@ pub fn session_params(s: &Session) -> Vec<Param> {
         ms(s.deadline()),
         ms(s.renewed_at),
         Box::new(s.state.as_str().to_owned()),
-        Box::new(s.end_reason.clone()),
+        Box::new(s.end_reason.map(|r| r.as_str().to_owned())),
         Box::new(s.ended_at.map(to_millis)),
         ms(s.lookup_until),
         Box::new(s.client.ip.clone()),

@@ -6,7 +6,7 @@ use sessiond_core::audit::AuditEvent;
 use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
-use sessiond_core::{ClientInfo, Session, SessionState, Timestamp, TokenHash};
+use sessiond_core::{ClientInfo, EndReason, Session, SessionState, Timestamp, TokenHash};
 pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 /// A domain value that failed to decode: reported as a corrupt column.
@@ -70,7 +70,10 @@ pub fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
         renewed_at: at(row, 12)?,
         state: SessionState::parse(&row.get::<_, String>(13)?)
             .ok_or_else(|| bad(13, "unknown session state"))?,
-        end_reason: row.get(14)?,
+        end_reason: match row.get::<_, Option<String>>(14)? {
+            Some(r) => Some(EndReason::parse(&r).ok_or_else(|| bad(14, "unknown end reason"))?),
+            None => None,
+        },
         ended_at: at_opt(row, 15)?,
         lookup_until: at(row, 16)?,
         client: ClientInfo {
@@ -113,7 +116,7 @@ pub fn session_values(s: &Session) -> Vec<Value> {
         int(Some(s.deadline())),
         int(Some(s.renewed_at)),
         Value::Text(s.state.as_str().to_owned()),
-        text(&s.end_reason),
+        text(&s.end_reason.map(|r| r.as_str().to_owned())),
         int(s.ended_at),
         int(Some(s.lookup_until)),
         text(&s.client.ip),

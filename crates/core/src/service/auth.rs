@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::{SessionId, UserId};
-use crate::session::{ClientInfo, Session, SessionState};
+use crate::session::{ClientInfo, EndReason, Session, SessionState};
 use crate::time::{Timestamp, plus_secs};
 use crate::token::Token;
 use crate::user::User;
@@ -132,11 +132,11 @@ impl SessionService {
         };
         let prev = &found.session;
         let reason = match prev.user_id {
-            None => "upgraded_by_login",
-            Some(id) if id == user.id => "reauthenticated",
-            Some(_) => "replaced_by_login",
+            None => EndReason::UpgradedByLogin,
+            Some(id) if id == user.id => EndReason::Reauthenticated,
+            Some(_) => EndReason::ReplacedByLogin,
         };
-        let carried = (reason != "replaced_by_login").then(|| Carried {
+        let carried = (reason != EndReason::ReplacedByLogin).then(|| Carried {
             from: prev.id,
             anonymous: prev.user_id.is_none(),
             data: prev.data.clone(),
@@ -199,7 +199,7 @@ impl SessionService {
             self.end(
                 victim,
                 SessionState::Evicted,
-                "max_concurrent_sessions",
+                EndReason::MaxConcurrentSessions,
                 AuditKind::SessionEvicted,
             )
             .await?;
@@ -252,7 +252,7 @@ impl SessionService {
                 self.end(
                     mine,
                     SessionState::Evicted,
-                    "max_concurrent_sessions",
+                    EndReason::MaxConcurrentSessions,
                     AuditKind::SessionEvicted,
                 )
                 .await?;
@@ -287,7 +287,7 @@ impl SessionService {
         self.end(
             session.clone(),
             SessionState::Revoked,
-            "user_changed_during_login",
+            EndReason::UserChangedDuringLogin,
             AuditKind::SessionRevoked,
         )
         .await?;

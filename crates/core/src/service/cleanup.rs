@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::session::EndReason;
 use crate::session::{EndCode, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
@@ -154,14 +155,11 @@ impl SessionService {
             let code = s.expiry_code();
             let deadline = s.deadline();
             s.state = SessionState::Expired;
-            s.end_reason = Some(
-                if code == EndCode::ExpiredAbsolute {
-                    "absolute"
-                } else {
-                    "idle"
-                }
-                .into(),
-            );
+            s.end_reason = Some(if code == EndCode::ExpiredAbsolute {
+                EndReason::Absolute
+            } else {
+                EndReason::Idle
+            });
             // The session ended at its deadline, not when cleanup noticed.
             s.ended_at = Some(deadline);
             match self.save(&mut s).await {

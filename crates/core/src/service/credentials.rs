@@ -5,7 +5,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::directory::DirectoryUser;
 use crate::ids::UserId;
 use crate::lockout::{Admission, Scope};
-use crate::session::ClientInfo;
+use crate::session::{ClientInfo, EndReason};
 use crate::time::Timestamp;
 use crate::user::{AuthMethod, User};
 
@@ -135,7 +135,9 @@ impl SessionService {
                 // sessions carrying the old one end, as `users set-role` ends them. This login
                 // opens a new session with the new role.
                 if from != user.role {
-                    let swept = self.revoke_user_sessions(&user.id, "role_changed").await;
+                    let swept = self
+                        .revoke_user_sessions(&user.id, EndReason::RoleChanged)
+                        .await;
                     let event = AuditEvent::new(AuditKind::UserRoleChanged, now)
                         .username(&user.username)
                         .detail("from", from)

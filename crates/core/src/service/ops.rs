@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::SessionId;
+use crate::session::EndReason;
 use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
@@ -145,7 +146,7 @@ impl SessionService {
         &self,
         session: Session,
         state: SessionState,
-        reason: &str,
+        reason: EndReason,
         kind: AuditKind,
     ) -> SessionResult<()> {
         let now = self.now();
@@ -165,7 +166,9 @@ impl SessionService {
             let event = AuditEvent::new(kind, now)
                 .session(&next)
                 .duration(&next, now);
-            self.audit.record(event.detail("reason", reason)).await?;
+            self.audit
+                .record(event.detail("reason", reason.as_str()))
+                .await?;
         }
         Ok(())
     }
@@ -178,7 +181,7 @@ impl SessionService {
                 self.end(
                     r.session.clone(),
                     SessionState::LoggedOut,
-                    "user_logout",
+                    EndReason::UserLogout,
                     AuditKind::SessionLoggedOut,
                 )
                 .await?;
@@ -215,7 +218,7 @@ impl SessionService {
             .end_all(
                 others,
                 SessionState::LoggedOut,
-                "logout_all",
+                EndReason::LogoutAll,
                 AuditKind::SessionLoggedOut,
             )
             .await?;
@@ -270,7 +273,7 @@ impl SessionService {
         self.end(
             victim,
             SessionState::Revoked,
-            "user_revoked",
+            EndReason::UserRevoked,
             AuditKind::SessionRevoked,
         )
         .await?;
@@ -281,7 +284,7 @@ impl SessionService {
     pub async fn revoke_user_sessions(
         &self,
         user: &crate::ids::UserId,
-        reason: &str,
+        reason: EndReason,
     ) -> SessionResult<u64> {
         let now = self.now();
         let sessions = self.store.user_sessions(user, now).await?;
@@ -294,6 +297,7 @@ impl SessionService {
             )
             .await?;
         if n > 0 {
+            let reason = reason.as_str();
             tracing::info!(user = %user, ended = n, reason, "revoked user sessions");
         }
         Ok(n)
@@ -306,7 +310,7 @@ impl SessionService {
         &self,
         sessions: impl IntoIterator<Item = Session>,
         state: SessionState,
-        reason: &str,
+        reason: EndReason,
         kind: AuditKind,
     ) -> SessionResult<u64> {
         let (mut ended, mut failure) = (0, None);

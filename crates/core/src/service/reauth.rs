@@ -4,6 +4,7 @@
 //! again is a login that replaces the session (new id, token and CSRF token), keeping its data.
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::session::EndReason;
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
@@ -106,7 +107,7 @@ impl SessionService {
                 .end_all(
                     others,
                     SessionState::Revoked,
-                    "password_changed",
+                    EndReason::PasswordChanged,
                     AuditKind::SessionRevoked,
                 )
                 .await;

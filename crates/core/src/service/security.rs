@@ -8,6 +8,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::counter::CounterKey;
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
+use crate::session::EndReason;
 use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
@@ -292,15 +293,20 @@ impl SessionService {
         let ended = match (suspicion.response, session.user_id) {
             (SuspiciousResponse::Log, _) => Ok(0),
             (SuspiciousResponse::Revoke, Some(user)) => {
-                self.revoke_user_sessions(&user, "suspicious_activity")
+                self.revoke_user_sessions(&user, EndReason::SuspiciousActivity)
                     .await
             }
             // Reauth, or revoke for an anonymous session: only this session exists to end.
             _ => {
                 let this = std::iter::once(session.clone());
                 let kind = AuditKind::SessionRevoked;
-                self.end_all(this, SessionState::Revoked, "suspicious_activity", kind)
-                    .await
+                self.end_all(
+                    this,
+                    SessionState::Revoked,
+                    EndReason::SuspiciousActivity,
+                    kind,
+                )
+                .await
             }
         };
         let suspicious = AuditEvent::new(AuditKind::SuspiciousActivity, now)

@@ -3,6 +3,7 @@
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::UserId;
 use crate::random;
+use crate::session::EndReason;
 use crate::user::{AuthMethod, SUPERADMIN, User, validate_password, validate_username};
 
 use super::{SessionError, SessionResult, SessionService};
@@ -70,7 +71,8 @@ impl SessionService {
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserDisabled, user.updated_at);
-        self.revoke_then_record(&user, "user_disabled", event).await
+        self.revoke_then_record(&user, EndReason::UserDisabled, event)
+            .await
     }
 
     /// Ends the user's sessions, then records why. The sessions end even if the record cannot
@@ -78,7 +80,7 @@ impl SessionService {
     async fn revoke_then_record(
         &self,
         user: &User,
-        reason: &str,
+        reason: EndReason,
         event: AuditEvent,
     ) -> SessionResult<u64> {
         let swept = self.revoke_user_sessions(&user.id, reason).await;
@@ -97,7 +99,7 @@ impl SessionService {
         user.updated_at = self.now();
         self.store.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::PasswordChanged, user.updated_at);
-        self.revoke_then_record(&user, "password_changed", event)
+        self.revoke_then_record(&user, EndReason::PasswordChanged, event)
             .await
     }
 
@@ -118,7 +120,8 @@ impl SessionService {
         let event = AuditEvent::new(AuditKind::UserRoleChanged, user.updated_at)
             .detail("from", from)
             .detail("to", role);
-        self.revoke_then_record(&user, "role_changed", event).await
+        self.revoke_then_record(&user, EndReason::RoleChanged, event)
+            .await
     }
 
     /// Replaces the contexts a user may switch between; the first is where new sessions start.
