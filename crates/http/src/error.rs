@@ -34,7 +34,9 @@ pub enum ApiError {
     PayloadTooLarge,
     HeadersTooLarge,
     MethodNotAllowed,
-    Conflict(String),
+    /// 409: concurrent changes kept this one from going through. The store's own words stay in
+    /// the log: they may name tables, keys or constraints.
+    Conflict,
     TooManySessions,
     Unavailable,
     DirectoryUnavailable,
@@ -57,7 +59,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::TooManySessions => StatusCode::CONFLICT,
+            Self::Conflict | Self::TooManySessions => StatusCode::CONFLICT,
             Self::Unavailable | Self::DirectoryUnavailable | Self::Busy => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -115,7 +117,10 @@ impl ApiError {
             Self::MethodNotAllowed => {
                 json!({"code": "method_not_allowed", "message": "this method is not allowed on this path"})
             }
-            Self::Conflict(m) => json!({"code": "conflict", "message": m}),
+            Self::Conflict => json!({
+                "code": "conflict",
+                "message": "the session changed concurrently; retry",
+            }),
             Self::TooManySessions => json!({
                 "success": false,
                 "code": "too_many_sessions",
@@ -185,7 +190,10 @@ impl From<SessionError> for ApiError {
                 message: "no such session".into(),
             },
             SessionError::Invalid(m) => Self::bad_request("invalid_request", m),
-            SessionError::Conflict(m) => Self::Conflict(m),
+            SessionError::Conflict(m) => {
+                tracing::warn!(conflict = %m, "a write lost to concurrent changes");
+                Self::Conflict
+            }
             SessionError::TooManySessions => Self::TooManySessions,
             SessionError::Busy(_) => Self::Busy,
             SessionError::ReauthRequired => Self::Forbidden {
@@ -209,5 +217,24 @@ impl From<SessionError> for ApiError {
                 Self::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_conflicts_words_never_reach_the_body() {
+        let e = ApiError::from(SessionError::Conflict(
+            "UNIQUE constraint failed: sessions.token_hash".into(),
+        ));
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        let body = e.body().to_string();
+        assert!(body.contains("\"code\":\"conflict\""), "{body}");
+        assert!(
+            !body.contains("UNIQUE") && !body.contains("token_hash"),
+            "{body}"
+        );
     }
 }

@@ -21,6 +21,8 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Polls a service this kit started in another process: there is no event to wait on.
+#[allow(clippy::disallowed_methods)]
 fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !ready() {
