@@ -87,7 +87,34 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_headers))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(request_span))
         .with_state(state)
+}
+
+/// Every request runs in a span of its own whose id the response carries (`X-Request-Id`), so
+/// the cause of a 5xx, logged inside the span, can be found from what the client saw. The id is
+/// a per-process random prefix and a count: no system call per request.
+async fn request_span(req: Request, next: Next) -> Response {
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tracing::Instrument as _;
+    static PREFIX: LazyLock<String> = LazyLock::new(|| {
+        let bytes = sessiond_core::random::bytes::<4>().unwrap_or_default();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    });
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let id = format!("{}-{:x}", *PREFIX, COUNT.fetch_add(1, Ordering::Relaxed));
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path()
+    );
+    let mut res = next.run(req).instrument(span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
 }
 
 async fn not_found() -> ApiError {

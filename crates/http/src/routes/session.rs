@@ -124,7 +124,8 @@ where
     T: Send + 'static,
     E: Into<ApiError> + Send + 'static,
 {
-    match tokio::spawn(login).await {
+    use tracing::Instrument as _;
+    match tokio::spawn(login.in_current_span()).await {
         Ok(result) => result.map_err(Into::into),
         Err(e) => {
             tracing::error!(error = %e, "a login task failed");

@@ -121,10 +121,12 @@ pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let result = match (json, to_stdout) {
+        // The request's span (its id, method and path) rides on every line logged in it.
         (true, true) => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
         (true, false) => builder
             .json()

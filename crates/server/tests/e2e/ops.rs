@@ -157,3 +157,19 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
     let report = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
     assert_eq!(report.purged_sessions, 3);
 }
+
+/// Every response names its request (`X-Request-Id`): the id the log lines of that request
+/// carry, so a 5xx a client reports can be found in the log.
+#[tokio::test]
+async fn every_response_carries_its_request_id() {
+    let srv = sessiond_testkit::TestServer::start(&[]).await;
+    let b = srv.browser();
+    let first = b.get("/healthz").await;
+    let second = b.check().await;
+    let ids: Vec<_> = [&first, &second]
+        .iter()
+        .map(|r| r.header("x-request-id").unwrap().to_owned())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids.iter().all(|id| id.len() > 9), "{ids:?}");
+}

@@ -132,6 +132,12 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
     ] {
         assert!(log.contains(event), "the flow was logged ({event}):\n{log}");
     }
+    // Each line logged while a request is served names the request it belongs to.
+    let success = log.lines().find(|l| l.contains("LOGIN_SUCCESS")).unwrap();
+    assert!(
+        success.contains("\"span\":{") && success.contains("\"name\":\"request\""),
+        "{success}"
+    );
     for secret in [token.as_str(), csrf.as_str(), PASSWORD] {
         assert!(!log.contains(secret), "a secret in the log");
         for body in &error_bodies {
