@@ -1,0 +1,287 @@
+//! The session rules where they live: `SessionService` on the memory store with a manual clock
+//! and a fixed key. Fast and deterministic; the end-to-end suite keeps the wire behaviour.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use sessiond_core::audit::Auditor;
+use sessiond_core::memory::MemoryStore;
+use sessiond_core::service::{ConcurrentPolicy, Issued, NewUser, Suspicion, SuspiciousResponse};
+use sessiond_core::{
+    ClientInfo, EndCode, ManualClock, SecretKey, SessionError, SessionService, Settings,
+};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A service on the memory store, a manual clock and a fixed key, with `change` applied to the
+/// default settings; and a user `alice` who may use the contexts `lab` and `prod`.
+struct Harness {
+    service: SessionService,
+    clock: Arc<ManualClock>,
+}
+
+impl Harness {
+    async fn new(change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings::default();
+        change(&mut settings);
+        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::at_epoch());
+        let key = SecretKey::new(vec![7; 32]).unwrap();
+        let audit = Auditor::new(store.clone(), true);
+        let service = SessionService::new(store, clock.clone(), settings, key, audit).unwrap();
+        let alice = NewUser {
+            username: "alice".into(),
+            display_name: None,
+            role: "oss".into(),
+            password: PASSWORD.into(),
+            contexts: vec!["lab".into(), "prod".into()],
+        };
+        service.create_user(alice).await.unwrap();
+        Self { service, clock }
+    }
+
+    async fn login(&self) -> Issued {
+        self.login_from(&browser()).await.unwrap()
+    }
+
+    async fn login_from(&self, client: &ClientInfo) -> Result<Issued, SessionError> {
+        self.service
+            .login("alice", PASSWORD, false, client, None, None)
+            .await
+    }
+
+    fn advance(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+    }
+}
+
+fn browser() -> ClientInfo {
+    ClientInfo {
+        ip: Some("192.0.2.10".into()),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
+    }
+}
+
+fn code(e: SessionError) -> EndCode {
+    match e {
+        SessionError::NotAuthenticated(code) => code,
+        other => panic!("expected a 401, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_login_opens_a_session_and_every_refusal_looks_the_same() {
+    let h = Harness::new(|_| {}).await;
+    let issued = h.login().await;
+    let status = h
+        .service
+        .check(Some(&issued.token), &browser())
+        .await
+        .unwrap();
+    assert_eq!(status.session.username.as_deref(), Some("alice"));
+    assert!(issued.device.is_some(), "a device cookie with the session");
+    for (name, password) in [("alice", "wrong password"), ("nobody", PASSWORD)] {
+        let e = h
+            .service
+            .login(name, password, false, &browser(), None, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, SessionError::InvalidCredentials),
+            "{name}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_token_rotates_after_the_lifetime_and_the_old_one_lasts_its_grace() {
+    let h = Harness::new(|_| {}).await;
+    let t = *h.service.timeouts();
+    let issued = h.login().await;
+    let mut token = issued.token;
+    let mut elapsed = 0;
+    let rotated = loop {
+        h.advance(t.idle_secs / 2);
+        elapsed += t.idle_secs / 2;
+        let activity = h.service.keepalive(Some(&token), &browser()).await.unwrap();
+        if let Some(new) = activity.new_token {
+            break new;
+        }
+        assert!(elapsed <= t.lifetime_secs, "no rotation by the lifetime");
+    };
+    assert!(elapsed >= t.lifetime_secs);
+    assert!(
+        h.service.check(Some(&token), &browser()).await.is_ok(),
+        "in grace"
+    );
+    h.advance(t.expiration_grace_secs);
+    let e = h.service.check(Some(&token), &browser()).await.unwrap_err();
+    assert_eq!(
+        code(e),
+        EndCode::NoSession,
+        "past its grace the old token is unknown"
+    );
+    token = rotated;
+    assert!(h.service.check(Some(&token), &browser()).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_cap_evicts_the_least_recently_active_or_refuses_with_deny_new() {
+    let h = Harness::new(|s| s.max_concurrent_per_user = 2).await;
+    let (first, second) = (h.login().await, h.login().await);
+    h.advance(60);
+    h.service
+        .keepalive(Some(&first.token), &browser())
+        .await
+        .unwrap();
+    let third = h.login().await;
+    let e = h
+        .service
+        .check(Some(&second.token), &browser())
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), EndCode::Evicted, "the least recently active goes");
+    for kept in [&first, &third] {
+        assert!(h.service.check(Some(&kept.token), &browser()).await.is_ok());
+    }
+
+    let h = Harness::new(|s| {
+        s.max_concurrent_per_user = 1;
+        s.concurrent_policy = ConcurrentPolicy::DenyNew;
+    })
+    .await;
+    let only = h.login().await;
+    let e = h.login_from(&browser()).await.unwrap_err();
+    assert!(matches!(e, SessionError::TooManySessions), "{e:?}");
+    assert!(h.service.check(Some(&only.token), &browser()).await.is_ok());
+}
+
+#[tokio::test]
+async fn suspicion_reaching_the_threshold_applies_the_configured_response() {
+    let curl = ClientInfo {
+        user_agent: Some("curl/8.5.0".into()),
+        ..browser()
+    };
+    let h = Harness::new(|s| {
+        s.suspicion = Some(Suspicion {
+            threshold: 10,
+            response: SuspiciousResponse::Reauth,
+        })
+    })
+    .await;
+    let issued = h.login().await;
+    let e = h
+        .service
+        .check(Some(&issued.token), &curl)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(e),
+        EndCode::Revoked,
+        "another client: 10 points, reauth"
+    );
+
+    let h = Harness::new(|s| {
+        s.suspicion = Some(Suspicion {
+            threshold: 10,
+            response: SuspiciousResponse::Log,
+        })
+    })
+    .await;
+    let issued = h.login().await;
+    assert!(
+        h.service.check(Some(&issued.token), &curl).await.is_ok(),
+        "log only"
+    );
+
+    let h = Harness::new(|_| {}).await;
+    let issued = h.login().await;
+    let moved = ClientInfo {
+        ip: Some("198.51.100.7".into()),
+        ..browser()
+    };
+    assert!(
+        h.service.check(Some(&issued.token), &moved).await.is_ok(),
+        "one new network is 5 points, under the threshold"
+    );
+}
+
+#[tokio::test]
+async fn revoking_another_session_needs_the_password_within_the_window() {
+    let h = Harness::new(|s| s.reauth_window_secs = 60).await;
+    let (mine, other) = (h.login().await, h.login().await);
+    h.advance(61);
+    let e = h
+        .service
+        .revoke_own(Some(&mine.token), &other.session.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SessionError::ReauthRequired), "{e:?}");
+    let e = h
+        .service
+        .logout_all(Some(&mine.token), true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, SessionError::ReauthRequired),
+        "the same rule: {e:?}"
+    );
+    let fresh = h
+        .service
+        .reauthenticate(Some(&mine.token), PASSWORD, &browser(), None)
+        .await
+        .unwrap();
+    assert_ne!(fresh.session.id, mine.session.id, "a new session");
+    let was_current = h
+        .service
+        .revoke_own(Some(&fresh.token), &other.session.id)
+        .await
+        .unwrap();
+    assert!(!was_current);
+    let e = h
+        .service
+        .check(Some(&other.token), &browser())
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), EndCode::Revoked);
+}
+
+#[tokio::test]
+async fn contexts_switch_among_the_users_own_within_the_hourly_limit() {
+    let h = Harness::new(|s| s.context_switches_per_hour = 2).await;
+    let issued = h.login().await;
+    let t = Some(&issued.token);
+    let status = h
+        .service
+        .switch_context(t, "prod", &browser())
+        .await
+        .unwrap();
+    assert_eq!(status.session.context.as_deref(), Some("prod"));
+    let e = h
+        .service
+        .switch_context(t, "admin", &browser())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, SessionError::NotAllowed("context_not_allowed")),
+        "{e:?}"
+    );
+    h.service
+        .switch_context(t, "lab", &browser())
+        .await
+        .unwrap();
+    let e = h
+        .service
+        .switch_context(t, "prod", &browser())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SessionError::RateLimited { .. }), "{e:?}");
+    h.advance(3600);
+    assert!(
+        h.service
+            .switch_context(t, "prod", &browser())
+            .await
+            .is_ok()
+    );
+}
