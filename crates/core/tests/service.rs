@@ -130,7 +130,8 @@ async fn the_token_rotates_after_the_lifetime_and_the_old_one_lasts_its_grace() 
 async fn the_cap_evicts_the_least_recently_active_or_refuses_with_deny_new() {
     let h = Harness::new(|s| s.max_concurrent_per_user = 2).await;
     let (first, second) = (h.login().await, h.login().await);
-    h.advance(60);
+    // Past the coalescing interval (idle / 100), so the keep-alive is written.
+    h.advance(h.service.timeouts().activity_write_interval_secs() + 1);
     h.service
         .keepalive(Some(&first.token), &browser())
         .await
