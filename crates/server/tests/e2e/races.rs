@@ -89,10 +89,9 @@ mod a_login_in_flight_never_survives_the_revocation_it_raced {
     sessiond_testkit::on_every_store!(super::no_login_survives_the_revocation_it_raced);
 }
 
-/// With a threshold of 3, sixteen parallel wrong guesses split over two nodes on one store
-/// have at most three passwords checked, and then the right password is refused too.
-async fn parallel_guesses_never_beat_the_lockout(backend: Backend) {
-    let store = SharedStore::new(backend);
+/// Two nodes on `store` that lock an account after three failures (and never rate-limit the
+/// test's one address), and the user alice.
+async fn two_nodes_locking_at_three(store: &SharedStore) -> (TestServer, TestServer) {
     let vars = [
         ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
         ("SESSIOND_LOGIN_RATE_LIMIT", "10000"),
@@ -100,6 +99,14 @@ async fn parallel_guesses_never_beat_the_lockout(backend: Backend) {
     let a = TestServer::start_with(config_with(&vars), store.open().await).await;
     let b = TestServer::start_with(config_with(&vars), store.open().await).await;
     a.add_user("alice", "oss").await;
+    (a, b)
+}
+
+/// With a threshold of 3, sixteen parallel wrong guesses split over two nodes on one store
+/// have at most three passwords checked, and then the right password is refused too.
+async fn parallel_guesses_never_beat_the_lockout(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let (a, b) = two_nodes_locking_at_three(&store).await;
     let guesses: Vec<JoinHandle<u16>> = (0..16)
         .map(|i| {
             let browser = if i % 2 == 0 { a.browser() } else { b.browser() };
@@ -134,13 +141,7 @@ mod parallel_guesses_never_beat_the_lockout {
 /// still logs in on node B.
 async fn the_owners_device_gets_past_a_lock_on_any_node(backend: Backend) {
     let store = SharedStore::new(backend);
-    let vars = [
-        ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
-        ("SESSIOND_LOGIN_RATE_LIMIT", "10000"),
-    ];
-    let a = TestServer::start_with(config_with(&vars), store.open().await).await;
-    let b = TestServer::start_with(config_with(&vars), store.open().await).await;
-    a.add_user("alice", "oss").await;
+    let (a, b) = two_nodes_locking_at_three(&store).await;
     let device_cookie = format!("{}_device", a.state.cookie.name);
     let owner = a.logged_in("alice").await;
     let device = owner.cookie(&device_cookie).unwrap();
