@@ -30,16 +30,16 @@ fn world() -> &'static World {
             .enable_all()
             .build()
             .unwrap();
-        let store = Arc::new(MemoryStore::new());
+        let stores = MemoryStore::stores();
         let service = SessionService::new(
-            store.clone(),
+            stores.clone(),
             Arc::new(ManualClock::at_epoch()),
             Settings {
                 logins_per_ip_per_minute: u32::MAX,
                 ..Settings::default()
             },
             SecretKey::generate().unwrap(),
-            Auditor::new(store, true),
+            Auditor::new(stores.audit.clone(), true),
         )
         .unwrap();
         let (cookie, csrf) = rt.block_on(async {

@@ -81,18 +81,18 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
         .enable_all()
         .build()
         .unwrap();
-    let store = Arc::new(MemoryStore::new());
+    let stores = MemoryStore::stores();
     let settings = Settings {
         logins_per_ip_per_minute: u32::MAX,
         lockout_threshold: u32::MAX,
         ..Settings::default()
     };
     let service = SessionService::new(
-        store.clone(),
+        stores.clone(),
         Arc::new(ManualClock::at_epoch()),
         settings,
         SecretKey::generate().unwrap(),
-        Auditor::new(store, true),
+        Auditor::new(stores.audit.clone(), true),
     )
     .unwrap();
     rt.block_on(service.create_user(NewUser {

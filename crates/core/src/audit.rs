@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, Session};
-use crate::store::{SessionStore, StoreError};
+use crate::store::{AuditLog, StoreError};
 use crate::time::{Timestamp, secs_between};
 
 /// Event types. The names follow seed 000's vocabulary (`SESSION_EXTENDED`, ...).
@@ -209,7 +209,7 @@ pub trait EventObserver: Send + Sync + 'static {
 /// Fans each event out to the log, the observers and (when audit logging is on) the store.
 #[derive(Clone)]
 pub struct Auditor {
-    store: Arc<dyn SessionStore>,
+    store: Arc<dyn AuditLog>,
     persist: bool,
     observers: Vec<Arc<dyn EventObserver>>,
     /// The group-commit writer, started by the first event written.
@@ -239,7 +239,7 @@ pub struct AuditWriteFailed(#[source] pub Arc<StoreError>);
 /// writes are serialised anyway; batching makes that one transaction (one sync, one head lock)
 /// for many requests instead of one each (decision 0013). Each request is told whether its
 /// own record was stored.
-fn spawn_writer(store: Arc<dyn SessionStore>) -> mpsc::UnboundedSender<Pending> {
+fn spawn_writer(store: Arc<dyn AuditLog>) -> mpsc::UnboundedSender<Pending> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
     tokio::spawn(async move {
         let mut batch = Vec::new();
@@ -256,7 +256,7 @@ fn spawn_writer(store: Arc<dyn SessionStore>) -> mpsc::UnboundedSender<Pending> 
 }
 
 async fn append_with_retries(
-    store: &dyn SessionStore,
+    store: &dyn AuditLog,
     events: &[AuditEvent],
 ) -> Result<(), Arc<StoreError>> {
     let mut tries = 0;
@@ -278,7 +278,7 @@ async fn append_with_retries(
 }
 
 impl Auditor {
-    pub fn new(store: Arc<dyn SessionStore>, persist: bool) -> Self {
+    pub fn new(store: Arc<dyn AuditLog>, persist: bool) -> Self {
         Self {
             store,
             persist,

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use sha2::{Digest as _, Sha256};
 
 use crate::audit::AuditEvent;
-use crate::store::{SessionStore, StoreError, StoreResult};
+use crate::store::{AuditLog, StoreError, StoreResult};
 use crate::time::to_millis;
 use crate::token::TokenHash;
 
@@ -326,7 +326,7 @@ const VERIFY_PAGE: u32 = 1000;
 /// Walks a store's whole chain. The outer error is the store's; the inner one is the verdict.
 /// Records appended while it runs (after the head it read first) are left for the next run.
 pub async fn verify_store(
-    store: &dyn SessionStore,
+    store: &dyn AuditLog,
     anchors: Vec<ChainLink>,
 ) -> StoreResult<Result<Verified, ChainBreak>> {
     let ends = store.audit_chain_ends().await?;

@@ -1,5 +1,5 @@
 //! `SESSION_FEATURE_CACHING`: a small per-node cache of the sessions that tokens resolved to, in
-//! front of any [`SessionStore`].
+//! front of any store's [`Sessions`] role (the only role it wraps).
 //!
 //! Only `session_by_token` (the read behind every check) is served from the cache; every write
 //! and every other read goes to the store. A cached copy stops being used when:
@@ -19,15 +19,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use quick_cache::sync::Cache;
 
-use crate::audit::{AuditEvent, AuditQuery};
-use crate::audit_chain::{ChainEnds, ChainPage};
-use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::Session;
-use crate::store::{Counter, SessionStore, StoreResult};
+use crate::store::{Sessions, StoreResult};
 use crate::time::{Timestamp, to_millis};
 use crate::token::TokenHash;
-use crate::user::User;
 
 /// Carries "this session changed" between the nodes that share a store.
 #[async_trait]
@@ -113,7 +109,7 @@ struct State {
 }
 
 pub struct CachedStore {
-    inner: Arc<dyn SessionStore>,
+    inner: Arc<dyn Sessions>,
     bus: Option<Arc<dyn InvalidationBus>>,
     state: Arc<State>,
     ttl_ms: i64,
@@ -122,14 +118,9 @@ pub struct CachedStore {
 impl CachedStore {
     /// Wraps `inner`. With a bus, the cache is used once the bus first connects; without one
     /// (memory, SQLite) it is used at once and only this node's writes invalidate it.
-    pub fn new(inner: Arc<dyn SessionStore>, settings: CacheSettings) -> Self {
-        let bus = inner.invalidation_bus();
-        Self::with_bus(inner, bus, settings)
-    }
-
-    /// The same with an explicit bus (tests use an in-process one).
-    pub fn with_bus(
-        inner: Arc<dyn SessionStore>,
+    /// [`crate::store::Stores::cached`] passes the backend's own bus.
+    pub fn new(
+        inner: Arc<dyn Sessions>,
         bus: Option<Arc<dyn InvalidationBus>>,
         settings: CacheSettings,
     ) -> Self {
@@ -227,15 +218,7 @@ impl InvalidationSink for State {
 }
 
 #[async_trait]
-impl SessionStore for CachedStore {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        self.inner.ping().await
-    }
-
+impl Sessions for CachedStore {
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
         self.inner.create_session(session).await
     }
@@ -283,100 +266,5 @@ impl SessionStore for CachedStore {
 
     async fn user_sessions(&self, user: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
         self.inner.user_sessions(user, now).await
-    }
-
-    async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
-        self.inner.count_active_sessions(now).await
-    }
-
-    async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>> {
-        self.inner.sessions_due(now, limit).await
-    }
-
-    async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64> {
-        self.inner.count_sessions_due(now).await
-    }
-
-    async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        // Purged records are already past `lookup_until`, which a hit checks.
-        self.inner.purge_sessions(before, limit).await
-    }
-
-    async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64> {
-        self.inner.count_purgeable_sessions(before).await
-    }
-
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
-        self.inner.create_user(user).await
-    }
-
-    async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
-        self.inner.user_by_name(username).await
-    }
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
-        self.inner.user_by_id(id).await
-    }
-
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        self.inner.update_user(user).await
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        self.inner.list_users().await
-    }
-
-    async fn count_users(&self) -> StoreResult<u64> {
-        self.inner.count_users().await
-    }
-
-    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
-        self.inner.append_audit(events).await
-    }
-
-    async fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
-        self.inner.audit_events(query).await
-    }
-
-    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
-        self.inner.audit_chain(cursor, limit).await
-    }
-
-    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
-        self.inner.audit_chain_ends().await
-    }
-
-    async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        self.inner.purge_audit(before, limit).await
-    }
-
-    async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
-        self.inner.count_audit_before(before).await
-    }
-
-    async fn add_to_counter(
-        &self,
-        key: &CounterKey,
-        by: u64,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> StoreResult<Counter> {
-        self.inner.add_to_counter(key, by, now, expires_at).await
-    }
-
-    async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>> {
-        self.inner.counter(key, now).await
-    }
-
-    async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()> {
-        self.inner.delete_counter(key).await
-    }
-
-    async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        self.inner.purge_counters(before, limit).await
-    }
-
-    fn invalidation_bus(&self) -> Option<Arc<dyn InvalidationBus>> {
-        self.bus.clone()
     }
 }

@@ -1,9 +1,9 @@
-//! The keys of the counters every node shares ([`SessionStore::add_to_counter`]): one variant
+//! The keys of the counters every node shares ([`Counters::add_to_counter`]): one variant
 //! per namespace, so that two features can never count on the same counter by accident. The
 //! text a store keeps is [`CounterKey`]'s `Display`, unchanged from when the keys were strings,
 //! so counters written before still count.
 //!
-//! [`SessionStore::add_to_counter`]: crate::store::SessionStore::add_to_counter
+//! [`Counters::add_to_counter`]: crate::store::Counters::add_to_counter
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
 //! The domain core of sessiond: sessions and their timeouts, users, the audit trail, and the
-//! [`store::SessionStore`] trait that every backend implements.
+//! role traits of [`store`] that every backend implements.
 //!
 //! It knows nothing of HTTP or of any storage engine (CI checks this with `cargo tree`): the
 //! `sessiond-http` crate and the store crates depend on it, never the other way round.
@@ -31,6 +31,6 @@ pub use error::CoreError;
 pub use ids::{SessionId, UserId};
 pub use service::{SessionError, SessionService, Settings};
 pub use session::{ClientInfo, EndCode, EndReason, Session, SessionState};
-pub use store::{SessionStore, StoreError};
+pub use store::{StoreError, Stores};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use token::{SecretKey, Token, TokenHash};

@@ -4,7 +4,7 @@
 //! shared counters, so every node sees the same failures and the same lock (decision 0015).
 
 use crate::counter::{CounterKey, Lockee};
-use crate::store::{SessionStore, StoreResult};
+use crate::store::{Counters, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 const MAX_LOCK_SECS: i64 = 3600;
@@ -70,7 +70,7 @@ impl Lockouts {
     /// Seconds the account stays locked for untrusted clients, if it is.
     pub async fn locked(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         username: &str,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
@@ -80,7 +80,7 @@ impl Lockouts {
 
     async fn locked_in(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         keys: &Keys,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
@@ -102,7 +102,7 @@ impl Lockouts {
     /// as an untrusted client again.
     pub async fn admit(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         username: &str,
         device: Option<&crate::device::Device>,
         now: Timestamp,
@@ -120,7 +120,7 @@ impl Lockouts {
 
     async fn admit_in(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         keys: &Keys,
         scope: Scope,
         now: Timestamp,
@@ -155,7 +155,7 @@ impl Lockouts {
     /// attempt slips in between.
     pub async fn failed(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         username: &str,
         slot: u64,
         scope: &Scope,
@@ -181,7 +181,7 @@ impl Lockouts {
     /// count alone: the owner getting in must not give an attacker fresh guesses.
     pub async fn succeeded(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         username: &str,
         scope: &Scope,
     ) -> StoreResult<()> {

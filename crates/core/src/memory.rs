@@ -1,4 +1,4 @@
-//! An in-memory [`SessionStore`]: for tests, demos and `memory://`. Nothing survives a restart.
+//! An in-memory store ([`crate::store::Backend`]): for tests, demos and `memory://`. Nothing survives a restart.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +10,9 @@ use crate::audit_chain::{ChainEnds, ChainPage, ChainedEvent};
 use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
-use crate::store::{Counter, SessionStore, StoreError, StoreResult};
+use crate::store::{
+    AuditLog, Counter, Counters, Health, SessionSweep, Sessions, StoreError, StoreResult, Users,
+};
 use crate::time::Timestamp;
 use crate::token::TokenHash;
 use crate::user::User;
@@ -60,6 +62,11 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// A fresh store's roles; one process holds it, so there is no bus.
+    pub fn stores() -> crate::store::Stores {
+        crate::store::Stores::single_node(std::sync::Arc::new(Self::new()))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -70,7 +77,7 @@ fn due(s: &Session, now: Timestamp) -> bool {
 }
 
 #[async_trait]
-impl SessionStore for MemoryStore {
+impl Health for MemoryStore {
     fn kind(&self) -> &'static str {
         "memory"
     }
@@ -78,7 +85,10 @@ impl SessionStore for MemoryStore {
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
     }
+}
 
+#[async_trait]
+impl Sessions for MemoryStore {
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
         let mut inner = self.lock();
         let hashes = std::iter::once(session.token_hash).chain(session.prev_token_hash);
@@ -146,7 +156,10 @@ impl SessionStore for MemoryStore {
         out.sort_by_key(|s| (s.created_at, s.id));
         Ok(out)
     }
+}
 
+#[async_trait]
+impl SessionSweep for MemoryStore {
     async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
         Ok(self
             .lock()
@@ -203,7 +216,10 @@ impl SessionStore for MemoryStore {
             .filter(|s| s.lookup_until < before)
             .count() as u64)
     }
+}
 
+#[async_trait]
+impl Users for MemoryStore {
     async fn create_user(&self, user: &User) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.users.contains_key(&user.id) || inner.name_taken(user) {
@@ -257,7 +273,10 @@ impl SessionStore for MemoryStore {
     async fn count_users(&self) -> StoreResult<u64> {
         Ok(self.lock().users.len() as u64)
     }
+}
 
+#[async_trait]
+impl AuditLog for MemoryStore {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let mut inner = self.lock();
         for event in events {
@@ -326,7 +345,10 @@ impl SessionStore for MemoryStore {
             .filter(|r| r.event.at < before)
             .count() as u64)
     }
+}
 
+#[async_trait]
+impl Counters for MemoryStore {
     async fn add_to_counter(
         &self,
         key: &CounterKey,

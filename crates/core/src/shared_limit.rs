@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::counter::{CounterKey, Limit};
-use crate::store::{SessionStore, StoreResult};
+use crate::store::{Counters, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 pub struct SharedLimit {
@@ -47,7 +47,7 @@ impl SharedLimit {
     /// (`refused_here`) until the window ends.
     pub async fn hit(
         &self,
-        store: &dyn SessionStore,
+        store: &dyn Counters,
         key: &str,
         now: Timestamp,
         trip_at: u64,

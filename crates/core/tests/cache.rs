@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use sessiond_core::cache::{CacheSettings, CachedStore, InvalidationBus, InvalidationSink};
 use sessiond_core::memory::MemoryStore;
+use sessiond_core::store::Sessions;
 use sessiond_core::store::StoreResult;
-use sessiond_core::{SessionId, SessionState, SessionStore};
+use sessiond_core::{SessionId, SessionState};
 use sessiond_store_conformance::{at, session};
 
 #[derive(Default)]
@@ -57,7 +58,7 @@ fn nodes() -> Nodes {
     });
     let node = || {
         let bus: Arc<dyn InvalidationBus> = bus.clone();
-        CachedStore::with_bus(store.clone(), Some(bus), SETTINGS)
+        CachedStore::new(store.clone(), Some(bus), SETTINGS)
     };
     Nodes {
         a: node(),

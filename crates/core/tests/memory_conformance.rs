@@ -1,11 +1,10 @@
-//! The memory store against the conformance suite, bare and behind the session cache.
+//! The memory store against the conformance suite, bare and behind the session cache (which
+//! wraps only the session role, so only that role's clauses run through it).
 
-use std::sync::Arc;
-
-use sessiond_core::cache::{CacheSettings, CachedStore};
+use sessiond_core::cache::CacheSettings;
 use sessiond_core::memory::MemoryStore;
 
-sessiond_store_conformance::store_conformance_tests!(Arc::new(MemoryStore::new()));
+sessiond_store_conformance::store_conformance_tests!(MemoryStore::stores());
 
 mod cached {
     use super::*;
@@ -15,8 +14,7 @@ mod cached {
         ttl_secs: 3600,
     };
 
-    sessiond_store_conformance::store_conformance_tests!(Arc::new(CachedStore::new(
-        Arc::new(MemoryStore::new()),
-        SETTINGS
-    )));
+    sessiond_store_conformance::sessions_conformance_tests!(
+        MemoryStore::stores().cached(SETTINGS).0
+    );
 }

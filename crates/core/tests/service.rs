@@ -25,11 +25,11 @@ impl Harness {
     async fn new(change: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::default();
         change(&mut settings);
-        let store = Arc::new(MemoryStore::new());
+        let stores = MemoryStore::stores();
         let clock = Arc::new(ManualClock::at_epoch());
         let key = SecretKey::new(vec![7; 32]).unwrap();
-        let audit = Auditor::new(store.clone(), true);
-        let service = SessionService::new(store, clock.clone(), settings, key, audit).unwrap();
+        let audit = Auditor::new(stores.audit.clone(), true);
+        let service = SessionService::new(stores, clock.clone(), settings, key, audit).unwrap();
         let alice = NewUser {
             username: "alice".into(),
             display_name: None,

@@ -30,7 +30,12 @@ pub fn spawn_cleanup(service: Arc<SessionService>) -> JoinHandle<()> {
             Duration::from_secs(u64::try_from(settings.interval_secs.clamp(1, 60)).unwrap_or(60));
         let mut schedule = CleanupSchedule::default();
         loop {
-            let due = match service.store().count_sessions_due(service.now()).await {
+            let due = match service
+                .stores()
+                .sweep
+                .count_sessions_due(service.now())
+                .await
+            {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "cleanup: could not count expired sessions");

@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sessiond_core::audit::Auditor;
-use sessiond_core::cache::{CacheSettings, CacheStats, CachedStore};
 use sessiond_core::memory::MemoryStore;
-use sessiond_core::{Clock, SessionService, SessionStore, StoreError};
+use sessiond_core::{Clock, SessionService, StoreError, Stores};
 use sessiond_http::{AppState, CookieSettings, Metrics};
 use sessiond_store_sqlite::SqliteStore;
 
@@ -24,24 +23,27 @@ pub use jobs::{spawn_cleanup, spawn_security_checks};
 pub use listen::{ConnectionLimits, serve_on};
 pub use secret::load_secret_key;
 
-/// The one place a backend is chosen from the configuration.
-pub async fn open_store(
-    config: &config::ServerConfig,
-) -> Result<Arc<dyn SessionStore>, StoreError> {
+/// The one place a backend is chosen from the configuration: its roles, and its bus when nodes
+/// share it.
+pub async fn open_store(config: &config::ServerConfig) -> Result<Stores, StoreError> {
     let timeout = Duration::from_secs(config.store_timeout_secs);
     let pool = sessiond_store_sql::PoolSettings {
         max_connections: config.store_pool_size,
         acquire_timeout: timeout,
     };
     Ok(match &config.store {
-        config::StoreUrl::Memory => Arc::new(MemoryStore::new()),
-        config::StoreUrl::Sqlite(url) => Arc::new(SqliteStore::open(url, pool).await?),
+        config::StoreUrl::Memory => MemoryStore::stores(),
+        config::StoreUrl::Sqlite(url) => SqliteStore::open(url, pool).await?.into_stores(),
         config::StoreUrl::Postgres(url) => {
-            Arc::new(sessiond_store_postgres::PostgresStore::open(url.expose(), pool).await?)
+            sessiond_store_postgres::PostgresStore::open(url.expose(), pool)
+                .await?
+                .into_stores()
         }
         config::StoreUrl::Redis(url) => {
             let settings = sessiond_store_redis::PoolSettings { timeout };
-            Arc::new(sessiond_store_redis::RedisStore::open(url.expose(), settings).await?)
+            sessiond_store_redis::RedisStore::open(url.expose(), settings)
+                .await?
+                .into_stores()
         }
     })
 }
@@ -49,15 +51,22 @@ pub async fn open_store(
 /// Builds the service and the HTTP state on an opened store.
 pub fn build_with_store(
     config: &Config,
-    store: Arc<dyn SessionStore>,
+    stores: Stores,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
     let key = load_secret_key(config)?;
-    let (store, cache_stats) = with_cache(store, config.server.cache);
+    // SESSION_FEATURE_CACHING: the per-node cache in front of the session role.
+    let (stores, cache_stats) = match config.server.cache {
+        Some(settings) => {
+            let (stores, stats) = stores.cached(settings);
+            (stores, Some(stats))
+        }
+        None => (stores, None),
+    };
     let metrics = Arc::new(Metrics::new().with_cache(cache_stats));
-    let mut auditor = Auditor::new(store.clone(), config.security.audit_logging);
+    let mut auditor = Auditor::new(stores.audit.clone(), config.security.audit_logging);
     auditor.observe_with(metrics.clone());
-    let mut service = SessionService::new(store, clock, config.service.clone(), key, auditor)
+    let mut service = SessionService::new(stores, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;
     if let Some(ldap) = &config.server.ldap {
         let directory =
@@ -110,22 +119,9 @@ fn client_config(config: &Config) -> sessiond_http::ClientConfig {
     }
 }
 
-/// Puts the per-node session cache in front of `store` when `SESSION_FEATURE_CACHING` is on.
-fn with_cache(
-    store: Arc<dyn SessionStore>,
-    cache: Option<CacheSettings>,
-) -> (Arc<dyn SessionStore>, Option<Arc<CacheStats>>) {
-    let Some(settings) = cache else {
-        return (store, None);
-    };
-    let cached = CachedStore::new(store, settings);
-    let stats = cached.stats();
-    (Arc::new(cached), Some(stats))
-}
-
 /// What an operator should know about the configuration before the server takes requests.
 /// Only `serve` logs these: a CLI tool run on the same configuration is not the server.
-pub fn serve_warnings(config: &Config, store: &dyn SessionStore) {
+pub fn serve_warnings(config: &Config, stores: &Stores) {
     if let Some(ldap) = &config.server.ldap
         && ldap.url.starts_with("ldap://")
         && !ldap.starttls
@@ -135,9 +131,9 @@ pub fn serve_warnings(config: &Config, store: &dyn SessionStore) {
              cross the network in the clear"
         );
     }
-    if config.server.cache.is_some() && store.invalidation_bus().is_none() {
+    if config.server.cache.is_some() && stores.bus().is_none() {
         tracing::warn!(
-            store = store.kind(),
+            store = stores.health.kind(),
             "SESSION_FEATURE_CACHING: this store has no invalidation channel, so only this \
              node's writes reach its cache; run one node per store or turn caching off"
         );
@@ -157,7 +153,7 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App
 }
 
 /// Opens the configured store, with the error a person can act on.
-pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn SessionStore>> {
+pub async fn open(config: &Config) -> anyhow::Result<Stores> {
     open_store(&config.server)
         .await
         .with_context(|| format!("could not open the store {}", config.server.store))

@@ -1,11 +1,17 @@
-//! The store conformance suite. Each clause of the [`SessionStore`] contract is one `async fn`
-//! here; [`store_conformance_tests!`] stamps all of them out as `#[tokio::test]`s for a backend:
+//! The store conformance suite. Each clause of a role's contract is one `async fn` in
+//! [`clauses`], grouped by role; a macro per role stamps its group out as `#[tokio::test]`s in
+//! a module named after the role, and [`store_conformance_tests!`] stamps every role of a
+//! backend:
 //!
 //! ```text
-//! sessiond_store_conformance::store_conformance_tests!(async { my_fresh_store().await });
+//! sessiond_store_conformance::store_conformance_tests!(async { my_fresh_stores().await });
+//! sessiond_store_conformance::sessions_conformance_tests!(cached(my_fresh_stores().await));
+//! sessiond_store_conformance::bus_conformance_tests!(open_in_namespace);
 //! ```
 //!
-//! The expression must give a fresh, empty store (its own namespace) each time it is evaluated.
+//! The expression must give a fresh, empty [`Stores`] bundle (its own namespace) each time it is
+//! evaluated. The bus group takes an `async fn(String) -> Stores` that opens a node of the
+//! namespace it is given.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,13 +19,25 @@ pub mod clauses;
 mod fixtures;
 
 pub use fixtures::*;
-pub use sessiond_core::SessionStore;
+pub use sessiond_core::Stores;
 
-/// Stamps out the whole suite for one backend: one `#[tokio::test]` per clause.
+/// Stamps out every role's clauses for one backend.
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($make:expr) => {
-        $crate::store_conformance_tests!(@each $make;
+        $crate::sessions_conformance_tests!($make);
+        $crate::sweep_conformance_tests!($make);
+        $crate::users_conformance_tests!($make);
+        $crate::audit_conformance_tests!($make);
+        $crate::counters_conformance_tests!($make);
+        $crate::health_conformance_tests!($make);
+    };
+}
+
+#[macro_export]
+macro_rules! sessions_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(sessions, $make;
             create_then_find_by_token,
             create_is_insert_if_absent,
             previous_token_finds_the_session,
@@ -29,27 +47,100 @@ macro_rules! store_conformance_tests {
             parallel_updates_let_exactly_one_win,
             session_round_trips_every_field,
             user_sessions_lists_only_that_users_active_sessions,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! sweep_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(sweep, $make;
             count_active_sessions_counts_only_active,
             sessions_due_are_earliest_deadline_first,
             purge_sessions_works_in_batches,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! users_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(users, $make;
             users_are_unique_without_regard_to_case,
             users_update_list_and_count,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! audit_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(audit, $make;
             audit_events_filter_newest_first,
-            audit_events_filter_by_type_and_seed_000s_expired_finds_both_timeouts,
+            audit_events_filter_by_type_and_session_expired_finds_both_timeouts,
             audit_purge_works_in_batches,
             audit_events_form_one_hash_chain,
             parallel_appends_build_one_chain,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! counters_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(counters, $make;
             counters_add_lapse_and_delete,
             parallel_counter_adds_all_count,
         );
     };
-    (@each $make:expr; $($name:ident),* $(,)?) => {
+}
+
+#[macro_export]
+macro_rules! health_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(health, $make; ping_succeeds_and_kind_names_the_backend);
+    };
+}
+
+/// The bus clauses, for a backend nodes share: `$open` is an `async fn(String) -> Stores`.
+#[macro_export]
+macro_rules! bus_conformance_tests {
+    ($open:path) => {
+        mod bus {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::bus_conformance_tests!(@each $open;
+                a_notice_reaches_every_node_the_publisher_included,
+                every_notice_of_a_burst_arrives,
+                a_notice_stays_in_its_namespace,
+            );
+        }
+    };
+    (@each $open:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let store: ::std::sync::Arc<dyn $crate::SessionStore> = $make;
-                $crate::clauses::$name(store).await;
+                $crate::clauses::bus::$name($open).await;
             }
         )*
+    };
+}
+
+/// One module named after the role, one `#[tokio::test]` per clause.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! role_tests {
+    ($role:ident, $make:expr; $($name:ident),* $(,)?) => {
+        mod $role {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let stores: $crate::Stores = $make;
+                    $crate::clauses::$role::$name(stores).await;
+                }
+            )*
+        }
     };
 }

@@ -1,4 +1,4 @@
-//! The PostgreSQL [`SessionStore`](sessiond_core::SessionStore), for several sessiond nodes that
+//! The PostgreSQL store ([`sessiond_core::store::Backend`]), for several sessiond nodes that
 //! share one database.
 //!
 //! Every acknowledged write is a committed PostgreSQL statement. Migrations are embedded and run
@@ -85,6 +85,13 @@ impl PostgresStore {
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(StoreError::unavailable)
+    }
+
+    /// Every role, with the bus on which nodes sharing this store tell each other of changed
+    /// sessions.
+    pub fn into_stores(self) -> sessiond_core::Stores {
+        let bus = self.bus.clone();
+        sessiond_core::Stores::shared(std::sync::Arc::new(self), bus)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The Redis [`SessionStore`](sessiond_core::SessionStore): standalone Redis (`redis://`) or
+//! The Redis store ([`sessiond_core::store::Backend`]): standalone Redis (`redis://`) or
 //! Redis Cluster (`redis+cluster://host:port,host:port,...`).
 //!
 //! Built so that every operation works when the keys of one user's sessions live on different
@@ -75,6 +75,13 @@ impl RedisStore {
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         self.conn.is_cluster()
+    }
+
+    /// Every role, with the bus on which nodes sharing this store tell each other of changed
+    /// sessions.
+    pub fn into_stores(self) -> sessiond_core::Stores {
+        let bus = self.bus.clone();
+        sessiond_core::Stores::shared(std::sync::Arc::new(self), bus)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The SQLite [`SessionStore`](sessiond_core::SessionStore): sessiond's zero-set-up default.
+//! The SQLite store ([`sessiond_core::store::Backend`]): sessiond's zero-set-up default.
 //!
 //! One file in WAL mode with `synchronous=FULL`, so an acknowledged write survives a crash of
 //! the process or the machine. Schema migrations are embedded and run on open.
@@ -96,6 +96,11 @@ impl SqliteStore {
         Ok(Self {
             pool: std::sync::Arc::new(Pool::new(path, writer, settings)),
         })
+    }
+
+    /// Every role; one process uses the file, so there is no bus.
+    pub fn into_stores(self) -> sessiond_core::Stores {
+        sessiond_core::Stores::single_node(std::sync::Arc::new(self))
     }
 }
 

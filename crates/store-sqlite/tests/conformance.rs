@@ -2,22 +2,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use sessiond_store_sqlite::{PoolSettings, SqliteStore};
 
-async fn fresh() -> Arc<SqliteStore> {
+async fn fresh() -> sessiond_core::Stores {
     let dir = std::env::temp_dir().join("sessiond-conformance");
     let name = format!(
         "{}.db",
         sessiond_core::Token::generate().unwrap().hash().to_hex()
     );
     let url = format!("sqlite://{}", dir.join(name).display());
-    Arc::new(
-        SqliteStore::open(&url, PoolSettings::default())
-            .await
-            .unwrap(),
-    )
+    SqliteStore::open(&url, PoolSettings::default())
+        .await
+        .unwrap()
+        .into_stores()
 }
 
 sessiond_store_conformance::store_conformance_tests!(fresh().await);

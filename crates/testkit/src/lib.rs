@@ -66,14 +66,14 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(vars: &[(&str, &str)]) -> Self {
         let config = config_with(vars);
-        let store = sessiond_server::open_store(&config.server).await.unwrap();
-        Self::start_with(config, store).await
+        let stores = sessiond_server::open_store(&config.server).await.unwrap();
+        Self::start_with(config, stores).await
     }
 
     /// Starts on a store the test built (to wrap it, or to share it between servers).
-    pub async fn start_with(config: Config, store: Arc<dyn sessiond_core::SessionStore>) -> Self {
+    pub async fn start_with(config: Config, stores: sessiond_core::Stores) -> Self {
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = sessiond_server::build_with_store(&config, store, clock.clone()).unwrap();
+        let state = sessiond_server::build_with_store(&config, stores, clock.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind(config.server.bind)
             .await
             .unwrap();
@@ -129,7 +129,8 @@ impl TestServer {
             .unwrap();
         self.state
             .service
-            .store()
+            .stores()
+            .sessions
             .session_by_id(&id)
             .await
             .unwrap()
@@ -142,7 +143,14 @@ impl TestServer {
             limit: 1000,
             ..Default::default()
         };
-        let events = self.state.service.store().audit_events(&q).await.unwrap();
+        let events = self
+            .state
+            .service
+            .stores()
+            .audit
+            .audit_events(&q)
+            .await
+            .unwrap();
         events
             .into_iter()
             .filter(|e| e.event_type == kind)

@@ -6,9 +6,9 @@
 //! missing service is a failure that says how to start it, never a skip.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use sessiond_core::SessionStore;
+use sessiond_core::Stores;
 use sessiond_core::memory::MemoryStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn postgres_url() -> String {
     )
 }
 
-pub async fn postgres(schema: &str) -> Arc<dyn SessionStore> {
+pub async fn postgres(schema: &str) -> Stores {
     let url = postgres_url();
     let store = sessiond_store_postgres::PostgresStore::open_in_schema(
         &url,
@@ -47,12 +47,14 @@ pub async fn postgres(schema: &str) -> Arc<dyn SessionStore> {
         Some(schema),
     )
     .await;
-    Arc::new(store.unwrap_or_else(|e| {
-        panic!("PostgreSQL at {url} is not reachable ({e}): run scripts/test, which starts it")
-    }))
+    store
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {url} is not reachable ({e}): run scripts/test, which starts it")
+        })
+        .into_stores()
 }
 
-async fn redis(var: &str, default: &str, prefix: &str) -> Arc<dyn SessionStore> {
+async fn redis(var: &str, default: &str, prefix: &str) -> Stores {
     let url = url(var, default);
     let store = sessiond_store_redis::RedisStore::open_with_prefix(
         &url,
@@ -60,16 +62,18 @@ async fn redis(var: &str, default: &str, prefix: &str) -> Arc<dyn SessionStore> 
         &format!("test:{prefix}:"),
     )
     .await;
-    Arc::new(store.unwrap_or_else(|e| {
-        panic!("Redis at {url} is not reachable ({e}): run scripts/test, which starts it")
-    }))
+    store
+        .unwrap_or_else(|e| {
+            panic!("Redis at {url} is not reachable ({e}): run scripts/test, which starts it")
+        })
+        .into_stores()
 }
 
-pub async fn redis_single(prefix: &str) -> Arc<dyn SessionStore> {
+pub async fn redis_single(prefix: &str) -> Stores {
     redis("SESSIOND_TEST_REDIS_URL", "redis://127.0.0.1:6379", prefix).await
 }
 
-pub async fn redis_cluster(prefix: &str) -> Arc<dyn SessionStore> {
+pub async fn redis_cluster(prefix: &str) -> Stores {
     redis(
         "SESSIOND_TEST_REDIS_CLUSTER_URL",
         "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
@@ -82,7 +86,7 @@ pub async fn redis_cluster(prefix: &str) -> Arc<dyn SessionStore> {
 pub struct SharedStore {
     pub backend: Backend,
     name: String,
-    memory: OnceLock<Arc<dyn SessionStore>>,
+    memory: OnceLock<Stores>,
 }
 
 impl SharedStore {
@@ -100,19 +104,15 @@ impl SharedStore {
 
     /// Another handle on the namespace: a new connection for the servers that have one, the
     /// same store for memory.
-    pub async fn open(&self) -> Arc<dyn SessionStore> {
+    pub async fn open(&self) -> Stores {
         match self.backend {
-            Backend::Memory => self
-                .memory
-                .get_or_init(|| Arc::new(MemoryStore::new()))
-                .clone(),
+            Backend::Memory => self.memory.get_or_init(MemoryStore::stores).clone(),
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", self.sqlite_path().display());
-                Arc::new(
-                    sessiond_store_sqlite::SqliteStore::open(&url, Default::default())
-                        .await
-                        .unwrap(),
-                )
+                sessiond_store_sqlite::SqliteStore::open(&url, Default::default())
+                    .await
+                    .unwrap()
+                    .into_stores()
             }
             Backend::Postgres => postgres(&self.name).await,
             Backend::Redis => redis_single(&self.name).await,

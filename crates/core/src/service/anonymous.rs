@@ -28,7 +28,7 @@ impl SessionService {
         self.count_login_attempt(client, now).await?;
         let token = Token::generate()?;
         let session = self.new_session(None, &token, false, client, now)?;
-        self.store.create_session(&session).await?;
+        self.stores.sessions.create_session(&session).await?;
         let event = AuditEvent::new(AuditKind::SessionCreated, now)
             .session(&session)
             .client(client)

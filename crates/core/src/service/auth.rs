@@ -57,7 +57,7 @@ impl SessionService {
                 session.context.clone_from(&c.context);
             }
         }
-        self.store.create_session(&session).await?;
+        self.stores.sessions.create_session(&session).await?;
         if let Err(e) = self.trim_after_create(&user, &session, now).await {
             return Err(self.refused(e, &user, client, now).await);
         }
@@ -166,7 +166,7 @@ impl SessionService {
             .map_err(|retry_after_secs| SessionError::RateLimited { retry_after_secs })?;
         let hit = self
             .login_limit
-            .hit(&*self.store, ip, now, limit + 1)
+            .hit(&*self.stores.counters, ip, now, limit + 1)
             .await?;
         if hit.count > limit {
             return Err(SessionError::RateLimited {
@@ -180,7 +180,7 @@ impl SessionService {
     /// `SESSION_MAX_CONCURRENT_PER_USER`.
     async fn make_room(&self, user: &User, now: Timestamp) -> SessionResult<()> {
         let max = self.settings.max_concurrent_per_user.max(1) as usize;
-        let active = self.store.user_sessions(&user.id, now).await?;
+        let active = self.stores.sessions.user_sessions(&user.id, now).await?;
         if active.len() < max {
             return Ok(());
         }
@@ -242,7 +242,7 @@ impl SessionService {
         now: Timestamp,
     ) -> SessionResult<()> {
         let max = self.settings.max_concurrent_per_user.max(1) as usize;
-        let mut active = self.store.user_sessions(&user.id, now).await?;
+        let mut active = self.stores.sessions.user_sessions(&user.id, now).await?;
         if active.len() <= max {
             return Ok(());
         }
@@ -274,7 +274,7 @@ impl SessionService {
         session: &Session,
         client: &ClientInfo,
     ) -> SessionResult<()> {
-        let fresh = self.store.user_by_id(&user.id).await?;
+        let fresh = self.stores.users.user_by_id(&user.id).await?;
         let unchanged = fresh.as_ref().is_some_and(|f| {
             f.enabled
                 && f.password_hash == user.password_hash

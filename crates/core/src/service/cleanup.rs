@@ -116,14 +116,16 @@ impl SessionService {
         c: &CleanupSettings,
     ) -> SessionResult<u64> {
         Ok(match phase {
-            CleanupPhase::Expire => self.store.count_sessions_due(now).await?,
+            CleanupPhase::Expire => self.stores.sweep.count_sessions_due(now).await?,
             CleanupPhase::PurgeSessions => {
-                self.store
+                self.stores
+                    .sweep
                     .count_purgeable_sessions(days_before(now, c.expired_retention_days))
                     .await?
             }
             CleanupPhase::PurgeAudit => {
-                self.store
+                self.stores
+                    .audit
                     .count_audit_before(days_before(now, c.audit_retention_days))
                     .await?
             }
@@ -139,11 +141,13 @@ impl SessionService {
         match phase {
             CleanupPhase::Expire => self.expire_batch(now, c.batch_size).await,
             CleanupPhase::PurgeSessions => Ok(self
-                .store
+                .stores
+                .sweep
                 .purge_sessions(days_before(now, c.expired_retention_days), c.batch_size)
                 .await?),
             CleanupPhase::PurgeAudit => Ok(self
-                .store
+                .stores
+                .audit
                 .purge_audit(days_before(now, c.audit_retention_days), c.batch_size)
                 .await?),
         }
@@ -151,7 +155,7 @@ impl SessionService {
 
     async fn expire_batch(&self, now: Timestamp, batch_size: u32) -> SessionResult<u64> {
         let mut n = 0;
-        for mut s in self.store.sessions_due(now, batch_size).await? {
+        for mut s in self.stores.sweep.sessions_due(now, batch_size).await? {
             let code = s.expiry_code();
             let deadline = s.deadline();
             s.state = SessionState::Expired;

@@ -23,7 +23,7 @@ impl SessionService {
         let now = self.now();
         let session = self.resolve(token, now).await?.session;
         let user = match session.user_id {
-            Some(id) => self.store.user_by_id(&id).await?,
+            Some(id) => self.stores.users.user_by_id(&id).await?,
             None => None,
         };
         let allowed = user.is_some_and(|u| u.contexts.iter().any(|c| c == context));

@@ -23,7 +23,7 @@ impl SessionService {
         client: &ClientInfo,
         device: Option<&str>,
     ) -> SessionResult<User> {
-        let store = &*self.store;
+        let store = &*self.stores.counters;
         // A place to hash first: a full queue refuses the attempt before the lockout counts it.
         let hashing = self.hashing.reserve()?;
         let now = self.now();
@@ -37,7 +37,7 @@ impl SessionService {
             .lockouts
             .admit(store, username, device.as_ref(), now)
             .await?;
-        let mut user = self.store.user_by_name(username).await?;
+        let mut user = self.stores.users.user_by_name(username).await?;
         let mut unreachable_directory = false;
         let ok = match (&admission, &self.directory) {
             (Admission::Locked, _) => {
@@ -130,7 +130,7 @@ impl SessionService {
                 let from = std::mem::replace(&mut user.role, entry.role);
                 user.display_name = display_name;
                 user.updated_at = now;
-                self.store.update_user(&user).await?;
+                self.stores.users.update_user(&user).await?;
                 // The directory changed the user's role (a demotion, or a promotion): the
                 // sessions carrying the old one end, as `users set-role` ends them. This login
                 // opens a new session with the new role.
@@ -162,7 +162,7 @@ impl SessionService {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_user(&user).await?;
+        self.stores.users.create_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserCreated, now)
             .username(&user.username)
             .detail("role", user.role.clone())

@@ -26,7 +26,7 @@ use crate::policy::Timeouts;
 use crate::ratelimit::RateLimiter;
 use crate::session::{EndCode, Session};
 use crate::shared_limit::SharedLimit;
-use crate::store::{SessionStore, StoreError};
+use crate::store::{StoreError, Stores};
 use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 use crate::user::Passwords;
@@ -221,7 +221,7 @@ pub struct Resolved {
 }
 
 pub struct SessionService {
-    store: Arc<dyn SessionStore>,
+    stores: Stores,
     clock: Arc<dyn Clock>,
     settings: Settings,
     key: SecretKey,
@@ -245,7 +245,7 @@ pub struct SessionService {
 
 impl SessionService {
     pub fn new(
-        store: Arc<dyn SessionStore>,
+        stores: Stores,
         clock: Arc<dyn Clock>,
         settings: Settings,
         key: SecretKey,
@@ -271,7 +271,7 @@ impl SessionService {
                 settings.hash_workers,
                 settings.hash_queue,
             )?,
-            store,
+            stores,
             clock,
             settings,
             key,
@@ -290,8 +290,10 @@ impl SessionService {
         &self.settings
     }
 
-    pub fn store(&self) -> &Arc<dyn SessionStore> {
-        &self.store
+    /// The store's roles, for the operations the service does not wrap (listing users and
+    /// audit records, health).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// The current time, truncated to the millisecond that stores keep, so a session reads
@@ -334,7 +336,7 @@ impl SessionService {
         now: Timestamp,
     ) -> SessionResult<Option<(Session, bool)>> {
         let hash = token.hash();
-        let Some(session) = self.store.session_by_token(&hash, now).await? else {
+        let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
             return Ok(None);
         };
         let via_previous = session.token_hash != hash;
@@ -350,7 +352,7 @@ impl SessionService {
     /// Writes `session` and bumps its in-memory version to match the store.
     async fn save(&self, session: &mut Session) -> SessionResult<()> {
         session.lookup_until = self.settings.timeouts.lookup_until(session);
-        self.store.update_session(session).await?;
+        self.stores.sessions.update_session(session).await?;
         session.version += 1;
         Ok(())
     }

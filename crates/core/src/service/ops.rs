@@ -203,7 +203,7 @@ impl SessionService {
         let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let sessions = match current.user_id {
-            Some(user) => self.store.user_sessions(&user, now).await?,
+            Some(user) => self.stores.sessions.user_sessions(&user, now).await?,
             None => vec![current.clone()],
         };
         // The rule of `revoke_own`: a session that stays signed in while it ends others needs
@@ -241,7 +241,7 @@ impl SessionService {
         let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let sessions = match current.user_id {
-            Some(user) => self.store.user_sessions(&user, now).await?,
+            Some(user) => self.stores.sessions.user_sessions(&user, now).await?,
             None => vec![current.clone()],
         };
         Ok((current.id, sessions))
@@ -259,7 +259,8 @@ impl SessionService {
         let now = self.now();
         let current = self.resolve(token, now).await?.session;
         let victim = self
-            .store
+            .stores
+            .sessions
             .session_by_id(target)
             .await?
             .filter(|s| s.is_active_at(now))
@@ -287,7 +288,7 @@ impl SessionService {
         reason: EndReason,
     ) -> SessionResult<u64> {
         let now = self.now();
-        let sessions = self.store.user_sessions(user, now).await?;
+        let sessions = self.stores.sessions.user_sessions(user, now).await?;
         let n = self
             .end_all(
                 sessions,

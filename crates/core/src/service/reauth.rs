@@ -64,7 +64,7 @@ impl SessionService {
         validate_password(new_password).map_err(|m| SessionError::Invalid(m.into()))?;
         let current = self.resolve(token, self.now()).await?.session;
         let user = match current.user_id {
-            Some(id) => self.store.user_by_id(&id).await?,
+            Some(id) => self.stores.users.user_by_id(&id).await?,
             None => None,
         }
         .ok_or(SessionError::NotAllowed("anonymous_session"))?;
@@ -84,13 +84,14 @@ impl SessionService {
         let hash = self.hash_password(new_password.to_owned()).await?;
         // Read again: an admin may have changed the record while the password was checked.
         let mut user = self
-            .store
+            .stores
+            .users
             .user_by_id(&user.id)
             .await?
             .ok_or(SessionError::NotFound)?;
         user.password_hash = Some(hash);
         user.updated_at = self.now();
-        self.store.update_user(&user).await?;
+        self.stores.users.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::PasswordChanged, user.updated_at)
             .session(&issued.session)
             .client(client)
@@ -101,7 +102,7 @@ impl SessionService {
         let mut swept = Ok(0);
         if end_others {
             let now = self.now();
-            let others = self.store.user_sessions(&user.id, now).await?;
+            let others = self.stores.sessions.user_sessions(&user.id, now).await?;
             let others = others.into_iter().filter(|s| s.id != issued.session.id);
             swept = self
                 .end_all(

@@ -118,7 +118,11 @@ impl SessionService {
         self.refusal_budget(kind, client, now)?;
         let mut event = AuditEvent::new(kind, now);
         if let Some(token) = token
-            && let Ok(Some(session)) = self.store.session_by_token(&token.hash(), now).await
+            && let Ok(Some(session)) = self
+                .stores
+                .sessions
+                .session_by_token(&token.hash(), now)
+                .await
         {
             event = event.session(&session);
         }
@@ -159,7 +163,7 @@ impl SessionService {
         let key = crate::drift::address_key(ip);
         let hit = match self
             .unknown_tokens
-            .hit(&*self.store, &key, self.now(), limit)
+            .hit(&*self.stores.counters, &key, self.now(), limit)
             .await
         {
             Ok(hit) => hit,
@@ -188,7 +192,13 @@ impl SessionService {
     pub async fn security_check(&self) -> SessionResult<()> {
         self.audit.log_chain_head().await;
         let batch = self.settings.cleanup.batch_size.max(1);
-        while self.store.purge_counters(self.now(), batch).await? >= u64::from(batch) {}
+        while self
+            .stores
+            .counters
+            .purge_counters(self.now(), batch)
+            .await?
+            >= u64::from(batch)
+        {}
         Ok(())
     }
 
@@ -241,7 +251,8 @@ impl SessionService {
             // Another node may have scored this finding already.
             let key = CounterKey::SuspicionFinding(session.id, what);
             let seen = self
-                .store
+                .stores
+                .counters
                 .add_to_counter(&key, 1, now, score_lapse(session, now))
                 .await?;
             if seen.value == 1 {
@@ -268,7 +279,8 @@ impl SessionService {
         // whichever node, applies the response.
         let key = CounterKey::SuspicionScore(session.id);
         let score = self
-            .store
+            .stores
+            .counters
             .add_to_counter(&key, u64::from(points), now, score_lapse(session, now))
             .await?;
         let total = u32::try_from(score.value).unwrap_or(u32::MAX);

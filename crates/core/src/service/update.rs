@@ -48,7 +48,7 @@ impl SessionService {
             match self.save(&mut next).await {
                 Ok(()) => return Ok(Outcome::Written(next, value)),
                 Err(SessionError::Conflict(_)) => {
-                    let fresh = self.store.session_by_id(&session.id).await?;
+                    let fresh = self.stores.sessions.session_by_id(&session.id).await?;
                     session = match (fresh, reread) {
                         (None, Reread::Any) => return Ok(Outcome::Gone),
                         (None, Reread::Active(_)) => {

@@ -44,12 +44,17 @@ impl SessionService {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_user(&user).await.map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                SessionError::Conflict(format!("a user named {:?} already exists", user.username))
-            }
-            e => e.into(),
-        })?;
+        self.stores
+            .users
+            .create_user(&user)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => SessionError::Conflict(format!(
+                    "a user named {:?} already exists",
+                    user.username
+                )),
+                e => e.into(),
+            })?;
         let event = AuditEvent::new(AuditKind::UserCreated, now).username(&user.username);
         self.audit
             .record(event.detail("role", user.role.clone()))
@@ -58,7 +63,8 @@ impl SessionService {
     }
 
     pub async fn user(&self, username: &str) -> SessionResult<User> {
-        self.store
+        self.stores
+            .users
             .user_by_name(username)
             .await?
             .ok_or(SessionError::NotFound)
@@ -69,7 +75,7 @@ impl SessionService {
         let mut user = self.user(username).await?;
         user.enabled = false;
         user.updated_at = self.now();
-        self.store.update_user(&user).await?;
+        self.stores.users.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserDisabled, user.updated_at);
         self.revoke_then_record(&user, EndReason::UserDisabled, event)
             .await
@@ -97,7 +103,7 @@ impl SessionService {
         let mut user = self.user(username).await?;
         user.password_hash = Some(hash);
         user.updated_at = self.now();
-        self.store.update_user(&user).await?;
+        self.stores.users.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::PasswordChanged, user.updated_at);
         self.revoke_then_record(&user, EndReason::PasswordChanged, event)
             .await
@@ -116,7 +122,7 @@ impl SessionService {
         let mut user = self.user(username).await?;
         let from = std::mem::replace(&mut user.role, role.to_owned());
         user.updated_at = self.now();
-        self.store.update_user(&user).await?;
+        self.stores.users.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserRoleChanged, user.updated_at)
             .detail("from", from)
             .detail("to", role);
@@ -137,7 +143,7 @@ impl SessionService {
         let mut user = self.user(username).await?;
         user.contexts = contexts;
         user.updated_at = self.now();
-        self.store.update_user(&user).await?;
+        self.stores.users.update_user(&user).await?;
         let event = AuditEvent::new(AuditKind::UserContextsChanged, user.updated_at)
             .username(&user.username)
             .detail("contexts", user.contexts.clone());
@@ -148,7 +154,7 @@ impl SessionService {
     /// On first start with no users: creates `admin` (superadmin) with a random password and
     /// returns that password so the caller can show it once.
     pub async fn ensure_initial_admin(&self) -> SessionResult<Option<String>> {
-        if self.store.count_users().await? > 0 {
+        if self.stores.users.count_users().await? > 0 {
             return Ok(None);
         }
         let password = base64_password()?;

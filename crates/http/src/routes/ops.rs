@@ -19,7 +19,7 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.service.store();
+    let store = &state.service.stores().health;
     match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
         Ok(Ok(())) => Ok(Json(json!({"status": "ready", "store": store.kind()}))),
         Ok(Err(e)) => {
@@ -37,7 +37,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The gauge is read at scrape time: one COUNT per scrape, none per request.
     match state
         .service
-        .store()
+        .stores()
+        .sweep
         .count_active_sessions(state.service.now())
         .await
     {

@@ -69,7 +69,7 @@ pub fn parse_since(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
 
 pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file).await?;
-    let store = state.service.store();
+    let store = &state.service.stores().audit;
     match cmd {
         AuditCommand::List {
             user,
@@ -129,7 +129,7 @@ async fn list(
         event_types,
         limit: limit.clamp(1, 10_000),
     };
-    let events = state.service.store().audit_events(&query).await?;
+    let events = state.service.stores().audit.audit_events(&query).await?;
     for e in events {
         if json {
             println!("{}", serde_json::to_string(&e)?);

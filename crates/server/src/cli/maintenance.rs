@@ -62,7 +62,7 @@ pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
     println!(
         "{} store {} is at the latest schema",
-        state.service.store().kind(),
+        state.service.stores().health.kind(),
         config.server.store
     );
     Ok(())
@@ -70,7 +70,8 @@ pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
 
 pub async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
-    let store = state.service.store();
+    let stores = state.service.stores();
+    let store = &stores.health;
     let where_ = config.server.store.to_string();
     let started = std::time::Instant::now();
     store
@@ -84,11 +85,14 @@ pub async fn store_check(env_file: &Path) -> anyhow::Result<()> {
         "health:          ok (ping {:.1} ms)",
         latency.as_secs_f64() * 1000.0
     );
-    println!("users:           {}", store.count_users().await?);
+    println!("users:           {}", stores.users.count_users().await?);
     println!(
         "active sessions: {}",
-        store.count_active_sessions(now).await?
+        stores.sweep.count_active_sessions(now).await?
     );
-    println!("awaiting expiry: {}", store.count_sessions_due(now).await?);
+    println!(
+        "awaiting expiry: {}",
+        stores.sweep.count_sessions_due(now).await?
+    );
     Ok(())
 }

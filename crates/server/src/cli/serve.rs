@@ -15,9 +15,9 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     for note in crate::config::seed_notes(&raw, &config) {
         tracing::warn!("{note}");
     }
-    let store = crate::open(&config).await?;
-    crate::serve_warnings(&config, &*store);
-    let state = crate::build_with_store(&config, store, Arc::new(SystemClock))?;
+    let stores = crate::open(&config).await?;
+    crate::serve_warnings(&config, &stores);
+    let state = crate::build_with_store(&config, stores, Arc::new(SystemClock))?;
     if let Some(password) = state.service.ensure_initial_admin().await? {
         hand_over_admin_password(&config, &password)?;
     }
@@ -41,7 +41,7 @@ pub async fn run(env_file: &Path) -> anyhow::Result<()> {
     tracing::info!(
         address = %addr,
         environment = config.environment.as_str(),
-        store = state.service.store().kind(),
+        store = state.service.stores().health.kind(),
         cookie = %state.cookie.name,
         "sessiond listening on http://{addr}"
     );

@@ -96,7 +96,7 @@ pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
             );
         }
         UsersCommand::List => {
-            let users = service.store().list_users().await?;
+            let users = service.stores().users.list_users().await?;
             println!(
                 "{:<24} {:<12} {:<8} {:<8} DISPLAY NAME",
                 "USERNAME", "ROLE", "AUTH", "ENABLED"

@@ -191,18 +191,15 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
         Some(&schema),
     )
     .await
-    .unwrap();
-    let srv = TestServer::start_with(
-        sessiond_testkit::config_with(&[]),
-        std::sync::Arc::new(store),
-    )
-    .await;
+    .unwrap()
+    .into_stores();
+    let srv = TestServer::start_with(sessiond_testkit::config_with(&[]), store.clone()).await;
     srv.add_user("alice", "oss").await;
     let b = srv.browser();
     b.login("alice", sessiond_testkit::PASSWORD).await;
     b.post("/api/session/logout", None).await;
-    let store = srv.state.service.store().clone();
-    assert!(verify_store(&*store, vec![]).await.unwrap().is_ok());
+    let audit = srv.state.service.stores().audit.clone();
+    assert!(verify_store(&*audit, vec![]).await.unwrap().is_ok());
 
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
@@ -221,7 +218,7 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
         .await
         .unwrap();
     assert_eq!(
-        verify_store(&*store, vec![]).await.unwrap(),
+        verify_store(&*store.audit, vec![]).await.unwrap(),
         Err(ChainBreak::Missing { seq: 2 })
     );
 }

@@ -54,7 +54,7 @@ async fn every_acknowledged_event_is_stored(backend: Backend) {
                 limit: 10_000,
                 ..Default::default()
             };
-            let events = service.store().audit_events(&q).await.unwrap();
+            let events = service.stores().audit.audit_events(&q).await.unwrap();
             events.iter().filter(|e| e.event_type == kind).count()
         }
     };
@@ -68,7 +68,7 @@ async fn every_acknowledged_event_is_stored(backend: Backend) {
         logged_out,
         "{backend:?}: every acknowledged logout is audited"
     );
-    let verdict = verify_store(&**srv.state.service.store(), vec![])
+    let verdict = verify_store(&*srv.state.service.stores().audit, vec![])
         .await
         .unwrap();
     assert!(verdict.is_ok(), "{backend:?}: {verdict:?}");
@@ -83,11 +83,9 @@ mod every_acknowledged_event_is_stored {
 /// record fails the request with 503 instead of acknowledging an unrecorded change.
 #[tokio::test]
 async fn a_request_whose_record_cannot_be_stored_is_not_acknowledged() {
-    let store = Arc::new(sessiond_testkit::OutageStore::new(
-        SharedStore::new(Backend::Memory).open().await,
-    ));
+    let store = sessiond_testkit::OutageStore::new(SharedStore::new(Backend::Memory).open().await);
     let vars = [("SESSION_FEATURE_ANONYMOUS_SESSIONS", "true")];
-    let srv = TestServer::start_with(config_with(&vars), store.clone()).await;
+    let srv = TestServer::start_with(config_with(&vars), store.stores()).await;
     let visitor = srv.browser();
     assert_eq!(
         visitor.post("/api/session/anonymous", None).await.status,
@@ -122,10 +120,8 @@ async fn a_request_whose_record_cannot_be_stored_is_not_acknowledged() {
 /// reports the failure: a lost record never leaves a disabled user's session alive.
 #[tokio::test]
 async fn a_sweep_ends_every_session_even_when_its_records_cannot_be_stored() {
-    let store = Arc::new(sessiond_testkit::OutageStore::new(
-        SharedStore::new(Backend::Memory).open().await,
-    ));
-    let srv = TestServer::start_with(config_with(&[]), store.clone()).await;
+    let store = sessiond_testkit::OutageStore::new(SharedStore::new(Backend::Memory).open().await);
+    let srv = TestServer::start_with(config_with(&[]), store.stores()).await;
     srv.add_user("alice", "oss").await;
     let mut browsers = Vec::new();
     for _ in 0..3 {

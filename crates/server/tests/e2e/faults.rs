@@ -1,8 +1,6 @@
 //! A store outage: session endpoints answer 503 with Retry-After and a clear code, readiness
 //! fails, nothing panics, and service resumes by itself when the store is back.
 
-use std::sync::Arc;
-
 use sessiond_testkit::{OutageStore, TestServer, config_with};
 
 use crate::shared_stores::{cached_config, ended_on_a_is_refused_by_cached_b};
@@ -10,10 +8,8 @@ use crate::shared_stores::{cached_config, ended_on_a_is_refused_by_cached_b};
 #[tokio::test]
 async fn a_store_outage_gives_503_and_service_resumes_by_itself() {
     let config = config_with(&[]);
-    let store = Arc::new(OutageStore::new(
-        sessiond_server::open_store(&config.server).await.unwrap(),
-    ));
-    let srv = TestServer::start_with(config, store.clone()).await;
+    let store = OutageStore::new(sessiond_server::open_store(&config.server).await.unwrap());
+    let srv = TestServer::start_with(config, store.stores()).await;
     srv.add_user("alice", "oss").await;
     let b = srv.logged_in("alice").await;
 
@@ -84,11 +80,10 @@ async fn a_redis_outage_gives_503_and_service_resumes_when_it_is_back() {
     let settings = sessiond_store_redis::PoolSettings {
         timeout: std::time::Duration::from_secs(2),
     };
-    let store = Arc::new(
-        sessiond_store_redis::RedisStore::open(&redis.url(), settings)
-            .await
-            .unwrap(),
-    );
+    let store = sessiond_store_redis::RedisStore::open(&redis.url(), settings)
+        .await
+        .unwrap()
+        .into_stores();
     let srv = TestServer::start_with(config_with(&[]), store).await;
     srv.add_user("alice", "oss").await;
     let b = srv.logged_in("alice").await;
@@ -105,11 +100,10 @@ async fn a_postgres_outage_gives_503_and_service_resumes_when_it_is_back() {
         max_connections: 4,
         acquire_timeout: std::time::Duration::from_secs(2),
     };
-    let store = Arc::new(
-        sessiond_store_postgres::PostgresStore::open(&pg.url(), settings)
-            .await
-            .unwrap(),
-    );
+    let store = sessiond_store_postgres::PostgresStore::open(&pg.url(), settings)
+        .await
+        .unwrap()
+        .into_stores();
     let srv = TestServer::start_with(config_with(&[]), store).await;
     srv.add_user("alice", "oss").await;
     let b = srv.logged_in("alice").await;
@@ -131,7 +125,7 @@ async fn the_session_cache_resubscribes_after_a_redis_restart() {
     let url = redis.url();
     let open = || async {
         let store = sessiond_store_redis::RedisStore::open(&url, settings);
-        Arc::new(store.await.unwrap()) as Arc<dyn sessiond_core::SessionStore>
+        store.await.unwrap().into_stores()
     };
     let a = TestServer::start_with(cached_config(), open().await).await;
     let b = TestServer::start_with(cached_config(), open().await).await;

@@ -121,7 +121,8 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     let user = state.service.user("alice").await.unwrap();
     let mut ips: Vec<_> = state
         .service
-        .store()
+        .stores()
+        .sessions
         .user_sessions(&user.id, state.service.now())
         .await
         .unwrap()

@@ -84,7 +84,8 @@ async fn every_session_event_is_audited_with_who_where_and_when() {
     let events = srv
         .state
         .service
-        .store()
+        .stores()
+        .audit
         .audit_events(&AuditQuery {
             username: Some("alice".into()),
             limit: 50,
@@ -146,7 +147,14 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
         limit: 10,
         ..Default::default()
     };
-    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    let events = srv
+        .state
+        .service
+        .stores()
+        .audit
+        .audit_events(&q)
+        .await
+        .unwrap();
     let expired = events
         .iter()
         .filter(|e| e.event_type == "SESSION_EXPIRED_IDLE")

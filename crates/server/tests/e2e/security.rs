@@ -9,10 +9,10 @@ use sessiond_testkit::{Browser, PASSWORD, TestServer};
 /// A server whose store answers only after `latency`, so parallel requests overlap.
 async fn slow_server(vars: &[(&str, &str)], latency: std::time::Duration) -> TestServer {
     let config = sessiond_testkit::config_with(vars);
-    let store = std::sync::Arc::new(sessiond_testkit::OutageStore::new(
+    let store = sessiond_testkit::OutageStore::new(
         sessiond_server::open_store(&config.server).await.unwrap(),
-    ));
-    let srv = TestServer::start_with(config, store.clone()).await;
+    );
+    let srv = TestServer::start_with(config, store.stores()).await;
     srv.add_user("alice", "oss").await;
     store.set_latency(latency);
     srv
@@ -482,7 +482,14 @@ async fn row47_audit_records_are_injection_safe() {
         limit: 10,
         ..AuditQuery::default()
     };
-    let events = srv.state.service.store().audit_events(&q).await.unwrap();
+    let events = srv
+        .state
+        .service
+        .stores()
+        .audit
+        .audit_events(&q)
+        .await
+        .unwrap();
     let failed = events
         .iter()
         .find(|e| e.event_type == "LOGIN_FAILED")

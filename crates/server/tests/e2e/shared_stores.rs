@@ -1,10 +1,9 @@
 //! The real server on the stores several nodes share (PostgreSQL, Redis, Redis Cluster): the
 //! same flows as on SQLite, through HTTP, each in a namespace of its own (schema, key prefix).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sessiond_core::SessionStore;
+use sessiond_core::Stores;
 use sessiond_testkit::{TestServer, config_with};
 
 use sessiond_testkit::stores::{namespace, postgres, redis_cluster, redis_single};
@@ -14,7 +13,7 @@ use sessiond_testkit::stores::{namespace, postgres, redis_cluster, redis_single}
 async fn scenario<F, Fut>(open: F, kind: &str) -> Vec<String>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+    Fut: std::future::Future<Output = Stores>,
 {
     let mut secrets = Vec::new();
     let token = {
@@ -90,7 +89,7 @@ async fn on(srv: &TestServer, token: &str) -> sessiond_testkit::Browser {
 async fn two_nodes<F, Fut>(open: F)
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+    Fut: std::future::Future<Output = Stores>,
 {
     let a = TestServer::start_with(config_with(&[]), open().await).await;
     let b = TestServer::start_with(config_with(&[]), open().await).await;
@@ -206,7 +205,7 @@ pub(crate) async fn ended_on_a_is_refused_by_cached_b(a: &TestServer, b: &TestSe
 async fn cached_nodes_refuse_ended_sessions_within_100ms<F, Fut>(open: F)
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+    Fut: std::future::Future<Output = Stores>,
 {
     let a = TestServer::start_with(cached_config(), open().await).await;
     let b = TestServer::start_with(cached_config(), open().await).await;
@@ -283,7 +282,7 @@ fn assert_clean(dump: &str, secrets: &[String]) {
 async fn two_nodes_keep_the_session_cap<F, Fut>(open: F)
 where
     F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Arc<dyn SessionStore>>,
+    Fut: std::future::Future<Output = Stores>,
 {
     for policy in ["evict_oldest", "deny_new"] {
         let ns = namespace();
@@ -292,10 +291,10 @@ where
             ("SESSION_MAX_CONCURRENT_PER_USER", "3"),
             ("SESSIOND_CONCURRENT_POLICY", policy),
         ];
-        let slow_a = Arc::new(sessiond_testkit::OutageStore::new(open().await));
-        let slow_b = Arc::new(sessiond_testkit::OutageStore::new(open().await));
-        let a = TestServer::start_with(config_with(&vars), slow_a.clone()).await;
-        let b = TestServer::start_with(config_with(&vars), slow_b.clone()).await;
+        let slow_a = sessiond_testkit::OutageStore::new(open().await);
+        let slow_b = sessiond_testkit::OutageStore::new(open().await);
+        let a = TestServer::start_with(config_with(&vars), slow_a.stores()).await;
+        let b = TestServer::start_with(config_with(&vars), slow_b.stores()).await;
         a.add_user("alice", "oss").await;
         for s in [&slow_a, &slow_b] {
             s.set_latency(Duration::from_millis(20));
@@ -347,10 +346,7 @@ async fn two_nodes_on_redis_cluster_keep_the_session_cap() {
 /// The lockout and the per-address login limit are counted in the store, so failures spread
 /// over two nodes lock the account on both, and logins from one address count on both
 /// (rows 39 and 40 across nodes).
-async fn two_nodes_share_lockouts_and_login_limits(
-    store_a: Arc<dyn SessionStore>,
-    store_b: Arc<dyn SessionStore>,
-) {
+async fn two_nodes_share_lockouts_and_login_limits(store_a: Stores, store_b: Stores) {
     let vars = [
         ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
         ("SESSIOND_LOGIN_RATE_LIMIT", "8"),
@@ -415,10 +411,7 @@ async fn two_nodes_on_redis_cluster_share_lockouts_and_login_limits() {
 /// Suspicion scores are kept in the store: a new network seen by node A and another seen by
 /// node B add up to the threshold, and a network both see counts once (rows 23 and 24 across
 /// nodes).
-async fn two_nodes_share_suspicion_scores(
-    store_a: Arc<dyn SessionStore>,
-    store_b: Arc<dyn SessionStore>,
-) {
+async fn two_nodes_share_suspicion_scores(store_a: Stores, store_b: Stores) {
     let vars = [("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")];
     let a = TestServer::start_with(config_with(&vars), store_a).await;
     let b = TestServer::start_with(config_with(&vars), store_b).await;

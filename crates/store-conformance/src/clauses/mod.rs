@@ -1,0 +1,9 @@
+//! One function per clause of the store contract, one module per role.
+
+pub mod audit;
+pub mod bus;
+pub mod counters;
+pub mod health;
+pub mod sessions;
+pub mod sweep;
+pub mod users;

@@ -1,0 +1,53 @@
+//! The user role ([`sessiond_core::store::Users`]).
+
+use sessiond_core::{StoreError, Stores};
+
+use crate::fixtures::user;
+
+pub async fn users_are_unique_without_regard_to_case(stores: Stores) {
+    let alice = user("Alice");
+    stores.users.create_user(&alice).await.unwrap();
+    assert_eq!(
+        stores.users.user_by_name("aLiCe").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert!(matches!(
+        stores.users.create_user(&user("ALICE")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        stores.users.user_by_id(&alice.id).await.unwrap(),
+        Some(alice)
+    );
+    assert_eq!(stores.users.user_by_name("bob").await.unwrap(), None);
+}
+
+pub async fn users_update_list_and_count(stores: Stores) {
+    let (mut bob, alice) = (user("bob"), user("alice"));
+    stores.users.create_user(&bob).await.unwrap();
+    stores.users.create_user(&alice).await.unwrap();
+    bob.enabled = false;
+    bob.role = "netadmin".into();
+    bob.password_hash = None;
+    stores.users.update_user(&bob).await.unwrap();
+    assert_eq!(
+        stores.users.user_by_name("bob").await.unwrap(),
+        Some(bob.clone())
+    );
+    let names: Vec<_> = stores
+        .users
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, vec!["alice", "bob"]);
+    assert_eq!(stores.users.count_users().await.unwrap(), 2);
+    let mut rename = bob.clone();
+    rename.username = "ALICE".into();
+    assert!(matches!(
+        stores.users.update_user(&rename).await,
+        Err(StoreError::Conflict(_))
+    ));
+}

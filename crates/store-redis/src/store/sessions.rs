@@ -1,0 +1,127 @@
+//! The session role: the hot path of every request.
+
+use crate::RedisStore;
+use async_trait::async_trait;
+use redis::cmd;
+use sessiond_core::store::StoreResult;
+use sessiond_core::time::to_millis;
+use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+
+use super::{CREATE, UPDATE, gc_at, json};
+use sessiond_core::store::Sessions;
+
+#[async_trait]
+impl Sessions for RedisStore {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        // The token first: a clash there must leave nothing behind.
+        let hashes: Vec<TokenHash> = std::iter::once(s.token_hash)
+            .chain(s.prev_token_hash)
+            .collect();
+        for (i, hash) in hashes.iter().enumerate() {
+            let until = to_millis(s.lookup_until).max(1);
+            let set: Option<String> = self
+                .q(cmd("SET")
+                    .arg(self.keys.token(hash))
+                    .arg(s.id.to_string())
+                    .arg("NX")
+                    .arg("PXAT")
+                    .arg(until))
+                .await?;
+            if set.is_none() {
+                for done in &hashes[..i] {
+                    self.q::<()>(cmd("DEL").arg(self.keys.token(done))).await?;
+                }
+                return Err(StoreError::Conflict(format!(
+                    "token of session {} exists",
+                    s.id
+                )));
+            }
+        }
+        let mut invocation = CREATE.key(self.keys.session(&s.id));
+        invocation.arg(s.version).arg(json(s)?).arg(gc_at(s));
+        let created: i64 = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
+        if created == 0 {
+            for hash in &hashes {
+                self.q::<()>(cmd("DEL").arg(self.keys.token(hash))).await?;
+            }
+            return Err(StoreError::Conflict(format!("session {} exists", s.id)));
+        }
+        if let Some(user) = &s.user_id {
+            let key = self.keys.user_sessions(user);
+            self.q::<()>(
+                cmd("ZADD")
+                    .arg(key)
+                    .arg(to_millis(s.created_at))
+                    .arg(s.id.to_string()),
+            )
+            .await?;
+        }
+        self.index(s).await
+    }
+
+    async fn session_by_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let Some(id) = self
+            .q::<Option<String>>(cmd("GET").arg(self.keys.token(hash)))
+            .await?
+        else {
+            return Ok(None);
+        };
+        // A token key can outlive its token (rotation); the record decides.
+        Ok(self
+            .load(&id)
+            .await?
+            .filter(|s| s.token_hash == *hash || s.prev_token_hash == Some(*hash))
+            .filter(|s| s.lookup_until > now))
+    }
+
+    async fn session_by_id(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        self.load(&id.to_string()).await
+    }
+
+    async fn update_session(&self, s: &Session) -> StoreResult<()> {
+        let mut next = s.clone();
+        next.version += 1;
+        let mut invocation = UPDATE.key(self.keys.session(&s.id));
+        invocation
+            .arg(s.version)
+            .arg(next.version)
+            .arg(json(&next)?)
+            .arg(gc_at(&next));
+        let updated: i64 = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
+        if updated == 0 {
+            return Err(StoreError::Conflict(format!(
+                "session {} changed or is gone",
+                s.id
+            )));
+        }
+        self.index_token(&next.token_hash, &next).await?;
+        if let Some(prev) = &next.prev_token_hash {
+            self.index_token(prev, &next).await?;
+        }
+        self.index(&next).await
+    }
+
+    async fn user_sessions(&self, user: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let key = self.keys.user_sessions(user);
+        let ids: Vec<String> = self.q(cmd("ZRANGE").arg(&key).arg(0).arg(-1)).await?;
+        let mut out = Vec::new();
+        for id in ids {
+            match self.load(&id).await? {
+                Some(s) if s.is_active_at(now) => out.push(s),
+                Some(_) => {}
+                // Collected by its TTL: drop the stale index entry.
+                None => self.q::<()>(cmd("ZREM").arg(&key).arg(&id)).await?,
+            }
+        }
+        out.sort_by_key(|s| (s.created_at, s.id));
+        Ok(out)
+    }
+}

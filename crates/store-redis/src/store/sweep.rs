@@ -1,0 +1,77 @@
+//! The sweep role: deadlines passed and dead records.
+
+use crate::RedisStore;
+use async_trait::async_trait;
+use redis::cmd;
+use sessiond_core::store::StoreResult;
+use sessiond_core::time::to_millis;
+use sessiond_core::{Session, SessionState, Timestamp};
+
+use sessiond_core::store::SessionSweep;
+
+#[async_trait]
+impl SessionSweep for RedisStore {
+    async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        self.q(cmd("ZCOUNT")
+            .arg(self.keys.due())
+            .arg(format!("({}", to_millis(now)))
+            .arg("+inf"))
+            .await
+    }
+
+    async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>> {
+        let ids = self
+            .ids_by_score(self.keys.due(), to_millis(now).to_string(), limit)
+            .await?;
+        let mut out = Vec::new();
+        for id in ids {
+            match self.load(&id).await? {
+                Some(s) if s.state == SessionState::Active && s.deadline() <= now => out.push(s),
+                // The index lagged the record (a write that did not finish): repair it.
+                Some(s) => self.index(&s).await?,
+                None => self.unindex(&id, None).await?,
+            }
+        }
+        out.sort_by_key(|s| (s.deadline(), s.id));
+        Ok(out)
+    }
+
+    async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64> {
+        self.q(cmd("ZCOUNT")
+            .arg(self.keys.due())
+            .arg("-inf")
+            .arg(to_millis(now)))
+            .await
+    }
+
+    async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let ids = self
+            .ids_by_score(self.keys.lookup(), format!("({}", to_millis(before)), limit)
+            .await?;
+        let mut purged = 0;
+        for id in ids {
+            match self.load(&id).await? {
+                Some(s) if s.lookup_until < before => {
+                    self.q::<()>(cmd("DEL").arg(self.keys.session(&s.id)))
+                        .await?;
+                    for hash in std::iter::once(s.token_hash).chain(s.prev_token_hash) {
+                        self.q::<()>(cmd("DEL").arg(self.keys.token(&hash))).await?;
+                    }
+                    self.unindex(&id, s.user_id.as_ref()).await?;
+                    purged += 1;
+                }
+                Some(s) => self.index(&s).await?,
+                None => self.unindex(&id, None).await?,
+            }
+        }
+        Ok(purged)
+    }
+
+    async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        self.q(cmd("ZCOUNT")
+            .arg(self.keys.lookup())
+            .arg("-inf")
+            .arg(format!("({}", to_millis(before))))
+            .await
+    }
+}

@@ -1,0 +1,162 @@
+//! The audit role: the hash-chained trail.
+
+use crate::SqliteStore;
+use crate::rows::{self, AUDIT_COLUMNS};
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::{TransactionBehavior, params, params_from_iter};
+use sessiond_core::audit::{AuditEvent, AuditQuery};
+use sessiond_core::audit_chain::{ChainEnds, ChainLink, ChainPage, ChainedEvent};
+use sessiond_core::store::StoreResult;
+use sessiond_core::time::to_millis;
+use sessiond_core::user::User;
+use sessiond_core::{StoreError, Timestamp};
+
+use super::{APPEND_AUDIT, count};
+use sessiond_core::store::AuditLog;
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let events = events.to_vec();
+        // One writer: reading the head and linking to it cannot interleave with another append.
+        // One transaction, so a batch costs one sync. IMMEDIATE takes the file's write lock
+        // first: another process's writer on the same file (a second node, the CLI) then waits
+        // in the busy handler, where a deferred transaction reading the head first would fail
+        // with SQLITE_BUSY when it tried to upgrade.
+        self.pool
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut head = tx.query_row(
+                    "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1",
+                    [],
+                    |r| rows::link(r, 0),
+                )?;
+                {
+                    let mut insert = tx.prepare_cached(&APPEND_AUDIT)?;
+                    for event in events {
+                        let record = ChainedEvent::after(head, event);
+                        insert.execute(params_from_iter(rows::audit_values(&record)))?;
+                        head = record.link();
+                    }
+                }
+                tx.execute(
+                    "UPDATE audit_chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+                    params![head.seq as i64, head.hash.0.as_slice()],
+                )?;
+                tx.commit()
+            })
+            .await
+    }
+
+    async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage> {
+        let after = ChainPage::seq_after(cursor)?;
+        let records = self
+            .pool
+            .read_blocking(move |c| {
+                let sql = format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows =
+                    stmt.query_map(params![after as i64, i64::from(limit)], rows::chained)?;
+                rows.collect()
+            })
+            .await?;
+        Ok(ChainPage::by_seq(records, limit))
+    }
+
+    async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
+        self.pool.read(|c| {
+            c.query_row(
+                "SELECT base_seq, base_hash, head_seq, head_hash, \
+                 (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL) FROM audit_chain WHERE id = 1",
+                [],
+                |r| {
+                    Ok(ChainEnds {
+                        base: rows::link(r, 0)?,
+                        head: rows::link(r, 2)?,
+                        unchained: count(r.get(4)?),
+                    })
+                },
+            )
+        })
+    }
+
+    async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        let args = vec![
+            q.username
+                .as_deref()
+                .map_or(Value::Null, |u| Value::Text(User::username_key(u))),
+            q.session_id
+                .map_or(Value::Null, |s| Value::Text(s.to_string())),
+            q.since
+                .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
+            Value::Integer(i64::from(q.limit)),
+            if q.event_types.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(
+                    serde_json::to_string(&q.event_types)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+            },
+        ];
+        self.pool
+            .read_blocking(move |c| {
+                let sql = format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE (?1 IS NULL OR username_key = ?1) \
+                     AND (?2 IS NULL OR session_id = ?2) AND (?3 IS NULL OR at >= ?3) \
+                     AND (?5 IS NULL OR event_type IN (SELECT value FROM json_each(?5))) ORDER BY at DESC, id DESC LIMIT ?4"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params_from_iter(args), rows::audit)?;
+                rows.collect()
+            })
+            .await
+    }
+
+    async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let (before, limit) = (to_millis(before), i64::from(limit));
+        self.pool
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                // Events from before the chain existed go by time alone.
+                let mut n = tx.execute(
+                    "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \
+                     WHERE seq IS NULL AND at < ?1 ORDER BY at LIMIT ?2)",
+                    params![before, limit],
+                )? as i64;
+                // The chain loses only a prefix, up to its first event at or after `before`.
+                let oldest: Vec<(i64, ChainLink)> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT at, seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq LIMIT ?1",
+                    )?;
+                    let rows = stmt.query_map([limit - n], |r| Ok((r.get(0)?, rows::link(r, 1)?)))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                let cut = oldest.iter().take_while(|(at, _)| *at < before).last();
+                if let Some((_, last)) = cut {
+                    n += tx.execute(
+                        "DELETE FROM audit_events WHERE seq IS NOT NULL AND seq <= ?1",
+                        [last.seq as i64],
+                    )? as i64;
+                    tx.execute(
+                        "UPDATE audit_chain SET base_seq = ?1, base_hash = ?2 WHERE id = 1",
+                        params![last.seq as i64, last.hash.0.as_slice()],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(count(n))
+            })
+            .await
+    }
+
+    async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE at < ?1",
+            to_millis(before),
+        )
+        .await
+    }
+}

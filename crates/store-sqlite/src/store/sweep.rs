@@ -1,0 +1,59 @@
+//! The sweep role: deadlines passed and dead records.
+
+use crate::SqliteStore;
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use sessiond_core::store::StoreResult;
+use sessiond_core::time::to_millis;
+use sessiond_core::{Session, Timestamp};
+
+use sessiond_core::store::SessionSweep;
+
+#[async_trait]
+impl SessionSweep for SqliteStore {
+    async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE state = 'active' AND deadline > ?1",
+            to_millis(now),
+        )
+        .await
+    }
+
+    async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>> {
+        let args = vec![
+            Value::Integer(to_millis(now)),
+            Value::Integer(i64::from(limit)),
+        ];
+        self.sessions_where(
+            "state = 'active' AND deadline <= ?1 ORDER BY deadline, id LIMIT ?2",
+            args,
+        )
+        .await
+    }
+
+    async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE state = 'active' AND deadline <= ?1",
+            to_millis(now),
+        )
+        .await
+    }
+
+    async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let sql = "DELETE FROM sessions WHERE id IN \
+                   (SELECT id FROM sessions WHERE lookup_until < ?1 ORDER BY lookup_until LIMIT ?2)";
+        let args = vec![
+            Value::Integer(to_millis(before)),
+            Value::Integer(i64::from(limit)),
+        ];
+        self.execute(sql.into(), args).await.map(|n| n as u64)
+    }
+
+    async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        self.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE lookup_until < ?1",
+            to_millis(before),
+        )
+        .await
+    }
+}
