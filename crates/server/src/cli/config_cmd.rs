@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
-use crate::config::vars::{self, ENVIRONMENTS, Section, VARS};
+use crate::config::vars::{ENVIRONMENTS, Kind, Section, Status, VARS, Var};
 use crate::config::{self, RawConfig};
+use crate::config::{Environment, redact_url};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -88,17 +89,18 @@ fn validate(env_file: &Path) -> anyhow::Result<()> {
 fn show(env_file: &Path) -> anyhow::Result<()> {
     let raw = load_raw(env_file)?;
     let mut section = None;
-    for var in VARS {
+    for var in VARS.iter().copied() {
         if section != Some(var.section) {
             section = Some(var.section);
             println!("\n# {}", var.section.title());
         }
-        let value = match raw.get(var.name) {
-            Some(_) if var.secret => "<redacted>".to_owned(),
+        let value = match raw.get(var) {
+            Some(_) if var.is_secret() => "<redacted>".to_owned(),
+            Some(v) if var.kind == Kind::Url => redact_url(v),
             Some(v) => v.to_owned(),
             None => "(unset)".to_owned(),
         };
-        let source = raw.source(var.name).map_or("unset", |s| s.label());
+        let source = raw.source(var).map_or("unset", |s| s.label());
         println!("{:<42} {:<28} [{source}]", var.name, value);
     }
     if !raw.custom.is_empty() {
@@ -121,12 +123,18 @@ pub fn template() -> String {
     );
     out.push_str("# Uncomment and change what you need; everything else keeps its default.\n");
     let mut section: Option<Section> = None;
-    for var in VARS {
+    for var in VARS.iter().copied() {
         if section != Some(var.section) {
             section = Some(var.section);
             let _ = write!(out, "\n# --- {} ---\n", var.section.title());
         }
-        let _ = writeln!(out, "# {}", var.help);
+        let _ = writeln!(
+            out,
+            "# {} ({}{})",
+            var.help,
+            var.kind.describe().replace("\\|", "|"),
+            presets_note(var)
+        );
         let _ = writeln!(out, "# {}={}", var.name, var.default);
     }
     out.push_str("\n# --- Custom settings ---\n# SESSION_CUSTOM_<NAME>=value is kept as custom setting <name>.\n");
@@ -152,12 +160,12 @@ pub fn reference() -> String {
         "An invalid configuration is refused at start with every problem listed (exit code 2).\n",
     );
     let mut section: Option<Section> = None;
-    for var in VARS {
+    for var in VARS.iter().copied() {
         if section != Some(var.section) {
             section = Some(var.section);
             let _ = write!(
                 out,
-                "\n## {}\n\n| variable | default | meaning | status |\n|---|---|---|---|\n",
+                "\n## {}\n\n| variable | type | default | meaning | status |\n|---|---|---|---|---|\n",
                 var.section.title()
             );
         }
@@ -166,33 +174,57 @@ pub fn reference() -> String {
         } else {
             format!("`{}`", var.default)
         };
+        let status = match var.status {
+            Status::InEffect => "in effect".to_owned(),
+            Status::Pending(when) => format!("validated; acts with {when}"),
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {default} | {} | {} |",
+            "| `{}` | {} | {default} | {} | {status} |",
             var.name,
+            var.kind.describe(),
             var.help.replace('|', "\\|"),
-            vars::pending(var.name).map_or("in effect".to_owned(), |when| format!(
-                "validated; acts with {when}"
-            ))
         );
     }
     out.push_str("\n## Environment presets\n\n| environment | overrides |\n|---|---|\n");
     for env in ENVIRONMENTS {
-        let pairs: Vec<String> = vars::preset(env)
-            .iter()
-            .map(|(k, v)| format!("`{k}={v}`"))
+        let pairs: Vec<String> = preset_of(env)
+            .map(|(var, value)| format!("`{}={value}`", var.name))
             .collect();
         let _ = writeln!(out, "| `{env}` | {} |", pairs.join(", "));
     }
     out
 }
 
+/// The variables the environment's preset sets, with their values.
+fn preset_of(environment: &str) -> impl Iterator<Item = (&'static Var, &'static str)> {
+    let environment = Environment::parse(environment);
+    VARS.iter()
+        .filter_map(move |var| Some((*var, var.preset(environment?)?)))
+}
+
+/// ", presets: development=.., testing=.." for the template, or nothing.
+fn presets_note(var: &Var) -> String {
+    let set: Vec<String> = ENVIRONMENTS
+        .iter()
+        .filter_map(|env| {
+            let value = var.preset(Environment::parse(env)?)?;
+            Some(format!("{env}={value}"))
+        })
+        .collect();
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!("; presets: {}", set.join(", "))
+    }
+}
+
 fn optimize_for(environment: &str) -> String {
     let mut out = format!("# Recommended settings for {environment} (seed 001's preset).\n");
     out.push_str("# sessiond applies these itself when SESSION_ENVIRONMENT is set; variables set explicitly win.\n");
     let _ = writeln!(out, "SESSION_ENVIRONMENT={environment}");
-    for (name, value) in vars::preset(environment) {
-        let _ = writeln!(out, "{name}={value}");
+    for (var, value) in preset_of(environment) {
+        let _ = writeln!(out, "{}={value}", var.name);
     }
     match environment {
         "production" | "staging" => {
@@ -248,7 +280,7 @@ mod tests {
     #[test]
     fn template_lists_every_variable() {
         let t = template();
-        for var in VARS {
+        for var in VARS.iter().copied() {
             assert!(t.contains(&format!("# {}=", var.name)), "{}", var.name);
         }
     }

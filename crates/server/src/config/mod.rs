@@ -3,16 +3,18 @@
 //! every problem together.
 
 mod raw;
+mod reader;
 mod seed_notes;
+mod server;
+#[cfg(test)]
+mod tests;
 mod typed;
 pub mod vars;
 
 pub use raw::{RawConfig, Source, process_env, read_dotenv};
 pub use seed_notes::seed_notes;
-pub use typed::{
-    Config, Environment, Features, Monitoring, Secret, Security, ServerConfig, StoreUrl,
-    SyncConfig, redact_url,
-};
+pub use server::{Secret, StoreUrl, redact_url};
+pub use typed::{Config, Environment, Features, Monitoring, Security, ServerConfig, SyncConfig};
 
 use std::collections::BTreeMap;
 use std::path::Path;

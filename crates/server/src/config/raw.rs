@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::vars::{self, ALIASES, VARS};
+use super::Environment;
+use super::vars::{self, ALIASES, VARS, Var};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -29,7 +30,7 @@ impl Source {
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig {
     pub values: BTreeMap<&'static str, (String, Source)>,
-    /// `SESSION_CUSTOM_*`, keyed by the lower-cased rest of the name (seed 001).
+    /// `SESSION_CUSTOM_*`, keyed by the lower-cased rest of the name (the configuration guide's custom settings).
     pub custom: BTreeMap<String, String>,
     /// `SESSION_*`/`SESSIOND_*` names we do not know: probably typos, worth a warning.
     pub unknown: Vec<String>,
@@ -40,18 +41,19 @@ impl RawConfig {
     /// the environment they select.
     pub fn layered(dotenv: &BTreeMap<String, String>, env: &BTreeMap<String, String>) -> Self {
         let mut raw = Self::default();
+        let explicit = |name: &str| env.get(name).or_else(|| dotenv.get(name));
+        // An unknown environment has no preset; the typed check reports it.
+        let environment = explicit(vars::SESSION_ENVIRONMENT.name)
+            .map_or(Some(Environment::Development), |e| Environment::parse(e));
         for var in VARS {
-            if !var.default.is_empty() {
+            let preset = environment.and_then(|e| var.preset(e));
+            if let Some(value) = preset {
+                raw.values
+                    .insert(var.name, (value.to_owned(), Source::Preset));
+            } else if !var.default.is_empty() {
                 raw.values
                     .insert(var.name, (var.default.to_owned(), Source::Default));
             }
-        }
-        let explicit = |name: &str| env.get(name).or_else(|| dotenv.get(name));
-        let environment = explicit("SESSION_ENVIRONMENT")
-            .map_or("development".to_owned(), |e| e.trim().to_lowercase());
-        for (name, value) in vars::preset(&environment) {
-            raw.values
-                .insert(name, ((*value).to_owned(), Source::Preset));
         }
         for (layer, source) in [(dotenv, Source::DotEnv), (env, Source::Environment)] {
             for (name, value) in layer {
@@ -78,15 +80,18 @@ impl RawConfig {
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .get(name)
-            .map(|(v, _)| v.as_str())
-            .filter(|v| !v.is_empty())
+    /// The value, unless unset or empty.
+    pub fn get(&self, var: &Var) -> Option<&str> {
+        self.given(var).filter(|v| !v.is_empty())
     }
 
-    pub fn source(&self, name: &str) -> Option<Source> {
-        self.values.get(name).map(|(_, s)| *s)
+    /// The value as given, empty included.
+    pub fn given(&self, var: &Var) -> Option<&str> {
+        self.values.get(var.name).map(|(v, _)| v.as_str())
+    }
+
+    pub fn source(&self, var: &Var) -> Option<Source> {
+        self.values.get(var.name).map(|(_, s)| *s)
     }
 }
 

@@ -4,16 +4,17 @@
 
 use super::raw::{RawConfig, Source};
 use super::typed::Config;
+use super::vars::{SESSION_EXPIRATION_GRACE_SECONDS, SESSION_LIFETIME_SECONDS, Var};
 
 /// Set by the operator (a file or the environment), not by a default or a preset.
-fn set_by_hand(raw: &RawConfig, name: &str) -> bool {
-    matches!(raw.source(name), Some(Source::DotEnv | Source::Environment))
+fn set_by_hand(raw: &RawConfig, var: &Var) -> bool {
+    matches!(raw.source(var), Some(Source::DotEnv | Source::Environment))
 }
 
 pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
     let t = &config.service.timeouts;
     let mut notes = Vec::new();
-    if set_by_hand(raw, "SESSION_LIFETIME_SECONDS")
+    if set_by_hand(raw, SESSION_LIFETIME_SECONDS)
         && (t.lifetime_secs >= t.absolute_secs || t.lifetime_secs > 172_800)
     {
         notes.push(format!(
@@ -29,7 +30,7 @@ pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
             },
         ));
     }
-    if set_by_hand(raw, "SESSION_EXPIRATION_GRACE_SECONDS") && t.expiration_grace_secs > 300 {
+    if set_by_hand(raw, SESSION_EXPIRATION_GRACE_SECONDS) && t.expiration_grace_secs > 300 {
         notes.push(format!(
             "SESSION_EXPIRATION_GRACE_SECONDS={}: here it is how long a token replaced by a renewal \
              is still accepted (for requests in flight and other tabs), not extra time after a \

@@ -1,0 +1,239 @@
+//! The server's own settings (`SESSIOND_*`): where to listen, the store, the key, the cookie,
+//! proxies, LDAP and logging.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use sessiond_core::cache::CacheSettings;
+use sessiond_http::SameSite;
+
+use super::reader::Reader;
+use super::typed::{Environment, ServerConfig};
+use super::vars::*;
+
+/// A secret value: `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Memory,
+    Sqlite(String),
+    Postgres(Secret),
+    /// `redis://` or `redis+cluster://host:port,...`.
+    Redis(Secret),
+}
+
+/// Shown with any password redacted.
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Memory => f.write_str("memory://"),
+            Self::Sqlite(url) => f.write_str(url),
+            Self::Postgres(url) | Self::Redis(url) => f.write_str(&redact_url(url.expose())),
+        }
+    }
+}
+
+/// `scheme://user:password@host/...` with the password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
+    let bind = r.address(SESSIOND_BIND);
+    let url = r.text(SESSIOND_STORE_URL);
+    let store = if url == "memory://" || url == "memory" {
+        StoreUrl::Memory
+    } else if url.starts_with("sqlite:") {
+        if let Err(e) = sessiond_store_sqlite::path_of(&url) {
+            r.problem(format!("SESSIOND_STORE_URL={url:?}: {e}"));
+        }
+        StoreUrl::Sqlite(url.clone())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // The URL may carry a password: it is kept as a secret and shown redacted.
+        StoreUrl::Postgres(Secret::new(url.clone()))
+    } else if url.starts_with("redis://") || url.starts_with("redis+cluster://") {
+        StoreUrl::Redis(Secret::new(url.clone()))
+    } else {
+        r.problem(format!(
+            "SESSIOND_STORE_URL={:?}: expected sqlite://PATH, postgres://USER@HOST/DB, redis://HOST:PORT, redis+cluster://HOST:PORT,... or memory://",
+            redact_url(&url)
+        ));
+        StoreUrl::Memory
+    };
+    let secret_key = r.optional(SESSIOND_SECRET_KEY).map(Secret::new);
+    if secret_key
+        .as_ref()
+        .is_some_and(|k| k.expose().len() < sessiond_core::SecretKey::MIN_LEN)
+    {
+        r.problem(format!(
+            "SESSIOND_SECRET_KEY=<redacted>: must have at least {} characters",
+            sessiond_core::SecretKey::MIN_LEN
+        ));
+    }
+    let secret_key_file = r.optional(SESSIOND_SECRET_KEY_FILE).map(PathBuf::from);
+    if environment == Environment::Production && secret_key.is_none() && secret_key_file.is_none() {
+        r.problem(
+            "SESSIOND_SECRET_KEY (or SESSIOND_SECRET_KEY_FILE) is required in production".into(),
+        );
+    }
+    // Every environment's preset sets it: Secure in staging and production.
+    let cookie_secure = r.flag(SESSIOND_COOKIE_SECURE);
+    let insecure_cookie_allowed = r.flag(SESSIOND_ALLOW_INSECURE_COOKIE);
+    if environment == Environment::Production && !cookie_secure && !insecure_cookie_allowed {
+        r.problem(
+            "SESSIOND_COOKIE_SECURE=false in production: the session cookie would cross the \
+             network readable by anyone on the path. Serve over HTTPS, or set \
+             SESSIOND_ALLOW_INSECURE_COOKIE=true if plain HTTP is on purpose"
+                .into(),
+        );
+    }
+    let cookie_name = r.text(SESSIOND_COOKIE_NAME);
+    if cookie_name.is_empty()
+        || !cookie_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    {
+        r.problem(format!(
+            "SESSIOND_COOKIE_NAME={cookie_name:?}: use letters, digits, _ and - only"
+        ));
+    }
+    let cookie_same_site = match r.choice(SESSIOND_COOKIE_SAMESITE).as_str() {
+        "strict" => SameSite::Strict,
+        _ => SameSite::Lax,
+    };
+    let mut trusted_proxies = Vec::new();
+    for ip in r
+        .text(SESSIOND_TRUSTED_PROXIES)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match ip.parse() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => r.problem(format!(
+                "SESSIOND_TRUSTED_PROXIES: {ip:?} is not an IP address"
+            )),
+        }
+    }
+    let public_url = r.optional(SESSIOND_PUBLIC_URL);
+    if let Some(url) = &public_url
+        && sessiond_http::csrf::normal_origin(url).is_none()
+    {
+        r.problem(format!(
+            "SESSIOND_PUBLIC_URL={url:?}: expected http(s)://HOST[:PORT], with no path"
+        ));
+    }
+    let ldap = read_ldap(r);
+    let log_json = r.choice(SESSIOND_LOG_FORMAT) == "json";
+    let connections = crate::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(
+            r.number(SESSIOND_HEADER_READ_TIMEOUT_SECONDS),
+        ),
+        max_connections: usize::try_from(r.number(SESSIOND_MAX_CONNECTIONS)).unwrap_or(usize::MAX),
+    };
+    ServerConfig {
+        bind,
+        connections,
+        store,
+        store_pool_size: u32::try_from(r.number(SESSIOND_STORE_POOL_SIZE)).unwrap_or(u32::MAX),
+        store_timeout_secs: r.number(SESSIOND_STORE_TIMEOUT_SECONDS),
+        cache: r.flag(SESSION_FEATURE_CACHING).then(|| CacheSettings {
+            capacity: usize::try_from(r.number(SESSIOND_CACHE_CAPACITY)).unwrap_or(usize::MAX),
+            ttl_secs: i64::try_from(r.number(SESSIOND_CACHE_TTL_SECONDS)).unwrap_or(i64::MAX),
+        }),
+        data_dir: PathBuf::from(r.text(SESSIOND_DATA_DIR)),
+        secret_key,
+        secret_key_file,
+        cookie_name,
+        cookie_secure,
+        cookie_same_site,
+        insecure_cookie_allowed: insecure_cookie_allowed && !cookie_secure,
+        public_url,
+        trusted_proxies,
+        ldap,
+        log_filter: r.text(SESSIOND_LOG),
+        log_json,
+    }
+}
+
+fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
+    let url = r.text(SESSIOND_LDAP_URL);
+    if url.is_empty() {
+        return None;
+    }
+    let starttls = r.flag(SESSIOND_LDAP_STARTTLS);
+    if !url.starts_with("ldap://") && !url.starts_with("ldaps://") {
+        r.problem(format!(
+            "SESSIOND_LDAP_URL={url:?}: expected ldaps://HOST:PORT or ldap://HOST:PORT"
+        ));
+    } else if starttls && url.starts_with("ldaps://") {
+        r.problem(
+            "SESSIOND_LDAP_STARTTLS=true with an ldaps:// URL: the connection is TLS already; \
+             use one or the other"
+                .to_owned(),
+        );
+    }
+    let ca_file = r.text(SESSIOND_LDAP_CA_FILE);
+    let user_dn = r.text(SESSIOND_LDAP_USER_DN);
+    if !user_dn.contains("{username}") {
+        r.problem(format!(
+            "SESSIOND_LDAP_USER_DN={user_dn:?}: must contain {{username}}"
+        ));
+    }
+    // DN=ROLE pairs apart by `;`: a DN has commas of its own.
+    let mut group_roles = Vec::new();
+    for pair in r
+        .text(SESSIOND_LDAP_GROUP_ROLES)
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match pair.rsplit_once('=') {
+            Some((group, role)) if group.contains('=') && !role.trim().is_empty() => {
+                group_roles.push((group.trim().to_owned(), role.trim().to_owned()));
+            }
+            _ => r.problem(format!(
+                "SESSIOND_LDAP_GROUP_ROLES: {pair:?} is not GROUP_DN=ROLE (a group is named by \
+                 its full DN, e.g. cn=netadmins,ou=groups,dc=example,dc=org=netadmin; pairs are \
+                 separated by ;)"
+            )),
+        }
+    }
+    let group_base = r.text(SESSIOND_LDAP_GROUP_BASE);
+    Some(sessiond_auth_ldap::LdapSettings {
+        url,
+        starttls,
+        ca_file: (!ca_file.is_empty()).then(|| ca_file.into()),
+        user_dn,
+        group_base: (!group_base.is_empty()).then_some(group_base),
+        group_roles,
+        default_role: r.text(SESSIOND_LDAP_DEFAULT_ROLE),
+        timeout: std::time::Duration::from_secs(r.number(SESSIOND_STORE_TIMEOUT_SECONDS)),
+    })
+}
