@@ -20,5 +20,7 @@ function request()
   return wrk.format(method, nil, {
     ["Cookie"] = cookies[(n % #cookies) + 1],
     ["Sec-Fetch-Site"] = "same-origin",
+    -- The client the sessions logged in with (bench/run): another one would be drift.
+    ["User-Agent"] = "sessiond-bench",
   }, nil)
 end
