@@ -41,8 +41,8 @@ pub struct LdapDirectory {
 /// unwillingToPerform.
 const REFUSED: [u32; 5] = [32, 48, 49, 50, 53];
 
-fn unavailable(e: impl std::fmt::Display) -> DirectoryError {
-    DirectoryError(e.to_string())
+fn unavailable(e: impl Into<sessiond_core::store::BoxError>) -> DirectoryError {
+    DirectoryError(e.into())
 }
 
 impl LdapDirectory {
@@ -144,9 +144,7 @@ impl Directory for LdapDirectory {
         .await
         {
             Ok(result) => result,
-            Err(_) => Err(DirectoryError(
-                "the LDAP server did not answer in time".into(),
-            )),
+            Err(_) => Err(unavailable("the LDAP server did not answer in time")),
         }
     }
 }

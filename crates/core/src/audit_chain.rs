@@ -150,7 +150,7 @@ impl ChainPage {
     pub fn seq_after(cursor: Option<&str>) -> StoreResult<u64> {
         cursor.map_or(Ok(0), |c| {
             c.parse()
-                .map_err(|_| StoreError::Corrupt(format!("audit chain cursor {c:?}")))
+                .map_err(|_| StoreError::corrupt(format!("audit chain cursor {c:?}")))
         })
     }
 

@@ -53,7 +53,7 @@ pub trait InvalidationSink: Send + Sync + 'static {
 pub fn spawn_feed<F, Fut>(sink: Arc<dyn InvalidationSink>, mut attempt: F)
 where
     F: FnMut(Arc<dyn InvalidationSink>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), crate::store::BoxError>> + Send + 'static,
 {
     tokio::spawn(async move {
         let mut delay_ms = 50;

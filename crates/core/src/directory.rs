@@ -13,7 +13,7 @@ pub struct DirectoryUser {
 
 #[derive(Debug, thiserror::Error)]
 #[error("directory unavailable: {0}")]
-pub struct DirectoryError(pub String);
+pub struct DirectoryError(#[source] pub crate::store::BoxError);
 
 #[async_trait]
 pub trait Directory: Send + Sync + 'static {

@@ -77,7 +77,7 @@ impl HashPool {
             std::thread::Builder::new()
                 .name(format!("sessiond-argon2-{i}"))
                 .spawn(move || work(&rx, &spares, &passwords))
-                .map_err(|e| CoreError::PasswordHash(format!("no hashing thread: {e}")))?;
+                .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;
         }
         Ok(Self {
             jobs,

@@ -7,7 +7,7 @@ use crate::error::CoreError;
 pub fn fill(buf: &mut [u8]) -> Result<(), CoreError> {
     // The one call of the OS CSPRNG (clippy.toml bans it everywhere else).
     #[allow(clippy::disallowed_methods)]
-    getrandom::fill(buf).map_err(|e| CoreError::Random(e.to_string()))
+    getrandom::fill(buf).map_err(|e| CoreError::Random(Box::new(e)))
 }
 
 /// `N` random bytes.

@@ -110,11 +110,11 @@ impl Passwords {
 
     pub fn hash(&self, password: &str) -> Result<String, CoreError> {
         let salt = SaltString::encode_b64(&random::bytes::<16>()?)
-            .map_err(|e| CoreError::PasswordHash(e.to_string()))?;
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;
         self.argon
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| CoreError::PasswordHash(e.to_string()))
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is none.
@@ -137,9 +137,9 @@ impl Passwords {
         password: &str,
         scratch: &mut crate::hashing::Scratch,
     ) -> Result<String, CoreError> {
-        let fail = |e: &dyn std::fmt::Display| CoreError::PasswordHash(e.to_string());
+        let fail = |e: argon2::password_hash::Error| CoreError::PasswordHash(Box::new(e));
         let salt_bytes = random::bytes::<16>()?;
-        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| fail(&e))?;
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(fail)?;
         let params = self.argon.params();
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
         self.argon
@@ -149,13 +149,13 @@ impl Passwords {
                 &mut out,
                 scratch.blocks(params.block_count()),
             )
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(params).map_err(|e| fail(&e))?,
+            params: ParamsString::try_from(params).map_err(fail)?,
             salt: Some(salt.as_salt()),
-            hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+            hash: Some(Output::new(&out).map_err(fail)?),
         };
         Ok(phc.to_string())
     }

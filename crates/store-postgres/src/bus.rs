@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use futures_util::stream::poll_fn;
 use sessiond_core::cache::{InvalidationBus, InvalidationSink, spawn_feed};
-use sessiond_core::store::StoreResult;
+use sessiond_core::store::{BoxError, StoreResult};
 use sessiond_core::{SessionId, StoreError};
 use tokio_postgres::{AsyncMessage, NoTls};
 
@@ -65,8 +65,8 @@ async fn listen(
     config: &tokio_postgres::Config,
     channel: &str,
     sink: Arc<dyn InvalidationSink>,
-) -> Result<(), String> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(|e| e.to_string())?;
+) -> Result<(), BoxError> {
+    let (client, mut connection) = config.connect(NoTls).await?;
     // The connection must be polled for the client to work at all; this task does that and
     // hands notifications over until the connection ends.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -84,8 +84,7 @@ async fn listen(
     // The channel name is built from a validated schema name; quoting keeps its case.
     client
         .batch_execute(&format!("LISTEN \"{channel}\""))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     sink.connected();
     while let Some(payload) = rx.recv().await {
         match payload.parse::<SessionId>() {

@@ -22,7 +22,7 @@ pub fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 fn corrupt(col: usize, what: &str) -> StoreError {
-    StoreError::Corrupt(format!("column {col}: {what}"))
+    StoreError::corrupt(format!("column {col}: {what}"))
 }
 
 fn get<'a, T: FromSql<'a>>(row: &'a Row, col: usize) -> Result<T, StoreError> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
 use sessiond_core::cache::{InvalidationBus, InvalidationSink, spawn_feed};
-use sessiond_core::store::StoreResult;
+use sessiond_core::store::{BoxError, StoreResult};
 use sessiond_core::{SessionId, StoreError};
 
 use crate::conn::Conn;
@@ -70,15 +70,15 @@ async fn listen(
     channel: &str,
     timeout: Duration,
     sink: Arc<dyn InvalidationSink>,
-) -> Result<(), String> {
-    let client = redis::Client::open(node).map_err(|e| e.to_string())?;
+) -> Result<(), BoxError> {
+    let client = redis::Client::open(node)?;
     let subscribe = async {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
         Ok::<_, redis::RedisError>(pubsub)
     };
     let mut pubsub = match tokio::time::timeout(timeout, subscribe).await {
-        Ok(result) => result.map_err(|e| e.to_string())?,
+        Ok(result) => result?,
         Err(_) => return Err("timed out subscribing".into()),
     };
     sink.connected();

@@ -114,6 +114,6 @@ pub(crate) fn store_error(e: redis::RedisError) -> StoreError {
     StoreError::unavailable(e)
 }
 
-pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
+pub(crate) fn corrupt(what: impl Into<sessiond_core::store::BoxError>) -> StoreError {
+    StoreError::corrupt(what)
 }

@@ -114,7 +114,7 @@ pub(crate) fn store_error(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::FromSqlConversionFailure(..)
         | rusqlite::Error::InvalidColumnType(..)
         | rusqlite::Error::InvalidColumnName(_)
-        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
+        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::corrupt(e),
         _ => StoreError::unavailable(e),
     }
 }

@@ -51,7 +51,8 @@ pub use roles::{AuditLog, Counters, Health, SessionSweep, Sessions, Users};
 
 use crate::time::Timestamp;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// Any error, kept whole so its source chain reaches the log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What can go wrong in a store, typed so the service can react (retry, 409, 503).
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +65,17 @@ pub enum StoreError {
     Unavailable(#[source] BoxError),
     /// The store answered with data we cannot read.
     #[error("corrupt record: {0}")]
-    Corrupt(String),
+    Corrupt(#[source] BoxError),
 }
 
 impl StoreError {
     pub fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable(Box::new(e))
+    }
+
+    /// Data that cannot be read: the parser's error, or words saying what is wrong.
+    pub fn corrupt(e: impl Into<BoxError>) -> Self {
+        Self::Corrupt(e.into())
     }
 }
 

@@ -57,10 +57,8 @@ impl AuditLog for PostgresStore {
         let row = self
             .row(sql, &[])
             .await?
-            .ok_or_else(|| StoreError::Corrupt("audit_chain has no row".into()))?;
-        let unchained: i64 = row
-            .try_get(4)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .ok_or_else(|| StoreError::corrupt("audit_chain has no row"))?;
+        let unchained: i64 = row.try_get(4).map_err(StoreError::corrupt)?;
         Ok(ChainEnds {
             base: rows::link(&row, 0)?,
             head: rows::link(&row, 2)?,

@@ -26,7 +26,7 @@ impl Counters for PostgresStore {
         let row = self
             .row(&sql, &[&key, &by, &to_millis(now), &to_millis(expires_at)])
             .await?
-            .ok_or_else(|| StoreError::Corrupt("counter upsert returned nothing".into()))?;
+            .ok_or_else(|| StoreError::corrupt("counter upsert returned nothing"))?;
         Ok(counter_of(&row))
     }
 

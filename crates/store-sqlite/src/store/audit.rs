@@ -96,10 +96,7 @@ impl AuditLog for SqliteStore {
             if q.event_types.is_empty() {
                 Value::Null
             } else {
-                Value::Text(
-                    serde_json::to_string(&q.event_types)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                )
+                Value::Text(serde_json::to_string(&q.event_types).map_err(StoreError::corrupt)?)
             },
         ];
         self.pool
