@@ -1,31 +1,19 @@
-/** What `GET /api/session/client-config` returns. */
-export interface ClientConfig {
-  idle_timeout_seconds: number;
-  absolute_timeout_seconds: number;
-  warning_threshold_seconds: number;
-  keepalive_max_retries: number;
-  login_url: string;
-  sync: {
-    check_interval_seconds: number;
-    heartbeat_interval_seconds: number;
-    sync_timeout_seconds: number;
-    tab_response_timeout_seconds: number;
-    localstorage_prefix: string;
-    max_sync_data_size: number;
-  };
-  features: { cross_tab_sync: boolean; optimistic_ui: boolean; platform_switching: boolean };
-}
+import type { ClientConfig, SessionBody } from "./generated/api";
 
-/** A live session as the server describes it (check, keep-alive, login). */
-export interface Status {
-  username: string | null;
-  role: string | null;
-  session_id: string;
-  time_remaining_seconds: number;
-  warning_threshold_seconds: number;
-  context: string | null;
-  csrf_token?: string;
-}
+/** What `GET /api/session/client-config` returns (generated from the server's type). */
+export type { ClientConfig };
+
+/** A live session as the server describes it (check, keep-alive, login): the fields of the
+ *  server's `SessionBody` the client acts on, and the CSRF token when the answer carries one. */
+export type Status = Pick<
+  SessionBody,
+  | "username"
+  | "role"
+  | "session_id"
+  | "time_remaining_seconds"
+  | "warning_threshold_seconds"
+  | "context"
+> & { csrf_token?: string };
 
 /** Why a session is over: the server's `code`. */
 export type EndCode =

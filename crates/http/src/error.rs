@@ -4,8 +4,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use sessiond_core::{EndCode, SessionError};
+
+use crate::body::ErrorBody;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -67,78 +68,77 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> Value {
+    fn body(&self) -> ErrorBody {
+        // Answers to session requests are seed-compatible: `check` clients read
+        // `valid`/`reason`, keep-alive clients read `success`/`error`; one body serves both.
+        let not_authenticated = |code: &'static str, reason: &'static str, message| ErrorBody {
+            valid: Some(false),
+            success: Some(false),
+            error: Some("Not authenticated".into()),
+            reason: Some(reason.into()),
+            ..ErrorBody::new(code, message)
+        };
         match self {
-            // Seed-compatible: `check` clients read `valid`/`reason`, keep-alive clients read
-            // `success`/`error`; one body serves both.
-            Self::NotAuthenticated(code) => json!({
-                "valid": false,
-                "success": false,
-                "error": "Not authenticated",
-                "reason": code.reason(),
-                "code": code.as_str(),
-                "message": code.reason(),
-            }),
-            Self::AmbiguousCookie => json!({
-                "valid": false,
-                "success": false,
-                "error": "Not authenticated",
-                "reason": "No active session",
-                "code": "ambiguous_session_cookie",
-                "message": "more than one session cookie was sent",
-            }),
-            Self::InvalidCredentials => json!({
-                "success": false,
-                "error": "Invalid username or password",
-                "code": "invalid_credentials",
-                "message": "Invalid username or password",
-            }),
-            Self::RateLimited { retry_after_secs } => json!({
-                "success": false,
-                "error": "Too many requests",
-                "code": "rate_limited",
-                "message": format!("too many requests; retry in {retry_after_secs} s"),
-                "retry_after_seconds": retry_after_secs,
-            }),
-            Self::NotFound { code, message } | Self::BadRequest { code, message } => {
-                json!({"code": code, "message": message})
+            Self::NotAuthenticated(code) => {
+                not_authenticated(code.as_str(), code.reason(), code.reason())
             }
-            Self::Forbidden { code, message } => json!({"code": code, "message": message}),
-            Self::UnsupportedMediaType => json!({
-                "code": "unsupported_media_type",
-                "message": "the request body must be JSON with Content-Type: application/json",
-            }),
+            Self::AmbiguousCookie => not_authenticated(
+                "ambiguous_session_cookie",
+                "No active session",
+                "more than one session cookie was sent",
+            ),
+            Self::InvalidCredentials => ErrorBody {
+                success: Some(false),
+                error: Some("Invalid username or password".into()),
+                ..ErrorBody::new("invalid_credentials", "Invalid username or password")
+            },
+            Self::RateLimited { retry_after_secs } => ErrorBody {
+                success: Some(false),
+                error: Some("Too many requests".into()),
+                retry_after_seconds: Some(*retry_after_secs),
+                ..ErrorBody::new(
+                    "rate_limited",
+                    format!("too many requests; retry in {retry_after_secs} s"),
+                )
+            },
+            Self::NotFound { code, message } | Self::BadRequest { code, message } => {
+                ErrorBody::new(code, message.clone())
+            }
+            Self::Forbidden { code, message } => ErrorBody::new(code, *message),
+            Self::UnsupportedMediaType => ErrorBody::new(
+                "unsupported_media_type",
+                "the request body must be JSON with Content-Type: application/json",
+            ),
             Self::PayloadTooLarge => {
-                json!({"code": "payload_too_large", "message": "the request body is too large"})
+                ErrorBody::new("payload_too_large", "the request body is too large")
             }
             Self::HeadersTooLarge => {
-                json!({"code": "headers_too_large", "message": "the request headers are too large"})
+                ErrorBody::new("headers_too_large", "the request headers are too large")
             }
-            Self::MethodNotAllowed => {
-                json!({"code": "method_not_allowed", "message": "this method is not allowed on this path"})
+            Self::MethodNotAllowed => ErrorBody::new(
+                "method_not_allowed",
+                "this method is not allowed on this path",
+            ),
+            Self::Conflict => ErrorBody::new("conflict", "the session changed concurrently; retry"),
+            Self::TooManySessions => ErrorBody {
+                success: Some(false),
+                ..ErrorBody::new(
+                    "too_many_sessions",
+                    "this account has as many sessions as it may; log out of one first",
+                )
+            },
+            Self::Unavailable => ErrorBody::new(
+                "store_unavailable",
+                "the session store is unavailable; retry shortly",
+            ),
+            Self::DirectoryUnavailable => ErrorBody::new(
+                "directory_unavailable",
+                "the login directory is unavailable; retry shortly",
+            ),
+            Self::Busy => {
+                ErrorBody::new("server_busy", "too many logins at once; retry in a second")
             }
-            Self::Conflict => json!({
-                "code": "conflict",
-                "message": "the session changed concurrently; retry",
-            }),
-            Self::TooManySessions => json!({
-                "success": false,
-                "code": "too_many_sessions",
-                "message": "this account has as many sessions as it may; log out of one first",
-            }),
-            Self::Unavailable => json!({
-                "code": "store_unavailable",
-                "message": "the session store is unavailable; retry shortly",
-            }),
-            Self::DirectoryUnavailable => json!({
-                "code": "directory_unavailable",
-                "message": "the login directory is unavailable; retry shortly",
-            }),
-            Self::Busy => json!({
-                "code": "server_busy",
-                "message": "too many logins at once; retry in a second",
-            }),
-            Self::Internal => json!({"code": "internal_error", "message": "internal error"}),
+            Self::Internal => ErrorBody::new("internal_error", "internal error"),
         }
     }
 
@@ -230,7 +230,7 @@ mod tests {
             "UNIQUE constraint failed: sessions.token_hash".into(),
         ));
         assert_eq!(e.status(), StatusCode::CONFLICT);
-        let body = e.body().to_string();
+        let body = serde_json::to_string(&e.body()).unwrap();
         assert!(body.contains("\"code\":\"conflict\""), "{body}");
         assert!(
             !body.contains("UNIQUE") && !body.contains("token_hash"),

@@ -2,6 +2,7 @@
 //! thin: they extract and check input, call the core's `SessionService`, and map its answers
 //! to JSON and status codes through [`ApiError`].
 
+pub mod body;
 pub mod cookie;
 pub mod csrf;
 pub mod error;

@@ -65,6 +65,7 @@ impl Default for Endpoints {
 /// The browser client's settings, from seed 001's cross-tab sync variables and feature flags.
 /// The timeouts themselves come from the server's check answers, never from here alone.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientConfig {
     pub idle_timeout_seconds: i64,
     pub absolute_timeout_seconds: i64,
@@ -76,6 +77,7 @@ pub struct ClientConfig {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyncSettings {
     pub check_interval_seconds: u64,
     pub heartbeat_interval_seconds: u64,
@@ -86,6 +88,7 @@ pub struct SyncSettings {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientFeatures {
     pub cross_tab_sync: bool,
     pub optimistic_ui: bool,

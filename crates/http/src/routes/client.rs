@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sessiond_core::audit::AuditKind;
 
+use crate::body::ClientEventBody;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, SessionCookie};
 use crate::state::{AppState, ClientConfig};
@@ -31,7 +31,7 @@ pub async fn record_event(
     SessionCookie(token): SessionCookie,
     Client(client): Client,
     ApiJson(event): ApiJson<ClientEvent>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClientEventBody>, ApiError> {
     let kind = AuditKind::client_event(&event.event_type).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_event_type",
@@ -46,5 +46,8 @@ pub async fn record_event(
         .service
         .record_client_event(token.as_ref(), kind, remaining, &client)
         .await?;
-    Ok(Json(json!({"success": true, "event_type": kind.as_str()})))
+    Ok(Json(ClientEventBody {
+        success: true,
+        event_type: kind.as_str().into(),
+    }))
 }

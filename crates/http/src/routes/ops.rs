@@ -6,22 +6,28 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 
+use crate::body::HealthBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A store that takes longer than this to answer a ping is not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn healthz() -> Json<HealthBody> {
+    Json(HealthBody {
+        status: "ok".into(),
+        store: None,
+    })
 }
 
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, ApiError> {
     let store = &state.service.stores().health;
     match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "store": store.kind()}))),
+        Ok(Ok(())) => Ok(Json(HealthBody {
+            status: "ready".into(),
+            store: Some(store.kind().into()),
+        })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: store ping failed");
             Err(ApiError::Unavailable)
@@ -55,6 +61,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 #[cfg(feature = "bench")]
-pub async fn bench_hello() -> Json<Value> {
-    Json(json!({"hello": "world"}))
+pub async fn bench_hello() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"hello": "world"}))
 }

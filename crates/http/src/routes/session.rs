@@ -4,74 +4,28 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sessiond_core::service::{Issued, SessionStatus};
+use serde::Deserialize;
+use sessiond_core::SessionId;
+use sessiond_core::service::Issued;
 use sessiond_core::time::secs_between;
-use sessiond_core::{SessionId, Timestamp};
 
+pub use crate::body::SessionBody;
+use crate::body::{
+    AnonymousBody, CheckBody, ContextBody, IssuedBody, KeepaliveBody, LogoutAllBody, LogoutBody,
+    RevokeBody, SessionListBody, SessionListItem,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, DeviceCookie, OptionalJson, SessionCookie};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
 
-/// What login, check and keep-alive say about a live session.
-#[derive(Serialize)]
-pub struct SessionBody {
-    pub valid: bool,
-    pub username: Option<String>,
-    pub role: Option<String>,
-    pub session_id: String,
-    pub time_remaining_seconds: i64,
-    pub time_remaining_minutes: i64,
-    /// The idle timeout in minutes (seed field name).
-    pub session_timeout_minutes: i64,
-    pub warning: bool,
-    pub warning_threshold_seconds: i64,
-    pub idle_expires_at: Timestamp,
-    pub absolute_expires_at: Timestamp,
-    pub created_at: Timestamp,
-    pub last_activity: Timestamp,
-    pub context: Option<String>,
-    pub server_time: Timestamp,
-}
-
-impl SessionBody {
-    pub fn new(state: &AppState, st: &SessionStatus) -> Self {
-        let t = state.service.timeouts();
-        let s = &st.session;
-        Self {
-            valid: true,
-            username: s.username.clone(),
-            role: s.role.clone(),
-            session_id: s.id.to_string(),
-            time_remaining_seconds: st.remaining_secs,
-            time_remaining_minutes: st.remaining_secs / 60,
-            session_timeout_minutes: t.idle_secs / 60,
-            warning: st.warning,
-            warning_threshold_seconds: t.warning_secs,
-            idle_expires_at: s.idle_expires_at,
-            absolute_expires_at: s.absolute_expires_at,
-            created_at: s.created_at,
-            last_activity: s.last_activity,
-            context: s.context.clone(),
-            server_time: state.service.now(),
-        }
-    }
-}
-
-/// Adds `csrf_token` to a JSON object body and the `X-CSRF-Token` header: done on every
-/// response that issues or rotates the token.
-fn with_csrf(headers: &mut HeaderMap, body: &mut Value, csrf: String) {
-    if let Ok(v) = HeaderValue::from_str(&csrf) {
+/// The `X-CSRF-Token` header, sent with every response that issues or rotates the token (whose
+/// body carries it as `csrf_token` too).
+fn with_csrf(headers: &mut HeaderMap, csrf: &str) {
+    if let Ok(v) = HeaderValue::from_str(csrf) {
         headers.insert(X_CSRF_TOKEN, v);
     }
-    body["csrf_token"] = Value::String(csrf);
-}
-
-fn object(v: impl Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|_| ApiError::Internal)
 }
 
 #[derive(Deserialize)]
@@ -155,8 +109,6 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
         .then(|| secs_between(now, issued.session.absolute_expires_at));
     let csrf = state.service.csrf_token(&issued.session);
     let status = state.service.status(issued.session, now);
-    let mut body = object(SessionBody::new(state, &status))?;
-    body["success"] = json!(true);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -169,7 +121,12 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
             state.cookie.issue_device(device, lifetime),
         );
     }
-    with_csrf(&mut headers, &mut body, csrf);
+    with_csrf(&mut headers, &csrf);
+    let body = IssuedBody {
+        success: true,
+        session: SessionBody::new(state, &status),
+        csrf_token: csrf,
+    };
     Ok((headers, Json(body)).into_response())
 }
 
@@ -178,12 +135,13 @@ pub async fn check(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
     Client(client): Client,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CheckBody>, ApiError> {
     let status = state.service.check(token.as_ref(), &client).await?;
-    let mut body = object(SessionBody::new(&state, &status))?;
-    // A page that was reloaded learns its CSRF token here (same-origin reads only).
-    body["csrf_token"] = json!(state.service.csrf_token(&status.session));
-    Ok(Json(body))
+    Ok(Json(CheckBody {
+        session: SessionBody::new(&state, &status),
+        // A page that was reloaded learns its CSRF token here (same-origin reads only).
+        csrf_token: state.service.csrf_token(&status.session),
+    }))
 }
 
 pub async fn keepalive(
@@ -192,20 +150,26 @@ pub async fn keepalive(
     Client(client): Client,
 ) -> Result<Response, ApiError> {
     let activity = state.service.keepalive(token.as_ref(), &client).await?;
-    let mut body = object(SessionBody::new(&state, &activity.status))?;
-    body["success"] = json!(true);
-    body["message"] = json!("Session extended successfully");
-    body["timeout_minutes"] = json!(state.service.timeouts().idle_secs / 60);
     let mut headers = HeaderMap::new();
+    let mut csrf_token = None;
     if let Some(token) = &activity.new_token {
         let s = &activity.status.session;
         let max_age = s
             .persistent
             .then(|| secs_between(state.service.now(), s.absolute_expires_at));
         headers.insert(header::SET_COOKIE, state.cookie.issue(token, max_age));
-        with_csrf(&mut headers, &mut body, state.service.csrf_token(s));
+        let csrf = state.service.csrf_token(s);
+        with_csrf(&mut headers, &csrf);
+        csrf_token = Some(csrf);
     }
-    body["rotated"] = json!(activity.new_token.is_some());
+    let body = KeepaliveBody {
+        success: true,
+        message: "Session extended successfully".into(),
+        timeout_minutes: state.service.timeouts().idle_secs / 60,
+        rotated: activity.new_token.is_some(),
+        session: SessionBody::new(&state, &activity.status),
+        csrf_token,
+    };
     Ok((headers, Json(body)).into_response())
 }
 
@@ -215,11 +179,16 @@ pub async fn logout(
     SessionCookie(token): SessionCookie,
 ) -> Result<Response, ApiError> {
     let ended = state.service.logout(token.as_ref()).await?;
-    let body = json!({
-        "success": true,
-        "message": if ended.is_some() { "Logged out" } else { "No active session" },
-        "session_id": ended.map(|s| s.id.to_string()),
-    });
+    let body = LogoutBody {
+        success: true,
+        message: if ended.is_some() {
+            "Logged out"
+        } else {
+            "No active session"
+        }
+        .into(),
+        session_id: ended.map(|s| s.id.to_string()),
+    };
     Ok((ended_headers(&state), Json(body)).into_response())
 }
 
@@ -281,31 +250,21 @@ pub async fn logout_all(
         .service
         .logout_all(token.as_ref(), req.keep_current)
         .await?;
-    let body = json!({"success": true, "ended_sessions": ended, "kept_current": req.keep_current});
+    let body = LogoutAllBody {
+        success: true,
+        ended_sessions: ended,
+        kept_current: req.keep_current,
+    };
     if req.keep_current {
         return Ok(Json(body).into_response());
     }
     Ok((ended_headers(&state), Json(body)).into_response())
 }
 
-#[derive(Serialize)]
-struct SessionListItem {
-    session_id: String,
-    device: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    created_at: Timestamp,
-    last_activity: Timestamp,
-    idle_expires_at: Timestamp,
-    absolute_expires_at: Timestamp,
-    context: Option<String>,
-    current: bool,
-}
-
 pub async fn list_sessions(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionListBody>, ApiError> {
     let (current, sessions) = state.service.list_sessions(token.as_ref()).await?;
     let items: Vec<SessionListItem> = sessions
         .into_iter()
@@ -322,7 +281,10 @@ pub async fn list_sessions(
             context: s.context,
         })
         .collect();
-    Ok(Json(json!({"sessions": items, "count": items.len()})))
+    Ok(Json(SessionListBody {
+        count: items.len(),
+        sessions: items,
+    }))
 }
 
 pub async fn revoke_session(
@@ -335,7 +297,11 @@ pub async fn revoke_session(
         .parse()
         .map_err(|_| ApiError::from(sessiond_core::SessionError::NotFound))?;
     let was_current = state.service.revoke_own(token.as_ref(), &id).await?;
-    let body = json!({"success": true, "session_id": id.to_string(), "current": was_current});
+    let body = RevokeBody {
+        success: true,
+        session_id: id.to_string(),
+        current: was_current,
+    };
     if was_current {
         return Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response());
     }
@@ -354,7 +320,7 @@ pub async fn switch_context(
     SessionCookie(token): SessionCookie,
     Client(client): Client,
     ApiJson(req): ApiJson<ContextRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ContextBody>, ApiError> {
     if req.context.is_empty() || req.context.len() > 64 {
         return Err(ApiError::bad_request(
             "invalid_request",
@@ -365,9 +331,10 @@ pub async fn switch_context(
         .service
         .switch_context(token.as_ref(), &req.context, &client)
         .await?;
-    let mut body = object(SessionBody::new(&state, &status))?;
-    body["success"] = json!(true);
-    Ok(Json(body))
+    Ok(Json(ContextBody {
+        success: true,
+        session: SessionBody::new(&state, &status),
+    }))
 }
 
 /// `POST /api/session/anonymous` (`SESSION_FEATURE_ANONYMOUS_SESSIONS`): a session for a visitor
@@ -383,13 +350,16 @@ pub async fn anonymous(
         .await?;
     let csrf = state.service.csrf_token(&session);
     let status = state.service.status(session, state.service.now());
-    let mut body = object(SessionBody::new(&state, &status))?;
-    body["success"] = json!(true);
-    body["anonymous"] = json!(status.session.user_id.is_none());
     let mut headers = HeaderMap::new();
     if let Some(token) = &token {
         headers.insert(header::SET_COOKIE, state.cookie.issue(token, None));
     }
-    with_csrf(&mut headers, &mut body, csrf);
+    with_csrf(&mut headers, &csrf);
+    let body = AnonymousBody {
+        success: true,
+        anonymous: status.session.user_id.is_none(),
+        session: SessionBody::new(&state, &status),
+        csrf_token: csrf,
+    };
     Ok((headers, Json(body)).into_response())
 }
