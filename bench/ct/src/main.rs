@@ -72,7 +72,7 @@ fn csrf_right_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
     }
 }
 
-/// SECURITY-TESTS row 42: a login for an unknown user and one for a known user with the wrong
+/// docs/security.md row 42: a login for an unknown user and one for a known user with the wrong
 /// password must take the same time, or the time tells which usernames exist. The whole
 /// `SessionService::login` runs (store lookup, Argon2id on the real or the dummy hash, audit),
 /// on a memory store. Argon2 makes each sample slow, so a run has 2,000 of them.

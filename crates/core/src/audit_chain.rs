@@ -1,4 +1,4 @@
-//! Tamper evidence for the audit trail (SECURITY-TESTS row 48).
+//! Tamper evidence for the audit trail (docs/security.md row 48).
 //!
 //! Every stored event is a link of a hash chain: `hash_n = SHA-256(hash_{n-1} ‖ entry_n)`, where
 //! `entry_n` is [`entry_bytes`] and the first link follows 32 zero bytes. Stores assign `seq` and

@@ -1,4 +1,4 @@
-//! What counts as the same client across a session's requests (SECURITY-TESTS rows 23 and 24).
+//! What counts as the same client across a session's requests (docs/security.md rows 23 and 24).
 //!
 //! A user agent is reduced to its browser family and operating system: a browser updating
 //! itself mid-session (Firefox 140 → 141) is the same client, and Firefox becoming curl is not.

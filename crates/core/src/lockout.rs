@@ -1,4 +1,4 @@
-//! Per-account lockout with backoff (SECURITY-TESTS row 39): after `threshold` failed logins an
+//! Per-account lockout with backoff (docs/security.md row 39): after `threshold` failed logins an
 //! account is locked for `base` seconds, doubling with each further lockout up to an hour. While
 //! it is locked even the right password gets the generic answer. The counts live in the store's
 //! shared counters, so every node sees the same failures and the same lock (decision 0015).

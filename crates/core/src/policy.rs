@@ -1,4 +1,4 @@
-//! The timeout policy (SPEC §3): idle, absolute and renewal timeouts, the two grace periods and
+//! The timeout policy (the timeout rules (README, "Timeouts")): idle, absolute and renewal timeouts, the two grace periods and
 //! the warning threshold, and the arithmetic every part of the service shares.
 
 use serde::Serialize;

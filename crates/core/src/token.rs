@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(Token::parse(a.expose()), Some(a));
     }
 
-    /// SECURITY-TESTS row 6: 10,000 tokens are all different, share no prefix, and every bit
+    /// docs/security.md row 6: 10,000 tokens are all different, share no prefix, and every bit
     /// is set in about half of them (each bit within 6 standard deviations of 5,000; the byte
     /// values pass a χ² test with 255 degrees of freedom at a bound 6 standard deviations out).
     #[test]

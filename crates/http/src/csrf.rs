@@ -1,4 +1,4 @@
-//! The CSRF defence of cookie-authenticated routes (SECURITY-TESTS rows 17-22).
+//! The CSRF defence of cookie-authenticated routes (docs/security.md rows 17-22).
 //!
 //! An unsafe request that carries a session cookie must prove it comes from the application's
 //! own pages. Either it carries the session's CSRF token in `X-CSRF-Token` (an HMAC bound to

@@ -71,7 +71,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
         // A declared non-JSON type is refused even without a body: it is what a cross-site
-        // form or `text/plain` fetch would send (SECURITY-TESTS row 21).
+        // form or `text/plain` fetch would send (docs/security.md row 21).
         let declared = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = body_bytes(req, state).await?;
         if declared && !json {
@@ -125,7 +125,7 @@ where
 
 /// The value of the cookie `name` across every `Cookie` header. Only a cookie of exactly that
 /// name counts: names are case-sensitive, so `SESSIOND=...` is someone else's cookie. Two
-/// candidates are refused, and so is a case variant beside the real one (SECURITY-TESTS row 4):
+/// candidates are refused, and so is a case variant beside the real one (docs/security.md row 4):
 /// we never pick one by order.
 pub fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
     let mut found = None;

@@ -1,4 +1,4 @@
-//! Session-ID guessing (SECURITY-TESTS row 41): an address (IPv6: its /64) that presents more
+//! Session-ID guessing (docs/security.md row 41): an address (IPv6: its /64) that presents more
 //! unknown session tokens in a minute than `SESSIOND_UNKNOWN_TOKEN_LIMIT` is answered 429, with
 //! no further counting, for every unknown token until the minute has passed. A token that opens
 //! a session is served as ever, from that address too: the limit stops guessing, not the users

@@ -1,4 +1,4 @@
-//! Fresh authentication (SECURITY-TESTS rows 16, 34, 35, 37). A session counts as freshly
+//! Fresh authentication (docs/security.md rows 16, 34, 35, 37). A session counts as freshly
 //! authenticated for `SESSIOND_REAUTH_WINDOW_SECONDS` after the password was last entered; a
 //! sensitive action on an older session is refused with `ReauthRequired`. Entering the password
 //! again is a login that replaces the session (new id, token and CSRF token), keeping its data.

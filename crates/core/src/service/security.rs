@@ -145,7 +145,7 @@ impl SessionService {
             .hit(&format!("{}:{address}", kind.as_str()), now)
     }
 
-    /// Whether `ip` presented too many unknown session tokens lately (SECURITY-TESTS row 41):
+    /// Whether `ip` presented too many unknown session tokens lately (docs/security.md row 41):
     /// `Err(seconds)` until it may try again. Asked only about a request whose token opened no
     /// session: the limit stops guessing, never a valid session from the same address (an
     /// office behind one NAT, a user whose old tab sends a stale cookie).

@@ -110,7 +110,7 @@ impl SessionService {
     }
 
     /// Gives a user another role and ends their sessions, which carry the old one: the next
-    /// login issues a new session id, token and CSRF token with the new role (SECURITY-TESTS
+    /// login issues a new session id, token and CSRF token with the new role (docs/security.md
     /// row 16).
     pub async fn set_role(&self, username: &str, role: &str) -> SessionResult<u64> {
         if !self.settings.roles.iter().any(|r| r == role) {

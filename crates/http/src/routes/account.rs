@@ -1,4 +1,4 @@
-//! Re-authentication and the user's own password change (SECURITY-TESTS rows 16, 34, 35, 37).
+//! Re-authentication and the user's own password change (docs/security.md rows 16, 34, 35, 37).
 
 use axum::extract::State;
 use axum::response::Response;

@@ -1,4 +1,4 @@
-//! The browser-side session API (SPEC §4), cookie-authenticated, with seed-compatible fields.
+//! The browser-side session API (docs/api.md), cookie-authenticated, with seed-compatible fields.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -142,7 +142,7 @@ async fn list(
 
 /// One audit event as one line of text. Every field a client could choose (username, user
 /// agent, details) has its control characters escaped, so a CR/LF, an ANSI escape or a line
-/// separator cannot forge a second line or repaint the terminal (SECURITY-TESTS row 47).
+/// separator cannot forge a second line or repaint the terminal (docs/security.md row 47).
 pub fn render_line(e: &sessiond_core::audit::AuditEvent) -> String {
     format!(
         "{}  {:<24} {:<16} {:<36} {:<15} {}",

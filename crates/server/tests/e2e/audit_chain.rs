@@ -1,4 +1,4 @@
-//! SECURITY-TESTS row 48 (ASVS 4: 7.3.3 · 5: 16.4.2, 16.4.3): the audit trail is a hash chain;
+//! docs/security.md row 48 (ASVS 4: 7.3.3 · 5: 16.4.2, 16.4.3): the audit trail is a hash chain;
 //! `sessiond audit verify` names the first broken link after a record is changed, deleted,
 //! reordered or the tail is cut, and the database refuses changes to audit records.
 

@@ -1,4 +1,4 @@
-//! Fresh authentication and the user's own password change: SECURITY-TESTS rows 16, 34, 35, 37.
+//! Fresh authentication and the user's own password change: docs/security.md rows 16, 34, 35, 37.
 
 use serde_json::json;
 use sessiond_testkit::{PASSWORD, TestServer};

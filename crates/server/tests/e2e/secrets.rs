@@ -1,4 +1,4 @@
-//! SECURITY-TESTS row 45: the real binary, logging at debug level, never writes a session token,
+//! docs/security.md row 45: the real binary, logging at debug level, never writes a session token,
 //! CSRF token or password to its log or to an error body.
 
 use std::io::{Read as _, Write as _};

@@ -1,4 +1,4 @@
-//! Rows of ../shared/SECURITY-TESTS.md, one test each, named after the row, with the ASVS
+//! Rows of docs/security.md, one test each, named after the row, with the ASVS
 //! requirements it covers. docs/security.md maps every row to its test.
 
 use reqwest::Method;

@@ -1,4 +1,4 @@
-//! SPEC §3, with the clock moved instead of slept on. Base config: idle 600 s, lifetime 1200 s,
+//! the timeout rules (README, "Timeouts"), with the clock moved instead of slept on. Base config: idle 600 s, lifetime 1200 s,
 //! absolute 3600 s, warning 120 s, expiration grace 30 s, cleanup grace 300 s.
 
 use sessiond_testkit::TestServer;
