@@ -18,7 +18,7 @@ const LOCK_KEY: i64 = 0x5e55_10d0;
 
 /// Applies pending migrations, creating `schema` first when given, under the same lock:
 /// concurrent `CREATE SCHEMA IF NOT EXISTS` can still collide in PostgreSQL.
-pub async fn migrate(client: &Client, schema: Option<&str>) -> Result<(), StoreError> {
+pub(crate) async fn migrate(client: &Client, schema: Option<&str>) -> Result<(), StoreError> {
     let mut sql = String::from("BEGIN;\n");
     sql.push_str(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY});\n"));
     if let Some(schema) = schema {

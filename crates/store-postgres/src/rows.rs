@@ -8,13 +8,13 @@ use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{
     ClientInfo, EndReason, Session, SessionState, StoreError, Timestamp, TokenHash,
 };
-pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+pub(crate) use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
-pub type Param = Box<dyn ToSql + Sync + Send>;
+pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
 
-pub fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
@@ -62,7 +62,7 @@ fn hash(row: &Row, col: usize) -> Result<Option<TokenHash>, StoreError> {
 }
 
 /// Reads a row selected with `SESSION_COLUMNS`.
-pub fn session(row: &Row) -> Result<Session, StoreError> {
+pub(crate) fn session(row: &Row) -> Result<Session, StoreError> {
     let data = match serde_json::from_str(&get::<String>(row, 23)?) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => return Err(corrupt(23, "session data is not a JSON object")),
@@ -107,7 +107,7 @@ fn ms(t: Timestamp) -> Param {
 }
 
 /// Every value of `SESSION_COLUMNS`, in order.
-pub fn session_params(s: &Session) -> Vec<Param> {
+pub(crate) fn session_params(s: &Session) -> Vec<Param> {
     vec![
         Box::new(s.id.to_string()),
         Box::new(s.user_id.map(|u| u.to_string())),
@@ -137,7 +137,7 @@ pub fn session_params(s: &Session) -> Vec<Param> {
     ]
 }
 
-pub fn user(row: &Row) -> Result<User, StoreError> {
+pub(crate) fn user(row: &Row) -> Result<User, StoreError> {
     Ok(User {
         id: parsed(row, 0, "user id")?,
         username: get(row, 1)?,
@@ -155,7 +155,7 @@ pub fn user(row: &Row) -> Result<User, StoreError> {
 }
 
 /// Every value of `USER_COLUMNS`, in order.
-pub fn user_params(u: &User) -> Vec<Param> {
+pub(crate) fn user_params(u: &User) -> Vec<Param> {
     vec![
         Box::new(u.id.to_string()),
         Box::new(u.username.clone()),
@@ -171,7 +171,7 @@ pub fn user_params(u: &User) -> Vec<Param> {
     ]
 }
 
-pub fn audit(row: &Row) -> Result<AuditEvent, StoreError> {
+pub(crate) fn audit(row: &Row) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
         at: at(row, 0)?,
         event_type: get(row, 1)?,
@@ -185,7 +185,7 @@ pub fn audit(row: &Row) -> Result<AuditEvent, StoreError> {
     })
 }
 
-pub fn audit_params(e: &AuditEvent) -> Vec<Param> {
+pub(crate) fn audit_params(e: &AuditEvent) -> Vec<Param> {
     vec![
         ms(e.at),
         Box::new(e.event_type.clone()),
@@ -209,7 +209,7 @@ fn seq(row: &Row, col: usize) -> Result<u64, StoreError> {
 }
 
 /// Reads `seq, hash` columns starting at `col`.
-pub fn link(row: &Row, col: usize) -> Result<ChainLink, StoreError> {
+pub(crate) fn link(row: &Row, col: usize) -> Result<ChainLink, StoreError> {
     Ok(ChainLink {
         seq: seq(row, col)?,
         hash: digest(row, col + 1)?,
@@ -217,7 +217,7 @@ pub fn link(row: &Row, col: usize) -> Result<ChainLink, StoreError> {
 }
 
 /// The twelve values of `AUDIT_COLUMNS` for a linked record.
-pub fn chained_params(r: &ChainedEvent) -> Vec<Param> {
+pub(crate) fn chained_params(r: &ChainedEvent) -> Vec<Param> {
     let mut params = audit_params(&r.event);
     params.push(Box::new(i64::try_from(r.seq).unwrap_or(i64::MAX)));
     params.push(Box::new(r.prev_hash.0.to_vec()));
@@ -226,7 +226,7 @@ pub fn chained_params(r: &ChainedEvent) -> Vec<Param> {
 }
 
 /// Reads a chained row selected with `AUDIT_COLUMNS`.
-pub fn chained(row: &Row) -> Result<ChainedEvent, StoreError> {
+pub(crate) fn chained(row: &Row) -> Result<ChainedEvent, StoreError> {
     Ok(ChainedEvent {
         event: audit(row)?,
         seq: seq(row, 9)?,

@@ -12,7 +12,7 @@ use sessiond_core::StoreError;
 use crate::store_error;
 
 #[derive(Clone)]
-pub enum Conn {
+pub(crate) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -28,7 +28,7 @@ const CLUSTER_SCHEME: &str = "redis+cluster://";
 
 /// The servers a URL names, each as a `redis://` URL: the one server of a standalone URL, or
 /// every node listed in a `redis+cluster://` URL.
-pub fn node_urls(url: &str) -> Vec<String> {
+pub(crate) fn node_urls(url: &str) -> Vec<String> {
     match url.strip_prefix(CLUSTER_SCHEME) {
         Some(nodes) => nodes
             .split(',')
@@ -41,7 +41,7 @@ pub fn node_urls(url: &str) -> Vec<String> {
 }
 
 impl Conn {
-    pub async fn connect(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Self, StoreError> {
         if url.starts_with(CLUSTER_SCHEME) {
             let nodes = node_urls(url);
             if nodes.is_empty() {
@@ -74,7 +74,7 @@ impl Conn {
         ))
     }
 
-    pub fn is_cluster(&self) -> bool {
+    pub(crate) fn is_cluster(&self) -> bool {
         matches!(self, Self::Cluster(_))
     }
 }

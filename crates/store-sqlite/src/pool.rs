@@ -9,7 +9,7 @@ use sessiond_core::StoreError;
 
 use crate::{PoolSettings, open_reader, store_error};
 
-pub struct Pool {
+pub(crate) struct Pool {
     path: PathBuf,
     writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
@@ -29,7 +29,7 @@ impl std::fmt::Display for WriterBusy {
 impl std::error::Error for WriterBusy {}
 
 impl Pool {
-    pub fn new(path: PathBuf, writer: Connection, settings: PoolSettings) -> Self {
+    pub(crate) fn new(path: PathBuf, writer: Connection, settings: PoolSettings) -> Self {
         Self {
             path,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
@@ -40,7 +40,7 @@ impl Pool {
     }
 
     /// Runs `f` on a read connection, inline. For point lookups only.
-    pub fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
@@ -59,7 +59,7 @@ impl Pool {
     }
 
     /// Runs `f` on a read connection in the blocking pool: for scans and counts.
-    pub async fn read_blocking<T: Send + 'static>(
+    pub(crate) async fn read_blocking<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -71,7 +71,7 @@ impl Pool {
 
     /// Runs `f` on the writer in the blocking pool. Waiting for the writer is bounded by the
     /// acquire timeout, so no request waits forever.
-    pub async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -7,7 +7,7 @@ use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, EndReason, Session, SessionState, Timestamp, TokenHash};
-pub use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+pub(crate) use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 /// A domain value that failed to decode: reported as a corrupt column.
 fn bad(col: usize, what: &str) -> rusqlite::Error {
@@ -49,7 +49,7 @@ fn hash(row: &Row<'_>, col: usize) -> rusqlite::Result<Option<TokenHash>> {
 }
 
 /// Reads a row selected with `SESSION_COLUMNS`.
-pub fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
+pub(crate) fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
     let data = match serde_json::from_str(&row.get::<_, String>(23)?) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => return Err(bad(23, "session data is not a JSON object")),
@@ -98,7 +98,7 @@ fn int(t: Option<Timestamp>) -> Value {
 }
 
 /// Every value of `SESSION_COLUMNS`, in order.
-pub fn session_values(s: &Session) -> Vec<Value> {
+pub(crate) fn session_values(s: &Session) -> Vec<Value> {
     vec![
         Value::Text(s.id.to_string()),
         s.user_id
@@ -130,7 +130,7 @@ pub fn session_values(s: &Session) -> Vec<Value> {
     ]
 }
 
-pub fn user(row: &Row<'_>) -> rusqlite::Result<User> {
+pub(crate) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     let contexts: String = row.get(7)?;
     Ok(User {
         id: parsed(row, 0, "user id")?,
@@ -149,7 +149,7 @@ pub fn user(row: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 /// Every value of `USER_COLUMNS`, in order.
-pub fn user_values(u: &User) -> Vec<Value> {
+pub(crate) fn user_values(u: &User) -> Vec<Value> {
     vec![
         Value::Text(u.id.to_string()),
         Value::Text(u.username.clone()),
@@ -165,7 +165,7 @@ pub fn user_values(u: &User) -> Vec<Value> {
     ]
 }
 
-pub fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+pub(crate) fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     let details: String = row.get(7)?;
     Ok(AuditEvent {
         at: at(row, 0)?,
@@ -189,7 +189,7 @@ fn seq(row: &Row<'_>, col: usize) -> rusqlite::Result<u64> {
 }
 
 /// Reads `seq, hash` columns starting at `col`.
-pub fn link(row: &Row<'_>, col: usize) -> rusqlite::Result<ChainLink> {
+pub(crate) fn link(row: &Row<'_>, col: usize) -> rusqlite::Result<ChainLink> {
     Ok(ChainLink {
         seq: seq(row, col)?,
         hash: digest(row, col + 1)?,
@@ -197,7 +197,7 @@ pub fn link(row: &Row<'_>, col: usize) -> rusqlite::Result<ChainLink> {
 }
 
 /// Reads a chained row selected with `AUDIT_COLUMNS`.
-pub fn chained(row: &Row<'_>) -> rusqlite::Result<ChainedEvent> {
+pub(crate) fn chained(row: &Row<'_>) -> rusqlite::Result<ChainedEvent> {
     Ok(ChainedEvent {
         event: audit(row)?,
         seq: seq(row, 9)?,
@@ -206,7 +206,7 @@ pub fn chained(row: &Row<'_>) -> rusqlite::Result<ChainedEvent> {
     })
 }
 
-pub fn audit_values(r: &ChainedEvent) -> Vec<Value> {
+pub(crate) fn audit_values(r: &ChainedEvent) -> Vec<Value> {
     let e = &r.event;
     vec![
         int(Some(e.at)),

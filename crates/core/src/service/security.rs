@@ -38,13 +38,13 @@ pub struct Suspicion {
 /// a new network is not (phones move), but a second one is, and so is a new network on a session
 /// older than `SESSIOND_LONG_SESSION_SECONDS` (a cookie that lives long is a cookie worth
 /// stealing).
-pub const USER_AGENT_DRIFT: u32 = 10;
-pub const NETWORK_DRIFT: u32 = 5;
-pub const LONG_SESSION: u32 = 5;
-pub const CONTEXT_SWITCH_FLOOD: u32 = 3;
+pub(super) const USER_AGENT_DRIFT: u32 = 10;
+pub(super) const NETWORK_DRIFT: u32 = 5;
+pub(super) const LONG_SESSION: u32 = 5;
+pub(super) const CONTEXT_SWITCH_FLOOD: u32 = 3;
 
 /// Refusals of one kind audited per address per minute on a node.
-pub const REFUSALS_AUDITED_PER_MINUTE: u32 = 10;
+pub(super) const REFUSALS_AUDITED_PER_MINUTE: u32 = 10;
 
 /// What this node already scored for a session. Only a cache: the scores and the findings
 /// already scored live in the store's shared counters, so each finding counts once across nodes.

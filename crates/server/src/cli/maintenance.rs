@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sessiond_core::service::{CleanupOptions, CleanupPhase, CleanupProgress};
 use std::sync::Mutex;
 
-pub async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
+pub(super) async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file).await?;
     let opts = CleanupOptions {
         phases: CleanupPhase::ALL.to_vec(),
@@ -58,7 +58,7 @@ pub async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
+pub(super) async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
     println!(
         "{} store {} is at the latest schema",
@@ -68,7 +68,7 @@ pub async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn store_check(env_file: &Path) -> anyhow::Result<()> {
+pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file).await?;
     let stores = state.service.stores();
     let store = &stores.health;

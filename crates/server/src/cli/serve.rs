@@ -8,7 +8,7 @@ use sessiond_core::SystemClock;
 
 use crate::config::Environment;
 
-pub async fn run(env_file: &Path) -> anyhow::Result<()> {
+pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let (config, raw) = super::load_config(env_file)?;
     super::init_tracing(&config.server.log_filter, config.server.log_json, true);
     super::warn_unknown(&raw);
@@ -98,4 +98,4 @@ fn hand_over_admin_password(config: &crate::Config, password: &str) -> anyhow::R
 }
 
 /// In the data folder.
-pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+pub(super) const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";

@@ -68,7 +68,7 @@ fn explain(e: SessionError, name: &str) -> anyhow::Error {
     }
 }
 
-pub async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
+pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file).await?;
     let service = &state.service;
     match cmd {

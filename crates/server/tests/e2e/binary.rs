@@ -182,7 +182,7 @@ fn only_serve_prints_the_serve_time_warnings() {
 mod raw_http {
     use std::io::{Read as _, Write as _};
 
-    pub fn login(addr: &str, body: &str) -> String {
+    pub(super) fn login(addr: &str, body: &str) -> String {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(
             s,
