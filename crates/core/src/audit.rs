@@ -14,25 +14,43 @@ use crate::time::{Timestamp, secs_between};
 /// Event types. The names follow seed 000's vocabulary (`SESSION_EXTENDED`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditKind {
+    /// A password (or directory) login succeeded.
     LoginSuccess,
+    /// A login was refused (wrong password, unknown or disabled user, lock).
     LoginFailed,
+    /// A session began (login, anonymous start, re-authentication).
     SessionCreated,
+    /// Activity moved the idle deadline (keep-alive).
     SessionExtended,
+    /// The session's token was renewed.
     SessionRotated,
+    /// The idle timeout ended a session.
     SessionExpiredIdle,
+    /// The absolute timeout ended a session.
     SessionExpiredAbsolute,
+    /// The user logged out.
     SessionLoggedOut,
+    /// The user ended all their sessions.
     SessionLoggedOutAll,
+    /// A session was revoked (by its user, an administrator or a credential change).
     SessionRevoked,
+    /// The concurrent-session cap pushed a session out.
     SessionEvicted,
+    /// Too many keep-alives from one session.
     KeepaliveRateLimited,
+    /// A cleanup run's totals.
     SessionsCleanedUp,
+    /// An account was created (CLI, first start, or a first directory login).
     UserCreated,
+    /// An account was disabled; its sessions end.
     UserDisabled,
+    /// A password was changed (by its user or an administrator).
     PasswordChanged,
     /// Reported by the browser client (`POST /api/session/events`).
     SessionWarningShown,
+    /// The user chose to stay signed in at the warning.
     SessionExtendedByUser,
+    /// The browser showed the "session expired" overlay.
     SessionExpiredShown,
     /// A cookie request refused by the CSRF defence (CS-VOC `malicious_csrf`).
     MaliciousCsrf,
@@ -42,8 +60,11 @@ pub enum AuditKind {
     LoginRateLimited,
     /// Too many unknown session tokens from one address.
     SessionGuessing,
+    /// The session's platform context changed.
     ContextSwitched,
+    /// A context switch beyond the hourly limit was refused.
     ContextSwitchLimited,
+    /// The contexts a user may switch to were changed.
     UserContextsChanged,
     /// A request's client differs from the session's (user agent, network).
     SessionDrift,
@@ -51,10 +72,12 @@ pub enum AuditKind {
     SuspiciousActivity,
     /// A visitor's anonymous session became a user's on login (new id and token).
     SessionUpgraded,
+    /// A user's role was changed; their sessions end.
     UserRoleChanged,
 }
 
 impl AuditKind {
+    /// The stored name (`LOGIN_SUCCESS`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LoginSuccess => "LOGIN_SUCCESS",
@@ -119,17 +142,26 @@ impl AuditKind {
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
+    /// When it happened.
     pub at: Timestamp,
+    /// An [`AuditKind`] name; kept as text so records of older versions read back.
     pub event_type: String,
+    /// The user it concerns, if any.
     pub user_id: Option<UserId>,
+    /// The username at the time (kept when the account is gone).
     pub username: Option<String>,
+    /// The session it concerns, if any.
     pub session_id: Option<SessionId>,
+    /// The client's address, as far as trusted proxies tell.
     pub ip: Option<String>,
+    /// The client's User-Agent.
     pub user_agent: Option<String>,
+    /// Event-specific fields (never a secret).
     pub details: serde_json::Value,
 }
 
 impl AuditEvent {
+    /// An event of `kind` at `at`, about nobody yet.
     pub fn new(kind: AuditKind, at: Timestamp) -> Self {
         Self {
             at,
@@ -143,6 +175,7 @@ impl AuditEvent {
         }
     }
 
+    /// About the session `s` (its id, user and client).
     pub fn session(mut self, s: &Session) -> Self {
         self.user_id = s.user_id;
         self.username.clone_from(&s.username);
@@ -154,17 +187,20 @@ impl AuditEvent {
         self
     }
 
+    /// From the client `c`.
     pub fn client(mut self, c: &ClientInfo) -> Self {
         self.ip.clone_from(&c.ip);
         self.user_agent.clone_from(&c.user_agent);
         self
     }
 
+    /// About the user `name`.
     pub fn username(mut self, name: &str) -> Self {
         self.username = Some(name.to_owned());
         self
     }
 
+    /// With `key: value` in `details`.
     pub fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
         if let serde_json::Value::Object(map) = &mut self.details {
             map.insert(key.to_owned(), value.into());
@@ -187,10 +223,13 @@ struct WriterStopped;
 pub struct AuditQuery {
     /// Case-insensitive username.
     pub username: Option<String>,
+    /// Only events of this session.
     pub session_id: Option<SessionId>,
+    /// Only events at or after this instant.
     pub since: Option<Timestamp>,
     /// Only events of these types; empty: all. See [`AuditKind::matching`].
     pub event_types: Vec<String>,
+    /// At most this many, newest first.
     pub limit: u32,
 }
 
@@ -203,6 +242,7 @@ impl AuditQuery {
 
 /// Something that wants to see every event as it happens (metrics).
 pub trait EventObserver: Send + Sync + 'static {
+    /// Sees `event` as it is recorded; must not block.
     fn observe(&self, event: &AuditEvent);
 }
 
@@ -278,6 +318,7 @@ async fn append_with_retries(
 }
 
 impl Auditor {
+    /// Records into `store` when `persist` (`SESSION_ENABLE_AUDIT_LOGGING`); always logs.
     pub fn new(store: Arc<dyn AuditLog>, persist: bool) -> Self {
         Self {
             store,
@@ -302,6 +343,7 @@ impl Auditor {
         }
     }
 
+    /// Adds an observer of every event (metrics).
     pub fn observe_with(&mut self, observer: Arc<dyn EventObserver>) {
         self.observers.push(observer);
     }

@@ -39,6 +39,7 @@ pub trait InvalidationBus: Send + Sync + 'static {
 
 /// The receiving end of an [`InvalidationBus`].
 pub trait InvalidationSink: Send + Sync + 'static {
+    /// The session `id` changed: drop any copy of it.
     fn invalidate(&self, id: &SessionId);
     /// The feed is live: notices from now on arrive. Anything earlier may have been missed.
     fn connected(&self);
@@ -73,6 +74,7 @@ where
     });
 }
 
+/// How big the cache is and how long a copy may live.
 #[derive(Debug, Clone, Copy)]
 pub struct CacheSettings {
     /// How many sessions a node keeps.
@@ -84,9 +86,13 @@ pub struct CacheSettings {
 /// Hit and miss counts, for metrics and benchmarks.
 #[derive(Debug, Default)]
 pub struct CacheStats {
+    /// Lookups answered from the cache.
     pub hits: AtomicU64,
+    /// Lookups that went to the store.
     pub misses: AtomicU64,
+    /// Notices received.
     pub invalidations: AtomicU64,
+    /// Notices that could not be sent.
     pub publish_failures: AtomicU64,
 }
 
@@ -108,6 +114,7 @@ struct State {
     stats: Arc<CacheStats>,
 }
 
+/// The cache, as a [`Sessions`] role in front of the store's.
 pub struct CachedStore {
     inner: Arc<dyn Sessions>,
     bus: Option<Arc<dyn InvalidationBus>>,
@@ -143,6 +150,7 @@ impl CachedStore {
         }
     }
 
+    /// Its hit and miss counts.
     pub fn stats(&self) -> Arc<CacheStats> {
         self.state.stats.clone()
     }

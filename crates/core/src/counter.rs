@@ -27,6 +27,7 @@ pub enum Limit {
     UnknownTokens,
 }
 
+/// Which counter: each variant is a namespace of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CounterKey {
     /// Failed (or still unchecked) logins since the last success or lock.

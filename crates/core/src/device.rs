@@ -27,6 +27,7 @@ use crate::user::User;
 /// A device cookie that verified for a user: its nonce keys the device's own lockout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
+    /// A random value that names this browser's counters.
     pub nonce: String,
 }
 

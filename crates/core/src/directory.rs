@@ -6,15 +6,18 @@ use async_trait::async_trait;
 /// What the directory says about a user it accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
+    /// The name the directory gives the user, if any.
     pub display_name: Option<String>,
     /// The sessiond role its groups map to.
     pub role: String,
 }
 
+/// The directory could not answer (down, timed out, TLS failed).
 #[derive(Debug, thiserror::Error)]
 #[error("directory unavailable: {0}")]
 pub struct DirectoryError(#[source] pub crate::store::BoxError);
 
+/// Checks passwords against an external directory.
 #[async_trait]
 pub trait Directory: Send + Sync + 'static {
     /// Binds as `username` with `password`. `Ok(None)` when the directory refuses them (wrong

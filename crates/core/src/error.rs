@@ -5,10 +5,13 @@ use crate::store::{BoxError, StoreError};
 /// A failure inside the core that is not a domain outcome (those are enums of their own).
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
+    /// The operating system's random source failed.
     #[error("the OS random number generator failed: {0}")]
     Random(#[source] BoxError),
+    /// Argon2 failed, or its thread is gone.
     #[error("password hashing failed: {0}")]
     PasswordHash(#[source] BoxError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -52,6 +52,7 @@ impl Scratch {
 
 type Job = Box<dyn FnOnce(&Passwords, &mut Scratch) + Send>;
 
+/// Threads that hash and check passwords, with a bounded queue.
 #[derive(Clone)]
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
@@ -90,6 +91,7 @@ impl HashPool {
         std::thread::available_parallelism().map_or(1, usize::from)
     }
 
+    /// A place in the queue, or [`Busy`] when every place is taken.
     pub fn reserve(&self) -> Result<Reservation, Busy> {
         let place = self.places.clone().try_acquire_owned().map_err(|_| Busy)?;
         Ok(Reservation {
@@ -108,6 +110,7 @@ impl Reservation {
             .unwrap_or(false)
     }
 
+    /// Hashes `password` (Argon2id, PHC string) on a pool thread.
     pub async fn hash(self, password: String) -> Result<String, CoreError> {
         self.run(move |p, scratch| p.hash_with(&password, scratch))
             .await

@@ -30,10 +30,12 @@ macro_rules! uuid_id {
                 uuid_v7(at).map(Self)
             }
 
+            /// From a UUID.
             pub fn from_uuid(id: Uuid) -> Self {
                 Self(id)
             }
 
+            /// As a UUID.
             pub fn as_uuid(&self) -> Uuid {
                 self.0
             }

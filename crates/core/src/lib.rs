@@ -4,6 +4,8 @@
 //! It knows nothing of HTTP or of any storage engine (CI checks this with `cargo tree`): the
 //! `sessiond-http` crate and the store crates depend on it, never the other way round.
 
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod audit_chain;
 pub mod cache;

@@ -14,6 +14,7 @@ const FORGET_AFTER_SECS: i64 = 86_400;
 const ADMIT_WAITS: u32 = 100;
 const ADMIT_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// The lockout rule: its threshold and its base lock time.
 pub struct Lockouts {
     threshold: u64,
     base_secs: i64,
@@ -23,7 +24,9 @@ pub struct Lockouts {
 /// those of one device that logged in as the user before (`crate::device`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
+    /// The account's own counters.
     Account,
+    /// The counters of one browser that logged in as the user (its nonce).
     Device(String),
 }
 
@@ -53,13 +56,19 @@ impl Keys {
 pub enum Admission {
     /// It took place `slot` (1-based) among the account's failures since the last success or
     /// lock; if it fails, it stays counted.
-    Admitted { slot: u64, scope: Scope },
+    Admitted {
+        /// Its place among the counted failures.
+        slot: u64,
+        /// Whose counters it was counted on.
+        scope: Scope,
+    },
     /// The account is locked, or as many attempts as the threshold allows are being checked:
     /// no password is checked against the account.
     Locked,
 }
 
 impl Lockouts {
+    /// Locks after `threshold` failures for `base_secs`, doubling with each further lock.
     pub fn new(threshold: u32, base_secs: i64) -> Self {
         Self {
             threshold: u64::from(threshold.max(1)),

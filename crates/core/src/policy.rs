@@ -9,7 +9,9 @@ use crate::time::{Timestamp, plus_secs, secs_between};
 /// Timeouts in seconds, already validated by the configuration layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Timeouts {
+    /// `SESSION_IDLE_TIMEOUT_SECONDS`.
     pub idle_secs: i64,
+    /// `SESSION_ABSOLUTE_TIMEOUT_SECONDS`.
     pub absolute_secs: i64,
     /// Renewal interval: a token older than this is rotated on its next use.
     pub lifetime_secs: i64,
@@ -17,6 +19,7 @@ pub struct Timeouts {
     pub expiration_grace_secs: i64,
     /// How long an ended session still answers with why it ended.
     pub cleanup_grace_secs: i64,
+    /// `SESSION_WARNING_THRESHOLD_SECONDS`.
     pub warning_secs: i64,
 }
 
@@ -45,10 +48,12 @@ impl Timeouts {
         secs_between(now, session.deadline()).max(0)
     }
 
+    /// Whether a session with `remaining_secs` left is in its warning period.
     pub fn warning(&self, remaining_secs: i64) -> bool {
         remaining_secs < self.warning_secs
     }
 
+    /// Whether the session's token is older than the renewal interval.
     pub fn needs_rotation(&self, session: &Session, now: Timestamp) -> bool {
         secs_between(session.renewed_at, now) >= self.lifetime_secs
     }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use crate::time::{Timestamp, plus_secs, secs_between};
 
+/// A per-key fixed-window limit on this node, with a bounded number of keys.
 pub struct RateLimiter {
     limit: usize,
     window_secs: i64,
@@ -15,6 +16,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// `limit` hits per `window_secs` per key.
     pub fn new(limit: u32, window_secs: i64) -> Self {
         Self {
             limit: limit as usize,

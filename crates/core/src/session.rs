@@ -10,14 +10,20 @@ use crate::token::TokenHash;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
+    /// In use.
     Active,
+    /// Ended by a timeout.
     Expired,
+    /// Ended by its user.
     LoggedOut,
+    /// Ended by a revocation.
     Revoked,
+    /// Pushed out by the session cap.
     Evicted,
 }
 
 impl SessionState {
+    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
@@ -28,6 +34,7 @@ impl SessionState {
         }
     }
 
+    /// From the stored name.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "active" => Self::Active,
@@ -44,15 +51,22 @@ impl SessionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndCode {
+    /// No usable session.
     NoSession,
+    /// The idle timeout ended it.
     ExpiredIdle,
+    /// The absolute timeout ended it.
     ExpiredAbsolute,
+    /// It was revoked.
     Revoked,
+    /// It was logged out.
     LoggedOut,
+    /// The session cap pushed it out.
     Evicted,
 }
 
 impl EndCode {
+    /// The API's `code`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NoSession => "no_session",
@@ -82,15 +96,21 @@ pub enum EndReason {
     Idle,
     /// The absolute timeout (marked by cleanup).
     Absolute,
+    /// `POST /api/session/logout`.
     UserLogout,
+    /// "Log out everywhere".
     LogoutAll,
     /// Revoked by the user from another of their sessions.
     UserRevoked,
+    /// The account was disabled.
     UserDisabled,
+    /// The password was changed.
     PasswordChanged,
+    /// The role was changed.
     RoleChanged,
     /// Pushed out by `SESSION_MAX_CONCURRENT_PER_USER`.
     MaxConcurrentSessions,
+    /// The suspicion score reached the threshold with the `revoke` response.
     SuspiciousActivity,
     /// A visitor's anonymous session, replaced by the user's at login.
     UpgradedByLogin,
@@ -120,6 +140,7 @@ impl EndReason {
         Self::UserChangedDuringLogin,
     ];
 
+    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Idle => "idle",
@@ -139,6 +160,7 @@ impl EndReason {
         }
     }
 
+    /// From the stored name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -147,7 +169,9 @@ impl EndReason {
 /// Client facts captured when a session is created or used.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientInfo {
+    /// The address, as far as trusted proxies tell.
     pub ip: Option<String>,
+    /// The User-Agent header.
     pub user_agent: Option<String>,
 }
 
@@ -185,33 +209,51 @@ impl ClientInfo {
 /// One session. Stores persist every field; only the token's hash is ever kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// The logical session id: stays across token renewals.
     pub id: SessionId,
+    /// Its user; none for an anonymous session.
     pub user_id: Option<UserId>,
     /// Denormalised from the user so a check needs one lookup; a change of either ends or
     /// rotates the session.
     pub username: Option<String>,
+    /// The user's role when the session began.
     pub role: Option<String>,
+    /// SHA-256 of the current token.
     pub token_hash: TokenHash,
     /// The token replaced by the last rotation, honoured until `prev_token_expires_at`.
     pub prev_token_hash: Option<TokenHash>,
+    /// Until when the previous token is still accepted.
     pub prev_token_expires_at: Option<Timestamp>,
+    /// When it began.
     pub created_at: Timestamp,
+    /// Its latest activity.
     pub last_activity: Timestamp,
+    /// When the idle timeout ends it, unless there is activity.
     pub idle_expires_at: Timestamp,
+    /// When the absolute timeout ends it, whatever the activity.
     pub absolute_expires_at: Timestamp,
+    /// When its token was last issued.
     pub renewed_at: Timestamp,
+    /// Active or how it ended.
     pub state: SessionState,
+    /// Why it ended.
     pub end_reason: Option<EndReason>,
+    /// When it ended.
     pub ended_at: Option<Timestamp>,
     /// After this instant the token no longer finds the record: the end of the cleanup grace.
     /// Computed by the core on every write so every store decides lookups the same way.
     pub lookup_until: Timestamp,
+    /// The client it began with.
     pub client: ClientInfo,
+    /// A short description of the client for the session list.
     pub device: Option<String>,
+    /// The client fingerprint drift is measured against.
     pub fingerprint: Option<String>,
+    /// The active platform context.
     pub context: Option<String>,
     /// `remember_me`: the cookie outlives the browser session.
     pub persistent: bool,
+    /// Data the application keeps with the session.
     pub data: serde_json::Map<String, serde_json::Value>,
     /// Optimistic concurrency: an update must name the version it read.
     pub version: i64,
@@ -223,6 +265,7 @@ impl Session {
         self.idle_expires_at.min(self.absolute_expires_at)
     }
 
+    /// Whether it is active and before both deadlines at `now`.
     pub fn is_active_at(&self, now: Timestamp) -> bool {
         self.state == SessionState::Active && now < self.deadline()
     }

@@ -12,6 +12,7 @@ use crate::counter::{CounterKey, Limit};
 use crate::store::{Counters, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
+/// A per-address limit counted in the store, so every node sees the same count.
 pub struct SharedLimit {
     /// Which limit: its counters are its own.
     which: Limit,
@@ -30,6 +31,7 @@ pub struct Hit {
 }
 
 impl SharedLimit {
+    /// `limit` hits per `window_secs` per address, in the namespace `which`.
     pub fn new(which: Limit, limit: u32, window_secs: i64) -> Self {
         Self {
             which,
@@ -39,6 +41,7 @@ impl SharedLimit {
         }
     }
 
+    /// The hits a window allows.
     pub fn limit(&self) -> u64 {
         self.limit
     }

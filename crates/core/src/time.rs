@@ -25,6 +25,7 @@ pub use jiff::{SignedDuration, Timestamp};
 /// assert_eq!(Frozen(t).now(), t);
 /// ```
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
     fn now(&self) -> Timestamp;
 }
 
@@ -46,6 +47,7 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock that reads `start` until moved.
     pub fn new(start: Timestamp) -> Self {
         Self {
             now: Mutex::new(start),
@@ -57,15 +59,18 @@ impl ManualClock {
         Self::new(Timestamp::from_second(1_893_456_000).unwrap_or(Timestamp::UNIX_EPOCH))
     }
 
+    /// Moves the clock on by `by`.
     pub fn advance(&self, by: SignedDuration) {
         let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
         *now = now.checked_add(by).unwrap_or(*now);
     }
 
+    /// Moves the clock on by `secs` seconds.
     pub fn advance_secs(&self, secs: i64) {
         self.advance(SignedDuration::from_secs(secs));
     }
 
+    /// Sets the clock to `to`.
     pub fn set(&self, to: Timestamp) {
         *self.now.lock().unwrap_or_else(|p| p.into_inner()) = to;
     }

@@ -42,6 +42,7 @@ impl Token {
         &self.0
     }
 
+    /// SHA-256 of the token: what stores keep.
     pub fn hash(&self) -> TokenHash {
         TokenHash(Sha256::digest(self.0.as_bytes()).into())
     }
@@ -58,14 +59,17 @@ impl fmt::Debug for Token {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// From the 32 bytes of a hash.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// From 32 bytes; `None` for any other length.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         <[u8; 32]>::try_from(bytes).ok().map(Self)
     }
 
+    /// Its bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -75,6 +79,7 @@ impl TokenHash {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// From 64 hex digits.
     pub fn from_hex(hex: &str) -> Option<Self> {
         // Only hex digits: `from_str_radix` alone would also take a sign ("+4"), which the
         // fuzzer found.
@@ -113,12 +118,15 @@ impl fmt::Debug for TokenHash {
 pub struct SecretKey(Vec<u8>);
 
 impl SecretKey {
+    /// The fewest bytes a server key may have.
     pub const MIN_LEN: usize = 32;
 
+    /// From `bytes`; `None` when shorter than [`Self::MIN_LEN`].
     pub fn new(bytes: Vec<u8>) -> Option<Self> {
         (bytes.len() >= Self::MIN_LEN).then_some(Self(bytes))
     }
 
+    /// 32 random bytes from the OS.
     pub fn generate() -> Result<Self, CoreError> {
         Ok(Self(random::bytes::<32>()?.to_vec()))
     }

@@ -13,16 +13,21 @@ use crate::time::Timestamp;
 
 /// The roles of seed 000; deployments may configure others.
 pub const DEFAULT_ROLES: [&str; 3] = ["oss", "netadmin", "superadmin"];
+/// The role that may administer sessiond; `SESSION_ROLES` must include it.
 pub const SUPERADMIN: &str = "superadmin";
 
+/// Where a user's password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
+    /// Against the hash sessiond keeps.
     Local,
+    /// Against the LDAP or Active Directory server.
     Ldap,
 }
 
 impl AuthMethod {
+    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Local => "local",
@@ -30,6 +35,7 @@ impl AuthMethod {
         }
     }
 
+    /// From the stored name.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "local" => Some(Self::Local),
@@ -39,20 +45,29 @@ impl AuthMethod {
     }
 }
 
+/// An account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
+    /// Never reused.
     pub id: UserId,
+    /// Unique without regard to case.
     pub username: String,
+    /// Shown in the pages.
     pub display_name: String,
+    /// One of `SESSION_ROLES`.
     pub role: String,
+    /// Where its password is checked.
     pub auth_method: AuthMethod,
     /// PHC string of an Argon2id hash; `None` for users who authenticate elsewhere.
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
+    /// A disabled user cannot log in, and their sessions end.
     pub enabled: bool,
     /// The contexts (platforms) the user may switch to.
     pub contexts: Vec<String>,
+    /// When it was created.
     pub created_at: Timestamp,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 
@@ -97,6 +112,7 @@ pub struct Passwords {
 }
 
 impl Passwords {
+    /// The Argon2id parameters sessiond uses, and a dummy hash for unknown users.
     pub fn new() -> Result<Self, CoreError> {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
         let mut me = Self {
@@ -108,6 +124,7 @@ impl Passwords {
         Ok(me)
     }
 
+    /// Hashes `password` (Argon2id, PHC string).
     pub fn hash(&self, password: &str) -> Result<String, CoreError> {
         let salt = SaltString::encode_b64(&random::bytes::<16>()?)
             .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;

@@ -25,14 +25,17 @@ use crate::token::TokenHash;
 pub struct Digest(pub [u8; 32]);
 
 impl Digest {
+    /// From 32 bytes; `None` for any other length.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         <[u8; 32]>::try_from(bytes).ok().map(Self)
     }
 
+    /// Lower-case hex, as stored and as anchors print it.
     pub fn to_hex(self) -> String {
         TokenHash::from_bytes(self.0).to_hex()
     }
 
+    /// From 64 hex digits.
     pub fn from_hex(hex: &str) -> Option<Self> {
         TokenHash::from_hex(hex).map(|h| Self(*h.as_bytes()))
     }
@@ -65,7 +68,9 @@ pub fn entry_bytes(e: &AuditEvent) -> Vec<u8> {
 /// One position in the chain: the sequence number of a record and its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainLink {
+    /// Its place in the chain, from 1.
     pub seq: u64,
+    /// The chain's hash up to and including it.
     pub hash: Digest,
 }
 
@@ -111,9 +116,13 @@ impl FromStr for ChainLink {
 /// A stored record with its place in the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainedEvent {
+    /// Its place in the chain, from 1.
     pub seq: u64,
+    /// The hash of the link before it.
     pub prev_hash: Digest,
+    /// `SHA-256(prev_hash ‖ entry_bytes(event))`.
     pub hash: Digest,
+    /// The record itself.
     pub event: AuditEvent,
 }
 
@@ -129,6 +138,7 @@ impl ChainedEvent {
         }
     }
 
+    /// Its `seq:hash` pair.
     pub fn link(&self) -> ChainLink {
         ChainLink {
             seq: self.seq,
@@ -141,7 +151,9 @@ impl ChainedEvent {
 /// The cursor is the store's own (a seq, a stream id): pass it back unchanged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChainPage {
+    /// In `seq` order.
     pub records: Vec<ChainedEvent>,
+    /// The cursor of the next page; none after the last.
     pub next: Option<String>,
 }
 
@@ -168,7 +180,9 @@ impl ChainPage {
 /// stored audit records have no place in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainEnds {
+    /// The last link retention deleted (the genesis when none was).
     pub base: ChainLink,
+    /// The newest link.
     pub head: ChainLink,
     /// Records the store holds outside the chain: sessiond writes none, so each was put there
     /// by someone else (or predates the chain). Read with the ends, in one snapshot.

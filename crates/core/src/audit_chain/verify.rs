@@ -3,7 +3,8 @@
 use super::{ChainEnds, ChainLink, ChainedEvent};
 use crate::store::{AuditLog, StoreResult};
 
-/// The first thing wrong with a chain.
+/// The first thing wrong with a chain. Each variant's message says what it means.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
     #[error("record {seq} was changed: its content does not give its hash")]
@@ -35,9 +36,13 @@ pub enum ChainBreak {
 /// What a walk that found nothing wrong saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// Where the walk started.
     pub base: ChainLink,
+    /// Where it ended.
     pub head: ChainLink,
+    /// How many records it checked.
     pub records: u64,
+    /// How many anchors it matched.
     pub anchors_checked: usize,
 }
 
@@ -52,6 +57,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A walk of the chain with these ends, checking `anchors` on the way.
     pub fn new(ends: ChainEnds, mut anchors: Vec<ChainLink>) -> Result<Self, ChainBreak> {
         anchors.sort_by_key(|a| a.seq);
         // An anchor is evidence only if what it points at can be read: one below the base could
@@ -87,6 +93,7 @@ impl Verifier {
         Ok(())
     }
 
+    /// Checks the next record.
     pub fn feed(&mut self, r: &ChainedEvent) -> Result<(), ChainBreak> {
         let expected = self.at.seq + 1;
         if r.seq > expected {
@@ -106,6 +113,7 @@ impl Verifier {
         self.check_anchor(self.at)
     }
 
+    /// Checks that the walk reached the head and every anchor.
     pub fn finish(self) -> Result<Verified, ChainBreak> {
         let head = self.ends.head;
         if self.at.seq < head.seq {

@@ -51,6 +51,7 @@ impl Inner {
     }
 }
 
+/// Every role in one process's memory.
 #[derive(Default)]
 pub struct MemoryStore {
     // One lock for everything: the store is for tests and single-process demos, and one lock
@@ -59,6 +60,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -10,6 +10,7 @@ use crate::time::{Timestamp, plus_secs, secs_between};
 
 use super::{CleanupSettings, SessionError, SessionResult, SessionService};
 
+/// One part of a cleanup run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CleanupPhase {
@@ -22,8 +23,10 @@ pub enum CleanupPhase {
 }
 
 impl CleanupPhase {
+    /// Every phase, in the order a run takes them.
     pub const ALL: [CleanupPhase; 3] = [Self::Expire, Self::PurgeSessions, Self::PurgeAudit];
 
+    /// Its name in the CLI and the log.
     pub fn label(self) -> &'static str {
         match self {
             Self::Expire => "expiring sessions",
@@ -33,31 +36,45 @@ impl CleanupPhase {
     }
 }
 
+/// What `sessiond cleanup` asks for.
 #[derive(Debug, Clone)]
 pub struct CleanupOptions {
+    /// The phases to run.
     pub phases: Vec<CleanupPhase>,
     /// `None`: run batches until nothing is left.
     pub max_batches: Option<u32>,
+    /// Count only; change nothing.
     pub dry_run: bool,
 }
 
+/// How far a phase is, for a progress bar.
 #[derive(Debug, Clone, Copy)]
 pub struct CleanupProgress {
+    /// The phase.
     pub phase: CleanupPhase,
+    /// Records handled so far.
     pub done: u64,
+    /// Records it expects to handle.
     pub total: u64,
 }
 
+/// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CleanupReport {
+    /// Sessions ended by their deadline.
     pub expired: u64,
+    /// Dead session records deleted.
     pub purged_sessions: u64,
+    /// Audit records past retention deleted.
     pub purged_audit: u64,
+    /// Store batches used.
     pub batches: u32,
+    /// Nothing was changed.
     pub dry_run: bool,
 }
 
 impl SessionService {
+    /// Runs the phases of `options`, reporting progress to `progress`.
     pub async fn cleanup(
         &self,
         opts: &CleanupOptions,
@@ -216,6 +233,7 @@ pub struct CleanupSchedule {
 }
 
 impl CleanupSchedule {
+    /// What a run would do now, without doing it.
     pub fn plan(
         &mut self,
         now: Timestamp,

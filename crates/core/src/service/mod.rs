@@ -39,14 +39,17 @@ pub use users::NewUser;
 /// Limits and switches the service enforces.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The timeout policy.
     pub timeouts: Timeouts,
     /// Keep-alives per user per minute (seed 000: 10).
     pub keepalive_per_minute: u32,
+    /// `SESSION_MAX_CONCURRENT_PER_USER`.
     pub max_concurrent_per_user: u32,
     /// What a login beyond `max_concurrent_per_user` does.
     pub concurrent_policy: ConcurrentPolicy,
     /// Failed logins before an account is locked, and the first lock's length (doubling after).
     pub lockout_threshold: u32,
+    /// `SESSIOND_LOGIN_LOCKOUT_SECONDS`: the first lock's length.
     pub lockout_secs: i64,
     /// Login attempts per client address per minute.
     pub logins_per_ip_per_minute: u32,
@@ -70,8 +73,11 @@ pub struct Settings {
     /// Threads that run Argon2 (`SESSIOND_HASH_WORKERS`), and requests that may wait for one
     /// (`SESSIOND_HASH_QUEUE`) before more are answered 503.
     pub hash_workers: usize,
+    /// `SESSIOND_HASH_QUEUE`: logins that may wait for a hashing thread.
     pub hash_queue: usize,
+    /// `SESSION_ROLES`.
     pub roles: Vec<String>,
+    /// The cleanup schedule.
     pub cleanup: CleanupSettings,
 }
 
@@ -118,14 +124,23 @@ pub enum ConcurrentPolicy {
 /// Seed 001's cleanup settings.
 #[derive(Debug, Clone, Copy)]
 pub struct CleanupSettings {
+    /// `SESSION_CLEANUP_INTERVAL_SECONDS`.
     pub interval_secs: i64,
+    /// `SESSION_BATCH_CLEANUP_INTERVAL_SECONDS`.
     pub batch_interval_secs: i64,
+    /// `SESSION_DEEP_CLEANUP_INTERVAL_SECONDS`.
     pub deep_interval_secs: i64,
+    /// `SESSION_CLEANUP_BATCH_SIZE`.
     pub batch_size: u32,
+    /// `SESSION_MAX_CLEANUP_BATCHES`.
     pub max_batches: u32,
+    /// `SESSION_MAX_EXPIRED_THRESHOLD`.
     pub max_expired_threshold: u64,
+    /// `SESSION_CLEANUP_TRIGGER_THRESHOLD`.
     pub trigger_threshold: u64,
+    /// `SESSION_EXPIRED_RETENTION_DAYS`.
     pub expired_retention_days: i64,
+    /// `SESSION_AUDIT_RETENTION_DAYS`.
     pub audit_retention_days: i64,
 }
 
@@ -148,16 +163,25 @@ impl Default for CleanupSettings {
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// No usable session, and why.
     #[error("not authenticated: {}", .0.as_str())]
     NotAuthenticated(EndCode),
+    /// The same answer for an unknown user, a wrong password, a disabled or a locked account.
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// Too many requests; try again after `retry_after_secs`.
     #[error("rate limited; retry after {retry_after_secs} s")]
-    RateLimited { retry_after_secs: i64 },
+    RateLimited {
+        /// Seconds until the window lets another through.
+        retry_after_secs: i64,
+    },
+    /// No such session among the user's.
     #[error("not found")]
     NotFound,
+    /// Input that breaks a rule; the message says which.
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A write lost to a concurrent one and its retries ran out (the text stays in the log).
     #[error("conflict: {0}")]
     Conflict(String),
     /// The user may not do this (a context not among theirs).
@@ -176,8 +200,10 @@ pub enum SessionError {
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
+    /// The store cannot be reached; it recovers by itself.
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),
+    /// A failure that is not a domain outcome (a broken record, the OS random source).
     #[error(transparent)]
     Internal(CoreError),
 }
@@ -201,12 +227,15 @@ impl From<CoreError> for SessionError {
     }
 }
 
+/// The result of a service operation.
 pub type SessionResult<T> = Result<T, SessionError>;
 
 /// A session together with the fresh token the client must now hold (after login or rotation).
 #[derive(Debug)]
 pub struct Issued {
+    /// The session as stored.
     pub session: Session,
+    /// Its token: given to the client once, stored only as a hash.
     pub token: Token,
     /// A new device cookie for this browser (`crate::device`), when device cookies are on.
     pub device: Option<String>,
@@ -215,11 +244,13 @@ pub struct Issued {
 /// The session a presented token resolved to.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// The session as stored.
     pub session: Session,
     /// The token was the previous one, honoured during the expiration grace.
     pub via_previous_token: bool,
 }
 
+/// The session rules: every operation of the HTTP API and the CLI.
 pub struct SessionService {
     stores: Stores,
     clock: Arc<dyn Clock>,
@@ -244,6 +275,7 @@ pub struct SessionService {
 }
 
 impl SessionService {
+    /// A service on `stores`, reading time from `clock`.
     pub fn new(
         stores: Stores,
         clock: Arc<dyn Clock>,
@@ -286,6 +318,7 @@ impl SessionService {
         self
     }
 
+    /// What it enforces.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -302,6 +335,7 @@ impl SessionService {
         crate::time::from_millis(crate::time::to_millis(self.clock.now()))
     }
 
+    /// The timeout policy.
     pub fn timeouts(&self) -> &Timeouts {
         &self.settings.timeouts
     }

@@ -14,20 +14,25 @@ use super::{SessionError, SessionResult, SessionService};
 /// A session as a client is told about it.
 #[derive(Debug, Clone)]
 pub struct SessionStatus {
+    /// The session.
     pub session: Session,
+    /// Seconds until its nearer deadline.
     pub remaining_secs: i64,
+    /// It is in its warning period.
     pub warning: bool,
 }
 
 /// The result of activity on a session.
 #[derive(Debug)]
 pub struct Activity {
+    /// The session after the activity.
     pub status: SessionStatus,
     /// Set when the token was rotated: the client must switch to it.
     pub new_token: Option<Token>,
 }
 
 impl SessionService {
+    /// How `session` stands at `now`.
     pub fn status(&self, session: Session, now: Timestamp) -> SessionStatus {
         let remaining_secs = self.settings.timeouts.remaining_secs(&session, now);
         SessionStatus {

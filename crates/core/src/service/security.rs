@@ -30,7 +30,9 @@ pub enum SuspiciousResponse {
 /// Seed 001's suspicious-activity detection, when `SESSION_ENABLE_SUSPICIOUS_DETECTION` is on.
 #[derive(Debug, Clone, Copy)]
 pub struct Suspicion {
+    /// `SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD`: the score that triggers the response.
     pub threshold: u32,
+    /// `SESSIOND_SUSPICIOUS_RESPONSE`.
     pub response: SuspiciousResponse,
 }
 

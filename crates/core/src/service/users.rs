@@ -11,14 +11,20 @@ use super::{SessionError, SessionResult, SessionService};
 /// What is needed to create a local user.
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// Unique without regard to case.
     pub username: String,
+    /// Shown instead of the username, if given.
     pub display_name: Option<String>,
+    /// One of `SESSION_ROLES`.
     pub role: String,
+    /// Hashed at once; never stored.
     pub password: String,
+    /// The platform contexts the user may switch to.
     pub contexts: Vec<String>,
 }
 
 impl SessionService {
+    /// Creates a local user, audited `USER_CREATED`.
     pub async fn create_user(&self, new: NewUser) -> SessionResult<User> {
         validate_username(&crate::user::normalize_username(&new.username))
             .map_err(|m| SessionError::Invalid(m.into()))?;
@@ -62,6 +68,7 @@ impl SessionService {
         Ok(user)
     }
 
+    /// The user named `username` (any letter case).
     pub async fn user(&self, username: &str) -> SessionResult<User> {
         self.stores
             .users

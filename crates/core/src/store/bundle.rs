@@ -17,11 +17,17 @@ impl<T: Sessions + SessionSweep + Users + AuditLog + Counters + Health> Backend 
 /// a role keeps it: a decorator cannot silently drop the capability of the store it wraps.
 #[derive(Clone)]
 pub struct Stores {
+    /// The hot path.
     pub sessions: Arc<dyn Sessions>,
+    /// Deadlines and purges.
     pub sweep: Arc<dyn SessionSweep>,
+    /// Accounts.
     pub users: Arc<dyn Users>,
+    /// The audit trail.
     pub audit: Arc<dyn AuditLog>,
+    /// Shared counters.
     pub counters: Arc<dyn Counters>,
+    /// Name and ping.
     pub health: Arc<dyn Health>,
     bus: Option<Arc<dyn InvalidationBus>>,
 }

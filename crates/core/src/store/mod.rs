@@ -69,6 +69,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The store could not be reached: `e` says why.
     pub fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable(Box::new(e))
     }
@@ -79,11 +80,14 @@ impl StoreError {
     }
 }
 
+/// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A shared counter's value and when it lapses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counter {
+    /// Its count.
     pub value: u64,
+    /// When it lapses.
     pub expires_at: Timestamp,
 }

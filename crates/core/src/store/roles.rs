@@ -23,6 +23,7 @@ pub trait Sessions: Send + Sync + 'static {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<Session>>;
+    /// By its logical id, whatever its state.
     async fn session_by_id(&self, id: &SessionId) -> StoreResult<Option<Session>>;
     /// Writes only if the stored version equals `session.version`, and stores `version + 1`;
     /// otherwise a `Conflict`, and nothing changes.
@@ -34,12 +35,15 @@ pub trait Sessions: Send + Sync + 'static {
 /// What the cleanup job and the metrics need: sessions past their deadline, dead records.
 #[async_trait]
 pub trait SessionSweep: Send + Sync + 'static {
+    /// Sessions active at `now` (the gauge of `/metrics`).
     async fn count_active_sessions(&self, now: Timestamp) -> StoreResult<u64>;
     /// Sessions still marked active whose deadline has passed, earliest deadline first.
     async fn sessions_due(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Session>>;
+    /// How many `sessions_due` would find.
     async fn count_sessions_due(&self, now: Timestamp) -> StoreResult<u64>;
     /// Deletes up to `limit` records whose `lookup_until` is before `before`.
     async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
+    /// How many `purge_sessions` would delete.
     async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
@@ -50,9 +54,13 @@ pub trait Users: Send + Sync + 'static {
     async fn create_user(&self, user: &User) -> StoreResult<()>;
     /// Case-insensitive.
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
+    /// By id.
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// Replaces the stored user; a missing one is a `Conflict`.
     async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Every user, by username.
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// How many users there are.
     async fn count_users(&self) -> StoreResult<u64>;
 }
 
@@ -69,11 +77,13 @@ pub trait AuditLog: Send + Sync + 'static {
     /// The chained records in seq order, `limit` at a time: from the start, or after `cursor`
     /// (the previous page's `next`).
     async fn audit_chain(&self, cursor: Option<&str>, limit: u32) -> StoreResult<ChainPage>;
+    /// The chain's base and head.
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds>;
     /// Deletes up to `limit` of the oldest records, stopping at the first one at or after
     /// `before`, so what remains is still one unbroken chain; the last deleted link becomes the
     /// chain's base.
     async fn purge_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
+    /// How many records are older than `before`.
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
@@ -92,6 +102,7 @@ pub trait Counters: Send + Sync + 'static {
     ) -> StoreResult<Counter>;
     /// The counter, if it exists and has not expired at `now`.
     async fn counter(&self, key: &CounterKey, now: Timestamp) -> StoreResult<Option<Counter>>;
+    /// Removes the counter (a successful login clears its failures).
     async fn delete_counter(&self, key: &CounterKey) -> StoreResult<()>;
     /// Deletes up to `limit` counters that expired before `before` (a store with native expiry
     /// may do nothing and answer 0).
