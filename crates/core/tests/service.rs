@@ -286,3 +286,57 @@ async fn contexts_switch_among_the_users_own_within_the_hourly_limit() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn idle_and_absolute_timeouts_end_sessions_with_their_own_codes() {
+    let h = Harness::new(|s| {
+        s.timeouts.idle_secs = 600;
+        s.timeouts.absolute_secs = 1800;
+        s.timeouts.lifetime_secs = 1200;
+        s.keepalive_per_minute = 1000;
+    })
+    .await;
+    let idle = h.login().await;
+    h.advance(599);
+    assert!(h.service.check(Some(&idle.token), &browser()).await.is_ok());
+    h.advance(1);
+    let e = h.service.check(Some(&idle.token), &browser()).await;
+    assert_eq!(code(e.unwrap_err()), EndCode::ExpiredIdle);
+
+    // Activity every five minutes keeps it past the idle timeout, never past the absolute one.
+    let busy = h.login().await;
+    let mut token = busy.token;
+    for _ in 0..5 {
+        h.advance(300);
+        let activity = h.service.keepalive(Some(&token), &browser()).await.unwrap();
+        if let Some(new) = activity.new_token {
+            token = new;
+        }
+    }
+    h.advance(300);
+    let e = h.service.keepalive(Some(&token), &browser()).await;
+    assert_eq!(code(e.unwrap_err()), EndCode::ExpiredAbsolute);
+}
+
+#[tokio::test]
+async fn the_lockout_refuses_even_the_right_password_until_it_lapses() {
+    let h = Harness::new(|s| {
+        s.lockout_threshold = 3;
+        s.lockout_secs = 60;
+    })
+    .await;
+    for _ in 0..3 {
+        let e = h
+            .service
+            .login("alice", "wrong password", false, &browser(), None, None)
+            .await;
+        assert!(matches!(e, Err(SessionError::InvalidCredentials)));
+    }
+    let e = h.login_from(&browser()).await;
+    assert!(
+        matches!(e, Err(SessionError::InvalidCredentials)),
+        "locked: the right password gets the same answer"
+    );
+    h.advance(61);
+    assert!(h.login_from(&browser()).await.is_ok(), "the lock lapsed");
+}
