@@ -74,7 +74,7 @@ pub struct CleanupReport {
 }
 
 impl SessionService {
-    /// Runs the phases of `options`, reporting progress to `progress`.
+    /// Runs the phases `opts` asks for, telling `progress` how far each one is.
     pub async fn cleanup(
         &self,
         opts: &CleanupOptions,
@@ -233,7 +233,7 @@ pub struct CleanupSchedule {
 }
 
 impl CleanupSchedule {
-    /// What a run would do now, without doing it.
+    /// The run that is due at `now` with `due` sessions waiting, if any; marks its phases as run.
     pub fn plan(
         &mut self,
         now: Timestamp,

@@ -278,16 +278,27 @@ fn dotenv_is_read_and_the_environment_wins() {
 }
 
 #[test]
-fn config_show_redacts_the_secret_key() {
+fn config_show_redacts_the_secret_key_and_a_store_urls_password() {
     let dir = workdir();
     let key = "super-secret-key-value-0123456789abcdef";
-    let out = sessiond(&dir, &[("SESSIOND_SECRET_KEY", key)])
+    let vars = [
+        ("SESSIOND_SECRET_KEY", key),
+        (
+            "SESSIOND_STORE_URL",
+            "postgres://app:hunter2@db.internal/sessions",
+        ),
+    ];
+    let out = sessiond(&dir, &vars)
         .args(["config", "show"])
         .output()
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
-        shown.contains("<redacted>") && !shown.contains(key),
+        shown.contains("<redacted>") && !shown.contains(key) && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://app:<redacted>@db.internal/sessions"),
         "{shown}"
     );
 }
