@@ -13,7 +13,8 @@ import { BrowserBus, LeaseLeadership } from "./tabs";
 import type { ClientConfig } from "./types";
 import { DomUi } from "./ui";
 
-export { SessionClient, formatCountdown } from "./session";
+export { SessionClient } from "./session";
+export { formatCountdown } from "./ui";
 export type { ClientConfig, EndCode, Status } from "./types";
 
 export interface StartOptions {

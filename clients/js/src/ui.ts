@@ -1,5 +1,11 @@
-import { formatCountdown, type Ui } from "./session";
+import type { Ui } from "./session";
 import type { EndCode } from "./types";
+
+/** `m:ss`, as the warning shows it. */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
 
 const CSS = `
 .sessiond-backdrop{position:fixed;inset:0;background:rgba(15,23,42,.55);display:flex;align-items:center;justify-content:center;z-index:2147483000;font:16px/1.5 system-ui,sans-serif}

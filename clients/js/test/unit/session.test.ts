@@ -1,6 +1,7 @@
 // The client's state machine with fake timers, a fake server and a fake bus between tabs.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SessionClient, formatCountdown, type Ui } from "../../src/session";
+import { SessionClient, type Ui } from "../../src/session";
+import { formatCountdown } from "../../src/ui";
 import type { Bus, Leadership } from "../../src/tabs";
 import type { Answer, ClientConfig, EndCode, Status, TabMessage } from "../../src/types";
 

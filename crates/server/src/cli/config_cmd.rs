@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
-use crate::config::vars::{ENVIRONMENTS, Kind, Section, Status, VARS, Var};
+use crate::config::vars::{ENVIRONMENTS, Kind, SESSION_ENVIRONMENT, Section, Status, VARS, Var};
 use crate::config::{self, RawConfig};
 use crate::config::{Environment, redact_url};
 
@@ -222,7 +222,7 @@ fn presets_note(var: &Var) -> String {
 fn optimize_for(environment: &str) -> String {
     let mut out = format!("# Recommended settings for {environment} (seed 001's preset).\n");
     out.push_str("# sessiond applies these itself when SESSION_ENVIRONMENT is set; variables set explicitly win.\n");
-    let _ = writeln!(out, "SESSION_ENVIRONMENT={environment}");
+    let _ = writeln!(out, "{}={environment}", SESSION_ENVIRONMENT.name);
     for (var, value) in preset_of(environment) {
         let _ = writeln!(out, "{}={value}", var.name);
     }
@@ -248,12 +248,13 @@ fn set_env(file: &Path, environment: &str) -> anyhow::Result<()> {
     } else {
         String::new()
     };
-    let line = format!("SESSION_ENVIRONMENT={environment}");
+    let name = SESSION_ENVIRONMENT.name;
+    let line = format!("{name}={environment}");
     let mut found = false;
     let mut lines: Vec<String> = existing
         .lines()
         .map(|l| {
-            if l.trim_start().starts_with("SESSION_ENVIRONMENT=") {
+            if l.trim_start().starts_with(&format!("{name}=")) {
                 found = true;
                 line.clone()
             } else {
