@@ -47,8 +47,7 @@ impl PostgresStore {
         settings: PoolSettings,
         schema: Option<&str>,
     ) -> Result<Self, StoreError> {
-        let mut config =
-            tokio_postgres::Config::from_str(url).map_err(|e| invalid(e.to_string()))?;
+        let mut config = tokio_postgres::Config::from_str(url).map_err(StoreError::unavailable)?;
         config.connect_timeout(settings.acquire_timeout);
         if let Some(schema) = schema {
             // The name is interpolated into SQL, so only plain identifiers are allowed.
@@ -75,7 +74,7 @@ impl PostgresStore {
             .recycle_timeout(Some(settings.acquire_timeout))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(StoreError::unavailable)?;
         let bus = Arc::new(PgBus::new(pool.clone(), config, schema));
         let store = Self { pool, bus };
         let client = store.client().await?;

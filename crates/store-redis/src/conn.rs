@@ -58,7 +58,7 @@ impl Conn {
                 client.get_async_connection().await.map_err(store_error)?,
             ));
         }
-        let client = redis::Client::open(url).map_err(|e| invalid(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(store_error)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(timeout)
             .set_response_timeout(timeout)
