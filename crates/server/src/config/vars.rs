@@ -3,8 +3,7 @@
 //! docs/configuration.md all come from here, and code names a variable by its constant
 //! (`vars::SESSION_IDLE_TIMEOUT_SECONDS`), so a misspelt name does not compile.
 //!
-//! The file is longer than 400 lines because the table is: one entry per variable (93), kept
-//! together so that the reference reads in the order the documentation shows.
+//! The table keeps the order docs/configuration.md shows.
 
 use super::Environment;
 
