@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api_key;
 pub mod audit;
 pub mod audit_chain;
 pub mod cache;

@@ -30,6 +30,7 @@ macro_rules! store_conformance_tests {
         $crate::users_conformance_tests!($make);
         $crate::audit_conformance_tests!($make);
         $crate::counters_conformance_tests!($make);
+        $crate::api_keys_conformance_tests!($make);
         $crate::health_conformance_tests!($make);
     };
 }
@@ -91,6 +92,17 @@ macro_rules! counters_conformance_tests {
         $crate::role_tests!(counters, $make;
             counters_add_lapse_and_delete,
             parallel_counter_adds_all_count,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! api_keys_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(api_keys, $make;
+            api_keys_are_found_by_hash_and_listed_by_name,
+            api_key_names_and_hashes_are_unique,
+            a_revoked_key_stays_revoked_and_is_revoked_once,
         );
     };
 }

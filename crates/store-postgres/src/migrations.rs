@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_audit_chain.sql")),
     (3, include_str!("../migrations/0003_counters.sql")),
+    (4, include_str!("../migrations/0004_api_keys.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -8,7 +8,9 @@ use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{
     ClientInfo, EndReason, Session, SessionState, StoreError, Timestamp, TokenHash,
 };
-pub(crate) use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+pub(crate) use sessiond_store_sql::{
+    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
@@ -233,4 +235,27 @@ pub(crate) fn chained(row: &Row) -> Result<ChainedEvent, StoreError> {
         prev_hash: digest(row, 10)?,
         hash: digest(row, 11)?,
     })
+}
+
+/// Reads a row selected with `API_KEY_COLUMNS`.
+pub(crate) fn api_key(row: &Row) -> Result<sessiond_core::api_key::ApiKey, StoreError> {
+    Ok(sessiond_core::api_key::ApiKey {
+        name: get(row, 0)?,
+        hash: hash(row, 1)?.ok_or_else(|| corrupt(1, "api key without a hash"))?,
+        scopes: sessiond_core::api_key::scopes_from_text(&get::<String>(row, 2)?)
+            .ok_or_else(|| corrupt(2, "unknown api key scope"))?,
+        created_at: at(row, 3)?,
+        revoked_at: at_opt(row, 4)?,
+    })
+}
+
+/// The parameters of `API_KEY_COLUMNS`, in order.
+pub(crate) fn api_key_params(k: &sessiond_core::api_key::ApiKey) -> Vec<Param> {
+    vec![
+        Box::new(k.name.clone()),
+        Box::new(k.hash.as_bytes().to_vec()),
+        Box::new(sessiond_core::api_key::scopes_to_text(&k.scopes)),
+        Box::new(to_millis(k.created_at)),
+        Box::new(k.revoked_at.map(to_millis)),
+    ]
 }

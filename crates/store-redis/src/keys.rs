@@ -56,6 +56,26 @@ impl Keys {
         format!("{}users", self.prefix)
     }
 
+    /// API key name → the hex of its hash: the uniqueness of names.
+    pub fn api_key_name(&self, name: &str) -> String {
+        format!("{}ak:n:{name}", self.prefix)
+    }
+
+    /// The API key record (name, scopes, created_at) by the hex of its hash.
+    pub fn api_key(&self, hash: &TokenHash) -> String {
+        format!("{}ak:h:{}", self.prefix, hash.to_hex())
+    }
+
+    /// When the API key was revoked: set once, by `SET NX`, so parallel revocations agree.
+    pub fn api_key_revoked(&self, hash: &TokenHash) -> String {
+        format!("{}ak:r:{}", self.prefix, hash.to_hex())
+    }
+
+    /// Set of every API key name.
+    pub fn api_keys(&self) -> String {
+        format!("{}ak:names", self.prefix)
+    }
+
     /// The audit stream; entry ids follow the event time.
     pub fn audit(&self) -> String {
         format!("{}audit", self.prefix)

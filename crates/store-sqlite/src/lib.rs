@@ -34,6 +34,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_audit_chain.sql")),
         M::up(include_str!("../migrations/0003_counters.sql")),
+        M::up(include_str!("../migrations/0004_api_keys.sql")),
     ])
 }
 

@@ -7,7 +7,9 @@ use sessiond_core::audit_chain::{ChainLink, ChainedEvent, Digest};
 use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, EndReason, Session, SessionState, Timestamp, TokenHash};
-pub(crate) use sessiond_store_sql::{AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+pub(crate) use sessiond_store_sql::{
+    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+};
 
 /// A domain value that failed to decode: reported as a corrupt column.
 fn bad(col: usize, what: &str) -> rusqlite::Error {
@@ -223,5 +225,30 @@ pub(crate) fn audit_values(r: &ChainedEvent) -> Vec<Value> {
         Value::Integer(r.seq as i64),
         Value::Blob(r.prev_hash.0.to_vec()),
         Value::Blob(r.hash.0.to_vec()),
+    ]
+}
+
+/// Reads a row selected with `API_KEY_COLUMNS`.
+pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<sessiond_core::api_key::ApiKey> {
+    let scopes = row.get::<_, String>(2)?;
+    Ok(sessiond_core::api_key::ApiKey {
+        name: row.get(0)?,
+        hash: hash(row, 1)?.ok_or_else(|| bad(1, "api key without a hash"))?,
+        scopes: sessiond_core::api_key::scopes_from_text(&scopes)
+            .ok_or_else(|| bad(2, "unknown api key scope"))?,
+        created_at: at(row, 3)?,
+        revoked_at: at_opt(row, 4)?,
+    })
+}
+
+/// The values of `API_KEY_COLUMNS`, in order.
+pub(crate) fn api_key_values(k: &sessiond_core::api_key::ApiKey) -> Vec<Value> {
+    vec![
+        Value::Text(k.name.clone()),
+        Value::Blob(k.hash.as_bytes().to_vec()),
+        Value::Text(sessiond_core::api_key::scopes_to_text(&k.scopes)),
+        Value::Integer(to_millis(k.created_at)),
+        k.revoked_at
+            .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
     ]
 }

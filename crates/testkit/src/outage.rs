@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sessiond_core::api_key::ApiKey;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
-    AuditLog, Counter, Counters, Health, SessionSweep, Sessions, StoreResult, Users,
+    ApiKeys, AuditLog, Counter, Counters, Health, SessionSweep, Sessions, StoreResult, Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -122,6 +123,13 @@ delegating_impl!(Counters.counters {
     counter(key: &CounterKey, now: Timestamp) -> Option<Counter>;
     delete_counter(key: &CounterKey) -> ();
     purge_counters(before: Timestamp, limit: u32) -> u64;
+});
+
+delegating_impl!(ApiKeys.api_keys {
+    create_api_key(key: &ApiKey) -> ();
+    api_key_by_hash(hash: &TokenHash) -> Option<ApiKey>;
+    api_keys() -> Vec<ApiKey>;
+    revoke_api_key(name: &str, at: Timestamp) -> bool;
 });
 
 #[async_trait]

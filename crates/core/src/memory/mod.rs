@@ -1,5 +1,6 @@
 //! An in-memory store ([`crate::store::Backend`]): for tests, demos and `memory://`. Nothing survives a restart.
 
+mod api_keys;
 mod audit;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ struct Inner {
     audit: Vec<ChainedEvent>,
     audit_ends: ChainEnds,
     counters: HashMap<String, Counter>,
+    api_keys: Vec<crate::api_key::ApiKey>,
 }
 
 impl Inner {

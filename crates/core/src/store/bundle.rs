@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use super::{AuditLog, Counters, Health, SessionSweep, Sessions, Users};
+use super::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, Users};
 use crate::cache::{CacheSettings, CacheStats, CachedStore, InvalidationBus};
 
 /// A backend: one type that plays every role.
-pub trait Backend: Sessions + SessionSweep + Users + AuditLog + Counters + Health {}
+pub trait Backend:
+    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + Health
+{
+}
 
-impl<T: Sessions + SessionSweep + Users + AuditLog + Counters + Health> Backend for T {}
+impl<T: Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + Health> Backend for T {}
 
 /// The roles of one opened backend, and its invalidation bus if nodes share it. Consumers take
 /// the field they use (`stores.counters.clone()`), not the bundle.
@@ -27,6 +30,8 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     /// Shared counters.
     pub counters: Arc<dyn Counters>,
+    /// The backend API's keys.
+    pub api_keys: Arc<dyn ApiKeys>,
     /// Name and ping.
     pub health: Arc<dyn Health>,
     bus: Option<Arc<dyn InvalidationBus>>,
@@ -50,6 +55,7 @@ impl Stores {
             users: backend.clone(),
             audit: backend.clone(),
             counters: backend.clone(),
+            api_keys: backend.clone(),
             health: backend,
             bus,
         }

@@ -9,6 +9,7 @@
 //! | [`Users`] | accounts | login, the CLI |
 //! | [`AuditLog`] | the hash-chained audit trail | `Auditor`, `audit verify` |
 //! | [`Counters`] | counters the nodes share | lockout, per-address limits |
+//! | [`ApiKeys`] | the backend API's keys, as hashes | the backend API, `api-keys` |
 //! | [`Health`] | the backend's name and a ping | `/readyz`, `store check` |
 //!
 //! The invalidation bus is not a role but a capability: a backend that nodes share hands its
@@ -47,7 +48,7 @@ mod bundle;
 mod roles;
 
 pub use bundle::{Backend, Stores};
-pub use roles::{AuditLog, Counters, Health, SessionSweep, Sessions, Users};
+pub use roles::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, Users};
 
 use crate::time::Timestamp;
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Counter, StoreResult};
+use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage};
 use crate::counter::CounterKey;
@@ -107,6 +108,19 @@ pub trait Counters: Send + Sync + 'static {
     /// Deletes up to `limit` counters that expired before `before` (a store with native expiry
     /// may do nothing and answer 0).
     async fn purge_counters(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
+}
+
+/// The backend API's keys, kept as hashes.
+#[async_trait]
+pub trait ApiKeys: Send + Sync + 'static {
+    /// Inserts if absent: a taken name or hash is a `Conflict`.
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// The key whose hash is `hash`, revoked or not.
+    async fn api_key_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<ApiKey>>;
+    /// Every key, by name.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// Marks the key `name` revoked at `at`; `false` when there is no such active key.
+    async fn revoke_api_key(&self, name: &str, at: Timestamp) -> StoreResult<bool>;
 }
 
 /// The backend as a whole.

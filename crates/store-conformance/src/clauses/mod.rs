@@ -1,5 +1,6 @@
 //! One function per clause of the store contract, one module per role.
 
+pub mod api_keys;
 pub mod audit;
 pub mod bus;
 pub mod counters;

@@ -1,5 +1,6 @@
 //! The SQLite store: its helpers and the health role; each other role has a file of its own.
 
+mod api_keys;
 mod audit;
 mod counters;
 mod sessions;

@@ -1,0 +1,166 @@
+//! API keys of the backend API (docs/api.md, "Backend API"): `sk_` and 43 base64url characters,
+//! 256 random bits. A key is shown once, when it is created; the store keeps only its SHA-256,
+//! and a presented key is looked up by that hash, so neither a right nor a wrong key is ever
+//! compared byte by byte against a stored secret.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq as _;
+
+use crate::error::CoreError;
+use crate::time::Timestamp;
+use crate::token::{Token, TokenHash};
+
+const PREFIX: &str = "sk_";
+
+/// What a key may do. `admin` implies every scope, `sessions:write` implies `sessions:read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read sessions and validate tokens.
+    SessionsRead,
+    /// Create, change and revoke sessions.
+    SessionsWrite,
+    /// Everything.
+    Admin,
+}
+
+impl Scope {
+    /// Every scope, for help texts.
+    pub const ALL: [Scope; 3] = [Self::SessionsRead, Self::SessionsWrite, Self::Admin];
+
+    /// Its name on the command line and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SessionsRead => "sessions:read",
+            Self::SessionsWrite => "sessions:write",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// From its name; `None` for an unknown scope.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+
+    /// Whether holding `self` grants `wanted`.
+    pub fn grants(self, wanted: Scope) -> bool {
+        match self {
+            Self::Admin => true,
+            Self::SessionsWrite => wanted != Self::Admin,
+            Self::SessionsRead => wanted == Self::SessionsRead,
+        }
+    }
+}
+
+/// Scopes as stores keep them: their names, separated by spaces.
+pub fn scopes_to_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Scopes from their stored form; `None` when one is unknown.
+pub fn scopes_from_text(text: &str) -> Option<Vec<Scope>> {
+    text.split_whitespace().map(Scope::parse).collect()
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A key as the store keeps it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Unique; names the key in the audit trail and on the command line.
+    pub name: String,
+    /// SHA-256 of the whole key.
+    pub hash: TokenHash,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was revoked; a revoked key authenticates nothing.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKey {
+    /// Whether one of its scopes grants `wanted`.
+    pub fn allows(&self, wanted: Scope) -> bool {
+        self.scopes.iter().any(|s| s.grants(wanted))
+    }
+
+    /// Whether it was found by `presented`'s hash and is not revoked. The hash comparison is
+    /// constant-time, though the lookup already matched it: it keeps a store's answer honest.
+    pub fn authenticates(&self, presented: &TokenHash) -> bool {
+        let same: bool = self.hash.as_bytes().ct_eq(presented.as_bytes()).into();
+        same && self.revoked_at.is_none()
+    }
+}
+
+/// A key's secret, held only between its creation and the moment it is printed.
+pub struct ApiKeySecret(String);
+
+impl ApiKeySecret {
+    /// A new random key.
+    pub fn generate() -> Result<Self, CoreError> {
+        Ok(Self(format!("{PREFIX}{}", Token::generate()?.expose())))
+    }
+
+    /// The hash of a presented key, if it has a key's form (`sk_` and 43 base64url characters).
+    pub fn hash_of(presented: &str) -> Option<TokenHash> {
+        let token = Token::parse(presented.strip_prefix(PREFIX)?)?;
+        Some(token.hash())
+    }
+
+    /// The key, to print once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Its hash, as the store keeps it.
+    pub fn hash(&self) -> TokenHash {
+        Self::hash_of(&self.0).unwrap_or_else(|| TokenHash::from_bytes([0; 32]))
+    }
+}
+
+impl fmt::Debug for ApiKeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKeySecret(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_their_form_and_only_their_form_hashes() {
+        let key = ApiKeySecret::generate().unwrap();
+        assert!(key.expose().starts_with("sk_") && key.expose().len() == 46);
+        assert_eq!(ApiKeySecret::hash_of(key.expose()), Some(key.hash()));
+        for bad in [
+            "",
+            "sk_",
+            "sk_short",
+            &key.expose()[3..],
+            &format!("{}x", key.expose()),
+        ] {
+            assert_eq!(ApiKeySecret::hash_of(bad), None, "{bad:?}");
+        }
+        assert!(!format!("{key:?}").contains(&key.expose()[3..]));
+    }
+
+    #[test]
+    fn scopes_imply_the_lesser_ones() {
+        use Scope::*;
+        assert!(Admin.grants(SessionsWrite) && Admin.grants(SessionsRead));
+        assert!(SessionsWrite.grants(SessionsRead) && !SessionsWrite.grants(Admin));
+        assert!(!SessionsRead.grants(SessionsWrite));
+        assert_eq!(Scope::parse("sessions:write"), Some(SessionsWrite));
+        assert_eq!(Scope::parse("sessions:delete"), None);
+    }
+}
