@@ -74,6 +74,12 @@ pub enum AuditKind {
     SessionUpgraded,
     /// A user's role was changed; their sessions end.
     UserRoleChanged,
+    /// A key of the backend API was created.
+    ApiKeyCreated,
+    /// A key of the backend API was revoked.
+    ApiKeyRevoked,
+    /// A call of the backend API, with the key's name and the operation.
+    ApiRequest,
 }
 
 impl AuditKind {
@@ -110,6 +116,9 @@ impl AuditKind {
             Self::SuspiciousActivity => "SUSPICIOUS_ACTIVITY",
             Self::SessionUpgraded => "SESSION_UPGRADED",
             Self::UserRoleChanged => "USER_ROLE_CHANGED",
+            Self::ApiKeyCreated => "API_KEY_CREATED",
+            Self::ApiKeyRevoked => "API_KEY_REVOKED",
+            Self::ApiRequest => "API_REQUEST",
         }
     }
 

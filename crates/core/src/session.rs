@@ -120,10 +120,12 @@ pub enum EndReason {
     ReplacedByLogin,
     /// Opened by a login that raced a change of its user (disable, password, role).
     UserChangedDuringLogin,
+    /// Revoked by an application through the backend API.
+    ApiRevoked,
 }
 
 impl EndReason {
-    const ALL: [Self; 14] = [
+    const ALL: [Self; 15] = [
         Self::Idle,
         Self::Absolute,
         Self::UserLogout,
@@ -138,6 +140,7 @@ impl EndReason {
         Self::Reauthenticated,
         Self::ReplacedByLogin,
         Self::UserChangedDuringLogin,
+        Self::ApiRevoked,
     ];
 
     /// The stored name.
@@ -157,6 +160,7 @@ impl EndReason {
             Self::Reauthenticated => "reauthenticated",
             Self::ReplacedByLogin => "replaced_by_login",
             Self::UserChangedDuringLogin => "user_changed_during_login",
+            Self::ApiRevoked => "api_revoked",
         }
     }
 

@@ -186,6 +186,74 @@ pub struct HealthBody {
     pub store: Option<Cow<'static, str>>,
 }
 
+/// `POST /api/v1/sessions` (201): the new session, its token (given once) and CSRF token.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CreatedBody {
+    /// The session token: the application sets it as the cookie, or uses the `Set-Cookie`.
+    pub token: String,
+    pub csrf_token: String,
+    pub user_id: Option<String>,
+    #[serde(flatten)]
+    pub session: SessionBody,
+}
+
+/// `POST /api/v1/sessions/validate`: the check's answer, with the user's id and the data.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ValidateBody {
+    pub csrf_token: String,
+    pub user_id: Option<String>,
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+    #[serde(flatten)]
+    pub session: SessionBody,
+}
+
+/// A session as the backend API shows it.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ApiSessionBody {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub created_at: Timestamp,
+    pub last_activity: Timestamp,
+    pub idle_expires_at: Timestamp,
+    pub absolute_expires_at: Timestamp,
+    pub context: Option<String>,
+    pub device: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `GET /api/v1/users/{username}/sessions`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ApiSessionListBody {
+    pub sessions: Vec<ApiSessionBody>,
+    pub count: usize,
+}
+
+/// `DELETE /api/v1/sessions/{session_id}`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RevokedBody {
+    pub success: bool,
+    pub session_id: String,
+}
+
+/// `DELETE /api/v1/users/{username}/sessions`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RevokedAllBody {
+    pub success: bool,
+    pub ended_sessions: u64,
+}
+
 /// Every error: a stable `code` and a sentence. Answers to session requests also carry the
 /// fields the original browser client reads (`valid`, `success`, `error`, `reason`).
 #[derive(Serialize, Default)]
@@ -245,6 +313,12 @@ mod tests {
             RevokeBody::decl(&cfg),
             ClientEventBody::decl(&cfg),
             HealthBody::decl(&cfg),
+            CreatedBody::decl(&cfg),
+            ValidateBody::decl(&cfg),
+            ApiSessionBody::decl(&cfg),
+            ApiSessionListBody::decl(&cfg),
+            RevokedBody::decl(&cfg),
+            RevokedAllBody::decl(&cfg),
             ErrorBody::decl(&cfg),
             ClientConfig::decl(&cfg),
             SyncSettings::decl(&cfg),

@@ -15,6 +15,8 @@ pub enum ApiError {
     /// 401: more than one session cookie; refusing beats guessing which one is real.
     AmbiguousCookie,
     InvalidCredentials,
+    /// 401: the backend API without a valid API key.
+    InvalidApiKey,
     RateLimited {
         retry_after_secs: i64,
     },
@@ -49,9 +51,10 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::NotAuthenticated(_) | Self::AmbiguousCookie | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::NotAuthenticated(_)
+            | Self::AmbiguousCookie
+            | Self::InvalidCredentials
+            | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -86,6 +89,10 @@ impl ApiError {
                 "ambiguous_session_cookie",
                 "No active session",
                 "more than one session cookie was sent",
+            ),
+            Self::InvalidApiKey => ErrorBody::new(
+                "invalid_api_key",
+                "a valid API key is needed: Authorization: Bearer sk_...",
             ),
             Self::InvalidCredentials => ErrorBody {
                 success: Some(false),
@@ -182,6 +189,11 @@ impl From<SessionError> for ApiError {
         match e {
             SessionError::NotAuthenticated(code) => Self::NotAuthenticated(code),
             SessionError::InvalidCredentials => Self::InvalidCredentials,
+            SessionError::InvalidApiKey => Self::InvalidApiKey,
+            SessionError::InsufficientScope(_) => Self::Forbidden {
+                code: "insufficient_scope",
+                message: "this API key lacks the scope this operation needs",
+            },
             SessionError::RateLimited { retry_after_secs } => {
                 Self::RateLimited { retry_after_secs }
             }

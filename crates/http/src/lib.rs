@@ -24,7 +24,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, client, ops, pages, session};
+use routes::{account, backend, client, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -63,8 +63,22 @@ pub fn app(state: AppState) -> Router {
             guessing::guard,
         ))
         .layer(middleware::from_fn(no_store));
+    // Authenticated by an API key, never by a cookie: no CSRF defence, no cookie guessing guard.
+    let v1 = Router::new()
+        .route("/api/v1/sessions", post(backend::create))
+        .route("/api/v1/sessions/validate", post(backend::validate))
+        .route(
+            "/api/v1/sessions/{session_id}",
+            get(backend::get_session).delete(backend::revoke_session),
+        )
+        .route(
+            "/api/v1/users/{username}/sessions",
+            get(backend::user_sessions).delete(backend::revoke_user_sessions),
+        )
+        .layer(middleware::from_fn(no_store));
     let mut router = Router::new()
         .merge(api)
+        .merge(v1)
         .route("/", get(pages::demo))
         .route("/login", get(pages::login))
         .route("/logout", get(session::logout_page))

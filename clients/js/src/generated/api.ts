@@ -75,6 +75,30 @@ export type HealthBody = { status: string,
  */
 store?: string, };
 
+export type CreatedBody = { 
+/**
+ * The session token: the application sets it as the cookie, or uses the `Set-Cookie`.
+ */
+token: string, csrf_token: string, user_id: string | null, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
+/**
+ * The idle timeout in minutes (the name the original client reads).
+ */
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+
+export type ValidateBody = { csrf_token: string, user_id: string | null, data: Record<string, unknown>, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
+/**
+ * The idle timeout in minutes (the name the original client reads).
+ */
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+
+export type ApiSessionBody = { session_id: string, user_id: string | null, username: string | null, role: string | null, created_at: string, last_activity: string, idle_expires_at: string, absolute_expires_at: string, context: string | null, device: string | null, ip: string | null, user_agent: string | null, data: Record<string, unknown>, };
+
+export type ApiSessionListBody = { sessions: Array<ApiSessionBody>, count: number, };
+
+export type RevokedBody = { success: boolean, session_id: string, };
+
+export type RevokedAllBody = { success: boolean, ended_sessions: number, };
+
 export type ErrorBody = { valid?: boolean, success?: boolean, error?: string, reason?: string, code: string, message: string, retry_after_seconds?: number, };
 
 export type ClientConfig = { idle_timeout_seconds: number, absolute_timeout_seconds: number, warning_threshold_seconds: number, keepalive_max_retries: number, login_url: string, sync: SyncSettings, features: ClientFeatures, };

@@ -178,7 +178,7 @@ impl SessionService {
 
     /// Evicts the user's least recently active sessions until a new one fits under
     /// `SESSION_MAX_CONCURRENT_PER_USER`.
-    async fn make_room(&self, user: &User, now: Timestamp) -> SessionResult<()> {
+    pub(super) async fn make_room(&self, user: &User, now: Timestamp) -> SessionResult<()> {
         let max = self.settings.max_concurrent_per_user.max(1) as usize;
         let active = self.stores.sessions.user_sessions(&user.id, now).await?;
         if active.len() < max {
@@ -235,7 +235,7 @@ impl SessionService {
     /// two racing logins the later to commit sees both, so the cap holds across nodes. With
     /// `deny_new`, a login that finds the user over the cap withdraws its own session; with
     /// `evict_oldest`, it evicts the least recently active others.
-    async fn trim_after_create(
+    pub(super) async fn trim_after_create(
         &self,
         user: &User,
         created: &Session,
@@ -301,7 +301,7 @@ impl SessionService {
     }
 
     /// The per-user login lock of this node. Locks nobody waits on are dropped now and then.
-    fn login_lock(&self, user: UserId) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn login_lock(&self, user: UserId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.login_locks.lock().unwrap_or_else(|p| p.into_inner());
         if locks.len() > 10_000 {
             locks.retain(|_, l| Arc::strong_count(l) > 1);

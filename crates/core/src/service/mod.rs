@@ -3,6 +3,7 @@
 
 mod anonymous;
 mod auth;
+mod backend;
 mod cleanup;
 mod client;
 mod context;
@@ -31,6 +32,7 @@ use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 use crate::user::Passwords;
 
+pub use backend::AppLogin;
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use ops::{Activity, SessionStatus};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
@@ -200,6 +202,12 @@ pub enum SessionError {
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
+    /// No API key, or one that is unknown, malformed or revoked.
+    #[error("invalid API key")]
+    InvalidApiKey,
+    /// The API key lacks the scope the operation needs.
+    #[error("the API key lacks the scope {0}")]
+    InsufficientScope(crate::api_key::Scope),
     /// The store cannot be reached; it recovers by itself.
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),

@@ -99,12 +99,27 @@ impl SessionService {
         via_previous: bool,
         now: Timestamp,
     ) -> SessionResult<Activity> {
+        // A request carrying the previous token comes from before the rotation: it must not
+        // rotate again, or two tabs would keep displacing each other's token.
+        self.activity(session, !via_previous, now).await
+    }
+
+    /// Activity seen by someone other than the token's holder (the backend API, forward auth):
+    /// extends the idle deadline, never renews the token, which only its holder could take up.
+    pub async fn touch(&self, session: Session, now: Timestamp) -> SessionResult<Activity> {
+        self.activity(session, false, now).await
+    }
+
+    async fn activity(
+        &self,
+        session: Session,
+        may_rotate: bool,
+        now: Timestamp,
+    ) -> SessionResult<Activity> {
         let t = self.settings.timeouts;
         let outcome = self
             .update_session(session, Reread::Active(now), |session| {
-                // A request carrying the previous token comes from before the rotation: it
-                // must not rotate again, or two tabs would keep displacing each other's token.
-                let rotate = !via_previous && t.needs_rotation(session, now);
+                let rotate = may_rotate && t.needs_rotation(session, now);
                 let write_due =
                     secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
                 if !rotate && !write_due {

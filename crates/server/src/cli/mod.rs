@@ -1,6 +1,7 @@
 //! The command line: `serve`, and the operator's tools (users, audit, cleanup, config,
 //! migrate). `anyhow` lives here and in `main` only.
 
+mod api_keys;
 pub mod audit;
 mod config_cmd;
 mod maintenance;
@@ -38,6 +39,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Manage the keys of the backend API.
+    #[command(subcommand)]
+    ApiKeys(api_keys::ApiKeysCommand),
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -83,6 +87,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve::run(&cli.env_file).await,
         Command::Users(cmd) => users::run(&cli.env_file, cmd).await,
+        Command::ApiKeys(cmd) => api_keys::run(&cli.env_file, cmd).await,
         Command::Audit(cmd) => audit::run(&cli.env_file, cmd).await,
         Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
         Command::Migrate => maintenance::migrate(&cli.env_file).await,

@@ -8,6 +8,7 @@
 
 mod audit_chain;
 mod audit_durability;
+mod backend_api;
 mod binary;
 mod client;
 mod durability;

@@ -1,0 +1,299 @@
+//! The backend API (docs/api.md, "Backend API"): what an application's server may do with an
+//! API key. A session made here is the same session as a browser's: the cap, the timeouts,
+//! revocation and the audit trail apply, and its token works as the cookie.
+
+use serde_json::{Map, Value};
+
+use crate::api_key::{ApiKey, ApiKeySecret, Scope};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::ids::{SessionId, UserId};
+use crate::session::{ClientInfo, EndReason, Session, SessionState};
+use crate::store::StoreError;
+use crate::token::{Token, TokenHash};
+use crate::user::{AuthMethod, User, normalize_username, validate_username};
+
+use super::ops::SessionStatus;
+use super::{Issued, SessionError, SessionResult, SessionService};
+
+/// A session an application asks for, for a user it authenticated itself.
+#[derive(Debug, Clone, Default)]
+pub struct AppLogin {
+    /// Who: an existing user, or a new one with `create_user`.
+    pub username: String,
+    /// Create the user (a local user without a password) when there is none.
+    pub create_user: bool,
+    /// The new user's role (default: the first of `SESSION_ROLES`).
+    pub role: Option<String>,
+    /// The new user's display name.
+    pub display_name: Option<String>,
+    /// The session's platform context: one of the user's.
+    pub context: Option<String>,
+    /// A persistent cookie.
+    pub remember_me: bool,
+    /// The session's first data.
+    pub data: Option<Map<String, Value>>,
+    /// The browser the session is for, as the application saw it.
+    pub client: ClientInfo,
+}
+
+fn valid_key_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+impl SessionService {
+    /// Creates an API key with `scopes`; the secret is returned once and never stored.
+    pub async fn create_api_key(
+        &self,
+        name: &str,
+        mut scopes: Vec<Scope>,
+    ) -> SessionResult<ApiKeySecret> {
+        if !valid_key_name(name) {
+            return Err(SessionError::Invalid(
+                "an API key's name has 1 to 64 letters, digits, '-', '_' or '.'".into(),
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(SessionError::Invalid(
+                "give the key at least one scope".into(),
+            ));
+        }
+        scopes.sort();
+        scopes.dedup();
+        let now = self.now();
+        let secret = ApiKeySecret::generate()?;
+        let key = ApiKey {
+            name: name.to_owned(),
+            hash: secret.hash(),
+            scopes,
+            created_at: now,
+            revoked_at: None,
+        };
+        self.stores
+            .api_keys
+            .create_api_key(&key)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    SessionError::Invalid(format!("an API key named {name:?} already exists"))
+                }
+                e => e.into(),
+            })?;
+        let scopes: Vec<_> = key.scopes.iter().map(|s| s.as_str()).collect();
+        let event = AuditEvent::new(AuditKind::ApiKeyCreated, now)
+            .detail("api_key", name)
+            .detail("scopes", scopes);
+        self.audit.record(event).await?;
+        Ok(secret)
+    }
+
+    /// Every API key, by name (hashes only).
+    pub async fn api_keys(&self) -> SessionResult<Vec<ApiKey>> {
+        Ok(self.stores.api_keys.api_keys().await?)
+    }
+
+    /// Revokes the key `name` at once, on every node (each call looks its key up). `false`
+    /// when there is no such active key.
+    pub async fn revoke_api_key(&self, name: &str) -> SessionResult<bool> {
+        let now = self.now();
+        let revoked = self.stores.api_keys.revoke_api_key(name, now).await?;
+        if revoked {
+            let event = AuditEvent::new(AuditKind::ApiKeyRevoked, now).detail("api_key", name);
+            self.audit.record(event).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// The key `presented` is, if it is a valid one. A malformed key is looked up too (as a
+    /// hash no key has), so a wrong key costs what a right one does. Wrong keys count against
+    /// the address like unknown session tokens: past `SESSIOND_UNKNOWN_TOKEN_LIMIT` a minute it
+    /// is answered 429.
+    pub async fn authenticate_api_key(
+        &self,
+        presented: Option<&str>,
+        client: &ClientInfo,
+    ) -> SessionResult<ApiKey> {
+        let hash = presented
+            .and_then(ApiKeySecret::hash_of)
+            .unwrap_or_else(|| TokenHash::from_bytes([0; 32]));
+        let found = self.stores.api_keys.api_key_by_hash(&hash).await?;
+        if let Some(key) = found.filter(|k| k.authenticates(&hash)) {
+            return Ok(key);
+        }
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        if let Err(retry_after_secs) = self.guessing_blocked(ip) {
+            return Err(SessionError::RateLimited { retry_after_secs });
+        }
+        self.note_unknown_token(ip, client).await;
+        Err(SessionError::InvalidApiKey)
+    }
+
+    /// Refuses `key` unless one of its scopes grants `scope`; records the call otherwise
+    /// (`API_REQUEST`, with the key's name and `operation`).
+    pub async fn authorize_api_call(
+        &self,
+        key: &ApiKey,
+        scope: Scope,
+        operation: &str,
+        client: &ClientInfo,
+    ) -> SessionResult<()> {
+        if !key.allows(scope) {
+            return Err(SessionError::InsufficientScope(scope));
+        }
+        let event = AuditEvent::new(AuditKind::ApiRequest, self.now())
+            .client(client)
+            .detail("api_key", key.name.clone())
+            .detail("operation", operation);
+        self.audit.record(event).await?;
+        Ok(())
+    }
+
+    /// A session for a user the application authenticated: the browser's login without the
+    /// password, under the same cap and timeouts.
+    pub async fn login_for_app(&self, key: &ApiKey, req: AppLogin) -> SessionResult<Issued> {
+        let username = normalize_username(&req.username);
+        let user = match self.stores.users.user_by_name(&username).await? {
+            Some(user) => user,
+            None if req.create_user => self.create_passwordless_user(&username, &req).await?,
+            None => return Err(SessionError::NotFound),
+        };
+        if !user.enabled {
+            return Err(SessionError::NotAllowed("user_disabled"));
+        }
+        if let Some(context) = &req.context
+            && !user.contexts.contains(context)
+        {
+            return Err(SessionError::NotAllowed("context_not_allowed"));
+        }
+        let now = self.now();
+        let lock = self.login_lock(user.id);
+        let _one_at_a_time = lock.lock().await;
+        self.make_room(&user, now).await?;
+        let token = Token::generate()?;
+        let mut session =
+            self.new_session(Some(&user), &token, req.remember_me, &req.client, now)?;
+        session.context.clone_from(&req.context);
+        if req.client.user_agent.is_none() {
+            // No client to compare with: the first browser request must not count as drift.
+            session.fingerprint = None;
+        }
+        if let Some(data) = req.data {
+            session.data = data;
+        }
+        self.stores.sessions.create_session(&session).await?;
+        self.trim_after_create(&user, &session, now).await?;
+        let event = AuditEvent::new(AuditKind::SessionCreated, now)
+            .session(&session)
+            .client(&req.client)
+            .detail("api_key", key.name.clone());
+        self.audit.record(event).await?;
+        Ok(Issued {
+            session,
+            token,
+            device: None,
+        })
+    }
+
+    async fn create_passwordless_user(
+        &self,
+        username: &str,
+        req: &AppLogin,
+    ) -> SessionResult<User> {
+        validate_username(username).map_err(|m| SessionError::Invalid(m.into()))?;
+        let role = match &req.role {
+            Some(role) if self.settings.roles.contains(role) => role.clone(),
+            Some(role) => {
+                return Err(SessionError::Invalid(format!("unknown role {role:?}")));
+            }
+            None => self.settings.roles.first().cloned().unwrap_or_default(),
+        };
+        let now = self.now();
+        let user = User {
+            id: UserId::generate(now)?,
+            username: username.to_owned(),
+            display_name: req
+                .display_name
+                .clone()
+                .unwrap_or_else(|| username.to_owned()),
+            role,
+            auth_method: AuthMethod::Local,
+            password_hash: None,
+            enabled: true,
+            contexts: req.context.iter().cloned().collect(),
+            created_at: now,
+            updated_at: now,
+        };
+        match self.stores.users.create_user(&user).await {
+            Ok(()) => {
+                let event = AuditEvent::new(AuditKind::UserCreated, now)
+                    .username(&user.username)
+                    .detail("role", user.role.clone());
+                self.audit.record(event.detail("by", "api")).await?;
+                Ok(user)
+            }
+            // Another call created it first: use that one.
+            Err(StoreError::Conflict(_)) => self
+                .stores
+                .users
+                .user_by_name(username)
+                .await?
+                .ok_or(SessionError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Validates a token for an application's server. Passive unless `activity`, which extends
+    /// the idle deadline (coalesced writes) and never renews the token: the browser holds it.
+    /// The caller is the application's server, so its address is not the session's client and
+    /// drift is not scored.
+    pub async fn validate(&self, token: &Token, activity: bool) -> SessionResult<SessionStatus> {
+        let now = self.now();
+        let resolved = self.resolve(Some(token), now).await?;
+        if !activity {
+            return Ok(self.status(resolved.session, now));
+        }
+        Ok(self.touch(resolved.session, now).await?.status)
+    }
+
+    /// An active session by id, for the backend API; anything else is `NotFound`.
+    pub async fn session_by_id(&self, id: &SessionId) -> SessionResult<Session> {
+        let now = self.now();
+        self.stores
+            .sessions
+            .session_by_id(id)
+            .await?
+            .filter(|s| s.is_active_at(now))
+            .ok_or(SessionError::NotFound)
+    }
+
+    /// Revokes the session `id`, audited with the key's name.
+    pub async fn revoke_session_by_id(&self, id: &SessionId) -> SessionResult<()> {
+        let session = self.session_by_id(id).await?;
+        self.end(
+            session,
+            SessionState::Revoked,
+            EndReason::ApiRevoked,
+            AuditKind::SessionRevoked,
+        )
+        .await
+    }
+
+    /// The active sessions of the user `username`, oldest first.
+    pub async fn sessions_of(&self, username: &str) -> SessionResult<Vec<Session>> {
+        let user = self.user(username).await?;
+        Ok(self
+            .stores
+            .sessions
+            .user_sessions(&user.id, self.now())
+            .await?)
+    }
+
+    /// Revokes every session of the user `username`; returns how many ended.
+    pub async fn revoke_sessions_of(&self, username: &str) -> SessionResult<u64> {
+        let user = self.user(username).await?;
+        self.revoke_user_sessions(&user.id, EndReason::ApiRevoked)
+            .await
+    }
+}

@@ -1,0 +1,282 @@
+//! The backend API (docs/api.md, "Backend API"): `/api/v1/...`, for an application's server,
+//! authenticated by an API key (`Authorization: Bearer sk_...`), never by a cookie, so the CSRF
+//! defence does not apply. Every call is audited with the key's name.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sessiond_core::api_key::{ApiKey, Scope};
+use sessiond_core::service::AppLogin;
+use sessiond_core::{ClientInfo, EndCode, Session, SessionError, SessionId, Token};
+
+use crate::body::{
+    ApiSessionBody, ApiSessionListBody, CreatedBody, RevokedAllBody, RevokedBody, SessionBody,
+    ValidateBody,
+};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Client};
+use crate::state::AppState;
+
+/// The caller's key, if it is valid and has `scope`; the call is audited as `operation`.
+async fn api_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &ClientInfo,
+    scope: Scope,
+    operation: &str,
+) -> Result<ApiKey, ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let key = state
+        .service
+        .authenticate_api_key(presented, client)
+        .await?;
+    state
+        .service
+        .authorize_api_call(&key, scope, operation, client)
+        .await?;
+    Ok(key)
+}
+
+fn user_not_found(e: SessionError) -> ApiError {
+    match e {
+        SessionError::NotFound => ApiError::NotFound {
+            code: "user_not_found",
+            message: "no such user".into(),
+        },
+        e => e.into(),
+    }
+}
+
+fn session_id(raw: &str) -> Result<SessionId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::from(SessionError::NotFound))
+}
+
+fn listed(s: Session) -> ApiSessionBody {
+    ApiSessionBody {
+        session_id: s.id.to_string(),
+        user_id: s.user_id.map(|u| u.to_string()),
+        username: s.username,
+        role: s.role,
+        created_at: s.created_at,
+        last_activity: s.last_activity,
+        idle_expires_at: s.idle_expires_at,
+        absolute_expires_at: s.absolute_expires_at,
+        context: s.context,
+        device: s.device,
+        ip: s.client.ip,
+        user_agent: s.client.user_agent,
+        data: s.data,
+    }
+}
+
+/// What `POST /api/v1/sessions` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    username: String,
+    #[serde(default)]
+    create_user: bool,
+    role: Option<String>,
+    display_name: Option<String>,
+    context: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    #[serde(default)]
+    remember_me: bool,
+    data: Option<Map<String, Value>>,
+}
+
+/// `POST /api/v1/sessions`: a session for a user the application authenticated.
+pub async fn create(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> Result<Response, ApiError> {
+    let key = api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsWrite,
+        "create_session",
+    )
+    .await?;
+    if req.username.trim().is_empty() || req.username.len() > 256 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "username must have 1 to 256 characters",
+        ));
+    }
+    let login = AppLogin {
+        username: req.username,
+        create_user: req.create_user,
+        role: req.role,
+        display_name: req.display_name,
+        context: req.context,
+        remember_me: req.remember_me,
+        data: req.data,
+        client: ClientInfo {
+            ip: req.ip,
+            user_agent: req.user_agent,
+        },
+    };
+    let issued = state
+        .service
+        .login_for_app(&key, login)
+        .await
+        .map_err(user_not_found)?;
+    let now = state.service.now();
+    let max_age = issued
+        .session
+        .persistent
+        .then(|| sessiond_core::time::secs_between(now, issued.session.absolute_expires_at));
+    let cookie = state.cookie.issue(&issued.token, max_age);
+    let status = state.service.status(issued.session, now);
+    let body = CreatedBody {
+        token: issued.token.expose().to_owned(),
+        csrf_token: state.service.csrf_token(&status.session),
+        user_id: status.session.user_id.map(|u| u.to_string()),
+        session: SessionBody::new(&state, &status),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// What `POST /api/v1/sessions/validate` takes: the token in the body, never in a URL.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateRequest {
+    token: String,
+    #[serde(default)]
+    activity: bool,
+}
+
+/// `POST /api/v1/sessions/validate`: passive unless `activity`.
+pub async fn validate(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ValidateRequest>,
+) -> Result<Json<ValidateBody>, ApiError> {
+    let scope = if req.activity {
+        Scope::SessionsWrite
+    } else {
+        Scope::SessionsRead
+    };
+    api_key(&state, &headers, &caller, scope, "validate").await?;
+    let token = Token::parse(&req.token).ok_or(ApiError::NotAuthenticated(EndCode::NoSession))?;
+    let status = state.service.validate(&token, req.activity).await?;
+    Ok(Json(ValidateBody {
+        csrf_token: state.service.csrf_token(&status.session),
+        user_id: status.session.user_id.map(|u| u.to_string()),
+        data: status.session.data.clone(),
+        session: SessionBody::new(&state, &status),
+    }))
+}
+
+/// `GET /api/v1/sessions/{session_id}`.
+pub async fn get_session(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ApiSessionBody>, ApiError> {
+    api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsRead,
+        "get_session",
+    )
+    .await?;
+    let session = state.service.session_by_id(&session_id(&id)?).await?;
+    Ok(Json(listed(session)))
+}
+
+/// `DELETE /api/v1/sessions/{session_id}`.
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<RevokedBody>, ApiError> {
+    api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsWrite,
+        "revoke_session",
+    )
+    .await?;
+    let id = session_id(&id)?;
+    state.service.revoke_session_by_id(&id).await?;
+    Ok(Json(RevokedBody {
+        success: true,
+        session_id: id.to_string(),
+    }))
+}
+
+/// `GET /api/v1/users/{username}/sessions`.
+pub async fn user_sessions(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Result<Json<ApiSessionListBody>, ApiError> {
+    api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsRead,
+        "user_sessions",
+    )
+    .await?;
+    let sessions = state
+        .service
+        .sessions_of(&username)
+        .await
+        .map_err(user_not_found)?;
+    let sessions: Vec<_> = sessions.into_iter().map(listed).collect();
+    Ok(Json(ApiSessionListBody {
+        count: sessions.len(),
+        sessions,
+    }))
+}
+
+/// `DELETE /api/v1/users/{username}/sessions`.
+pub async fn revoke_user_sessions(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Result<Json<RevokedAllBody>, ApiError> {
+    api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsWrite,
+        "revoke_user_sessions",
+    )
+    .await?;
+    let ended = state
+        .service
+        .revoke_sessions_of(&username)
+        .await
+        .map_err(user_not_found)?;
+    Ok(Json(RevokedAllBody {
+        success: true,
+        ended_sessions: ended,
+    }))
+}

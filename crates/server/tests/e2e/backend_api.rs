@@ -1,0 +1,332 @@
+//! The backend API (docs/api.md, "Backend API"): an application's server with an API key
+//! creates, validates, lists and revokes sessions, and they are the browsers' sessions.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sessiond_core::api_key::Scope;
+use sessiond_testkit::{Resp, TestServer};
+
+use crate::binary::{sessiond, start_with, workdir};
+
+async fn key(srv: &TestServer, name: &str, scopes: &[Scope]) -> String {
+    let secret = srv
+        .state
+        .service
+        .create_api_key(name, scopes.to_vec())
+        .await
+        .unwrap();
+    secret.expose().to_owned()
+}
+
+/// A call from the application's server: a fresh client each time, so no cookie is involved.
+async fn api(srv: &TestServer, key: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+    let auth = format!("Bearer {key}");
+    srv.browser()
+        .request_with(method, path, body, &[("authorization", &auth)])
+        .await
+}
+
+#[tokio::test]
+async fn a_session_an_app_creates_is_a_browsers_session() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let app = key(&srv, "shop", &[Scope::SessionsWrite]).await;
+
+    let body = json!({"username": "alice", "data": {"cart": 3}, "ip": "198.51.100.7"});
+    let r = api(&srv, &app, Method::POST, "/api/v1/sessions", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    let id = r.body["session_id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["username"], "alice");
+    assert!(r.set_cookie().is_some_and(|c| c.contains(&token)));
+
+    // The token is the cookie: the browser's check sees the same session.
+    let browser = srv.browser();
+    browser.set_token(Some(&token));
+    let check = browser.check().await;
+    assert_eq!((check.status, &check.body["session_id"]), (200, &json!(id)));
+    let listed = browser.get("/api/session/sessions").await;
+    assert_eq!(listed.body["count"], 1);
+
+    let v = json!({"token": token});
+    let r = api(
+        &srv,
+        &app,
+        Method::POST,
+        "/api/v1/sessions/validate",
+        Some(v.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (&r.body["valid"], &r.body["data"]["cart"]),
+        (&json!(true), &json!(3))
+    );
+    assert!(r.body["user_id"].is_string());
+
+    let r = api(
+        &srv,
+        &app,
+        Method::GET,
+        &format!("/api/v1/sessions/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((r.status, &r.body["ip"]), (200, &json!("198.51.100.7")));
+    let r = api(
+        &srv,
+        &app,
+        Method::GET,
+        "/api/v1/users/alice/sessions",
+        None,
+    )
+    .await;
+    assert_eq!(r.body["count"], 1, "{}", r.body);
+
+    let r = api(
+        &srv,
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/sessions/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(
+        &srv,
+        &app,
+        Method::POST,
+        "/api/v1/sessions/validate",
+        Some(v),
+    )
+    .await;
+    assert_eq!((r.status, &r.body["code"]), (401, &json!("revoked")));
+    assert_eq!(
+        browser.check().await.status,
+        401,
+        "revoked for the browser too"
+    );
+
+    let audited = srv.audited("API_REQUEST").await;
+    assert!(audited.iter().all(|e| e.details["api_key"] == "shop"));
+    assert_eq!(
+        audited.len(),
+        6,
+        "every call is audited with the key's name"
+    );
+}
+
+#[tokio::test]
+async fn validation_is_passive_unless_it_says_activity_and_never_rotates() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let app = key(&srv, "shop", &[Scope::SessionsWrite]).await;
+    let r = api(
+        &srv,
+        &app,
+        Method::POST,
+        "/api/v1/sessions",
+        Some(json!({"username": "alice"})),
+    );
+    let r = r.await;
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    let idle = r.body["idle_expires_at"].clone();
+
+    srv.advance(120);
+    let passive = json!({"token": token});
+    let r = api(
+        &srv,
+        &app,
+        Method::POST,
+        "/api/v1/sessions/validate",
+        Some(passive),
+    )
+    .await;
+    assert_eq!(
+        r.body["idle_expires_at"], idle,
+        "a passive validation extends nothing"
+    );
+    let active = json!({"token": token, "activity": true});
+    let r = api(
+        &srv,
+        &app,
+        Method::POST,
+        "/api/v1/sessions/validate",
+        Some(active),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_ne!(
+        r.body["idle_expires_at"], idle,
+        "activity extends the idle deadline"
+    );
+    assert!(
+        r.set_cookie().is_none(),
+        "never a new cookie: the browser holds the token"
+    );
+
+    // Validating from the app's server is not the browser drifting.
+    let browser = srv.browser();
+    browser.set_token(Some(&token));
+    assert_eq!(browser.check().await.status, 200);
+}
+
+#[tokio::test]
+async fn keys_need_their_scope_and_anything_else_is_refused() {
+    let srv = TestServer::start(&[("SESSIOND_UNKNOWN_TOKEN_LIMIT", "5")]).await;
+    srv.add_user("alice", "oss").await;
+    let reader = key(&srv, "reports", &[Scope::SessionsRead]).await;
+    let create = json!({"username": "alice"});
+    let r = api(
+        &srv,
+        &reader,
+        Method::POST,
+        "/api/v1/sessions",
+        Some(create.clone()),
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (403, &json!("insufficient_scope"))
+    );
+    let r = api(
+        &srv,
+        &reader,
+        Method::GET,
+        "/api/v1/users/alice/sessions",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "sessions:read lists: {}", r.body);
+    let r = api(
+        &srv,
+        &reader,
+        Method::GET,
+        "/api/v1/users/nobody/sessions",
+        None,
+    )
+    .await;
+    assert_eq!((r.status, &r.body["code"]), (404, &json!("user_not_found")));
+
+    let admin = key(&srv, "ops", &[Scope::Admin]).await;
+    let r = api(
+        &srv,
+        &admin,
+        Method::POST,
+        "/api/v1/sessions",
+        Some(create.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "admin implies sessions:write: {}", r.body);
+
+    assert!(srv.state.service.revoke_api_key("ops").await.unwrap());
+    let r = api(
+        &srv,
+        &admin,
+        Method::POST,
+        "/api/v1/sessions",
+        Some(create.clone()),
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (401, &json!("invalid_api_key")),
+        "revoked at once"
+    );
+
+    let no_key = srv
+        .browser()
+        .request(Method::GET, "/api/v1/users/alice/sessions", None)
+        .await;
+    assert_eq!(
+        (no_key.status, &no_key.body["code"]),
+        (401, &json!("invalid_api_key"))
+    );
+    let forged = format!("sk_{}", "A".repeat(43));
+    // Two refusals so far (the revoked key, no key); the limit is five a minute.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = api(
+            &srv,
+            &forged,
+            Method::GET,
+            "/api/v1/users/alice/sessions",
+            None,
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429, 429],
+        "wrong keys count against the address like unknown session tokens"
+    );
+}
+
+#[test]
+fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
+    let dir = workdir();
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "create", "shop", "--scope", "sessions:write"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("sk_") && secret.len() == 46, "{secret}");
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "create", "x", "--scope", "sessions:delete"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unknown scope is refused");
+
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("shop") && listed.contains("sessions:write"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret[3..]), "no secret in the list");
+    let db = std::fs::read(dir.join("data/sessiond.db")).unwrap_or_default();
+    let stored = db.windows(secret.len()).any(|w| w == secret.as_bytes());
+    assert!(!stored, "only a hash of the key is stored");
+
+    let (_server, addr, _) = start_with(&dir, &[]);
+    let call = || {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET /api/v1/users/admin/sessions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .parse::<u16>()
+            .unwrap_or(0)
+    };
+    assert_eq!(call(), 200);
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "revoke", "shop"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        call(),
+        401,
+        "a revoked key stops at once, on the running server too"
+    );
+}
