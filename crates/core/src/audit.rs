@@ -80,6 +80,8 @@ pub enum AuditKind {
     ApiKeyRevoked,
     /// A call of the backend API, with the key's name and the operation.
     ApiRequest,
+    /// An activity an application recorded for a session (its type and details).
+    SessionActivity,
 }
 
 impl AuditKind {
@@ -119,6 +121,7 @@ impl AuditKind {
             Self::ApiKeyCreated => "API_KEY_CREATED",
             Self::ApiKeyRevoked => "API_KEY_REVOKED",
             Self::ApiRequest => "API_REQUEST",
+            Self::SessionActivity => "SESSION_ACTIVITY",
         }
     }
 

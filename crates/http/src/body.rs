@@ -238,6 +238,25 @@ pub struct ApiSessionListBody {
     pub count: usize,
 }
 
+/// `GET` and `PATCH /api/v1/sessions/{session_id}/data`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct DataBody {
+    /// The data's version, also its `ETag`: send it as `If-Match` to patch only that version.
+    pub version: String,
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /api/v1/sessions/{session_id}/activity`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ActivityBody {
+    pub success: bool,
+    pub session_id: String,
+    pub idle_expires_at: Timestamp,
+}
+
 /// `DELETE /api/v1/sessions/{session_id}`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -317,6 +336,8 @@ mod tests {
             ValidateBody::decl(&cfg),
             ApiSessionBody::decl(&cfg),
             ApiSessionListBody::decl(&cfg),
+            DataBody::decl(&cfg),
+            ActivityBody::decl(&cfg),
             RevokedBody::decl(&cfg),
             RevokedAllBody::decl(&cfg),
             ErrorBody::decl(&cfg),

@@ -35,6 +35,8 @@ pub enum ApiError {
     },
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// 412: `If-Match` named a version that is no longer current.
+    PreconditionFailed,
     HeadersTooLarge,
     MethodNotAllowed,
     /// 409: concurrent changes kept this one from going through. The store's own words stay in
@@ -61,6 +63,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict | Self::TooManySessions => StatusCode::CONFLICT,
@@ -119,6 +122,10 @@ impl ApiError {
             Self::PayloadTooLarge => {
                 ErrorBody::new("payload_too_large", "the request body is too large")
             }
+            Self::PreconditionFailed => ErrorBody::new(
+                "precondition_failed",
+                "the session data changed since this version was read; read it again",
+            ),
             Self::HeadersTooLarge => {
                 ErrorBody::new("headers_too_large", "the request headers are too large")
             }
@@ -190,6 +197,8 @@ impl From<SessionError> for ApiError {
             SessionError::NotAuthenticated(code) => Self::NotAuthenticated(code),
             SessionError::InvalidCredentials => Self::InvalidCredentials,
             SessionError::InvalidApiKey => Self::InvalidApiKey,
+            SessionError::PreconditionFailed => Self::PreconditionFailed,
+            SessionError::DataTooLarge(_) => Self::PayloadTooLarge,
             SessionError::InsufficientScope(_) => Self::Forbidden {
                 code: "insufficient_scope",
                 message: "this API key lacks the scope this operation needs",

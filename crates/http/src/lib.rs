@@ -72,6 +72,14 @@ pub fn app(state: AppState) -> Router {
             get(backend::get_session).delete(backend::revoke_session),
         )
         .route(
+            "/api/v1/sessions/{session_id}/data",
+            get(backend::get_data).patch(backend::patch_data),
+        )
+        .route(
+            "/api/v1/sessions/{session_id}/activity",
+            post(backend::record_activity),
+        )
+        .route(
             "/api/v1/users/{username}/sessions",
             get(backend::user_sessions).delete(backend::revoke_user_sessions),
         )

@@ -95,6 +95,14 @@ export type ApiSessionBody = { session_id: string, user_id: string | null, usern
 
 export type ApiSessionListBody = { sessions: Array<ApiSessionBody>, count: number, };
 
+export type DataBody = { 
+/**
+ * The data's version, also its `ETag`: send it as `If-Match` to patch only that version.
+ */
+version: string, data: Record<string, unknown>, };
+
+export type ActivityBody = { success: boolean, session_id: string, idle_expires_at: string, };
+
 export type RevokedBody = { success: boolean, session_id: string, };
 
 export type RevokedAllBody = { success: boolean, ended_sessions: number, };

@@ -8,6 +8,7 @@ mod cleanup;
 mod client;
 mod context;
 mod credentials;
+mod data;
 mod ops;
 mod reauth;
 mod security;
@@ -34,6 +35,7 @@ use crate::user::Passwords;
 
 pub use backend::AppLogin;
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
+pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use ops::{Activity, SessionStatus};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use users::NewUser;
@@ -202,6 +204,12 @@ pub enum SessionError {
     /// A login beyond the concurrent-session cap, with the `deny_new` policy.
     #[error("too many sessions")]
     TooManySessions,
+    /// The session's data would grow past its limit.
+    #[error("the session data would exceed {0} bytes")]
+    DataTooLarge(usize),
+    /// `If-Match` named another version of the data than the stored one.
+    #[error("the session data changed since it was read")]
+    PreconditionFailed,
     /// No API key, or one that is unknown, malformed or revoked.
     #[error("invalid API key")]
     InvalidApiKey,

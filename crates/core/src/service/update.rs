@@ -36,11 +36,24 @@ pub(super) enum Outcome<T> {
 impl SessionService {
     pub(super) async fn update_session<T>(
         &self,
+        session: Session,
+        reread: Reread,
+        change: impl FnMut(&Session) -> SessionResult<Step<T>>,
+    ) -> SessionResult<Outcome<T>> {
+        self.update_session_tries(TRIES, session, reread, change)
+            .await
+    }
+
+    /// The same with `tries` attempts: changes that commute (merging into the data map) may
+    /// meet many parallel writers and must still all land.
+    pub(super) async fn update_session_tries<T>(
+        &self,
+        tries: usize,
         mut session: Session,
         reread: Reread,
         mut change: impl FnMut(&Session) -> SessionResult<Step<T>>,
     ) -> SessionResult<Outcome<T>> {
-        for _ in 0..TRIES {
+        for _ in 0..tries {
             let (mut next, value) = match change(&session)? {
                 Step::Keep(value) => return Ok(Outcome::Kept(Box::new(session), value)),
                 Step::Write(next, value) => (next, value),

@@ -13,8 +13,8 @@ use sessiond_core::service::AppLogin;
 use sessiond_core::{ClientInfo, EndCode, Session, SessionError, SessionId, Token};
 
 use crate::body::{
-    ApiSessionBody, ApiSessionListBody, CreatedBody, RevokedAllBody, RevokedBody, SessionBody,
-    ValidateBody,
+    ActivityBody, ApiSessionBody, ApiSessionListBody, CreatedBody, DataBody, RevokedAllBody,
+    RevokedBody, SessionBody, ValidateBody,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client};
@@ -278,5 +278,104 @@ pub async fn revoke_user_sessions(
     Ok(Json(RevokedAllBody {
         success: true,
         ended_sessions: ended,
+    }))
+}
+
+fn etag(version: &str) -> [(header::HeaderName, String); 1] {
+    [(header::ETAG, format!("\"{version}\""))]
+}
+
+/// `GET /api/v1/sessions/{session_id}/data`: the data and its version (also the `ETag`).
+pub async fn get_data(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api_key(&state, &headers, &caller, Scope::SessionsRead, "get_data").await?;
+    let session = state.service.session_by_id(&session_id(&id)?).await?;
+    let version = sessiond_core::service::data_version(&session.data);
+    let body = DataBody {
+        version: version.clone(),
+        data: session.data,
+    };
+    Ok((etag(&version), Json(body)).into_response())
+}
+
+/// `PATCH /api/v1/sessions/{session_id}/data`: a JSON merge patch (RFC 7396). With `If-Match`,
+/// only onto that version (412 otherwise); without it, merged atomically with any other patch.
+pub async fn patch_data(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsWrite,
+        "patch_data",
+    )
+    .await?;
+    if !patch.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the patch must be a JSON object",
+        ));
+    }
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        });
+    let data = state
+        .service
+        .patch_data(&session_id(&id)?, &patch, if_match.as_deref())
+        .await?;
+    let version = sessiond_core::service::data_version(&data);
+    let body = DataBody {
+        version: version.clone(),
+        data,
+    };
+    Ok((etag(&version), Json(body)).into_response())
+}
+
+/// What `POST /api/v1/sessions/{session_id}/activity` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityRequest {
+    #[serde(rename = "type")]
+    kind: String,
+    details: Option<Map<String, Value>>,
+}
+
+/// `POST /api/v1/sessions/{session_id}/activity`: recorded, and it counts as activity.
+pub async fn record_activity(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ActivityRequest>,
+) -> Result<Json<ActivityBody>, ApiError> {
+    let key = api_key(&state, &headers, &caller, Scope::SessionsWrite, "activity").await?;
+    let session = state
+        .service
+        .record_activity(
+            &session_id(&id)?,
+            &req.kind,
+            req.details.map(Value::Object),
+            &key.name,
+        )
+        .await?;
+    Ok(Json(ActivityBody {
+        success: true,
+        session_id: session.id.to_string(),
+        idle_expires_at: session.idle_expires_at,
     }))
 }
