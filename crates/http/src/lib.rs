@@ -17,14 +17,14 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 
 pub use cookie::{CookieSettings, SameSite};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, backend, client, ops, pages, session};
+use routes::{account, backend, client, forward, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -84,9 +84,19 @@ pub fn app(state: AppState) -> Router {
             get(backend::user_sessions).delete(backend::revoke_user_sessions),
         )
         .layer(middleware::from_fn(no_store));
+    // Asked by a proxy about the browser's request (any method, as some proxies forward the
+    // original one): never a cookie, so no CSRF guard; unknown tokens still count as guesses.
+    let verify = Router::new()
+        .route("/auth/verify", any(forward::verify))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guessing::guard,
+        ))
+        .layer(middleware::from_fn(no_store));
     let mut router = Router::new()
         .merge(api)
         .merge(v1)
+        .merge(verify)
         .route("/", get(pages::demo))
         .route("/login", get(pages::login))
         .route("/logout", get(session::logout_page))

@@ -19,7 +19,7 @@ mod outage;
 mod services;
 pub mod stores;
 pub use outage::OutageStore;
-pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
+pub use services::{LDAP_PASSWORD, PrivateNginx, PrivatePostgres, PrivateRedis, PrivateSlapd};
 
 pub const PASSWORD: &str = "correct horse battery";
 

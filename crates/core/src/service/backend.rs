@@ -257,6 +257,25 @@ impl SessionService {
         Ok(self.touch(resolved.session, now).await?.status)
     }
 
+    /// Forward auth (`GET /auth/verify`): the browser's request, forwarded by a proxy. Its
+    /// client is the browser's, so drift is scored as for a check. Activity unless `passive`
+    /// (writes coalesced); the token is never renewed, since a proxy cannot be relied on to
+    /// pass a new cookie back.
+    pub async fn verify_forwarded(
+        &self,
+        token: Option<&Token>,
+        client: &ClientInfo,
+        passive: bool,
+    ) -> SessionResult<SessionStatus> {
+        let now = self.now();
+        let resolved = self.resolve(token, now).await?;
+        self.screen(&resolved.session, client, now).await?;
+        if passive {
+            return Ok(self.status(resolved.session, now));
+        }
+        Ok(self.touch(resolved.session, now).await?.status)
+    }
+
     /// An active session by id, for the backend API; anything else is `NotFound`.
     pub async fn session_by_id(&self, id: &SessionId) -> SessionResult<Session> {
         let now = self.now();

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod backend;
 pub mod client;
+pub mod forward;
 pub mod ops;
 pub mod pages;
 pub mod session;

@@ -14,6 +14,7 @@ mod client;
 mod durability;
 mod errors;
 mod faults;
+mod forward_auth;
 mod ldap;
 mod login;
 mod oneshot;

@@ -1,0 +1,177 @@
+//! Forward auth behind a real nginx, configured with docs/forward-auth/nginx.conf: the browser
+//! logs in through nginx and reaches a protected application that sees who it is; without a
+//! session, after logout or after a revocation it does not; and a client can never pass an
+//! identity of its own to the application.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use sessiond_testkit::{Browser, PASSWORD, PrivateNginx, TestServer};
+
+/// The protected application: it answers with the identity headers it received.
+async fn start_app() -> String {
+    let echo = |headers: HeaderMap| async move {
+        let pick = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| Value::String(v.to_owned()))
+                .unwrap_or(Value::Null)
+        };
+        axum::Json(json!({
+            "user": pick("x-session-user"),
+            "user_id": pick("x-session-user-id"),
+            "role": pick("x-session-role"),
+            "session_id": pick("x-session-id"),
+        }))
+    };
+    let app = axum::Router::new().fallback(echo);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// The shipped configuration, pointed at this test's sessiond and application.
+fn nginx_config(sessiond: &str, app: &str) -> String {
+    let shipped = include_str!("../../../../docs/forward-auth/nginx.conf");
+    shipped
+        .replace("127.0.0.1:8080", sessiond)
+        .replace("127.0.0.1:3000", app)
+        .replace("listen 127.0.0.1:8000", "listen 127.0.0.1:{listen}")
+}
+
+struct Setup {
+    srv: TestServer,
+    nginx: PrivateNginx,
+}
+
+async fn setup() -> Setup {
+    let srv = TestServer::start(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    srv.add_user("alice", "oss").await;
+    let sessiond = srv.base.trim_start_matches("http://").to_owned();
+    let app = start_app().await;
+    let nginx = PrivateNginx::start(&nginx_config(&sessiond, &app));
+    Setup { srv, nginx }
+}
+
+fn through_nginx(s: &Setup) -> Browser {
+    Browser::new(&s.nginx.base(), &s.srv.state.cookie.name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_lets_a_session_through_with_its_identity_and_nothing_else() {
+    let s = setup().await;
+    let b = through_nginx(&s);
+
+    let r = b.get("/reports?month=11").await;
+    assert_eq!(r.status, 302, "no session: to the login page ({})", r.body);
+    assert_eq!(r.header("location"), Some("/login?next=/reports?month=11"));
+
+    let r = b.login("alice", PASSWORD).await;
+    assert_eq!(r.status, 200, "login through nginx: {}", r.body);
+    let r = b.get("/reports").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (&r.body["user"], &r.body["role"]),
+        (&json!("alice"), &json!("oss"))
+    );
+    assert_eq!(r.body["session_id"], b.check().await.body["session_id"]);
+
+    // A header the client sends under an identity's name never reaches the application as one.
+    let forged = b
+        .request_with(
+            reqwest::Method::GET,
+            "/reports",
+            None,
+            &[("x-session-user", "root"), ("x-session-role", "superadmin")],
+        )
+        .await;
+    assert_eq!(
+        (&forged.body["user"], &forged.body["role"]),
+        (&json!("alice"), &json!("oss"))
+    );
+    let stranger = through_nginx(&s);
+    let r = stranger
+        .request_with(
+            reqwest::Method::GET,
+            "/reports",
+            None,
+            &[("x-session-user", "root")],
+        )
+        .await;
+    assert_eq!(
+        r.status, 302,
+        "a forged identity without a session is no session"
+    );
+
+    b.post("/api/session/logout", None).await;
+    assert_eq!(b.get("/reports").await.status, 302, "after logout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_stops_the_next_request_through_nginx() {
+    let s = setup().await;
+    let b = Arc::new(through_nginx(&s));
+    assert_eq!(b.login("alice", PASSWORD).await.status, 200);
+    assert_eq!(b.get("/").await.status, 200);
+    s.srv.state.service.disable_user("alice").await.unwrap();
+    assert_eq!(b.get("/").await.status, 302, "revoked at once");
+}
+
+#[tokio::test]
+async fn verify_answers_exactly_200_or_401_and_counts_activity_unless_passive() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let idle = b.check().await.body["idle_expires_at"].clone();
+
+    srv.advance(120);
+    let passive = b
+        .request_with(
+            reqwest::Method::GET,
+            "/auth/verify",
+            None,
+            &[("x-sessiond-passive", "1")],
+        )
+        .await;
+    assert_eq!(passive.status, 200);
+    assert_eq!(passive.header("x-session-user"), Some("alice"));
+    assert_eq!(
+        b.check().await.body["idle_expires_at"],
+        idle,
+        "passive: nothing extended"
+    );
+    let polling = b
+        .request_with(
+            reqwest::Method::GET,
+            "/auth/verify",
+            None,
+            &[("x-original-uri", "/api/session/check?x=1")],
+        )
+        .await;
+    assert_eq!(polling.status, 200);
+    assert_eq!(
+        b.check().await.body["idle_expires_at"],
+        idle,
+        "the client's own polling"
+    );
+
+    let token = b.token();
+    let r = b.request(reqwest::Method::POST, "/auth/verify", None).await;
+    assert_eq!(r.status, 200, "any method: {}", r.body);
+    assert!(r.set_cookie().is_none(), "never a cookie");
+    assert_eq!(b.token(), token, "never a new token");
+    assert_ne!(
+        b.check().await.body["idle_expires_at"],
+        idle,
+        "activity by default"
+    );
+
+    let r = srv.browser().get("/auth/verify").await;
+    assert_eq!(
+        (r.status, &r.body["valid"], &r.body["code"]),
+        (401, &json!(false), &json!("no_session"))
+    );
+}
