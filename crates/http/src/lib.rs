@@ -92,6 +92,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             guessing::guard,
         ))
+        .layer(middleware::from_fn(forward::only_401))
         .layer(middleware::from_fn(no_store));
     let mut router = Router::new()
         .merge(api)

@@ -4,9 +4,11 @@
 //! refusal into a 500). It never sets a cookie and never renews the token.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sessiond_core::EndCode;
 
 use crate::body::SessionBody;
 use crate::error::ApiError;
@@ -59,4 +61,20 @@ pub async fn verify(
         }
     }
     Ok((out, Json(SessionBody::new(&state, &status))).into_response())
+}
+
+/// A refusal is exactly 401, whatever refused: nginx turns any other status of its
+/// `auth_request` into a 500 for the browser. The guessing limit's 429 becomes a 401 that keeps
+/// its `Retry-After`.
+pub async fn only_401(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::TOO_MANY_REQUESTS {
+        return res;
+    }
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut refused = ApiError::NotAuthenticated(EndCode::NoSession).into_response();
+    if let Some(v) = retry_after {
+        refused.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    refused
 }

@@ -175,3 +175,20 @@ async fn verify_answers_exactly_200_or_401_and_counts_activity_unless_passive() 
         (401, &json!(false), &json!("no_session"))
     );
 }
+
+#[tokio::test]
+async fn a_guessing_address_still_gets_exactly_401_from_verify() {
+    let srv = TestServer::start(&[("SESSIOND_UNKNOWN_TOKEN_LIMIT", "2")]).await;
+    let guesser = srv.browser();
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        guesser.set_token(Some(&"A".repeat(43)));
+        let r = guesser.get("/auth/verify").await;
+        answers.push((r.status, r.header("retry-after").is_some()));
+    }
+    assert_eq!(
+        answers,
+        [(401, false), (401, false), (401, true), (401, true)],
+        "past the limit still 401 (nginx would make anything else a 500), with Retry-After"
+    );
+}
