@@ -268,7 +268,7 @@ impl SessionService {
     /// its session after the sweep ended the others. It reads the user again after its create:
     /// the sweep came after the update, so a create the sweep missed comes after the update too,
     /// and this read sees it. The new session then ends before anyone holds its token.
-    async fn confirm_user_unchanged(
+    pub(super) async fn confirm_user_unchanged(
         &self,
         user: &User,
         session: &Session,

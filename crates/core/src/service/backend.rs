@@ -184,6 +184,9 @@ impl SessionService {
         }
         self.stores.sessions.create_session(&session).await?;
         self.trim_after_create(&user, &session, now).await?;
+        // Like a login, it must not outlive a revocation it raced (disable, role change).
+        self.confirm_user_unchanged(&user, &session, &req.client)
+            .await?;
         let event = AuditEvent::new(AuditKind::SessionCreated, now)
             .session(&session)
             .client(&req.client)
