@@ -463,3 +463,53 @@ async fn data_is_versioned_size_limited_and_patching_it_is_not_activity() {
     assert_eq!(recorded[0].details["activity"], "page_view");
     assert_eq!(recorded[0].details["details"]["path"], "/cart");
 }
+
+/// The fenced block of `language` in docs/api.md's "From Python and from Node".
+fn example(language: &str) -> String {
+    let doc = include_str!("../../../../docs/api.md");
+    let section = doc.split("### From Python and from Node").nth(1).unwrap();
+    let fence = format!("```{language}\n");
+    let start = section.find(&fence).unwrap() + fence.len();
+    let len = section[start..].find("```").unwrap();
+    section[start..start + len].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_and_node_examples_of_docs_api_md_work() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let app = key(&srv, "docs", &[Scope::SessionsWrite]).await;
+    let runs = [
+        ("python3", vec!["-c".to_owned(), example("python")]),
+        (
+            "node",
+            vec![
+                "--input-type=module".to_owned(),
+                "-e".to_owned(),
+                example("js"),
+            ],
+        ),
+    ];
+    for (program, args) in runs {
+        let (base, key) = (srv.base.clone(), app.clone());
+        // The server answers on this runtime; the client runs on a blocking thread beside it.
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(program)
+                .args(&args)
+                .env("SESSIOND_URL", base)
+                .env("SESSIOND_API_KEY", key)
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{program} is needed (scripts/test installs it): {e}"));
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed = printed.trim().to_lowercase();
+        assert_eq!(printed, "alice true pro", "{program} printed {printed:?}");
+    }
+}
