@@ -15,11 +15,13 @@ use sessiond_http::AppState;
 use sessiond_server::config::{self, Config};
 use tokio::sync::oneshot;
 
+mod nginx;
 mod outage;
 mod services;
 pub mod stores;
+pub use nginx::PrivateNginx;
 pub use outage::OutageStore;
-pub use services::{LDAP_PASSWORD, PrivateNginx, PrivatePostgres, PrivateRedis, PrivateSlapd};
+pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
 
 pub const PASSWORD: &str = "correct horse battery";
 

@@ -252,12 +252,7 @@ impl SessionService {
     /// The caller is the application's server, so its address is not the session's client and
     /// drift is not scored.
     pub async fn validate(&self, token: &Token, activity: bool) -> SessionResult<SessionStatus> {
-        let now = self.now();
-        let resolved = self.resolve(Some(token), now).await?;
-        if !activity {
-            return Ok(self.status(resolved.session, now));
-        }
-        Ok(self.touch(resolved.session, now).await?.status)
+        self.seen_by_another(Some(token), None, activity).await
     }
 
     /// Forward auth (`GET /auth/verify`): the browser's request, forwarded by a proxy. Its
@@ -270,10 +265,24 @@ impl SessionService {
         client: &ClientInfo,
         passive: bool,
     ) -> SessionResult<SessionStatus> {
+        self.seen_by_another(token, Some(client), !passive).await
+    }
+
+    /// A token presented by someone other than its holder (an application's server, a proxy):
+    /// drift is scored only against `browser`, the holder's own client when it is known, and
+    /// `activity` is recorded without renewing the token.
+    async fn seen_by_another(
+        &self,
+        token: Option<&Token>,
+        browser: Option<&ClientInfo>,
+        activity: bool,
+    ) -> SessionResult<SessionStatus> {
         let now = self.now();
         let resolved = self.resolve(token, now).await?;
-        self.screen(&resolved.session, client, now).await?;
-        if passive {
+        if let Some(client) = browser {
+            self.screen(&resolved.session, client, now).await?;
+        }
+        if !activity {
             return Ok(self.status(resolved.session, now));
         }
         Ok(self.touch(resolved.session, now).await?.status)

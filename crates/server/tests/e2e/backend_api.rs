@@ -26,6 +26,18 @@ async fn api(srv: &TestServer, key: &str, method: Method, path: &str, body: Opti
         .await
 }
 
+/// A server with `alice`, a `sessions:write` key `shop`, and the answer to the session the
+/// application created for her.
+async fn app_session() -> (TestServer, String, Resp) {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let app = key(&srv, "shop", &[Scope::SessionsWrite]).await;
+    let body = json!({"username": "alice"});
+    let r = api(&srv, &app, Method::POST, "/api/v1/sessions", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (srv, app, r)
+}
+
 #[tokio::test]
 async fn a_session_an_app_creates_is_a_browsers_session() {
     let srv = TestServer::start(&[]).await;
@@ -118,17 +130,7 @@ async fn a_session_an_app_creates_is_a_browsers_session() {
 
 #[tokio::test]
 async fn validation_is_passive_unless_it_says_activity_and_never_rotates() {
-    let srv = TestServer::start(&[]).await;
-    srv.add_user("alice", "oss").await;
-    let app = key(&srv, "shop", &[Scope::SessionsWrite]).await;
-    let r = api(
-        &srv,
-        &app,
-        Method::POST,
-        "/api/v1/sessions",
-        Some(json!({"username": "alice"})),
-    );
-    let r = r.await;
+    let (srv, app, r) = app_session().await;
     let token = r.body["token"].as_str().unwrap().to_owned();
     let idle = r.body["idle_expires_at"].clone();
 
@@ -299,20 +301,9 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
 
     let (_server, addr, _) = start_with(&dir, &[]);
     let call = || {
-        use std::io::{Read as _, Write as _};
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET /api/v1/users/admin/sessions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out.split(' ')
-            .nth(1)
-            .unwrap_or_default()
-            .parse::<u16>()
-            .unwrap_or(0)
+        let head =
+            format!("GET /api/v1/users/admin/sessions HTTP/1.1\r\nAuthorization: Bearer {secret}");
+        crate::binary::raw_http::status(&crate::binary::raw_http::send(&addr, &head, ""))
     };
     assert_eq!(call(), 200);
     let out = sessiond(&dir, &[])
@@ -383,17 +374,7 @@ mod parallel_data_patches_lose_nothing {
 
 #[tokio::test]
 async fn data_is_versioned_size_limited_and_patching_it_is_not_activity() {
-    let srv = TestServer::start(&[]).await;
-    srv.add_user("alice", "oss").await;
-    let app = key(&srv, "shop", &[Scope::SessionsWrite]).await;
-    let r = api(
-        &srv,
-        &app,
-        Method::POST,
-        "/api/v1/sessions",
-        Some(json!({"username": "alice"})),
-    );
-    let r = r.await;
+    let (srv, app, r) = app_session().await;
     let (id, idle) = (
         r.body["session_id"].as_str().unwrap().to_owned(),
         r.body["idle_expires_at"].clone(),

@@ -179,20 +179,36 @@ fn only_serve_prints_the_serve_time_warnings() {
 }
 
 /// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.
-mod raw_http {
+pub(crate) mod raw_http {
     use std::io::{Read as _, Write as _};
 
-    pub(super) fn login(addr: &str, body: &str) -> String {
+    /// Sends `head` (the request line and any headers, without the final line break) and
+    /// `body`, and returns the whole answer.
+    pub(crate) fn send(addr: &str, head: &str, body: &str) -> String {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(
             s,
-            "POST /api/session/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
+    }
+
+    /// The status code of an answer `send` returned.
+    pub(crate) fn status(answer: &str) -> u16 {
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub(super) fn login(addr: &str, body: &str) -> String {
+        let head = "POST /api/session/login HTTP/1.1\r\nContent-Type: application/json";
+        send(addr, head, body)
     }
 }
 

@@ -1,0 +1,141 @@
+//! The audit event types and their stored names.
+
+/// Event types. The names follow seed 000's vocabulary (`SESSION_EXTENDED`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditKind {
+    /// A password (or directory) login succeeded.
+    LoginSuccess,
+    /// A login was refused (wrong password, unknown or disabled user, lock).
+    LoginFailed,
+    /// A session began (login, anonymous start, re-authentication).
+    SessionCreated,
+    /// Activity moved the idle deadline (keep-alive).
+    SessionExtended,
+    /// The session's token was renewed.
+    SessionRotated,
+    /// The idle timeout ended a session.
+    SessionExpiredIdle,
+    /// The absolute timeout ended a session.
+    SessionExpiredAbsolute,
+    /// The user logged out.
+    SessionLoggedOut,
+    /// The user ended all their sessions.
+    SessionLoggedOutAll,
+    /// A session was revoked (by its user, an administrator or a credential change).
+    SessionRevoked,
+    /// The concurrent-session cap pushed a session out.
+    SessionEvicted,
+    /// Too many keep-alives from one session.
+    KeepaliveRateLimited,
+    /// A cleanup run's totals.
+    SessionsCleanedUp,
+    /// An account was created (CLI, first start, or a first directory login).
+    UserCreated,
+    /// An account was disabled; its sessions end.
+    UserDisabled,
+    /// A password was changed (by its user or an administrator).
+    PasswordChanged,
+    /// Reported by the browser client (`POST /api/session/events`).
+    SessionWarningShown,
+    /// The user chose to stay signed in at the warning.
+    SessionExtendedByUser,
+    /// The browser showed the "session expired" overlay.
+    SessionExpiredShown,
+    /// A cookie request refused by the CSRF defence (CS-VOC `malicious_csrf`).
+    MaliciousCsrf,
+    /// Too many failed logins for one account: it is locked for a while.
+    AccountLocked,
+    /// Too many logins from one address (CS-VOC `excess_rate_limit_exceeded`).
+    LoginRateLimited,
+    /// Too many unknown session tokens from one address.
+    SessionGuessing,
+    /// The session's platform context changed.
+    ContextSwitched,
+    /// A context switch beyond the hourly limit was refused.
+    ContextSwitchLimited,
+    /// The contexts a user may switch to were changed.
+    UserContextsChanged,
+    /// A request's client differs from the session's (user agent, network).
+    SessionDrift,
+    /// A session's suspicion score reached the threshold.
+    SuspiciousActivity,
+    /// A visitor's anonymous session became a user's on login (new id and token).
+    SessionUpgraded,
+    /// A user's role was changed; their sessions end.
+    UserRoleChanged,
+    /// A key of the backend API was created.
+    ApiKeyCreated,
+    /// A key of the backend API was revoked.
+    ApiKeyRevoked,
+    /// A call of the backend API, with the key's name and the operation.
+    ApiRequest,
+    /// An activity an application recorded for a session (its type and details).
+    SessionActivity,
+}
+
+impl AuditKind {
+    /// The stored name (`LOGIN_SUCCESS`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginSuccess => "LOGIN_SUCCESS",
+            Self::LoginFailed => "LOGIN_FAILED",
+            Self::SessionCreated => "SESSION_CREATED",
+            Self::SessionExtended => "SESSION_EXTENDED",
+            Self::SessionRotated => "SESSION_ROTATED",
+            Self::SessionExpiredIdle => "SESSION_EXPIRED_IDLE",
+            Self::SessionExpiredAbsolute => "SESSION_EXPIRED_ABSOLUTE",
+            Self::SessionLoggedOut => "SESSION_LOGGED_OUT",
+            Self::SessionLoggedOutAll => "SESSION_LOGGED_OUT_ALL",
+            Self::SessionRevoked => "SESSION_REVOKED",
+            Self::SessionEvicted => "SESSION_EVICTED",
+            Self::KeepaliveRateLimited => "KEEPALIVE_RATE_LIMITED",
+            Self::SessionsCleanedUp => "SESSIONS_CLEANED_UP",
+            Self::UserCreated => "USER_CREATED",
+            Self::UserDisabled => "USER_DISABLED",
+            Self::PasswordChanged => "PASSWORD_CHANGED",
+            Self::SessionWarningShown => "SESSION_WARNING_SHOWN",
+            Self::SessionExtendedByUser => "SESSION_EXTENDED_BY_USER",
+            Self::SessionExpiredShown => "SESSION_EXPIRED_SHOWN",
+            Self::MaliciousCsrf => "MALICIOUS_CSRF",
+            Self::AccountLocked => "ACCOUNT_LOCKED",
+            Self::LoginRateLimited => "EXCESS_RATE_LIMIT_EXCEEDED",
+            Self::SessionGuessing => "SESSION_GUESSING_DETECTED",
+            Self::ContextSwitched => "CONTEXT_SWITCHED",
+            Self::ContextSwitchLimited => "CONTEXT_SWITCH_RATE_LIMITED",
+            Self::UserContextsChanged => "USER_CONTEXTS_CHANGED",
+            Self::SessionDrift => "SESSION_DRIFT",
+            Self::SuspiciousActivity => "SUSPICIOUS_ACTIVITY",
+            Self::SessionUpgraded => "SESSION_UPGRADED",
+            Self::UserRoleChanged => "USER_ROLE_CHANGED",
+            Self::ApiKeyCreated => "API_KEY_CREATED",
+            Self::ApiKeyRevoked => "API_KEY_REVOKED",
+            Self::ApiRequest => "API_REQUEST",
+            Self::SessionActivity => "SESSION_ACTIVITY",
+        }
+    }
+
+    /// The stored types an audit search for `name` finds. Seed 000 logs one
+    /// `SESSION_EXPIRED`; sessiond says which timeout ended the session, so the seed's name
+    /// finds both. Other names are themselves, in upper case.
+    pub fn matching(name: &str) -> Vec<String> {
+        let name = name.trim().to_ascii_uppercase();
+        if name == "SESSION_EXPIRED" {
+            return [Self::SessionExpiredIdle, Self::SessionExpiredAbsolute]
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect();
+        }
+        vec![name]
+    }
+
+    /// The event types a browser client may report; every other name is refused.
+    pub fn client_event(name: &str) -> Option<Self> {
+        [
+            Self::SessionWarningShown,
+            Self::SessionExtendedByUser,
+            Self::SessionExpiredShown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
