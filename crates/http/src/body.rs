@@ -8,11 +8,12 @@ use std::borrow::Cow;
 use serde::Serialize;
 use sessiond_core::Timestamp;
 use sessiond_core::service::SessionStatus;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
 /// What login, check, keep-alive and a context switch say about a live session.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SessionBody {
     pub valid: bool,
@@ -58,7 +59,7 @@ impl SessionBody {
 }
 
 /// `GET /api/session/check`: the session, and the CSRF token a reloaded page needs.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CheckBody {
     #[serde(flatten)]
@@ -67,7 +68,7 @@ pub struct CheckBody {
 }
 
 /// Login, re-authentication and a password change: a new session and its CSRF token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IssuedBody {
     pub success: bool,
@@ -77,7 +78,7 @@ pub struct IssuedBody {
 }
 
 /// `POST /api/session/anonymous`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AnonymousBody {
     pub success: bool,
@@ -89,7 +90,7 @@ pub struct AnonymousBody {
 }
 
 /// `POST /api/session/keepalive`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct KeepaliveBody {
     pub success: bool,
@@ -105,7 +106,7 @@ pub struct KeepaliveBody {
 }
 
 /// `PUT /api/session/context`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ContextBody {
     pub success: bool,
@@ -114,7 +115,7 @@ pub struct ContextBody {
 }
 
 /// `POST /api/session/logout`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LogoutBody {
     pub success: bool,
@@ -124,7 +125,7 @@ pub struct LogoutBody {
 }
 
 /// `POST /api/session/logout-all`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LogoutAllBody {
     pub success: bool,
@@ -133,7 +134,7 @@ pub struct LogoutAllBody {
 }
 
 /// One of the user's sessions in `GET /api/session/sessions`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SessionListItem {
     pub session_id: String,
@@ -150,7 +151,7 @@ pub struct SessionListItem {
 }
 
 /// `GET /api/session/sessions`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SessionListBody {
     pub sessions: Vec<SessionListItem>,
@@ -158,7 +159,7 @@ pub struct SessionListBody {
 }
 
 /// `DELETE /api/session/sessions/{id}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RevokeBody {
     pub success: bool,
@@ -168,7 +169,7 @@ pub struct RevokeBody {
 }
 
 /// `POST /api/session/client-event`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientEventBody {
     pub success: bool,
@@ -176,7 +177,7 @@ pub struct ClientEventBody {
 }
 
 /// `GET /healthz` and `GET /readyz`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HealthBody {
     pub status: Cow<'static, str>,
@@ -187,7 +188,7 @@ pub struct HealthBody {
 }
 
 /// `POST /api/v1/sessions` (201): the new session, its token (given once) and CSRF token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CreatedBody {
     /// The session token: the application sets it as the cookie, or uses the `Set-Cookie`.
@@ -199,19 +200,20 @@ pub struct CreatedBody {
 }
 
 /// `POST /api/v1/sessions/validate`: the check's answer, with the user's id and the data.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ValidateBody {
     pub csrf_token: String,
     pub user_id: Option<String>,
     #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    #[schema(value_type = Object)]
     pub data: serde_json::Map<String, serde_json::Value>,
     #[serde(flatten)]
     pub session: SessionBody,
 }
 
 /// A session as the backend API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ApiSessionBody {
     pub session_id: String,
@@ -227,11 +229,12 @@ pub struct ApiSessionBody {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    #[schema(value_type = Object)]
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `GET /api/v1/users/{username}/sessions`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ApiSessionListBody {
     pub sessions: Vec<ApiSessionBody>,
@@ -239,17 +242,18 @@ pub struct ApiSessionListBody {
 }
 
 /// `GET` and `PATCH /api/v1/sessions/{session_id}/data`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DataBody {
     /// The data's version, also its `ETag`: send it as `If-Match` to patch only that version.
     pub version: String,
     #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    #[schema(value_type = Object)]
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /api/v1/sessions/{session_id}/activity`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ActivityBody {
     pub success: bool,
@@ -258,7 +262,7 @@ pub struct ActivityBody {
 }
 
 /// `DELETE /api/v1/sessions/{session_id}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RevokedBody {
     pub success: bool,
@@ -266,7 +270,7 @@ pub struct RevokedBody {
 }
 
 /// `DELETE /api/v1/users/{username}/sessions`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RevokedAllBody {
     pub success: bool,
@@ -275,7 +279,7 @@ pub struct RevokedAllBody {
 
 /// Every error: a stable `code` and a sentence. Answers to session requests also carry the
 /// fields the original browser client reads (`valid`, `success`, `error`, `reason`).
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]

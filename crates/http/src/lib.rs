@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod guessing;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -17,7 +18,10 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{any, delete, get, post, put};
+use axum::routing::any;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use cookie::{CookieSettings, SameSite};
 pub use error::ApiError;
@@ -32,30 +36,49 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    let mut api = Router::new()
-        .route("/api/session/login", post(session::login))
-        .route(
-            "/api/session/check",
-            get(session::check).post(session::check),
-        )
-        .route("/api/session/keepalive", post(session::keepalive))
-        .route("/api/session/logout", post(session::logout))
-        .route("/api/session/logout-all", post(session::logout_all))
-        .route("/api/session/sessions", get(session::list_sessions))
-        .route("/api/session/reauth", post(account::reauth))
-        .route("/api/session/password", post(account::change_password))
-        .route("/api/session/client-config", get(client::client_config))
-        .route("/api/session/events", post(client::record_event))
-        .route(
-            "/api/session/sessions/{session_id}",
-            delete(session::revoke_session),
-        );
+    let (router, doc) = routes(&state).split_for_parts();
+    let doc = openapi::Document(doc.to_json().unwrap_or_default().into());
+    #[cfg(feature = "bench")]
+    let router = router.route("/bench/hello", axum::routing::get(ops::bench_hello));
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(doc))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_headers))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(request_span))
+        .with_state(state)
+}
+
+/// The OpenAPI document of the routes `state` enables, as `/openapi.json` serves it.
+pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
+    routes(state).into_openapi()
+}
+
+/// Every documented route, each group with the refusals of its layers (see [`mod@openapi`]).
+fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
+    let mut api = OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .routes(routes!(session::check))
+        .routes(routes!(session::keepalive))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::logout_all))
+        .routes(routes!(session::list_sessions))
+        .routes(routes!(account::reauth))
+        .routes(routes!(account::change_password))
+        .routes(routes!(client::client_config))
+        .routes(routes!(client::record_event))
+        .routes(routes!(session::revoke_session));
     if state.endpoints.context {
-        api = api.route("/api/session/context", put(session::switch_context));
+        api = api.routes(routes!(session::switch_context));
     }
     if state.endpoints.anonymous {
-        api = api.route("/api/session/anonymous", post(session::anonymous));
+        api = api.routes(routes!(session::anonymous));
     }
+    refuse(api.get_openapi_mut(), COOKIE_GUARDS);
+    refuse(api.get_openapi_mut(), STORE);
     let api = api
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(
@@ -64,29 +87,25 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(no_store));
     // Authenticated by an API key, never by a cookie: no CSRF defence, no cookie guessing guard.
-    let v1 = Router::new()
-        .route("/api/v1/sessions", post(backend::create))
-        .route("/api/v1/sessions/validate", post(backend::validate))
-        .route(
-            "/api/v1/sessions/{session_id}",
-            get(backend::get_session).delete(backend::revoke_session),
-        )
-        .route(
-            "/api/v1/sessions/{session_id}/data",
-            get(backend::get_data).patch(backend::patch_data),
-        )
-        .route(
-            "/api/v1/sessions/{session_id}/activity",
-            post(backend::record_activity),
-        )
-        .route(
-            "/api/v1/users/{username}/sessions",
-            get(backend::user_sessions).delete(backend::revoke_user_sessions),
-        )
-        .layer(middleware::from_fn(no_store));
+    let mut v1 = OpenApiRouter::new()
+        .routes(routes!(backend::create))
+        .routes(routes!(backend::validate))
+        .routes(routes!(backend::get_session, backend::revoke_session))
+        .routes(routes!(backend::get_data, backend::patch_data))
+        .routes(routes!(backend::record_activity))
+        .routes(routes!(
+            backend::user_sessions,
+            backend::revoke_user_sessions
+        ));
+    refuse(v1.get_openapi_mut(), API_KEY);
+    refuse(v1.get_openapi_mut(), STORE);
+    let v1 = v1.layer(middleware::from_fn(no_store));
     // Asked by a proxy about the browser's request (any method, as some proxies forward the
     // original one): never a cookie, so no CSRF guard; unknown tokens still count as guesses.
-    let verify = Router::new()
+    // Its refusals are all 401 (`only_401`), which its attribute lists.
+    let mut verify = OpenApiRouter::with_openapi(openapi::Verify::openapi());
+    refuse(verify.get_openapi_mut(), STORE);
+    let verify = verify
         .route("/auth/verify", any(forward::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -94,35 +113,33 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(forward::only_401))
         .layer(middleware::from_fn(no_store));
-    let mut router = Router::new()
+    let mut ops_routes = OpenApiRouter::new().routes(routes!(openapi::serve));
+    if state.endpoints.health {
+        ops_routes = ops_routes
+            .routes(routes!(ops::healthz))
+            .routes(routes!(ops::readyz));
+    }
+    if state.endpoints.metrics {
+        ops_routes = ops_routes.routes(routes!(ops::metrics));
+    }
+    let mut logout_page = OpenApiRouter::new().routes(routes!(session::logout_page));
+    refuse(logout_page.get_openapi_mut(), STORE);
+    let mut all = OpenApiRouter::with_openapi(openapi::Skeleton::openapi())
         .merge(api)
         .merge(v1)
         .merge(verify)
-        .route("/", get(pages::demo))
-        .route("/login", get(pages::login))
-        .route("/logout", get(session::logout_page))
-        .route("/static/sessiond.js", get(pages::sessiond_js))
-        .route("/static/sessiond.mjs", get(pages::sessiond_mjs))
-        .route("/static/pages.js", get(pages::pages_js))
-        .route("/static/pages.css", get(pages::pages_css));
-    if state.endpoints.health {
-        router = router
-            .route("/healthz", get(ops::healthz))
-            .route("/readyz", get(ops::readyz));
-    }
-    if state.endpoints.metrics {
-        router = router.route("/metrics", get(ops::metrics));
-    }
-    #[cfg(feature = "bench")]
-    let router = router.route("/bench/hello", get(ops::bench_hello));
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(limit_headers))
-        .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(request_span))
-        .with_state(state)
+        .merge(logout_page)
+        .merge(ops_routes)
+        .routes(routes!(pages::demo))
+        .routes(routes!(pages::login))
+        .routes(routes!(pages::sessiond_js))
+        .routes(routes!(pages::sessiond_mjs))
+        .routes(routes!(pages::pages_js))
+        .routes(routes!(pages::pages_css));
+    let doc = all.get_openapi_mut();
+    refuse(doc, EVERY_ROUTE);
+    openapi::add_security(doc, &state.cookie.name);
+    all
 }
 
 /// Every request runs in a span of its own whose id the response carries (`X-Request-Id`), so

@@ -64,7 +64,7 @@ impl Default for Endpoints {
 
 /// The browser client's settings, from seed 001's cross-tab sync variables and feature flags.
 /// The timeouts themselves come from the server's check answers, never from here alone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientConfig {
     pub idle_timeout_seconds: i64,
@@ -76,7 +76,7 @@ pub struct ClientConfig {
     pub features: ClientFeatures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyncSettings {
     pub check_interval_seconds: u64,
@@ -87,7 +87,7 @@ pub struct SyncSettings {
     pub max_sync_data_size: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClientFeatures {
     pub cross_tab_sync: bool,

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sessiond_core::SessionError;
 
 use super::session::{check_length, issued_response, to_completion};
+use crate::body::{ErrorBody, IssuedBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, DeviceCookie, SessionCookie};
 use crate::state::AppState;
@@ -22,14 +23,29 @@ fn wrong_password(e: SessionError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthRequest {
+    #[schema(min_length = 1, max_length = 4096)]
     password: String,
 }
 
 /// `POST /api/session/reauth {password}`: a new, freshly authenticated session in place of the
 /// current one.
+#[utoipa::path(
+    post,
+    path = "/api/session/reauth",
+    tag = "browser",
+    request_body = ReauthRequest,
+    responses(
+        (status = 200, description = "A new, freshly authenticated session", body = IssuedBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 403, description = "`invalid_credentials`, `anonymous_session`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`server_busy`, `directory_unavailable`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn reauth(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -49,10 +65,12 @@ pub async fn reauth(
     issued_response(&state, issued)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
+    #[schema(min_length = 1, max_length = 4096)]
     current_password: String,
+    #[schema(min_length = 8, max_length = 1024)]
     new_password: String,
     #[serde(default = "yes")]
     end_other_sessions: bool,
@@ -63,6 +81,20 @@ fn yes() -> bool {
 }
 
 /// `POST /api/session/password {current_password, new_password, end_other_sessions?}`.
+#[utoipa::path(
+    post,
+    path = "/api/session/password",
+    tag = "browser",
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Changed; a new session", body = IssuedBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 403, description = "`invalid_credentials`, `password_managed_by_directory`, `anonymous_session`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`server_busy`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,

@@ -13,8 +13,8 @@ use sessiond_core::service::AppLogin;
 use sessiond_core::{ClientInfo, EndCode, Session, SessionError, SessionId, Token};
 
 use crate::body::{
-    ActivityBody, ApiSessionBody, ApiSessionListBody, CreatedBody, DataBody, RevokedAllBody,
-    RevokedBody, SessionBody, ValidateBody,
+    ActivityBody, ApiSessionBody, ApiSessionListBody, CreatedBody, DataBody, ErrorBody,
+    RevokedAllBody, RevokedBody, SessionBody, ValidateBody,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client};
@@ -78,9 +78,10 @@ fn listed(s: Session) -> ApiSessionBody {
 }
 
 /// What `POST /api/v1/sessions` takes.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
+    #[schema(min_length = 1, max_length = 64)]
     username: String,
     #[serde(default)]
     create_user: bool,
@@ -95,6 +96,20 @@ pub struct CreateRequest {
 }
 
 /// `POST /api/v1/sessions`: a session for a user the application authenticated.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "backend",
+    operation_id = "create_session",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "Created: the token, shown once, and the session cookie", body = CreatedBody),
+        (status = 403, description = "`user_disabled`, `context_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`user_not_found`", body = ErrorBody),
+        (status = 409, description = "`too_many_sessions`, `conflict`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -155,7 +170,7 @@ pub async fn create(
 }
 
 /// What `POST /api/v1/sessions/validate` takes: the token in the body, never in a URL.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
     token: String,
@@ -164,6 +179,17 @@ pub struct ValidateRequest {
 }
 
 /// `POST /api/v1/sessions/validate`: passive unless `activity`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/validate",
+    tag = "backend",
+    request_body = ValidateRequest,
+    responses(
+        (status = 200, description = "The session, with its user id and data", body = ValidateBody),
+        (status = 401, description = "`invalid_api_key`, `no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn validate(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -187,6 +213,17 @@ pub async fn validate(
 }
 
 /// `GET /api/v1/sessions/{session_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{session_id}",
+    tag = "backend",
+    params(("session_id" = String, Path, description = "The session's id")),
+    responses(
+        (status = 200, description = "The session", body = ApiSessionBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_session(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -206,6 +243,18 @@ pub async fn get_session(
 }
 
 /// `DELETE /api/v1/sessions/{session_id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/{session_id}",
+    tag = "backend",
+    operation_id = "backend_revoke_session",
+    params(("session_id" = String, Path, description = "The session's id")),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn revoke_session(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -229,6 +278,17 @@ pub async fn revoke_session(
 }
 
 /// `GET /api/v1/users/{username}/sessions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{username}/sessions",
+    tag = "backend",
+    params(("username" = String, Path, description = "The user's name")),
+    responses(
+        (status = 200, description = "The user's sessions", body = ApiSessionListBody),
+        (status = 404, description = "`user_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -256,6 +316,17 @@ pub async fn user_sessions(
 }
 
 /// `DELETE /api/v1/users/{username}/sessions`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{username}/sessions",
+    tag = "backend",
+    params(("username" = String, Path, description = "The user's name")),
+    responses(
+        (status = 200, description = "Every session of the user ended", body = RevokedAllBody),
+        (status = 404, description = "`user_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn revoke_user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -286,6 +357,18 @@ fn etag(version: &str) -> [(header::HeaderName, String); 1] {
 }
 
 /// `GET /api/v1/sessions/{session_id}/data`: the data and its version (also the `ETag`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{session_id}/data",
+    tag = "backend",
+    params(("session_id" = String, Path, description = "The session's id")),
+    responses(
+        (status = 200, description = "The data and its version", body = DataBody,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_data(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -304,6 +387,30 @@ pub async fn get_data(
 
 /// `PATCH /api/v1/sessions/{session_id}/data`: a JSON merge patch (RFC 7396). With `If-Match`,
 /// only onto that version (412 otherwise); without it, merged atomically with any other patch.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sessions/{session_id}/data",
+    tag = "backend",
+    params(
+        ("session_id" = String, Path, description = "The session's id"),
+        ("If-Match" = Option<String>, Header, description = "Only onto this version"),
+    ),
+    request_body(
+        description = "A JSON merge patch (RFC 7396)",
+        content(
+            (Object = "application/merge-patch+json"),
+            (Object = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Patched: the data and its new version", body = DataBody,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 409, description = "`conflict`", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn patch_data(
     State(state): State<AppState>,
     Client(caller): Client,
@@ -347,15 +454,28 @@ pub async fn patch_data(
 }
 
 /// What `POST /api/v1/sessions/{session_id}/activity` takes.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityRequest {
     #[serde(rename = "type")]
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     kind: String,
     details: Option<Map<String, Value>>,
 }
 
 /// `POST /api/v1/sessions/{session_id}/activity`: recorded, and it counts as activity.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/{session_id}/activity",
+    tag = "backend",
+    params(("session_id" = String, Path, description = "The session's id")),
+    request_body = ActivityRequest,
+    responses(
+        (status = 200, description = "Recorded; it counts as activity", body = ActivityBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn record_activity(
     State(state): State<AppState>,
     Client(caller): Client,

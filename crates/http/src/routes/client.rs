@@ -6,19 +6,26 @@ use axum::extract::State;
 use serde::Deserialize;
 use sessiond_core::audit::AuditKind;
 
-use crate::body::ClientEventBody;
+use crate::body::{ClientEventBody, ErrorBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, SessionCookie};
 use crate::state::{AppState, ClientConfig};
 
 /// Public: a login page needs it before there is a session.
+#[utoipa::path(
+    get,
+    path = "/api/session/client-config",
+    tag = "browser",
+    responses((status = 200, description = "The browser client's settings", body = ClientConfig))
+)]
 pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
     Json(state.client.clone())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEvent {
+    #[schema(pattern = "^SESSION_(WARNING_SHOWN|EXTENDED_BY_USER|EXPIRED_SHOWN)$")]
     event_type: String,
     #[serde(default)]
     time_remaining_seconds: Option<i64>,
@@ -26,6 +33,18 @@ pub struct ClientEvent {
 
 /// `POST /api/session/events`: records `SESSION_WARNING_SHOWN`, `SESSION_EXTENDED_BY_USER` or
 /// `SESSION_EXPIRED_SHOWN` against the session in the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/session/events",
+    tag = "browser",
+    request_body = ClientEvent,
+    responses(
+        (status = 200, description = "Audited", body = ClientEventBody),
+        (status = 400, description = "`invalid_event_type`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn record_event(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sessiond_core::EndCode;
 
-use crate::body::SessionBody;
+use crate::body::{ErrorBody, SessionBody};
 use crate::error::ApiError;
 use crate::extract::{Client, SessionCookie};
 use crate::state::AppState;
@@ -32,6 +32,27 @@ fn passive(headers: &HeaderMap) -> bool {
 }
 
 /// `/auth/verify`, any method.
+#[utoipa::path(
+    get,
+    path = "/auth/verify",
+    tag = "forward-auth",
+    description = "Any method is answered alike; a proxy may forward the original one.",
+    params(
+        ("X-Sessiond-Passive" = Option<String>, Header, description = "`1`: the client's own polling, not activity"),
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The request the proxy holds"),
+    ),
+    responses(
+        (status = 200, description = "A live session. `X-Session-User`, `X-Session-User-Id`, \
+            `X-Session-Role` and `X-Session-Context` name its user (absent for an anonymous \
+            session), role and context", body = SessionBody,
+            headers(
+                ("X-Session-Id" = String, description = "The session's id"),
+                ("X-Session-Remaining" = String, description = "Seconds until the idle deadline"),
+            )),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn verify(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,

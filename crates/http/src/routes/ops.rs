@@ -7,13 +7,19 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use crate::body::HealthBody;
+use crate::body::{ErrorBody, HealthBody};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A store that takes longer than this to answer a ping is not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthBody))
+)]
 pub async fn healthz() -> Json<HealthBody> {
     Json(HealthBody {
         status: "ok".into(),
@@ -21,6 +27,15 @@ pub async fn healthz() -> Json<HealthBody> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The store answers", body = HealthBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, ApiError> {
     let store = &state.service.stores().health;
     match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
@@ -39,6 +54,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, A
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus metrics", content_type = "application/openmetrics-text", body = String))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The gauge is read at scrape time: one COUNT per scrape, none per request.
     match state

@@ -51,26 +51,62 @@ fn page(body: &'static str) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/sessiond.js",
+    tag = "pages",
+    responses((status = 200, description = "The browser client, a classic script", content_type = "text/javascript", body = String))
+)]
 pub async fn sessiond_js() -> Response {
     asset(SESSIOND_JS, "text/javascript; charset=utf-8")
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/sessiond.mjs",
+    tag = "pages",
+    responses((status = 200, description = "The browser client, an ES module", content_type = "text/javascript", body = String))
+)]
 pub async fn sessiond_mjs() -> Response {
     asset(SESSIOND_MJS, "text/javascript; charset=utf-8")
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/pages.js",
+    tag = "pages",
+    responses((status = 200, description = "The pages' own script", content_type = "text/javascript", body = String))
+)]
 pub async fn pages_js() -> Response {
     asset(PAGES_JS, "text/javascript; charset=utf-8")
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/pages.css",
+    tag = "pages",
+    responses((status = 200, description = "The pages' style sheet", content_type = "text/css", body = String))
+)]
 pub async fn pages_css() -> Response {
     asset(PAGES_CSS, "text/css; charset=utf-8")
 }
 
+#[utoipa::path(
+    get,
+    path = "/login",
+    tag = "pages",
+    responses((status = 200, description = "The login page", content_type = "text/html", body = String))
+)]
 pub async fn login() -> Response {
     page(LOGIN_HTML)
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    responses((status = 200, description = "The demo application", content_type = "text/html", body = String))
+)]
 pub async fn demo() -> Response {
     page(DEMO_HTML)
 }

@@ -11,8 +11,8 @@ use sessiond_core::time::secs_between;
 
 pub use crate::body::SessionBody;
 use crate::body::{
-    AnonymousBody, CheckBody, ContextBody, IssuedBody, KeepaliveBody, LogoutAllBody, LogoutBody,
-    RevokeBody, SessionListBody, SessionListItem,
+    AnonymousBody, CheckBody, ContextBody, ErrorBody, IssuedBody, KeepaliveBody, LogoutAllBody,
+    LogoutBody, RevokeBody, SessionListBody, SessionListItem,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, DeviceCookie, OptionalJson, SessionCookie};
@@ -28,15 +28,30 @@ fn with_csrf(headers: &mut HeaderMap, csrf: &str) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 256)]
     username: String,
+    #[schema(min_length = 1, max_length = 4096)]
     password: String,
     #[serde(default)]
     remember_me: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/session/login",
+    tag = "browser",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in: the session cookie is set", body = IssuedBody),
+        (status = 401, description = "`invalid_credentials`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 409, description = "`too_many_sessions`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`server_busy`, `directory_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     SessionCookie(existing): SessionCookie,
@@ -131,6 +146,16 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
 }
 
 /// Passive: reads the session, never extends it.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/session/check",
+    tag = "browser",
+    responses(
+        (status = 200, description = "The session, read without extending it", body = CheckBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn check(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -144,6 +169,16 @@ pub async fn check(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/session/keepalive",
+    tag = "browser",
+    responses(
+        (status = 200, description = "Extended; renewed when `rotated`", body = KeepaliveBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn keepalive(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -174,6 +209,16 @@ pub async fn keepalive(
 }
 
 /// Ends the session and clears the cookie. Idempotent: without a session it still clears.
+#[utoipa::path(
+    post,
+    path = "/api/session/logout",
+    tag = "browser",
+    responses(
+        (status = 200, description = "Ended (or there was none); the cookie is cleared", body = LogoutBody),
+        (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -196,6 +241,16 @@ pub async fn logout(
 /// clears the cookie and redirects to the login page. A navigation another site started
 /// (`Sec-Fetch-Site: cross-site` or `same-site`) ends nothing: a link or image elsewhere must
 /// not be able to log the user out. The browser is sent to the app instead.
+#[utoipa::path(
+    get,
+    path = "/logout",
+    tag = "pages",
+    responses(
+        (status = 303, description = "To the login page, the session ended; to `/` for a navigation another site started"),
+        (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn logout_page(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -234,13 +289,25 @@ fn ended_headers(state: &AppState) -> [(HeaderName, HeaderValue); 2] {
     ]
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, utoipa::ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutAllRequest {
     #[serde(default)]
     keep_current: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/session/logout-all",
+    tag = "browser",
+    request_body(content = Option<LogoutAllRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "Every session of the user ended", body = LogoutAllBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 403, description = "`reauth_required`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn logout_all(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -261,6 +328,16 @@ pub async fn logout_all(
     Ok((ended_headers(&state), Json(body)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/session/sessions",
+    tag = "browser",
+    responses(
+        (status = 200, description = "The user's sessions", body = SessionListBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn list_sessions(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -287,6 +364,19 @@ pub async fn list_sessions(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/session/sessions/{session_id}",
+    tag = "browser",
+    params(("session_id" = String, Path, description = "One of the user's sessions")),
+    responses(
+        (status = 200, description = "Revoked", body = RevokeBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 403, description = "`reauth_required`", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn revoke_session(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -308,13 +398,27 @@ pub async fn revoke_session(
     Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextRequest {
+    #[schema(min_length = 1, max_length = 64)]
     context: String,
 }
 
 /// `PUT /api/session/context`: switches the session's active platform context.
+#[utoipa::path(
+    put,
+    path = "/api/session/context",
+    tag = "browser",
+    request_body = ContextRequest,
+    responses(
+        (status = 200, description = "Switched", body = ContextBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 403, description = "`context_not_allowed`", body = ErrorBody),
+        (status = 409, description = "`conflict`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn switch_context(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
@@ -339,6 +443,16 @@ pub async fn switch_context(
 
 /// `POST /api/session/anonymous` (`SESSION_FEATURE_ANONYMOUS_SESSIONS`): a session for a visitor
 /// who has not logged in, or the browser's current one. Logging in later upgrades it.
+#[utoipa::path(
+    post,
+    path = "/api/session/anonymous",
+    tag = "browser",
+    responses(
+        (status = 200, description = "The visitor's session, new or current", body = AnonymousBody),
+        (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
 pub async fn anonymous(
     State(state): State<AppState>,
     SessionCookie(existing): SessionCookie,

@@ -18,6 +18,7 @@ mod forward_auth;
 mod ldap;
 mod login;
 mod oneshot;
+mod openapi;
 mod ops;
 mod races;
 mod reauth;
