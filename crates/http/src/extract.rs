@@ -178,13 +178,34 @@ where
     }
 }
 
-/// The client's address (through a trusted proxy when there is one) and user agent.
-pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
-    let peer = parts
+/// Whether the request comes from one of `SESSIOND_TRUSTED_PROXIES`, whose `X-Forwarded-*`
+/// headers are believed.
+pub struct ViaTrustedProxy(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for ViaTrustedProxy
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(Self(
+            peer(parts).is_some_and(|p| state.trusted_proxies.contains(&p)),
+        ))
+    }
+}
+
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let ip = match peer {
+        .map(|c| c.0.ip())
+}
+
+/// The client's address (through a trusted proxy when there is one) and user agent.
+pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
+    let ip = match peer(parts) {
         Some(peer) if state.trusted_proxies.contains(&peer) => {
             Some(forwarded_for(&parts.headers).unwrap_or(peer))
         }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod guessing;
 pub mod metrics;
 pub mod openapi;
+pub mod return_to;
 pub mod routes;
 pub mod state;
 

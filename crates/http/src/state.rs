@@ -10,6 +10,7 @@ use sessiond_core::SessionService;
 
 use crate::cookie::CookieSettings;
 use crate::metrics::Metrics;
+use crate::return_to::ReturnSettings;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -20,8 +21,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// This site's origin (`scheme://host[:port]`) from `SESSIOND_PUBLIC_URL`, when set.
     pub public_origin: Option<String>,
-    /// Peers whose `X-Forwarded-For` is believed (`SESSIOND_TRUSTED_PROXIES`).
+    /// Peers whose `X-Forwarded-*` headers are believed (`SESSIOND_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where forward auth may send a browser back to after the login.
+    pub returns: ReturnSettings,
     pub endpoints: Endpoints,
     /// What `GET /api/session/client-config` tells the browser client.
     pub client: ClientConfig,

@@ -83,6 +83,7 @@ pub fn build_with_store(
             .as_deref()
             .and_then(sessiond_http::csrf::normal_origin),
         trusted_proxies: s.trusted_proxies.clone(),
+        returns: s.returns.clone(),
         endpoints: sessiond_http::Endpoints {
             metrics: config.monitoring.metrics_collection,
             health: config.monitoring.health_checks,

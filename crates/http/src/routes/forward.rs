@@ -5,14 +5,15 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sessiond_core::EndCode;
 
 use crate::body::{ErrorBody, SessionBody};
 use crate::error::ApiError;
-use crate::extract::{Client, SessionCookie};
+use crate::extract::{Client, SessionCookie, ViaTrustedProxy};
+use crate::return_to;
 use crate::state::AppState;
 
 /// The check route: the browser client's own polling, which must not count as activity.
@@ -31,7 +32,8 @@ fn passive(headers: &HeaderMap) -> bool {
         .any(|uri| uri.split('?').next() == Some(CHECK_PATH))
 }
 
-/// `/auth/verify`, any method.
+/// `/auth/verify`, any method. With `?redirect=1` (or `SESSIOND_VERIFY_REDIRECT`), a browser's
+/// page request without a session is sent to the login page (302) instead of refused (401).
 #[utoipa::path(
     get,
     path = "/auth/verify",
@@ -40,6 +42,8 @@ fn passive(headers: &HeaderMap) -> bool {
     params(
         ("X-Sessiond-Passive" = Option<String>, Header, description = "`1`: the client's own polling, not activity"),
         ("X-Forwarded-Uri" = Option<String>, Header, description = "The request the proxy holds"),
+        ("redirect" = Option<String>, Query, description = "`1`: a browser's page request without \
+            a session gets 302 to the login page, not 401"),
     ),
     responses(
         (status = 200, description = "A live session. `X-Session-User`, `X-Session-User-Id`, \
@@ -50,6 +54,8 @@ fn passive(headers: &HeaderMap) -> bool {
                 ("X-Session-Remaining" = String, description = "Seconds until the idle deadline"),
             )),
         (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 302, description = "With `redirect`: to the login page, `next` the way back when \
+            its host is allowed", headers(("Location" = String))),
     ),
     security(("session_cookie" = []))
 )]
@@ -57,12 +63,29 @@ pub async fn verify(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
     Client(client): Client,
+    ViaTrustedProxy(trusted): ViaTrustedProxy,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let status = state
+) -> Response {
+    let verified = state
         .service
         .verify_forwarded(token.as_ref(), &client, passive(&headers))
-        .await?;
+        .await;
+    let status = match verified {
+        Ok(status) => status,
+        Err(e) => {
+            let refused = ApiError::from(e).into_response();
+            let redirect = state.returns.redirect_by_default || redirect_asked(&uri);
+            if redirect
+                && refused.status() == StatusCode::UNAUTHORIZED
+                && return_to::is_page_request(&headers, &method, trusted)
+            {
+                return to_login(&state, &headers, trusted, refused);
+            }
+            return refused;
+        }
+    };
     let s = &status.session;
     let identity = [
         ("x-session-user", s.username.clone()),
@@ -81,7 +104,37 @@ pub async fn verify(
             out.insert(HeaderName::from_static(name), value);
         }
     }
-    Ok((out, Json(SessionBody::new(&state, &status))).into_response())
+    (out, Json(SessionBody::new(&state, &status))).into_response()
+}
+
+/// `?redirect=1` (or `true`).
+fn redirect_asked(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .any(|(k, v)| k == "redirect" && (v == "1" || v == "true"))
+    })
+}
+
+/// The refusal turned into a 302 to the login page, with the way back when it is allowed. It
+/// keeps the refusal's body and marks, so an unknown token still counts as a guess.
+fn to_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    trusted: bool,
+    mut refused: Response,
+) -> Response {
+    let own_host = match &state.public_origin {
+        Some(origin) => origin.split_once("://").map(|(_, host)| host),
+        None => headers.get(header::HOST).and_then(|h| h.to_str().ok()),
+    };
+    let next = return_to::return_path(headers, trusted, own_host, &state.returns);
+    let location = return_to::login_location(next.as_deref());
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        return refused;
+    };
+    *refused.status_mut() = StatusCode::FOUND;
+    refused.headers_mut().insert(header::LOCATION, location);
+    refused
 }
 
 /// A refusal is exactly 401, whatever refused: nginx turns any other status of its

@@ -141,6 +141,28 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
             )),
         }
     }
+    let mut return_hosts = Vec::new();
+    for host in r
+        .text(SESSIOND_RETURN_HOSTS)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let plain = host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+        if plain {
+            return_hosts.push(host.to_ascii_lowercase());
+        } else {
+            r.problem(format!(
+                "SESSIOND_RETURN_HOSTS: {host:?} is not a host or host:port (no scheme, no path)"
+            ));
+        }
+    }
+    let returns = sessiond_http::return_to::ReturnSettings {
+        redirect_by_default: r.flag(SESSIOND_VERIFY_REDIRECT),
+        hosts: return_hosts,
+    };
     let public_url = r.optional(SESSIOND_PUBLIC_URL);
     if let Some(url) = &public_url
         && sessiond_http::csrf::normal_origin(url).is_none()
@@ -176,6 +198,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         insecure_cookie_allowed: insecure_cookie_allowed && !cookie_secure,
         public_url,
         trusted_proxies,
+        returns,
         ldap,
         log_filter: r.text(SESSIOND_LOG),
         log_json,

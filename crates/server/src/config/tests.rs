@@ -148,6 +148,27 @@ fn store_urls_are_checked() {
 }
 
 #[test]
+fn return_hosts_are_hosts_only() {
+    for bad in [
+        "https://app.example.com",
+        "app.example.com/x",
+        "*.example.com",
+    ] {
+        let problems = from_maps(&env(&[]), &env(&[("SESSIOND_RETURN_HOSTS", bad)])).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("SESSIOND_RETURN_HOSTS")),
+            "{bad}: {problems:?}"
+        );
+    }
+    let hosts = "App.Example.com, app.example.com:8443";
+    let (c, _) = from_maps(&env(&[]), &env(&[("SESSIOND_RETURN_HOSTS", hosts)])).unwrap();
+    assert_eq!(
+        c.server.returns.hosts,
+        ["app.example.com", "app.example.com:8443"]
+    );
+}
+
+#[test]
 fn production_requires_a_secret_key() {
     let problems =
         from_maps(&env(&[]), &env(&[("SESSION_ENVIRONMENT", "production")])).unwrap_err();

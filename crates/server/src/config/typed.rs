@@ -100,6 +100,8 @@ pub struct ServerConfig {
     /// `SESSIOND_PUBLIC_URL`: where browsers reach sessiond.
     pub public_url: Option<String>,
     pub trusted_proxies: Vec<IpAddr>,
+    /// `SESSIOND_VERIFY_REDIRECT`, `SESSIOND_RETURN_HOSTS`.
+    pub returns: sessiond_http::return_to::ReturnSettings,
     /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
     pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
     pub log_filter: String,

@@ -307,7 +307,9 @@ table! {
     SESSIOND_LDAP_GROUP_ROLES = text("", Server, "GROUP_DN=ROLE pairs separated by ; (cn=netadmins,ou=groups,dc=example,dc=org=netadmin); groups are named by their full DN; the first match wins");
     SESSIOND_LDAP_DEFAULT_ROLE = text("oss", Server, "the role of LDAP users in no mapped group");
     SESSIOND_PUBLIC_URL = url("", Server, "the URL browsers reach sessiond at (https://auth.example.com); when set, an Origin header must match its scheme, host and port");
-    SESSIOND_TRUSTED_PROXIES = list("", Server, "comma-separated proxy IPs whose X-Forwarded-For is believed");
+    SESSIOND_TRUSTED_PROXIES = list("", Server, "comma-separated proxy IPs whose X-Forwarded-* headers are believed");
+    SESSIOND_VERIFY_REDIRECT = flag("false", Server, "forward auth answers a browser's page request without a session with 302 to the login page, as /auth/verify?redirect=1 does, instead of 401");
+    SESSIOND_RETURN_HOSTS = list("", Server, "comma-separated hosts (host or host:port) besides sessiond's own that forward auth may send a browser back to after the login");
     SESSIOND_LOG = text("info", Server, "log filter (tracing EnvFilter syntax)");
     SESSIOND_LOG_FORMAT = choice(&["json", "text"], "json", Server, "json | text");
 }

@@ -15,6 +15,7 @@ mod durability;
 mod errors;
 mod faults;
 mod forward_auth;
+mod forward_redirect;
 mod ldap;
 mod login;
 mod oneshot;

@@ -1,0 +1,253 @@
+//! Where forward auth sends a browser without a session (`/auth/verify?redirect=1`, docs/api.md
+//! "Forward auth"): a 302 to the login page, whose `next` brings it back after the login.
+//!
+//! The return address is the request the proxy holds, as the proxy says: `X-Original-URL`, or
+//! `X-Forwarded-Proto`, `-Host` and `-Uri`. Those headers are believed only from
+//! `SESSIOND_TRUSTED_PROXIES`; anyone else could name any host. Its host must be sessiond's own
+//! (`SESSIOND_PUBLIC_URL`'s, else the request's `Host`) or one of `SESSIOND_RETURN_HOSTS`, or
+//! there is no `next` at all. `next` is only ever a path: the login page is on the browser's own
+//! host (the session cookie is host-only, so a login elsewhere would not sign it in here), and
+//! it follows only paths of its own origin.
+
+use axum::http::{HeaderMap, Method, header};
+
+/// A return path longer than this is dropped: browsers and proxies cap URLs near 8 KiB, and the
+/// login URL holds it percent-encoded.
+const MAX_RETURN: usize = 2048;
+
+/// The settings `/auth/verify` redirects by.
+#[derive(Debug, Clone, Default)]
+pub struct ReturnSettings {
+    /// `SESSIOND_VERIFY_REDIRECT`: redirect browsers without `?redirect=1`.
+    pub redirect_by_default: bool,
+    /// `SESSIOND_RETURN_HOSTS`, lower-cased: `host` (any port) or `host:port`.
+    pub hosts: Vec<String>,
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// Whether the held request is a browser's navigation to a page: GET (or HEAD), asking for
+/// HTML, and not a script's request. A redirect would break anything else.
+pub fn is_page_request(headers: &HeaderMap, method: &Method, trusted: bool) -> bool {
+    let forwarded = trusted
+        .then(|| header(headers, "x-forwarded-method").or(header(headers, "x-original-method")))
+        .flatten();
+    let get = match forwarded {
+        Some(m) => m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"),
+        None => method == Method::GET || method == Method::HEAD,
+    };
+    let html = header(headers, header::ACCEPT.as_str()).is_some_and(|a| a.contains("text/html"));
+    let script = header(headers, "x-requested-with").is_some()
+        || header(headers, "sec-fetch-mode").is_some_and(|m| m != "navigate");
+    get && html && !script
+}
+
+/// The path to come back to after the login, when the held request's host may be returned to.
+pub fn return_path(
+    headers: &HeaderMap,
+    trusted: bool,
+    own_host: Option<&str>,
+    settings: &ReturnSettings,
+) -> Option<String> {
+    if !trusted {
+        return None;
+    }
+    let (host, path) = match header(headers, "x-original-url") {
+        Some(url) => split_url(url)?,
+        None => (
+            header(headers, "x-forwarded-host")?.to_owned(),
+            header(headers, "x-forwarded-uri")?.to_owned(),
+        ),
+    };
+    let host = host.to_ascii_lowercase();
+    let allowed = own_host.is_some_and(|own| same_host(&host, &own.to_ascii_lowercase()))
+        || settings.hosts.iter().any(|h| same_host(&host, h));
+    (allowed && is_plain_path(&path)).then_some(path)
+}
+
+/// `scheme://host[:port]/path?query` into its authority and path; nothing else parses.
+fn split_url(url: &str) -> Option<(String, String)> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    (!authority.is_empty() && !authority.contains('@')).then(|| (authority.to_owned(), path))
+}
+
+/// `host` is `allowed`: the same name, and the same port when `allowed` names one.
+fn same_host(host: &str, allowed: &str) -> bool {
+    if allowed.contains(':') {
+        return host == allowed;
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name == allowed
+}
+
+/// A path of this host: one leading slash, no scheme-relative `//` or `/\`, nothing a browser
+/// would read as another host, and no control characters.
+fn is_plain_path(path: &str) -> bool {
+    path.len() <= MAX_RETURN
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+}
+
+/// The login page's address with `next`, for the `Location` of a 302. Relative: the login page
+/// is served on the browser's own host.
+pub fn login_location(next: Option<&str>) -> String {
+    match next {
+        Some(path) => {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", path)
+                .finish();
+            format!("/login?{query}")
+        }
+        None => "/login".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn settings(hosts: &[&str]) -> ReturnSettings {
+        ReturnSettings {
+            redirect_by_default: false,
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_trusted_proxys_request_on_an_allowed_host_is_returned_to() {
+        let h = headers(&[
+            ("x-forwarded-host", "App.Example.com"),
+            ("x-forwarded-uri", "/reports?month=11&y=2026"),
+        ]);
+        let got = return_path(&h, true, None, &settings(&["app.example.com"]));
+        assert_eq!(got.as_deref(), Some("/reports?month=11&y=2026"));
+        let h = headers(&[("x-original-url", "https://auth.example.com:8443/a?b=c")]);
+        let got = return_path(&h, true, Some("auth.example.com:8443"), &settings(&[]));
+        assert_eq!(got.as_deref(), Some("/a?b=c"));
+    }
+
+    #[test]
+    fn no_return_to_other_hosts_or_from_untrusted_peers() {
+        let evil = headers(&[
+            ("x-forwarded-host", "evil.example"),
+            ("x-forwarded-uri", "/x"),
+        ]);
+        assert_eq!(
+            return_path(&evil, true, Some("app.example.com"), &settings(&[])),
+            None
+        );
+        let ok = headers(&[
+            ("x-forwarded-host", "app.example.com"),
+            ("x-forwarded-uri", "/x"),
+        ]);
+        assert_eq!(
+            return_path(&ok, false, Some("app.example.com"), &settings(&[])),
+            None
+        );
+        // A listed port is that port only.
+        let port = headers(&[
+            ("x-forwarded-host", "app.example.com:9"),
+            ("x-forwarded-uri", "/"),
+        ]);
+        assert_eq!(
+            return_path(&port, true, None, &settings(&["app.example.com:8"])),
+            None
+        );
+        for url in [
+            "https://user@app.example.com/x",
+            "javascript://app.example.com/x",
+            "//app.example.com/x",
+        ] {
+            let h = headers(&[("x-original-url", url)]);
+            assert_eq!(
+                return_path(&h, true, None, &settings(&["app.example.com"])),
+                None,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_plain_paths_are_returned_to() {
+        for path in ["//evil.example/x", "/\\evil.example", "x", "/a\tb", "/a\\b"] {
+            let h = headers(&[
+                ("x-forwarded-host", "app.example.com"),
+                ("x-forwarded-uri", path),
+            ]);
+            assert_eq!(
+                return_path(&h, true, None, &settings(&["app.example.com"])),
+                None,
+                "{path}"
+            );
+        }
+        let long = format!("/{}", "a".repeat(MAX_RETURN));
+        let h = headers(&[
+            ("x-forwarded-host", "app.example.com"),
+            ("x-forwarded-uri", &long),
+        ]);
+        assert_eq!(
+            return_path(&h, true, None, &settings(&["app.example.com"])),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_browsers_page_navigation_is_redirected() {
+        let page = [("accept", "text/html,application/xhtml+xml")];
+        assert!(is_page_request(&headers(&page), &Method::GET, false));
+        assert!(!is_page_request(&headers(&page), &Method::POST, false));
+        assert!(!is_page_request(
+            &headers(&[("accept", "application/json")]),
+            &Method::GET,
+            false
+        ));
+        let xhr = [
+            ("accept", "text/html"),
+            ("x-requested-with", "XMLHttpRequest"),
+        ];
+        assert!(!is_page_request(&headers(&xhr), &Method::GET, false));
+        let fetch = [("accept", "text/html"), ("sec-fetch-mode", "cors")];
+        assert!(!is_page_request(&headers(&fetch), &Method::GET, false));
+        // The held request's method, as a trusted proxy says, decides; not the subrequest's.
+        let post = [("accept", "text/html"), ("x-forwarded-method", "POST")];
+        assert!(!is_page_request(&headers(&post), &Method::GET, true));
+        assert!(is_page_request(&headers(&post), &Method::GET, false));
+    }
+
+    #[test]
+    fn the_return_path_is_encoded_into_next() {
+        assert_eq!(
+            login_location(Some("/reports?month=11&y=2026")),
+            "/login?next=%2Freports%3Fmonth%3D11%26y%3D2026"
+        );
+        assert_eq!(login_location(None), "/login");
+    }
+}
