@@ -4,6 +4,7 @@
 //!
 //!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous csrf_right_vs_random
 //!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous login_unknown_vs_wrong_password
+//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous api_key_near_miss_vs_random
 //!
 //! Not a CI test: timings depend on the machine. The figure is reported in docs/security.md.
 
@@ -11,6 +12,7 @@ use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main};
 use rand::RngExt;
 use std::sync::Arc;
 
+use sessiond_core::api_key::Scope;
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::service::NewUser;
@@ -121,8 +123,58 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
     }
 }
 
+/// The backend API's key check (`SessionService::authenticate_api_key`, on a memory store):
+/// Class Left, a key that differs from the real one only in its last character; Class Right, a
+/// random key. Keys are found by their SHA-256, so a near miss must cost what any wrong key
+/// does: no prefix of a real key shows in the time.
+fn api_key_near_miss_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stores = MemoryStore::stores();
+    let settings = Settings {
+        unknown_tokens_per_ip_per_minute: u32::MAX,
+        ..Settings::default()
+    };
+    let service = SessionService::new(
+        stores.clone(),
+        Arc::new(ManualClock::at_epoch()),
+        settings,
+        SecretKey::generate().unwrap(),
+        // Not stored: the audit writer's batching would time the other class's requests too.
+        Auditor::new(stores.audit.clone(), false),
+    )
+    .unwrap();
+    let secret = rt
+        .block_on(service.create_api_key("app", vec![Scope::SessionsRead]))
+        .unwrap();
+    let right = secret.expose().to_owned();
+    let mut near = right.clone().into_bytes();
+    let last = near.len() - 1;
+    near[last] = if near[last] == b'A' { b'B' } else { b'A' };
+    let near = String::from_utf8(near).unwrap();
+    let client = ClientInfo::default();
+    let inputs: Vec<(Class, String)> = (0..100_000)
+        .map(|_| {
+            if rng.random::<bool>() {
+                (Class::Left, near.clone())
+            } else {
+                (Class::Right, format!("sk_{}", random_token(rng, right.len() - 3)))
+            }
+        })
+        .collect();
+    for (class, presented) in inputs {
+        runner.run_one(class, || {
+            rt.block_on(service.authenticate_api_key(Some(&presented), &client))
+                .is_err()
+        });
+    }
+}
+
 ctbench_main!(
     csrf_near_miss_vs_random,
     csrf_right_vs_random,
-    login_unknown_vs_wrong_password
+    login_unknown_vs_wrong_password,
+    api_key_near_miss_vs_random
 );

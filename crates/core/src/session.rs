@@ -171,7 +171,7 @@ impl EndReason {
 }
 
 /// Client facts captured when a session is created or used.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClientInfo {
     /// The address, as far as trusted proxies tell.
     pub ip: Option<String>,

@@ -340,3 +340,54 @@ async fn the_lockout_refuses_even_the_right_password_until_it_lapses() {
     h.advance(61);
     assert!(h.login_from(&browser()).await.is_ok(), "the lock lapsed");
 }
+
+#[tokio::test]
+async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
+    use sessiond_core::api_key::Scope;
+    use sessiond_core::audit::AuditQuery;
+    let h = Harness::new(|_| {}).await;
+    let secret = h
+        .service
+        .create_api_key("shop", vec![Scope::SessionsWrite])
+        .await
+        .unwrap();
+    let key = h
+        .service
+        .authenticate_api_key(Some(secret.expose()), &browser())
+        .await
+        .unwrap();
+    let stored = || async {
+        let query = AuditQuery {
+            event_types: vec!["API_REQUEST".into()],
+            limit: 20_000,
+            ..AuditQuery::default()
+        };
+        h.service.stores().audit.audit_events(&query).await.unwrap()
+    };
+    h.service
+        .authorize_api_call(&key, Scope::SessionsWrite, "create_session", &browser())
+        .await
+        .unwrap();
+    assert_eq!(stored().await.len(), 1, "a write is recorded before it is answered");
+    // One more caller than the table holds: the last one is recorded on its own.
+    for i in 0..=10_000u32 {
+        let caller = ClientInfo {
+            ip: Some(format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)),
+            user_agent: None,
+        };
+        h.service
+            .authorize_api_call(&key, Scope::SessionsRead, "validate", &caller)
+            .await
+            .unwrap();
+    }
+    assert_eq!(stored().await.len(), 2, "the reads wait for the flush, but one");
+    assert_eq!(h.service.flush_api_reads().await.unwrap(), 10_000);
+    let events = stored().await;
+    assert_eq!(events.len(), 10_002);
+    let counted: u64 = events
+        .iter()
+        .filter(|e| e.details["operation"] == "validate")
+        .map(|e| e.details["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 10_001, "every read is accounted for");
+}

@@ -1,5 +1,5 @@
-//! Background jobs: the cleanup loop that follows seed 001's schedule, and the periodic
-//! security check.
+//! Background jobs: the cleanup loop that follows seed 001's schedule, the periodic security
+//! check, and the flush of the backend API's counted reads.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +16,22 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
             tokio::time::sleep(every).await;
             if let Err(e) = service.security_check().await {
                 tracing::warn!(error = %e, "security check failed");
+            }
+        }
+    })
+}
+
+/// How often the backend API's counted reads are stored (`SessionService::flush_api_reads`).
+pub const API_READS_FLUSH: Duration = Duration::from_secs(5);
+
+/// Stores the backend API's counted reads every [`API_READS_FLUSH`]; `serve` flushes once more
+/// when it stops. A failed flush keeps its counts for the next one.
+pub fn spawn_api_read_flush(service: Arc<SessionService>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(API_READS_FLUSH).await;
+            if let Err(e) = service.flush_api_reads().await {
+                tracing::warn!(error = %e, "could not store the API's counted reads; retrying");
             }
         }
     })

@@ -130,8 +130,9 @@ impl SessionService {
         Err(SessionError::InvalidApiKey)
     }
 
-    /// Refuses `key` unless one of its scopes grants `scope`; records the call otherwise
-    /// (`API_REQUEST`, with the key's name and `operation`).
+    /// Refuses `key` unless one of its scopes grants `scope`; audits the call otherwise
+    /// (`API_REQUEST`, with the key's name and `operation`): a call that changes something on
+    /// its own before it is answered, a read (`sessions:read`) as a count (`api_reads`).
     pub async fn authorize_api_call(
         &self,
         key: &ApiKey,
@@ -142,10 +143,14 @@ impl SessionService {
         if !key.allows(scope) {
             return Err(SessionError::InsufficientScope(scope));
         }
+        if scope == Scope::SessionsRead {
+            return self.audit_api_read(&key.name, operation, client).await;
+        }
         let event = AuditEvent::new(AuditKind::ApiRequest, self.now())
             .client(client)
             .detail("api_key", key.name.clone())
-            .detail("operation", operation);
+            .detail("operation", operation)
+            .detail("count", 1);
         self.audit.record(event).await?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! engine. The HTTP crate and the CLI are thin shells around it.
 
 mod anonymous;
+mod api_reads;
 mod auth;
 mod backend;
 mod cleanup;
@@ -206,6 +207,8 @@ pub struct SessionService {
     context_switches: RateLimiter,
     /// Audit records of refused anonymous requests, per kind and address (`record_refusal`).
     refusals: RateLimiter,
+    /// The backend API's reads, counted until `flush_api_reads` stores them.
+    api_reads: api_reads::ReadTallies,
     scores: security::Scores,
     /// Where LDAP users' passwords are checked, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
@@ -234,6 +237,7 @@ impl SessionService {
             ),
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             refusals: RateLimiter::new(security::REFUSALS_AUDITED_PER_MINUTE, 60),
+            api_reads: Default::default(),
             login_locks: Default::default(),
             scores: Default::default(),
             directory: None,

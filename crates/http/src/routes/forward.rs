@@ -100,7 +100,9 @@ pub async fn verify(
     ];
     let mut out = HeaderMap::new();
     for (name, value) in identity {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        // As UTF-8 bytes: a name may have letters beyond ASCII, which `from_str` would refuse
+        // and the application would then see no identity at all.
+        if let Some(value) = value.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
             out.insert(HeaderName::from_static(name), value);
         }
     }

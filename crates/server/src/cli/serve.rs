@@ -59,11 +59,18 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
             }
         );
     }
+    let service = state.service.clone();
+    let reads = crate::spawn_api_read_flush(service.clone());
     crate::serve_on(listener, state, config.server.connections, shutdown).await?;
     if let Some(job) = cleanup {
         job.abort();
     }
     checks.abort();
+    reads.abort();
+    // The reads counted since the last flush: in-flight requests have drained by now.
+    if let Err(e) = service.flush_api_reads().await {
+        tracing::warn!(error = %e, "could not store the API's last counted reads");
+    }
     tracing::info!("sessiond stopped");
     Ok(())
 }

@@ -119,13 +119,39 @@ async fn a_session_an_app_creates_is_a_browsers_session() {
         "revoked for the browser too"
     );
 
+    let operations = |events: &[sessiond_core::audit::AuditEvent]| {
+        let mut ops: Vec<(String, u64)> = events
+            .iter()
+            .map(|e| {
+                assert_eq!(e.details["api_key"], "shop");
+                let op = e.details["operation"].as_str().unwrap().to_owned();
+                (op, e.details["count"].as_u64().unwrap())
+            })
+            .collect();
+        ops.sort();
+        ops
+    };
+    // The calls that changed something are recorded before they are answered; the reads are
+    // counted, and stored at the next flush.
     let audited = srv.audited("API_REQUEST").await;
-    assert!(audited.iter().all(|e| e.details["api_key"] == "shop"));
     assert_eq!(
-        audited.len(),
-        6,
+        operations(&audited),
+        [("create_session".into(), 1), ("revoke_session".into(), 1)]
+    );
+    assert_eq!(srv.state.service.flush_api_reads().await.unwrap(), 4);
+    let audited = srv.audited("API_REQUEST").await;
+    assert_eq!(
+        operations(&audited),
+        [
+            ("create_session".into(), 1),
+            ("get_session".into(), 1),
+            ("revoke_session".into(), 1),
+            ("user_sessions".into(), 1),
+            ("validate".into(), 2),
+        ],
         "every call is audited with the key's name"
     );
+    assert_eq!(srv.state.service.flush_api_reads().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -319,6 +345,45 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
         call(),
         401,
         "a revoked key stops at once, on the running server too"
+    );
+}
+
+/// The reads an application made are counted, and a server that is stopped stores the counts
+/// it holds before it exits.
+#[test]
+fn counted_reads_are_stored_when_the_server_stops() {
+    let dir = workdir();
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "create", "shop", "--scope", "sessions:read"])
+        .output()
+        .unwrap();
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (mut server, addr, _) = start_with(&dir, &[]);
+    let head =
+        format!("GET /api/v1/users/admin/sessions HTTP/1.1\r\nAuthorization: Bearer {secret}");
+    for _ in 0..3 {
+        let answer = crate::binary::raw_http::send(&addr, &head, "");
+        assert_eq!(crate::binary::raw_http::status(&answer), 200);
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(server.0.wait().unwrap().success());
+    let out = sessiond(&dir, &[])
+        .args(["audit", "list", "--event", "API_REQUEST", "--json"])
+        .output()
+        .unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let d = &events[0]["details"];
+    assert_eq!(
+        (&d["api_key"], &d["operation"], &d["count"]),
+        (&json!("shop"), &json!("user_sessions"), &json!(3))
     );
 }
 

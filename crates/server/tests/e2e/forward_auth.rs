@@ -15,8 +15,8 @@ async fn start_app() -> String {
         let pick = |name: &str| {
             headers
                 .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| Value::String(v.to_owned()))
+                // The identity is UTF-8: a name need not be ASCII.
+                .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .unwrap_or(Value::Null)
         };
         axum::Json(json!({
@@ -108,6 +108,17 @@ async fn nginx_lets_a_session_through_with_its_identity_and_nothing_else() {
 
     b.post("/api/session/logout", None).await;
     assert_eq!(b.get("/reports").await.status, 302, "after logout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_beyond_ascii_reaches_the_application_as_utf_8() {
+    let s = setup().await;
+    s.srv.add_user("zoë.müller", "oss").await;
+    let b = through_nginx(&s);
+    assert_eq!(b.login("zoë.müller", PASSWORD).await.status, 200);
+    let r = b.get("/reports").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"], json!("zoë.müller"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
