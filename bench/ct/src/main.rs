@@ -4,7 +4,7 @@
 //!
 //!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous csrf_right_vs_random
 //!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous login_unknown_vs_wrong_password
-//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous api_key_near_miss_vs_random
+//!     cargo run --release --manifest-path bench/ct/Cargo.toml -- --continuous api_key_near_miss_vs_decoy
 //!
 //! Not a CI test: timings depend on the machine. The figure is reported in docs/security.md.
 
@@ -124,10 +124,12 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
 }
 
 /// The backend API's key check (`SessionService::authenticate_api_key`, on a memory store):
-/// Class Left, a key that differs from the real one only in its last character; Class Right, a
-/// random key. Keys are found by their SHA-256, so a near miss must cost what any wrong key
-/// does: no prefix of a real key shows in the time.
-fn api_key_near_miss_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
+/// Class Left, keys that share all but their last two characters with the real key; Class
+/// Right, keys that share as much with a decoy key the store does not hold. Keys are found by
+/// their SHA-256, so resembling the real key must gain nothing. (Against fully random keys the
+/// near misses run about 1.5% faster: their 41 shared characters train the branch predictor of
+/// the form check. Any shared prefix does that, the decoy's too, so that is not about the key.)
+fn api_key_near_miss_vs_decoy(runner: &mut CtRunner, rng: &mut BenchRng) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -150,17 +152,22 @@ fn api_key_near_miss_vs_random(runner: &mut CtRunner, rng: &mut BenchRng) {
         .block_on(service.create_api_key("app", vec![Scope::SessionsRead]))
         .unwrap();
     let right = secret.expose().to_owned();
-    let mut near = right.clone().into_bytes();
-    let last = near.len() - 1;
-    near[last] = if near[last] == b'A' { b'B' } else { b'A' };
-    let near = String::from_utf8(near).unwrap();
+    let decoy = format!("sk_{}", random_token(rng, right.len() - 3));
     let client = ClientInfo::default();
+    // A different tail each time: one fixed input against varied ones would measure the CPU
+    // cache, not the comparison.
+    let near = |of: &str, rng: &mut BenchRng| loop {
+        let candidate = format!("{}{}", &of[..of.len() - 2], random_token(rng, 2));
+        if candidate != right {
+            return candidate;
+        }
+    };
     let inputs: Vec<(Class, String)> = (0..100_000)
         .map(|_| {
             if rng.random::<bool>() {
-                (Class::Left, near.clone())
+                (Class::Left, near(&right, rng))
             } else {
-                (Class::Right, format!("sk_{}", random_token(rng, right.len() - 3)))
+                (Class::Right, near(&decoy, rng))
             }
         })
         .collect();
@@ -176,5 +183,5 @@ ctbench_main!(
     csrf_near_miss_vs_random,
     csrf_right_vs_random,
     login_unknown_vs_wrong_password,
-    api_key_near_miss_vs_random
+    api_key_near_miss_vs_decoy
 );

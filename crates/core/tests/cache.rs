@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use sessiond_core::cache::{CacheSettings, CachedStore, InvalidationBus, InvalidationSink};
+use sessiond_core::SessionState;
+use sessiond_core::cache::{CacheSettings, CachedStore, InvalidationBus, InvalidationSink, Notice};
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::store::Sessions;
 use sessiond_core::store::StoreResult;
-use sessiond_core::{SessionId, SessionState};
 use sessiond_store_conformance::{at, session};
 
 #[derive(Default)]
@@ -23,10 +23,10 @@ struct LocalBus {
 
 #[async_trait]
 impl InvalidationBus for LocalBus {
-    async fn publish(&self, id: &SessionId) -> StoreResult<()> {
+    async fn publish(&self, notice: &Notice) -> StoreResult<()> {
         if *self.deliver.lock().unwrap() {
             for sink in self.sinks.lock().unwrap().iter() {
-                sink.invalidate(id);
+                sink.invalidate(notice);
             }
         }
         Ok(())
@@ -187,4 +187,64 @@ async fn records_past_lookup_until_are_hidden_even_when_cached() {
             .unwrap()
             .is_none()
     );
+}
+
+/// An API key on the memory store, and its hash.
+async fn api_key(
+    store: &MemoryStore,
+) -> (sessiond_core::api_key::ApiKey, sessiond_core::TokenHash) {
+    use sessiond_core::api_key::{ApiKey, ApiKeySecret, Scope};
+    use sessiond_core::store::ApiKeys as _;
+    let hash = ApiKeySecret::generate().unwrap().hash();
+    let key = ApiKey {
+        name: "shop".into(),
+        hash,
+        scopes: vec![Scope::SessionsRead],
+        created_at: at(0),
+        revoked_at: None,
+    };
+    store.create_api_key(&key).await.unwrap();
+    (key, hash)
+}
+
+#[tokio::test]
+async fn a_key_is_cached_and_a_revocation_on_any_node_drops_it_at_once() {
+    use sessiond_core::store::ApiKeys;
+    let n = nodes();
+    let (key, hash) = api_key(&n.store).await;
+    let (a, b) = (
+        n.a.keys_in_front_of(n.store.clone()),
+        n.b.keys_in_front_of(n.store.clone()),
+    );
+    for _ in 0..3 {
+        assert!(b.api_key_by_hash(&hash).await.unwrap().is_some());
+    }
+    let stats = n.b.stats();
+    assert_eq!(
+        (
+            stats.misses.load(Ordering::Relaxed),
+            stats.hits.load(Ordering::Relaxed)
+        ),
+        (1, 2)
+    );
+
+    // Revoked on node a, and the notice every node hears (SessionService publishes it).
+    assert!(a.revoke_api_key(&key.name, at(1)).await.unwrap());
+    n.bus.publish(&Notice::ApiKeys).await.unwrap();
+    let seen = b.api_key_by_hash(&hash).await.unwrap().unwrap();
+    assert!(seen.revoked_at.is_some(), "node b read the revocation");
+    assert!(!seen.authenticates(&hash));
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_never_cached_so_a_new_key_works_at_once() {
+    use sessiond_core::store::ApiKeys;
+    let n = nodes();
+    let hash = sessiond_core::api_key::ApiKeySecret::generate()
+        .unwrap()
+        .hash();
+    let b = n.b.keys_in_front_of(n.store.clone());
+    assert!(b.api_key_by_hash(&hash).await.unwrap().is_none());
+    let (_, created) = api_key(&n.store).await;
+    assert!(b.api_key_by_hash(&created).await.unwrap().is_some());
 }

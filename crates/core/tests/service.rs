@@ -368,7 +368,11 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
         .authorize_api_call(&key, Scope::SessionsWrite, "create_session", &browser())
         .await
         .unwrap();
-    assert_eq!(stored().await.len(), 1, "a write is recorded before it is answered");
+    assert_eq!(
+        stored().await.len(),
+        1,
+        "a write is recorded before it is answered"
+    );
     // One more caller than the table holds: the last one is recorded on its own.
     for i in 0..=10_000u32 {
         let caller = ClientInfo {
@@ -380,7 +384,11 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
             .await
             .unwrap();
     }
-    assert_eq!(stored().await.len(), 2, "the reads wait for the flush, but one");
+    assert_eq!(
+        stored().await.len(),
+        2,
+        "the reads wait for the flush, but one"
+    );
     assert_eq!(h.service.flush_api_reads().await.unwrap(), 10_000);
     let events = stored().await;
     assert_eq!(events.len(), 10_002);

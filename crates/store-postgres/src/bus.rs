@@ -8,9 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use futures_util::stream::poll_fn;
-use sessiond_core::cache::{InvalidationBus, InvalidationSink, spawn_feed};
+use sessiond_core::StoreError;
+use sessiond_core::cache::{InvalidationBus, InvalidationSink, Notice, spawn_feed};
 use sessiond_core::store::{BoxError, StoreResult};
-use sessiond_core::{SessionId, StoreError};
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::store_error;
@@ -38,12 +38,12 @@ impl PgBus {
 
 #[async_trait]
 impl InvalidationBus for PgBus {
-    async fn publish(&self, id: &SessionId) -> StoreResult<()> {
+    async fn publish(&self, notice: &Notice) -> StoreResult<()> {
         let client = self.pool.get().await.map_err(StoreError::unavailable)?;
         client
             .execute(
                 "SELECT pg_notify($1, $2)",
-                &[&self.channel, &id.to_string()],
+                &[&self.channel, &notice.to_payload()],
             )
             .await
             .map_err(store_error)?;
@@ -87,9 +87,9 @@ async fn listen(
         .await?;
     sink.connected();
     while let Some(payload) = rx.recv().await {
-        match payload.parse::<SessionId>() {
-            Ok(id) => sink.invalidate(&id),
-            Err(_) => tracing::warn!("session cache: ignored a malformed invalidation"),
+        match Notice::from_payload(&payload) {
+            Some(notice) => sink.invalidate(&notice),
+            None => tracing::warn!("session cache: ignored a malformed invalidation"),
         }
     }
     drop(client);

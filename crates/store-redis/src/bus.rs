@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
-use sessiond_core::cache::{InvalidationBus, InvalidationSink, spawn_feed};
+use sessiond_core::StoreError;
+use sessiond_core::cache::{InvalidationBus, InvalidationSink, Notice, spawn_feed};
 use sessiond_core::store::{BoxError, StoreResult};
-use sessiond_core::{SessionId, StoreError};
 
 use crate::conn::Conn;
 use crate::store_error;
@@ -37,10 +37,10 @@ impl RedisBus {
 
 #[async_trait]
 impl InvalidationBus for RedisBus {
-    async fn publish(&self, id: &SessionId) -> StoreResult<()> {
+    async fn publish(&self, notice: &Notice) -> StoreResult<()> {
         let mut conn = self.conn.clone();
         let mut publish = redis::cmd("PUBLISH");
-        publish.arg(&self.channel).arg(id.to_string());
+        publish.arg(&self.channel).arg(notice.to_payload());
         let publish = publish.query_async::<i64>(&mut conn);
         match tokio::time::timeout(self.timeout, publish).await {
             Ok(result) => result.map(drop).map_err(store_error),
@@ -86,9 +86,9 @@ async fn listen(
     while let Some(message) = messages.next().await {
         match message
             .get_payload::<String>()
-            .map(|p| p.parse::<SessionId>())
+            .map(|p| Notice::from_payload(&p))
         {
-            Ok(Ok(id)) => sink.invalidate(&id),
+            Ok(Some(notice)) => sink.invalidate(&notice),
             _ => tracing::warn!("session cache: ignored a malformed invalidation"),
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::api_key::{ApiKey, ApiKeySecret, Scope};
 use crate::audit::{AuditEvent, AuditKind};
+use crate::cache::Notice;
 use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, EndReason, Session, SessionState};
 use crate::store::StoreError;
@@ -94,11 +95,19 @@ impl SessionService {
         Ok(self.stores.api_keys.api_keys().await?)
     }
 
-    /// Revokes the key `name` at once, on every node (each call looks its key up). `false`
-    /// when there is no such active key.
+    /// Revokes the key `name` at once, on every node: each call looks its key up, and nodes
+    /// that cache keys are told on the bus before this returns. `false` when there is no such
+    /// active key.
     pub async fn revoke_api_key(&self, name: &str) -> SessionResult<bool> {
         let now = self.now();
         let revoked = self.stores.api_keys.revoke_api_key(name, now).await?;
+        if revoked && let Some(bus) = self.stores.bus() {
+            // The revocation stands either way; a node that misses the notice drops its copy
+            // within SESSIOND_CACHE_TTL_SECONDS.
+            if let Err(e) = bus.publish(&Notice::ApiKeys).await {
+                tracing::error!(error = %e, "could not tell the other nodes of a revoked API key");
+            }
+        }
         if revoked {
             let event = AuditEvent::new(AuditKind::ApiKeyRevoked, now).detail("api_key", name);
             self.audit.record(event).await?;

@@ -78,10 +78,14 @@ impl Stores {
         self.bus.as_ref()
     }
 
-    /// The per-node session cache in front of the session role, invalidated over the bus.
+    /// The per-node cache in front of the session role and the API keys' role, invalidated
+    /// over the bus.
     pub fn cached(self, settings: CacheSettings) -> (Self, Arc<CacheStats>) {
         let cache = CachedStore::new(self.sessions.clone(), self.bus.clone(), settings);
         let stats = cache.stats();
-        (self.with_sessions(Arc::new(cache)), stats)
+        let keys = cache.keys_in_front_of(self.api_keys.clone());
+        let mut cached = self.with_sessions(Arc::new(cache));
+        cached.api_keys = Arc::new(keys);
+        (cached, stats)
     }
 }

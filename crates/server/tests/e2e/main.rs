@@ -10,6 +10,7 @@ mod audit_chain;
 mod audit_durability;
 mod backend_api;
 mod binary;
+mod cached_keys;
 mod client;
 mod durability;
 mod errors;

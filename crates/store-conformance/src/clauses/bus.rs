@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sessiond_core::cache::{InvalidationBus, InvalidationSink};
+use sessiond_core::cache::{InvalidationBus, InvalidationSink, Notice};
 use sessiond_core::{SessionId, Stores};
 
 use crate::fixtures::t0;
@@ -16,13 +16,13 @@ use crate::fixtures::t0;
 /// A subscriber that remembers what it heard.
 #[derive(Default)]
 struct Recorder {
-    heard: Mutex<HashSet<SessionId>>,
+    heard: Mutex<HashSet<Notice>>,
     live: AtomicBool,
 }
 
 impl InvalidationSink for Recorder {
-    fn invalidate(&self, id: &SessionId) {
-        self.heard.lock().unwrap().insert(*id);
+    fn invalidate(&self, notice: &Notice) {
+        self.heard.lock().unwrap().insert(*notice);
     }
     fn connected(&self) {
         self.live.store(true, Ordering::SeqCst);
@@ -34,7 +34,7 @@ impl InvalidationSink for Recorder {
 
 impl Recorder {
     fn heard(&self, id: &SessionId) -> bool {
-        self.heard.lock().unwrap().contains(id)
+        self.heard.lock().unwrap().contains(&Notice::Session(*id))
     }
 }
 
@@ -87,9 +87,16 @@ where
     let (a, b) = (open(ns.clone()).await, open(ns).await);
     let (heard_a, heard_b) = (listening(&a).await, listening(&b).await);
     let [id] = ids(1).try_into().unwrap();
-    bus(&a).publish(&id).await.unwrap();
+    bus(&a).publish(&Notice::Session(id)).await.unwrap();
     eventually("the other node to hear", || heard_b.heard(&id)).await;
     eventually("the publisher to hear", || heard_a.heard(&id)).await;
+    // The API keys' notice too: a revoked key is dropped from every node's cache.
+    bus(&b).publish(&Notice::ApiKeys).await.unwrap();
+    let keys = |r: &Recorder| r.heard.lock().unwrap().contains(&Notice::ApiKeys);
+    eventually("both nodes to hear of the keys", || {
+        keys(&heard_a) && keys(&heard_b)
+    })
+    .await;
 }
 
 pub async fn every_notice_of_a_burst_arrives<F, Fut>(open: F)
@@ -102,7 +109,7 @@ where
     let heard = listening(&b).await;
     let sent = ids(50);
     for id in &sent {
-        bus(&a).publish(id).await.unwrap();
+        bus(&a).publish(&Notice::Session(*id)).await.unwrap();
     }
     eventually("all 50 notices", || sent.iter().all(|id| heard.heard(id))).await;
 }
@@ -115,10 +122,10 @@ where
     let (mine, theirs) = (open(namespace()).await, open(namespace()).await);
     let heard = listening(&mine).await;
     let [stray, own] = ids(2).try_into().unwrap();
-    bus(&theirs).publish(&stray).await.unwrap();
+    bus(&theirs).publish(&Notice::Session(stray)).await.unwrap();
     // Published once the stray one was accepted: the server delivers in the order it accepted,
     // so once `own` has arrived, the stray notice would have too.
-    bus(&mine).publish(&own).await.unwrap();
+    bus(&mine).publish(&Notice::Session(own)).await.unwrap();
     eventually("this namespace's notice", || heard.heard(&own)).await;
     assert!(
         !heard.heard(&stray),

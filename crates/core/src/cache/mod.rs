@@ -11,6 +11,12 @@
 //! While the bus is down the cache is bypassed, and it is emptied when the bus comes back, so a
 //! notice lost in between cannot leave a revoked session usable. See
 //! docs/decisions/0010-session-cache.md.
+//!
+//! The backend API's keys are cached beside the sessions, by the same rules ([`keys`]).
+
+mod keys;
+
+pub use keys::CachedKeys;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,11 +31,41 @@ use crate::store::{Sessions, StoreResult};
 use crate::time::{Timestamp, to_millis};
 use crate::token::TokenHash;
 
-/// Carries "this session changed" between the nodes that share a store.
+/// What a notice on the bus says changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Notice {
+    /// This session: drop any copy of it.
+    Session(SessionId),
+    /// An API key was revoked: drop every cached key.
+    ApiKeys,
+}
+
+impl Notice {
+    const API_KEYS: &'static str = "api-keys";
+
+    /// The notice as the bus carries it: a session id, or `api-keys`.
+    pub fn to_payload(&self) -> String {
+        match self {
+            Self::Session(id) => id.to_string(),
+            Self::ApiKeys => Self::API_KEYS.to_owned(),
+        }
+    }
+
+    /// A payload read back; `None` for anything else.
+    pub fn from_payload(payload: &str) -> Option<Self> {
+        if payload == Self::API_KEYS {
+            return Some(Self::ApiKeys);
+        }
+        payload.parse().ok().map(Self::Session)
+    }
+}
+
+/// Carries "this session changed" (or "the API keys changed") between the nodes that share a
+/// store.
 #[async_trait]
 pub trait InvalidationBus: Send + Sync + 'static {
-    /// Tells every subscribed node, this one included, that `id` changed.
-    async fn publish(&self, id: &SessionId) -> StoreResult<()>;
+    /// Tells every subscribed node, this one included, what changed.
+    async fn publish(&self, notice: &Notice) -> StoreResult<()>;
 
     /// Starts delivering notices to `sink` in the background, reconnecting by itself. Calls
     /// [`InvalidationSink::disconnected`] when the feed breaks and
@@ -39,8 +75,8 @@ pub trait InvalidationBus: Send + Sync + 'static {
 
 /// The receiving end of an [`InvalidationBus`].
 pub trait InvalidationSink: Send + Sync + 'static {
-    /// The session `id` changed: drop any copy of it.
-    fn invalidate(&self, id: &SessionId);
+    /// Something changed: drop any copy of it.
+    fn invalidate(&self, notice: &Notice);
     /// The feed is live: notices from now on arrive. Anything earlier may have been missed.
     fn connected(&self);
     /// The feed is broken: notices may be missed until the next `connected`.
@@ -107,6 +143,8 @@ struct State {
     /// hit also checks that the session still carries the hash.
     ids: Cache<TokenHash, SessionId>,
     sessions: Cache<SessionId, Entry>,
+    /// API keys by hash, found and not revoked when they were read.
+    keys: Cache<TokenHash, keys::KeyEntry>,
     live: AtomicBool,
     /// Bumped by every invalidation. A read that started before a bump must not fill the cache,
     /// or it could put back the copy the notice just removed.
@@ -135,6 +173,7 @@ impl CachedStore {
         let state = Arc::new(State {
             ids: Cache::new(capacity * 2),
             sessions: Cache::new(capacity),
+            keys: Cache::new(keys::CAPACITY),
             live: AtomicBool::new(bus.is_none()),
             generation: Mutex::new(0),
             stats: Arc::default(),
@@ -198,12 +237,21 @@ impl State {
         *generation += 1;
         self.sessions.remove(id);
     }
+
+    fn drop_keys(&self) {
+        let mut generation = self.generation();
+        *generation += 1;
+        self.keys.clear();
+    }
 }
 
 impl InvalidationSink for State {
-    fn invalidate(&self, id: &SessionId) {
+    fn invalidate(&self, notice: &Notice) {
         self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
-        self.drop_session(id);
+        match notice {
+            Notice::Session(id) => self.drop_session(id),
+            Notice::ApiKeys => self.drop_keys(),
+        }
     }
 
     fn connected(&self) {
@@ -211,6 +259,7 @@ impl InvalidationSink for State {
         *generation += 1;
         self.sessions.clear();
         self.ids.clear();
+        self.keys.clear();
         self.live.store(true, Ordering::Release);
         tracing::info!("session cache: invalidation feed connected");
     }
@@ -260,7 +309,7 @@ impl Sessions for CachedStore {
         self.state.drop_session(&session.id);
         if result.is_ok()
             && let Some(bus) = &self.bus
-            && let Err(e) = bus.publish(&session.id).await
+            && let Err(e) = bus.publish(&Notice::Session(session.id)).await
         {
             // The write stands; other nodes' copies age out within the TTL.
             self.state
