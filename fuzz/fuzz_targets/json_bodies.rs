@@ -71,6 +71,7 @@ fn world() -> &'static World {
             metrics: Arc::new(Metrics::new()),
             public_origin: None,
             trusted_proxies: vec![],
+            returns: Default::default(),
             endpoints: Endpoints::default(),
             client: ClientConfig {
                 idle_timeout_seconds: 600,

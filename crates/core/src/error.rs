@@ -11,6 +11,9 @@ pub enum CoreError {
     /// Argon2 failed, or its thread is gone.
     #[error("password hashing failed: {0}")]
     PasswordHash(#[source] BoxError),
+    /// An access token could not be signed.
+    #[error("signing an access token failed: {0}")]
+    Signing(#[source] BoxError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
