@@ -62,7 +62,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
     let mut api = OpenApiRouter::new()
         .routes(routes!(session::login))
-        .routes(routes!(session::check))
+        .routes(routes!(session::check, session::check_post))
         .routes(routes!(session::keepalive))
         .routes(routes!(session::logout))
         .routes(routes!(session::logout_all))

@@ -95,6 +95,7 @@ pub async fn pages_css() -> Response {
     get,
     path = "/login",
     tag = "pages",
+    operation_id = "login_page",
     responses((status = 200, description = "The login page", content_type = "text/html", body = String))
 )]
 pub async fn login() -> Response {

@@ -147,7 +147,7 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
 
 /// Passive: reads the session, never extends it.
 #[utoipa::path(
-    method(get, post),
+    get,
     path = "/api/session/check",
     tag = "browser",
     responses(
@@ -167,6 +167,26 @@ pub async fn check(
         // A page that was reloaded learns its CSRF token here (same-origin reads only).
         csrf_token: state.service.csrf_token(&status.session),
     }))
+}
+
+/// `POST /api/session/check`: the same passive check, for clients that poll with POST (seed
+/// 000's did). A handler of its own only so that the document names it `check_post`.
+#[utoipa::path(
+    post,
+    path = "/api/session/check",
+    tag = "browser",
+    responses(
+        (status = 200, description = "The session, read without extending it", body = CheckBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn check_post(
+    state: State<AppState>,
+    cookie: SessionCookie,
+    client: Client,
+) -> Result<Json<CheckBody>, ApiError> {
+    check(state, cookie, client).await
 }
 
 #[utoipa::path(

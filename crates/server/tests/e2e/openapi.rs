@@ -133,6 +133,12 @@ async fn every_documented_operation_is_routed_and_every_route_is_documented() {
             "{method} {path} is documented but not routed"
         );
     }
+    let ids: Vec<_> = ops
+        .iter()
+        .map(|(_, _, op)| op["operationId"].clone())
+        .collect();
+    let unique: BTreeSet<_> = ids.iter().map(Value::to_string).collect();
+    assert_eq!(unique.len(), ids.len(), "operationIds are unique: {ids:?}");
     let documented: BTreeSet<_> = ops.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
     // The routes of docs/api.md's headings, each of which the document must carry.
     for route in [
