@@ -31,6 +31,7 @@ macro_rules! store_conformance_tests {
         $crate::audit_conformance_tests!($make);
         $crate::counters_conformance_tests!($make);
         $crate::api_keys_conformance_tests!($make);
+        $crate::signing_keys_conformance_tests!($make);
         $crate::health_conformance_tests!($make);
     };
 }
@@ -103,6 +104,17 @@ macro_rules! api_keys_conformance_tests {
             api_keys_are_found_by_hash_and_listed_by_name,
             api_key_names_and_hashes_are_unique,
             a_revoked_key_stays_revoked_and_is_revoked_once,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! signing_keys_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(signing_keys, $make;
+            signing_keys_are_kept_as_sealed_and_listed_oldest_first,
+            a_kid_is_added_once_even_in_parallel,
+            a_deleted_key_is_gone,
         );
     };
 }

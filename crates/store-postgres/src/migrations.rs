@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_audit_chain.sql")),
     (3, include_str!("../migrations/0003_counters.sql")),
     (4, include_str!("../migrations/0004_api_keys.sql")),
+    (5, include_str!("../migrations/0005_signing_keys.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

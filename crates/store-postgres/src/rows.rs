@@ -9,7 +9,7 @@ use sessiond_core::{
     ClientInfo, EndReason, Session, SessionState, StoreError, Timestamp, TokenHash,
 };
 pub(crate) use sessiond_store_sql::{
-    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, SIGNING_KEY_COLUMNS, USER_COLUMNS,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
@@ -247,6 +247,24 @@ pub(crate) fn api_key(row: &Row) -> Result<sessiond_core::api_key::ApiKey, Store
         created_at: at(row, 3)?,
         revoked_at: at_opt(row, 4)?,
     })
+}
+
+/// Reads a row selected with `SIGNING_KEY_COLUMNS`.
+pub(crate) fn signing_key(row: &Row) -> Result<sessiond_core::access_token::SealedKey, StoreError> {
+    Ok(sessiond_core::access_token::SealedKey {
+        kid: get(row, 0)?,
+        sealed: get(row, 1)?,
+        created_at: at(row, 2)?,
+    })
+}
+
+/// The parameters of `SIGNING_KEY_COLUMNS`, in order.
+pub(crate) fn signing_key_params(k: &sessiond_core::access_token::SealedKey) -> Vec<Param> {
+    vec![
+        Box::new(k.kid.clone()),
+        Box::new(k.sealed.clone()),
+        Box::new(to_millis(k.created_at)),
+    ]
 }
 
 /// The parameters of `API_KEY_COLUMNS`, in order.

@@ -76,6 +76,16 @@ impl Keys {
         format!("{}ak:names", self.prefix)
     }
 
+    /// An access token signing key (sealed seed, created_at) by its kid.
+    pub fn signing_key(&self, kid: &str) -> String {
+        format!("{}sk:k:{kid}", self.prefix)
+    }
+
+    /// Set of every signing key's kid.
+    pub fn signing_keys(&self) -> String {
+        format!("{}sk:kids", self.prefix)
+    }
+
     /// The audit stream; entry ids follow the event time.
     pub fn audit(&self) -> String {
         format!("{}audit", self.prefix)

@@ -29,6 +29,8 @@ pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev
 pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
     created_at, updated_at, username_key";
 pub const API_KEY_COLUMNS: &str = "name, hash, scopes, created_at, revoked_at";
+/// The columns of `signing_keys`, in the order both stores read and write them.
+pub const SIGNING_KEY_COLUMNS: &str = "kid, sealed, created_at";
 /// The last three place the event in the audit hash chain (`sessiond_core::audit_chain`).
 pub const AUDIT_COLUMNS: &str = "at, event_type, user_id, username, session_id, ip, user_agent, details, \
     username_key, seq, prev_hash, hash";

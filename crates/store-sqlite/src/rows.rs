@@ -8,7 +8,7 @@ use sessiond_core::time::{from_millis, to_millis};
 use sessiond_core::user::{AuthMethod, User};
 use sessiond_core::{ClientInfo, EndReason, Session, SessionState, Timestamp, TokenHash};
 pub(crate) use sessiond_store_sql::{
-    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+    API_KEY_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, SIGNING_KEY_COLUMNS, USER_COLUMNS,
 };
 
 /// A domain value that failed to decode: reported as a corrupt column.
@@ -239,6 +239,26 @@ pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<sessiond_core::api_key:
         created_at: at(row, 3)?,
         revoked_at: at_opt(row, 4)?,
     })
+}
+
+/// Reads a row selected with `SIGNING_KEY_COLUMNS`.
+pub(crate) fn signing_key(
+    row: &Row<'_>,
+) -> rusqlite::Result<sessiond_core::access_token::SealedKey> {
+    Ok(sessiond_core::access_token::SealedKey {
+        kid: row.get(0)?,
+        sealed: row.get(1)?,
+        created_at: at(row, 2)?,
+    })
+}
+
+/// The values of `SIGNING_KEY_COLUMNS`, in order.
+pub(crate) fn signing_key_values(k: &sessiond_core::access_token::SealedKey) -> Vec<Value> {
+    vec![
+        Value::Text(k.kid.clone()),
+        Value::Blob(k.sealed.clone()),
+        Value::Integer(to_millis(k.created_at)),
+    ]
 }
 
 /// The values of `API_KEY_COLUMNS`, in order.

@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sessiond_core::access_token::SealedKey;
 use sessiond_core::api_key::ApiKey;
 use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
-    ApiKeys, AuditLog, Counter, Counters, Health, SessionSweep, Sessions, StoreResult, Users,
+    ApiKeys, AuditLog, Counter, Counters, Health, SessionSweep, Sessions, SigningKeys, StoreResult,
+    Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -123,6 +125,12 @@ delegating_impl!(Counters.counters {
     counter(key: &CounterKey, now: Timestamp) -> Option<Counter>;
     delete_counter(key: &CounterKey) -> ();
     purge_counters(before: Timestamp, limit: u32) -> u64;
+});
+
+delegating_impl!(SigningKeys.signing_keys {
+    add_signing_key(key: &SealedKey) -> ();
+    signing_keys() -> Vec<SealedKey>;
+    delete_signing_key(kid: &str) -> bool;
 });
 
 delegating_impl!(ApiKeys.api_keys {

@@ -9,7 +9,8 @@
 //! - `iss`, `aud`, `exp` and `nbf` are checked against the caller's clock with an explicit
 //!   leeway, so tests drive time and a skewed node does not decide alone.
 //!
-//! Signing keys are made here; where they are kept, and how they rotate, is the caller's.
+//! Signing keys are made here, and sealed under the server secret for the stores to keep
+//! ([`SealedKey`]); which key signs, and when keys rotate, is the caller's.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::time::Timestamp;
+
+mod sealed;
+
+pub use sealed::SealedKey;
 
 /// The access token's `typ` (RFC 9068).
 pub const TYP: &str = "at+jwt";

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod signing_keys;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,6 +29,7 @@ struct Inner {
     audit_ends: ChainEnds,
     counters: HashMap<String, Counter>,
     api_keys: Vec<crate::api_key::ApiKey>,
+    signing_keys: Vec<crate::access_token::SealedKey>,
 }
 
 impl Inner {

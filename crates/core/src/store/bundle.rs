@@ -2,16 +2,19 @@
 
 use std::sync::Arc;
 
-use super::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, Users};
+use super::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, SigningKeys, Users};
 use crate::cache::{CacheSettings, CacheStats, CachedStore, InvalidationBus};
 
 /// A backend: one type that plays every role.
 pub trait Backend:
-    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + Health
+    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + Health
 {
 }
 
-impl<T: Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + Health> Backend for T {}
+impl<T> Backend for T where
+    T: Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + Health
+{
+}
 
 /// The roles of one opened backend, and its invalidation bus if nodes share it. Consumers take
 /// the field they use (`stores.counters.clone()`), not the bundle.
@@ -32,6 +35,8 @@ pub struct Stores {
     pub counters: Arc<dyn Counters>,
     /// The backend API's keys.
     pub api_keys: Arc<dyn ApiKeys>,
+    /// The access tokens' signing keys.
+    pub signing_keys: Arc<dyn SigningKeys>,
     /// Name and ping.
     pub health: Arc<dyn Health>,
     bus: Option<Arc<dyn InvalidationBus>>,
@@ -56,6 +61,7 @@ impl Stores {
             audit: backend.clone(),
             counters: backend.clone(),
             api_keys: backend.clone(),
+            signing_keys: backend.clone(),
             health: backend,
             bus,
         }

@@ -10,6 +10,7 @@
 //! | [`AuditLog`] | the hash-chained audit trail | `Auditor`, `audit verify` |
 //! | [`Counters`] | counters the nodes share | lockout, per-address limits |
 //! | [`ApiKeys`] | the backend API's keys, as hashes | the backend API, `api-keys` |
+//! | [`SigningKeys`] | access token signing keys, sealed | `access_token` (no route serves tokens yet) |
 //! | [`Health`] | the backend's name and a ping | `/readyz`, `store check` |
 //!
 //! The invalidation bus is not a role but a capability: a backend that nodes share hands its
@@ -48,7 +49,7 @@ mod bundle;
 mod roles;
 
 pub use bundle::{Backend, Stores};
-pub use roles::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, Users};
+pub use roles::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, SigningKeys, Users};
 
 use crate::time::Timestamp;
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Counter, StoreResult};
+use crate::access_token::SealedKey;
 use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::audit_chain::{ChainEnds, ChainPage};
@@ -121,6 +122,18 @@ pub trait ApiKeys: Send + Sync + 'static {
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// Marks the key `name` revoked at `at`; `false` when there is no such active key.
     async fn revoke_api_key(&self, name: &str, at: Timestamp) -> StoreResult<bool>;
+}
+
+/// The keys that sign access tokens, sealed under the server secret, shared by every node.
+#[async_trait]
+pub trait SigningKeys: Send + Sync + 'static {
+    /// Inserts if absent: a taken `kid` is a `Conflict`.
+    async fn add_signing_key(&self, key: &SealedKey) -> StoreResult<()>;
+    /// Every key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SealedKey>>;
+    /// Deletes the key `kid` (retired: no token it signed is still valid); `false` when there
+    /// is none.
+    async fn delete_signing_key(&self, kid: &str) -> StoreResult<bool>;
 }
 
 /// The backend as a whole.

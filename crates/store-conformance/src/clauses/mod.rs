@@ -6,5 +6,6 @@ pub mod bus;
 pub mod counters;
 pub mod health;
 pub mod sessions;
+pub mod signing_keys;
 pub mod sweep;
 pub mod users;

@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod counters;
 mod sessions;
+mod signing_keys;
 mod sweep;
 mod users;
 
