@@ -399,3 +399,61 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
         .sum();
     assert_eq!(counted, 10_001, "every read is accounted for");
 }
+
+#[tokio::test]
+async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
+    use sessiond_core::access_token::{ACCESS_LIFETIME_SECS, AccessClaims, Verifier};
+    let h = Harness::new(|_| {}).await;
+    let first = h.service.current_signing_key().await.unwrap();
+    assert_eq!(
+        h.service.current_signing_key().await.unwrap().kid(),
+        first.kid(),
+        "made once"
+    );
+    use sessiond_core::Clock as _;
+    let now = h.clock.now().as_second();
+    let claims = AccessClaims {
+        iss: "sessiond".into(),
+        aud: "sessiond".into(),
+        sub: "u".into(),
+        sid: "s".into(),
+        name: "alice".into(),
+        role: "oss".into(),
+        ctx: None,
+        iat: now,
+        nbf: now,
+        exp: now + ACCESS_LIFETIME_SECS,
+        jti: "j".into(),
+    };
+    let old_token = first.sign(&claims).unwrap();
+
+    h.advance(10);
+    let kid = h.service.rotate_signing_key().await.unwrap();
+    let current = h.service.current_signing_key().await.unwrap();
+    assert_eq!(current.kid(), kid, "the newest key signs");
+    let verifier = |jwks: &[sessiond_core::access_token::Jwk]| {
+        let mut v = Verifier::new("sessiond", "sessiond", 0);
+        assert!(jwks.iter().all(|k| v.trust_jwk(k)));
+        v
+    };
+    let jwks = h.service.jwks().await.unwrap();
+    let kids: Vec<_> = jwks.iter().map(|k| k.kid.as_str()).collect();
+    assert_eq!(kids, [first.kid(), kid.as_str()]);
+    assert!(
+        verifier(&jwks).verify(&old_token, h.clock.now()).is_ok(),
+        "still verifies"
+    );
+
+    // Once every token the old key signed has expired, it is no longer shown.
+    h.advance(ACCESS_LIFETIME_SECS);
+    let jwks = h.service.jwks().await.unwrap();
+    assert_eq!(jwks.len(), 1);
+    assert_eq!(jwks[0].kid, kid);
+    let query = sessiond_core::audit::AuditQuery {
+        event_types: vec!["SIGNING_KEY_ROTATED".into()],
+        limit: 10,
+        ..Default::default()
+    };
+    let rotated = h.service.stores().audit.audit_events(&query).await.unwrap();
+    assert_eq!(rotated.len(), 2, "the first key and the rotation");
+}

@@ -29,7 +29,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, backend, client, forward, ops, pages, session};
+use routes::{account, backend, client, forward, jwks, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -125,11 +125,14 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     }
     let mut logout_page = OpenApiRouter::new().routes(routes!(session::logout_page));
     refuse(logout_page.get_openapi_mut(), STORE);
+    let mut keys = OpenApiRouter::new().routes(routes!(jwks::jwks));
+    refuse(keys.get_openapi_mut(), STORE);
     let mut all = OpenApiRouter::with_openapi(openapi::Skeleton::openapi())
         .merge(api)
         .merge(v1)
         .merge(verify)
         .merge(logout_page)
+        .merge(keys)
         .merge(ops_routes)
         .routes(routes!(pages::demo))
         .routes(routes!(pages::login))

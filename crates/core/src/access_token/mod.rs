@@ -30,6 +30,10 @@ pub use sealed::SealedKey;
 /// The access token's `typ` (RFC 9068).
 pub const TYP: &str = "at+jwt";
 
+/// An access token's lifetime, seed 003's default: the longest any of them is valid, so a
+/// replaced key is shown in the JWKS document this long after its replacement.
+pub const ACCESS_LIFETIME_SECS: i64 = 900;
+
 /// Longest token the verifier parses: ours are well under 1 KiB.
 const MAX_TOKEN_BYTES: usize = 4096;
 
@@ -234,6 +238,25 @@ impl Verifier {
         self.keys
             // The library takes the raw 32-byte key here (its `from_ed_components` decodes to it).
             .insert(key.kid.clone(), DecodingKey::from_ed_der(&key.x));
+    }
+
+    /// Trusts the key of a JWKS document's entry, if it is an Ed25519 signing key.
+    pub fn trust_jwk(&mut self, jwk: &Jwk) -> bool {
+        let x = URL_SAFE_NO_PAD
+            .decode(&jwk.x)
+            .ok()
+            .and_then(|x| <[u8; 32]>::try_from(x).ok());
+        let usable = jwk.kty == "OKP" && jwk.crv == "Ed25519" && jwk.alg == "EdDSA";
+        match x.filter(|_| usable) {
+            Some(x) => {
+                self.trust(&PublicKey {
+                    kid: jwk.kid.clone(),
+                    x,
+                });
+                true
+            }
+            None => false,
+        }
     }
 
     /// The claims of `token` if it is an access token this verifier accepts at `now`.

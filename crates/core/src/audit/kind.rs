@@ -71,6 +71,8 @@ pub enum AuditKind {
     ApiRequest,
     /// An activity an application recorded for a session (its type and details).
     SessionActivity,
+    /// A new access token signing key now signs (`sessiond keys rotate`, or the first one).
+    SigningKeyRotated,
 }
 
 impl AuditKind {
@@ -111,6 +113,7 @@ impl AuditKind {
             Self::ApiKeyRevoked => "API_KEY_REVOKED",
             Self::ApiRequest => "API_REQUEST",
             Self::SessionActivity => "SESSION_ACTIVITY",
+            Self::SigningKeyRotated => "SIGNING_KEY_ROTATED",
         }
     }
 

@@ -14,6 +14,7 @@ mod error;
 mod ops;
 mod reauth;
 mod security;
+mod signing;
 mod update;
 mod users;
 

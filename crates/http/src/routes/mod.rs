@@ -4,6 +4,7 @@ pub mod account;
 pub mod backend;
 pub mod client;
 pub mod forward;
+pub mod jwks;
 pub mod ops;
 pub mod pages;
 pub mod session;

@@ -96,3 +96,11 @@ pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `sessiond keys rotate`: a new access token signing key; prints its `kid`.
+pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
+    let (_, state) = super::tool_state(env_file).await?;
+    let kid = state.service.rotate_signing_key().await?;
+    println!("{kid}");
+    Ok(())
+}

@@ -45,6 +45,9 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Manage the access tokens' signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Expire, purge and trim now, as the background job does.
     Cleanup {
         /// Count what would be done, change nothing.
@@ -59,6 +62,13 @@ pub enum Command {
     /// Inspect and manage the configuration.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key, which signs from now on on every node; the old ones still
+    /// verify until their tokens have expired. Prints the new key's id.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +99,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Users(cmd) => users::run(&cli.env_file, cmd).await,
         Command::ApiKeys(cmd) => api_keys::run(&cli.env_file, cmd).await,
         Command::Audit(cmd) => audit::run(&cli.env_file, cmd).await,
+        Command::Keys(KeysCommand::Rotate) => maintenance::rotate_keys(&cli.env_file).await,
         Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
         Command::Migrate => maintenance::migrate(&cli.env_file).await,
         Command::Store(StoreCommand::Check) => maintenance::store_check(&cli.env_file).await,

@@ -17,6 +17,7 @@ mod errors;
 mod faults;
 mod forward_auth;
 mod forward_redirect;
+mod jwks;
 mod ldap;
 mod login;
 mod oneshot;
