@@ -29,7 +29,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, backend, client, forward, jwks, ops, pages, session};
+use routes::{account, backend, client, forward, jwks, logout, ops, pages, session};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -64,8 +64,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(session::login))
         .routes(routes!(session::check, session::check_post))
         .routes(routes!(session::keepalive))
-        .routes(routes!(session::logout))
-        .routes(routes!(session::logout_all))
+        .routes(routes!(logout::logout))
+        .routes(routes!(logout::logout_all))
         .routes(routes!(session::list_sessions))
         .routes(routes!(account::reauth))
         .routes(routes!(account::change_password))
@@ -92,8 +92,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(backend::create))
         .routes(routes!(backend::validate))
         .routes(routes!(backend::get_session, backend::revoke_session))
-        .routes(routes!(backend::get_data, backend::patch_data))
-        .routes(routes!(backend::record_activity))
+        .routes(routes!(backend::data::get_data, backend::data::patch_data))
+        .routes(routes!(backend::data::record_activity))
         .routes(routes!(
             backend::user_sessions,
             backend::revoke_user_sessions
@@ -123,7 +123,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     if state.endpoints.metrics {
         ops_routes = ops_routes.routes(routes!(ops::metrics));
     }
-    let mut logout_page = OpenApiRouter::new().routes(routes!(session::logout_page));
+    let mut logout_page = OpenApiRouter::new().routes(routes!(logout::logout_page));
     refuse(logout_page.get_openapi_mut(), STORE);
     let mut keys = OpenApiRouter::new().routes(routes!(jwks::jwks));
     refuse(keys.get_openapi_mut(), STORE);

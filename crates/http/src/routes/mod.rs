@@ -5,6 +5,7 @@ pub mod backend;
 pub mod client;
 pub mod forward;
 pub mod jwks;
+pub mod logout;
 pub mod ops;
 pub mod pages;
 pub mod session;
