@@ -38,7 +38,7 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 pub fn app(state: AppState) -> Router {
     let (router, doc) = routes(&state).split_for_parts();
-    let doc = openapi::Document(doc.to_json().unwrap_or_default().into());
+    let doc = openapi::Document(doc.to_json().unwrap_or_default().into_bytes().into());
     #[cfg(feature = "bench")]
     let router = router.route("/bench/hello", axum::routing::get(ops::bench_hello));
     router

@@ -5,9 +5,8 @@
 //! key, the JSON body, the header limit) are added here, to every operation of the group, so
 //! that each route lists every error code it can answer with. docs/api.md says what each means.
 
-use std::sync::Arc;
-
 use axum::Extension;
+use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
@@ -43,9 +42,9 @@ pub(crate) struct Skeleton;
 #[openapi(paths(crate::routes::forward::verify))]
 pub(crate) struct Verify;
 
-/// The served document, rendered once.
+/// The served document, rendered once; each answer shares its bytes.
 #[derive(Clone)]
-pub(crate) struct Document(pub(crate) Arc<str>);
+pub(crate) struct Document(pub(crate) Bytes);
 
 /// `GET /openapi.json`.
 #[utoipa::path(
@@ -56,10 +55,7 @@ pub(crate) struct Document(pub(crate) Arc<str>);
     responses((status = 200, description = "This document", content_type = "application/json"))
 )]
 pub(crate) async fn serve(Extension(doc): Extension<Document>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        doc.0.to_string(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], doc.0)
 }
 
 /// The session cookie and the API key, as security schemes the operations name.

@@ -75,8 +75,13 @@ impl SessionService {
 
     /// The public keys a resource server verifies with: the current key and every older key
     /// that was replaced less than an access token's lifetime ago.
+    /// The first key is made here when the store has none, so the document is never empty.
     pub async fn jwks(&self) -> SessionResult<Vec<Jwk>> {
-        let keys = self.opened_signing_keys().await?;
+        let mut keys = self.opened_signing_keys().await?;
+        if keys.is_empty() {
+            self.current_signing_key().await?;
+            keys = self.opened_signing_keys().await?;
+        }
         let now = self.now();
         let lifetime = SignedDuration::from_secs(ACCESS_LIFETIME_SECS);
         let mut shown = Vec::new();

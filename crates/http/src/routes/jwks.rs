@@ -47,8 +47,6 @@ pub struct JwksBody {
     )
 )]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    // A first key is made here if none exists, so the document is never empty.
-    state.service.current_signing_key().await?;
     let keys = state
         .service
         .jwks()
