@@ -23,6 +23,7 @@ pub mod memory;
 pub mod policy;
 pub mod random;
 pub mod ratelimit;
+pub mod refresh_token;
 pub mod service;
 pub mod session;
 pub mod shared_limit;

@@ -63,6 +63,10 @@ pub enum EndCode {
     LoggedOut,
     /// The session cap pushed it out.
     Evicted,
+    /// A bearer or refresh token that is not one of ours, or not valid now.
+    InvalidToken,
+    /// A refresh token that was already rotated out: its whole family is revoked.
+    RefreshTokenReused,
 }
 
 impl EndCode {
@@ -75,6 +79,8 @@ impl EndCode {
             Self::Revoked => "revoked",
             Self::LoggedOut => "logged_out",
             Self::Evicted => "evicted",
+            Self::InvalidToken => "invalid_token",
+            Self::RefreshTokenReused => "refresh_token_reused",
         }
     }
 
@@ -82,6 +88,7 @@ impl EndCode {
     pub fn reason(self) -> &'static str {
         match self {
             Self::ExpiredIdle | Self::ExpiredAbsolute => "Session expired",
+            Self::InvalidToken | Self::RefreshTokenReused => "Invalid token",
             _ => "No active session",
         }
     }
@@ -122,10 +129,12 @@ pub enum EndReason {
     UserChangedDuringLogin,
     /// Revoked by an application through the backend API.
     ApiRevoked,
+    /// A rotated-out refresh token came back: the token family is presumed stolen.
+    TokenReuse,
 }
 
 impl EndReason {
-    const ALL: [Self; 15] = [
+    const ALL: [Self; 16] = [
         Self::Idle,
         Self::Absolute,
         Self::UserLogout,
@@ -141,6 +150,7 @@ impl EndReason {
         Self::ReplacedByLogin,
         Self::UserChangedDuringLogin,
         Self::ApiRevoked,
+        Self::TokenReuse,
     ];
 
     /// The stored name.
@@ -161,6 +171,7 @@ impl EndReason {
             Self::ReplacedByLogin => "replaced_by_login",
             Self::UserChangedDuringLogin => "user_changed_during_login",
             Self::ApiRevoked => "api_revoked",
+            Self::TokenReuse => "token_reuse",
         }
     }
 

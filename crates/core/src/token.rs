@@ -151,12 +151,18 @@ impl SecretKey {
     }
 
     fn csrf_mac(&self, session: &SessionId, token: &TokenHash) -> [u8; 32] {
+        self.mac(&[b"csrf", session.as_uuid().as_bytes(), token.as_bytes()])
+    }
+
+    /// HMAC-SHA256 under the server key of `parts`, each length-prefixed so no two inputs
+    /// share a message. The first part names the purpose, so no two purposes share a MAC.
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         // An HMAC accepts keys of any length, so this cannot fail; fall back to an empty MAC
         // (which then never verifies) rather than panic.
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
             return [0; 32];
         };
-        for part in [&b"csrf"[..], session.as_uuid().as_bytes(), token.as_bytes()] {
+        for part in parts {
             mac.update(&(part.len() as u32).to_be_bytes());
             mac.update(part);
         }

@@ -3,72 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+use sessiond_core::service::{ConcurrentPolicy, Suspicion, SuspiciousResponse};
+use sessiond_core::{ClientInfo, EndCode, SessionError};
 
-use sessiond_core::audit::Auditor;
-use sessiond_core::memory::MemoryStore;
-use sessiond_core::service::{ConcurrentPolicy, Issued, NewUser, Suspicion, SuspiciousResponse};
-use sessiond_core::{
-    ClientInfo, EndCode, ManualClock, SecretKey, SessionError, SessionService, Settings,
-};
+mod common;
 
-const PASSWORD: &str = "correct horse battery";
-
-/// A service on the memory store, a manual clock and a fixed key, with `change` applied to the
-/// default settings; and a user `alice` who may use the contexts `lab` and `prod`.
-struct Harness {
-    service: SessionService,
-    clock: Arc<ManualClock>,
-}
-
-impl Harness {
-    async fn new(change: impl FnOnce(&mut Settings)) -> Self {
-        let mut settings = Settings::default();
-        change(&mut settings);
-        let stores = MemoryStore::stores();
-        let clock = Arc::new(ManualClock::at_epoch());
-        let key = SecretKey::new(vec![7; 32]).unwrap();
-        let audit = Auditor::new(stores.audit.clone(), true);
-        let service = SessionService::new(stores, clock.clone(), settings, key, audit).unwrap();
-        let alice = NewUser {
-            username: "alice".into(),
-            display_name: None,
-            role: "oss".into(),
-            password: PASSWORD.into(),
-            contexts: vec!["lab".into(), "prod".into()],
-        };
-        service.create_user(alice).await.unwrap();
-        Self { service, clock }
-    }
-
-    async fn login(&self) -> Issued {
-        self.login_from(&browser()).await.unwrap()
-    }
-
-    async fn login_from(&self, client: &ClientInfo) -> Result<Issued, SessionError> {
-        self.service
-            .login("alice", PASSWORD, false, client, None, None)
-            .await
-    }
-
-    fn advance(&self, secs: i64) {
-        self.clock.advance_secs(secs);
-    }
-}
-
-fn browser() -> ClientInfo {
-    ClientInfo {
-        ip: Some("192.0.2.10".into()),
-        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
-    }
-}
-
-fn code(e: SessionError) -> EndCode {
-    match e {
-        SessionError::NotAuthenticated(code) => code,
-        other => panic!("expected a 401, got {other:?}"),
-    }
-}
+use common::{Harness, PASSWORD, browser, code};
 
 #[tokio::test]
 async fn a_login_opens_a_session_and_every_refusal_looks_the_same() {
@@ -444,8 +384,9 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
         "still verifies"
     );
 
-    // Once every token the old key signed has expired, it is no longer shown.
-    h.advance(ACCESS_LIFETIME_SECS);
+    // Once every token the old key signed has expired (and the leeway passed), it is no
+    // longer shown.
+    h.advance(ACCESS_LIFETIME_SECS + h.service.settings().tokens.leeway_secs);
     let jwks = h.service.jwks().await.unwrap();
     assert_eq!(jwks.len(), 1);
     assert_eq!(jwks[0].kid, kid);

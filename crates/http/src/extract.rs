@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
+use sessiond_core::service::Presented;
 use sessiond_core::{ClientInfo, Token};
 
 use crate::error::ApiError;
@@ -106,6 +107,56 @@ where
         let state = AppState::from_ref(state);
         find_cookie(&parts.headers, &state.cookie.name)
             .map(|v| SessionCookie(v.and_then(Token::parse)))
+    }
+}
+
+/// The value of `Authorization: Bearer <value>`, if the request has one (the scheme's name in
+/// any case, RFC 9110).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// How a request to a session route proves its session: an access token
+/// (`Authorization: Bearer`) when it has one, the session cookie otherwise. With a bearer the
+/// cookie is not read at all, which is why such a request needs no CSRF check.
+pub enum SessionAuth {
+    /// The cookie's token, if a well-formed one was sent.
+    Cookie(Option<Token>),
+    /// An access token, unchecked.
+    Bearer(String),
+}
+
+impl SessionAuth {
+    /// What the service resolves.
+    pub fn presented(&self) -> Presented<'_> {
+        match self {
+            Self::Cookie(token) => Presented::Cookie(token.as_ref()),
+            Self::Bearer(jwt) => Presented::Bearer(jwt),
+        }
+    }
+
+    pub fn is_bearer(&self) -> bool {
+        matches!(self, Self::Bearer(_))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionAuth
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(jwt) = bearer(&parts.headers) {
+            return Ok(Self::Bearer(jwt.to_owned()));
+        }
+        let SessionCookie(token) = SessionCookie::from_request_parts(parts, state).await?;
+        Ok(Self::Cookie(token))
     }
 }
 

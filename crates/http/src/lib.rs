@@ -29,7 +29,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, backend, client, forward, jwks, logout, ops, pages, session};
+use routes::{account, backend, client, forward, jwks, logout, ops, pages, session, tokens};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -97,7 +97,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(
             backend::user_sessions,
             backend::revoke_user_sessions
-        ));
+        ))
+        .routes(routes!(backend::revocations::revocations));
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
@@ -123,6 +124,14 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     if state.endpoints.metrics {
         ops_routes = ops_routes.routes(routes!(ops::metrics));
     }
+    // For API and mobile clients: no cookie is read or set, so no CSRF or cookie-guessing guard.
+    let mut token_api = OpenApiRouter::new()
+        .routes(routes!(tokens::login))
+        .routes(routes!(tokens::refresh))
+        .routes(routes!(tokens::logout))
+        .routes(routes!(tokens::logout_all));
+    refuse(token_api.get_openapi_mut(), STORE);
+    let token_api = token_api.layer(middleware::from_fn(no_store));
     let mut logout_page = OpenApiRouter::new().routes(routes!(logout::logout_page));
     refuse(logout_page.get_openapi_mut(), STORE);
     let mut keys = OpenApiRouter::new().routes(routes!(jwks::jwks));
@@ -130,6 +139,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let mut all = OpenApiRouter::with_openapi(openapi::Skeleton::openapi())
         .merge(api)
         .merge(v1)
+        .merge(token_api)
         .merge(verify)
         .merge(logout_page)
         .merge(keys)

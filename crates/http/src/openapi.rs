@@ -74,6 +74,18 @@ pub(crate) fn add_security(doc: &mut utoipa::openapi::OpenApi, cookie_name: &str
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "access_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from `POST /api/token/login` or `/api/token/refresh`",
+                ))
+                .build(),
+        ),
+    );
 }
 
 /// A refusal that a layer adds to the operations it guards.

@@ -21,6 +21,27 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
     })
 }
 
+/// How often the signing keys are looked at: a retired key may stay in the store this much
+/// longer than needed, and a scheduled rotation may come this much later.
+pub const KEY_MAINTENANCE: Duration = Duration::from_secs(60);
+
+/// Rotates the access token signing key on its schedule and deletes keys no valid token can
+/// need (`SessionService::maintain_signing_keys`), every [`KEY_MAINTENANCE`].
+pub fn spawn_key_maintenance(service: Arc<SessionService>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match service.maintain_signing_keys().await {
+                Ok((0, 0)) => {}
+                Ok((rotated, retired)) => {
+                    tracing::info!(rotated, retired, "signing keys maintained");
+                }
+                Err(e) => tracing::warn!(error = %e, "could not maintain the signing keys"),
+            }
+            tokio::time::sleep(KEY_MAINTENANCE).await;
+        }
+    })
+}
+
 /// How often the backend API's counted reads are stored (`SessionService::flush_api_reads`).
 pub const API_READS_FLUSH: Duration = Duration::from_secs(5);
 

@@ -19,7 +19,10 @@ use sessiond_http::{AppState, CookieSettings, Metrics};
 use sessiond_store_sqlite::SqliteStore;
 
 pub use config::Config;
-pub use jobs::{API_READS_FLUSH, spawn_api_read_flush, spawn_cleanup, spawn_security_checks};
+pub use jobs::{
+    API_READS_FLUSH, KEY_MAINTENANCE, spawn_api_read_flush, spawn_cleanup, spawn_key_maintenance,
+    spawn_security_checks,
+};
 pub use listen::{ConnectionLimits, serve_on};
 pub use secret::load_secret_key;
 

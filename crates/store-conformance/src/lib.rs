@@ -60,6 +60,7 @@ macro_rules! sweep_conformance_tests {
             count_active_sessions_counts_only_active,
             sessions_due_are_earliest_deadline_first,
             purge_sessions_works_in_batches,
+            ended_sessions_page_by_end_time_and_id,
         );
     };
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_counters.sql")),
     (4, include_str!("../migrations/0004_api_keys.sql")),
     (5, include_str!("../migrations/0005_signing_keys.sql")),
+    (6, include_str!("../migrations/0006_ended_sessions.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

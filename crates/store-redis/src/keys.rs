@@ -38,6 +38,11 @@ impl Keys {
         format!("{}due", self.prefix)
     }
 
+    /// Sorted set of ended session ids, by `ended_at` (the revocations feed).
+    pub fn ended(&self) -> String {
+        format!("{}ended", self.prefix)
+    }
+
     /// Sorted set of every session id, by `lookup_until`.
     pub fn lookup(&self) -> String {
         format!("{}lookup", self.prefix)

@@ -109,6 +109,7 @@ delegating_impl!(SessionSweep.sweep {
     count_sessions_due(now: Timestamp) -> u64;
     purge_sessions(before: Timestamp, limit: u32) -> u64;
     count_purgeable_sessions(before: Timestamp) -> u64;
+    ended_sessions(after: (Timestamp, Option<SessionId>), until: Timestamp, limit: u32) -> Vec<Session>;
 });
 
 delegating_impl!(Users.users {

@@ -73,6 +73,12 @@ pub enum AuditKind {
     SessionActivity,
     /// A new access token signing key now signs (`sessiond keys rotate`, or the first one).
     SigningKeyRotated,
+    /// A refresh token was rotated (`POST /api/token/refresh`).
+    TokenRefreshed,
+    /// A rotated-out refresh token came back: its family (the session) is revoked.
+    TokenReuseDetected,
+    /// A signing key no token can still need was deleted.
+    SigningKeyRetired,
 }
 
 impl AuditKind {
@@ -114,6 +120,9 @@ impl AuditKind {
             Self::ApiRequest => "API_REQUEST",
             Self::SessionActivity => "SESSION_ACTIVITY",
             Self::SigningKeyRotated => "SIGNING_KEY_ROTATED",
+            Self::TokenRefreshed => "TOKEN_REFRESHED",
+            Self::TokenReuseDetected => "TOKEN_REUSE_DETECTED",
+            Self::SigningKeyRetired => "SIGNING_KEY_RETIRED",
         }
     }
 

@@ -223,6 +223,28 @@ impl SessionSweep for MemoryStore {
             .filter(|s| s.lookup_until < before)
             .count() as u64)
     }
+
+    async fn ended_sessions(
+        &self,
+        after: (Timestamp, Option<SessionId>),
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let inner = self.lock();
+        let mut out: Vec<Session> = inner
+            .sessions
+            .values()
+            .filter(|s| s.state != crate::session::SessionState::Active)
+            .filter(|s| {
+                s.ended_at
+                    .is_some_and(|at| at <= until && (at, Some(s.id)) > after)
+            })
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| (s.ended_at, s.id));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
 }
 
 #[async_trait]

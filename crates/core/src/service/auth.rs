@@ -40,12 +40,6 @@ impl SessionService {
             .await?;
         let now = self.now();
         let carried = self.end_previous(existing, &user, now).await?;
-        let lock = self.login_lock(user.id);
-        let _one_at_a_time = lock.lock().await;
-        if let Err(e) = self.make_room(&user, now).await {
-            return Err(self.refused(e, &user, client, now).await);
-        }
-
         let token = Token::generate()?;
         let mut session = self.new_session(Some(&user), &token, remember_me, client, now)?;
         if let Some(c) = &carried {
@@ -57,11 +51,7 @@ impl SessionService {
                 session.context.clone_from(&c.context);
             }
         }
-        self.stores.sessions.create_session(&session).await?;
-        if let Err(e) = self.trim_after_create(&user, &session, now).await {
-            return Err(self.refused(e, &user, client, now).await);
-        }
-        self.confirm_user_unchanged(&user, &session, client).await?;
+        self.admit(&user, &session, client, now).await?;
         if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
             let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
                 .session(&session)
@@ -77,16 +67,7 @@ impl SessionService {
             event = event.detail("reauthenticated_from", c.from.to_string());
         }
         self.audit.record(event).await?;
-        let event = AuditEvent::new(AuditKind::SessionCreated, now).session(&session);
-        self.audit
-            .record(event.detail(
-                "expires",
-                json!({
-                    "idle": session.idle_expires_at.to_string(),
-                    "absolute": session.absolute_expires_at.to_string(),
-                }),
-            ))
-            .await?;
+        self.audit_created(&session, now).await?;
         let device = (self.settings.device_cookie_secs > 0)
             .then(|| self.key.device_token(username, now))
             .transpose()?;
@@ -97,8 +78,48 @@ impl SessionService {
         })
     }
 
+    /// Stores `session`, a new one of `user`, under the session cap: one login of the user at
+    /// a time on this node, and the cap checked again after the create for other nodes.
+    pub(super) async fn admit(
+        &self,
+        user: &User,
+        session: &Session,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        let lock = self.login_lock(user.id);
+        let _one_at_a_time = lock.lock().await;
+        if let Err(e) = self.make_room(user, now).await {
+            return Err(self.refused(e, user, client, now).await);
+        }
+        self.stores.sessions.create_session(session).await?;
+        if let Err(e) = self.trim_after_create(user, session, now).await {
+            return Err(self.refused(e, user, client, now).await);
+        }
+        self.confirm_user_unchanged(user, session, client).await
+    }
+
+    /// The `SESSION_CREATED` record of a new session, with its deadlines.
+    pub(super) async fn audit_created(
+        &self,
+        session: &Session,
+        now: Timestamp,
+    ) -> SessionResult<()> {
+        let event = AuditEvent::new(AuditKind::SessionCreated, now).session(session);
+        self.audit
+            .record(event.detail(
+                "expires",
+                json!({
+                    "idle": session.idle_expires_at.to_string(),
+                    "absolute": session.absolute_expires_at.to_string(),
+                }),
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// The per-address login limit, audited when it refuses.
-    async fn limit_login(&self, client: &ClientInfo) -> SessionResult<()> {
+    pub(super) async fn limit_login(&self, client: &ClientInfo) -> SessionResult<()> {
         let now = self.now();
         let refused = self.count_login_attempt(client, now).await;
         if let Err(SessionError::RateLimited { retry_after_secs }) = &refused

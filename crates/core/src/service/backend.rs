@@ -266,7 +266,8 @@ impl SessionService {
     /// The caller is the application's server, so its address is not the session's client and
     /// drift is not scored.
     pub async fn validate(&self, token: &Token, activity: bool) -> SessionResult<SessionStatus> {
-        self.seen_by_another(Some(token), None, activity).await
+        self.seen_by_another(Some(token).into(), None, activity)
+            .await
     }
 
     /// Forward auth (`GET /auth/verify`): the browser's request, forwarded by a proxy. Its
@@ -275,11 +276,12 @@ impl SessionService {
     /// pass a new cookie back.
     pub async fn verify_forwarded(
         &self,
-        token: Option<&Token>,
+        presented: impl Into<super::Presented<'_>>,
         client: &ClientInfo,
         passive: bool,
     ) -> SessionResult<SessionStatus> {
-        self.seen_by_another(token, Some(client), !passive).await
+        self.seen_by_another(presented.into(), Some(client), !passive)
+            .await
     }
 
     /// A token presented by someone other than its holder (an application's server, a proxy):
@@ -287,12 +289,12 @@ impl SessionService {
     /// `activity` is recorded without renewing the token.
     async fn seen_by_another(
         &self,
-        token: Option<&Token>,
+        presented: super::Presented<'_>,
         browser: Option<&ClientInfo>,
         activity: bool,
     ) -> SessionResult<SessionStatus> {
         let now = self.now();
-        let resolved = self.resolve(token, now).await?;
+        let resolved = self.resolve_presented(presented, now).await?;
         if let Some(client) = browser {
             self.screen(&resolved.session, client, now).await?;
         }

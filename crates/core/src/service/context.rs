@@ -3,11 +3,10 @@
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::session::ClientInfo;
-use crate::token::Token;
 
 use super::security::CONTEXT_SWITCH_FLOOD;
 use super::update::{Outcome, Reread, Step};
-use super::{SessionError, SessionResult, SessionService, SessionStatus};
+use super::{Presented, SessionError, SessionResult, SessionService, SessionStatus};
 use crate::session::EndCode;
 
 impl SessionService {
@@ -16,12 +15,12 @@ impl SessionService {
     /// `SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR` times an hour.
     pub async fn switch_context(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
         context: &str,
         client: &ClientInfo,
     ) -> SessionResult<SessionStatus> {
         let now = self.now();
-        let session = self.resolve(token, now).await?.session;
+        let session = self.resolve_presented(token.into(), now).await?.session;
         let user = match session.user_id {
             Some(id) => self.stores.users.user_by_id(&id).await?,
             None => None,

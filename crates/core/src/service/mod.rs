@@ -15,6 +15,7 @@ mod ops;
 mod reauth;
 mod security;
 mod signing;
+mod tokens;
 mod update;
 mod users;
 
@@ -42,6 +43,7 @@ pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use error::SessionError;
 pub use ops::{Activity, SessionStatus};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
+pub use tokens::{Revocation, TokenPair};
 pub use users::NewUser;
 
 /// Limits and switches the service enforces.
@@ -87,6 +89,8 @@ pub struct Settings {
     pub roles: Vec<String>,
     /// The cleanup schedule.
     pub cleanup: CleanupSettings,
+    /// Access and refresh tokens (`SESSIOND_TOKEN_*`).
+    pub tokens: TokenSettings,
 }
 
 impl Default for Settings {
@@ -116,6 +120,42 @@ impl Default for Settings {
                 .map(|r| (*r).to_owned())
                 .collect(),
             cleanup: CleanupSettings::default(),
+            tokens: TokenSettings::default(),
+        }
+    }
+}
+
+/// Access and refresh tokens (docs/api.md, "Tokens"; seed 003's lifetimes).
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// The access tokens' `iss` (`SESSIOND_TOKEN_ISSUER`, else the public URL).
+    pub issuer: String,
+    /// Their `aud` (`SESSIOND_TOKEN_AUDIENCE`).
+    pub audience: String,
+    /// `SESSIOND_ACCESS_TOKEN_SECONDS`: never past the session's deadline.
+    pub access_lifetime_secs: i64,
+    /// `SESSIOND_REFRESH_TOKEN_SECONDS`: how long a refresh token is good after it was issued.
+    pub refresh_lifetime_secs: i64,
+    /// `SESSIOND_REFRESH_REUSE_GRACE_SECONDS`: how long a rotated-out refresh token still gets
+    /// the lineage's current pair (at most 30; 0: never).
+    pub reuse_grace_secs: i64,
+    /// `SESSIOND_TOKEN_LEEWAY_SECONDS`: clock skew allowed on `exp` and `nbf`.
+    pub leeway_secs: i64,
+    /// `SESSIOND_SIGNING_KEY_ROTATION_SECONDS`: a key older than this is replaced by the
+    /// cleanup job (0: only `sessiond keys rotate`).
+    pub key_rotation_secs: i64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "sessiond".into(),
+            audience: "sessiond".into(),
+            access_lifetime_secs: 900,
+            refresh_lifetime_secs: 86_400,
+            reuse_grace_secs: 10,
+            leeway_secs: 5,
+            key_rotation_secs: 30 * 86_400,
         }
     }
 }
@@ -189,6 +229,24 @@ pub struct Resolved {
     pub session: Session,
     /// The token was the previous one, honoured during the expiration grace.
     pub via_previous_token: bool,
+    /// It came as an access token (`Authorization: Bearer`), not a cookie: nothing rotates.
+    pub by_bearer: bool,
+}
+
+/// What a request presented to prove its session: the cookie's token, or an access token
+/// (`Authorization: Bearer`, docs/api.md "Tokens").
+#[derive(Debug, Clone, Copy)]
+pub enum Presented<'a> {
+    /// The session cookie's token, if a well-formed one was sent.
+    Cookie(Option<&'a Token>),
+    /// An access token (a JWT), unchecked.
+    Bearer(&'a str),
+}
+
+impl<'a> From<Option<&'a Token>> for Presented<'a> {
+    fn from(token: Option<&'a Token>) -> Self {
+        Self::Cookie(token)
+    }
 }
 
 /// The session rules: every operation of the HTTP API and the CLI.
@@ -213,6 +271,8 @@ pub struct SessionService {
     scores: security::Scores,
     /// Where LDAP users' passwords are checked, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
+    /// The access token keys this node read last.
+    keyring: signing::KeyRing,
     /// One login at a time per user on this node, so the session cap holds under parallel logins.
     login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -240,6 +300,7 @@ impl SessionService {
             refusals: RateLimiter::new(security::REFUSALS_AUDITED_PER_MINUTE, 60),
             api_reads: Default::default(),
             login_locks: Default::default(),
+            keyring: Default::default(),
             scores: Default::default(),
             directory: None,
             hashing: HashPool::new(
@@ -303,7 +364,20 @@ impl SessionService {
         Ok(Resolved {
             session,
             via_previous_token,
+            by_bearer: false,
         })
+    }
+
+    /// [`Self::resolve`] for a cookie, [`Self::resolve_bearer`] for an access token.
+    pub async fn resolve_presented(
+        &self,
+        presented: Presented<'_>,
+        now: Timestamp,
+    ) -> SessionResult<Resolved> {
+        match presented {
+            Presented::Cookie(token) => self.resolve(token, now).await,
+            Presented::Bearer(jwt) => self.resolve_bearer(jwt, now).await,
+        }
     }
 
     /// The record a token finds, active or ended, and whether it is the previous token. A

@@ -9,7 +9,7 @@ use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
 use super::update::{Outcome, Reread, Step};
-use super::{SessionError, SessionResult, SessionService};
+use super::{Presented, SessionError, SessionResult, SessionService};
 
 /// A session as a client is told about it.
 #[derive(Debug, Clone)]
@@ -45,11 +45,11 @@ impl SessionService {
     /// The passive check: reads, never writes, never extends.
     pub async fn check(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
         client: &ClientInfo,
     ) -> SessionResult<SessionStatus> {
         let now = self.now();
-        let resolved = self.resolve(token, now).await?;
+        let resolved = self.resolve_presented(token.into(), now).await?;
         self.screen(&resolved.session, client, now).await?;
         Ok(self.status(resolved.session, now))
     }
@@ -58,11 +58,11 @@ impl SessionService {
     /// when it is older than the session lifetime.
     pub async fn keepalive(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
         client: &ClientInfo,
     ) -> SessionResult<Activity> {
         let now = self.now();
-        let resolved = self.resolve(token, now).await?;
+        let resolved = self.resolve_presented(token.into(), now).await?;
         self.screen(&resolved.session, client, now).await?;
         let key = resolved
             .session
@@ -76,8 +76,13 @@ impl SessionService {
                 .await?;
             return Err(SessionError::RateLimited { retry_after_secs });
         }
+        // A bearer never rotates a cookie token: its session has none, only a refresh token.
         let activity = self
-            .apply_activity(resolved.session, resolved.via_previous_token, now)
+            .apply_activity(
+                resolved.session,
+                resolved.via_previous_token || resolved.by_bearer,
+                now,
+            )
             .await?;
         let s = &activity.status.session;
         let event = AuditEvent::new(AuditKind::SessionExtended, now).session(s);
@@ -217,11 +222,11 @@ impl SessionService {
     /// were ended.
     pub async fn logout_all(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
         keep_current: bool,
     ) -> SessionResult<u64> {
         let now = self.now();
-        let current = self.resolve(token, now).await?.session;
+        let current = self.resolve_presented(token.into(), now).await?.session;
         let sessions = match current.user_id {
             Some(user) => self.stores.sessions.user_sessions(&user, now).await?,
             None => vec![current.clone()],
@@ -256,10 +261,10 @@ impl SessionService {
     /// The active sessions of the presented session's user, and which one is the caller's.
     pub async fn list_sessions(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
     ) -> SessionResult<(SessionId, Vec<Session>)> {
         let now = self.now();
-        let current = self.resolve(token, now).await?.session;
+        let current = self.resolve_presented(token.into(), now).await?.session;
         let sessions = match current.user_id {
             Some(user) => self.stores.sessions.user_sessions(&user, now).await?,
             None => vec![current.clone()],
@@ -273,11 +278,11 @@ impl SessionService {
     /// revoked session was the caller's own.
     pub async fn revoke_own(
         &self,
-        token: Option<&Token>,
+        token: impl Into<Presented<'_>>,
         target: &SessionId,
     ) -> SessionResult<bool> {
         let now = self.now();
-        let current = self.resolve(token, now).await?.session;
+        let current = self.resolve_presented(token.into(), now).await?.session;
         let victim = self
             .stores
             .sessions

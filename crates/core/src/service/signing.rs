@@ -1,18 +1,65 @@
 //! The access tokens' signing keys, shared by every node through the store (decision 0031):
 //! the newest key signs; a key stays in `/.well-known/jwks.json` until every token it can have
-//! signed has expired, so a rotation never makes a valid token fail to verify.
+//! signed has expired, so a rotation never makes a valid token fail to verify. Each node keeps
+//! the keys it opened for [`RELOAD_SECS`] (decision 0032), so a key rotated anywhere signs on
+//! every node within that time.
 
-use crate::access_token::{ACCESS_LIFETIME_SECS, Jwk, SigningKey};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::access_token::{Jwk, PublicKey, Rejected, SigningKey, Verifier};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::error::CoreError;
-use crate::time::{SignedDuration, Timestamp};
+use crate::time::{SignedDuration, Timestamp, plus_secs};
 
 use super::{SessionError, SessionResult, SessionService};
+
+/// How long a node signs and verifies with the keys it read before reading them again.
+pub(super) const RELOAD_SECS: i64 = 5;
 
 /// A key opened from the store, with its creation time.
 struct Opened {
     key: SigningKey,
     created_at: Timestamp,
+}
+
+/// The keys a node signs and verifies with, as read at `read_at`.
+pub(super) struct Loaded {
+    pub(super) signer: SigningKey,
+    pub(super) verifier: Verifier,
+    public: Vec<PublicKey>,
+    read_at: Timestamp,
+}
+
+/// This node's copy of the keys, and when an unknown `kid` last made it read them again.
+#[derive(Default)]
+pub(super) struct KeyRing {
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    forced_at: Mutex<Option<Timestamp>>,
+}
+
+impl KeyRing {
+    fn fresh(&self, now: Timestamp) -> Option<Arc<Loaded>> {
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        loaded
+            .as_ref()
+            .filter(|l| l.read_at <= now && now < plus_secs(l.read_at, RELOAD_SECS))
+            .cloned()
+    }
+
+    fn forget(&self) {
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Whether an unknown `kid` may make this node read the keys now: once a second at most,
+    /// so tokens with made-up `kid`s cannot turn into store reads.
+    fn may_force(&self, now: Timestamp) -> bool {
+        let mut at = self.forced_at.lock().unwrap_or_else(|p| p.into_inner());
+        if at.is_some_and(|at| at <= now && now < plus_secs(at, 1)) {
+            return false;
+        }
+        *at = Some(now);
+        true
+    }
 }
 
 impl SessionService {
@@ -35,6 +82,12 @@ impl SessionService {
             .collect())
     }
 
+    /// How long after its replacement a key may still have signed a valid token.
+    fn key_overlap(&self) -> SignedDuration {
+        let t = &self.settings.tokens;
+        SignedDuration::from_secs(t.access_lifetime_secs + t.leeway_secs)
+    }
+
     /// Makes a new signing key, which signs from now on; returns its `kid`.
     pub async fn rotate_signing_key(&self) -> SessionResult<String> {
         let key = SigningKey::generate()?;
@@ -48,50 +101,164 @@ impl SessionService {
         };
         let sealed = key.seal(&self.key, created_at)?;
         self.stores.signing_keys.add_signing_key(&sealed).await?;
+        self.keyring.forget();
         let event =
             AuditEvent::new(AuditKind::SigningKeyRotated, now).detail("kid", key.kid().to_owned());
         self.audit.record(event).await?;
         Ok(key.kid().to_owned())
     }
 
-    /// The key that signs now: the newest, made when there is none. Nodes that make the first
-    /// key at once each add one; the newest of them signs on every node.
-    pub async fn current_signing_key(&self) -> SessionResult<SigningKey> {
-        if let Some(newest) = self.opened_signing_keys().await?.pop() {
-            return Ok(newest.key);
+    /// The stored keys, the first one made when there is none. Nodes that make the first key
+    /// at once each add one; the newest of them signs on every node.
+    async fn signing_keys_or_first(&self) -> SessionResult<Vec<Opened>> {
+        let keys = self.opened_signing_keys().await?;
+        if !keys.is_empty() {
+            return Ok(keys);
         }
         match self.rotate_signing_key().await {
             Ok(_) | Err(SessionError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
-        self.opened_signing_keys()
-            .await?
-            .pop()
-            .map(|o| o.key)
-            .ok_or_else(|| {
-                CoreError::Signing("no signing key this server key can open".into()).into()
-            })
+        let keys = self.opened_signing_keys().await?;
+        if keys.is_empty() {
+            return Err(
+                CoreError::Signing("no signing key this server key can open".into()).into(),
+            );
+        }
+        Ok(keys)
     }
 
-    /// The public keys a resource server verifies with: the current key and every older key
-    /// that was replaced less than an access token's lifetime ago.
-    /// The first key is made here when the store has none, so the document is never empty.
+    /// The key that signs now: the newest.
+    pub async fn current_signing_key(&self) -> SessionResult<SigningKey> {
+        let newest = self.signing_keys_or_first().await?.pop();
+        newest
+            .map(|o| o.key)
+            .ok_or_else(|| CoreError::Signing("no signing key".into()).into())
+    }
+
+    /// The current key and every older key replaced less than an access token's lifetime
+    /// (and the leeway) ago: those whose tokens may still be valid.
+    fn live_keys(&self, keys: Vec<Opened>, now: Timestamp) -> Vec<SigningKey> {
+        let replaced: Vec<Option<Timestamp>> = keys
+            .iter()
+            .skip(1)
+            .map(|k| Some(k.created_at))
+            .chain([None])
+            .collect();
+        keys.into_iter()
+            .zip(replaced)
+            .filter(|(_, at)| at.is_none_or(|at| at + self.key_overlap() > now))
+            .map(|(k, _)| k.key)
+            .collect()
+    }
+
+    /// The public keys a resource server verifies with (`/.well-known/jwks.json`), read from
+    /// the store, so a key just rotated anywhere is in it.
     pub async fn jwks(&self) -> SessionResult<Vec<Jwk>> {
-        let mut keys = self.opened_signing_keys().await?;
-        if keys.is_empty() {
-            self.current_signing_key().await?;
-            keys = self.opened_signing_keys().await?;
+        let keys = self.signing_keys_or_first().await?;
+        let live = self.live_keys(keys, self.now());
+        Ok(live.iter().map(|k| k.public_key().jwk()).collect())
+    }
+
+    /// This node's keys, read again when they are older than [`RELOAD_SECS`].
+    pub(super) async fn keys(&self, now: Timestamp) -> SessionResult<Arc<Loaded>> {
+        if let Some(loaded) = self.keyring.fresh(now) {
+            return Ok(loaded);
         }
+        self.read_keys(now).await
+    }
+
+    async fn read_keys(&self, now: Timestamp) -> SessionResult<Arc<Loaded>> {
+        let live = self.live_keys(self.signing_keys_or_first().await?, now);
+        let t = &self.settings.tokens;
+        let mut verifier = Verifier::new(&t.issuer, &t.audience, t.leeway_secs);
+        let public: Vec<PublicKey> = live.iter().map(SigningKey::public_key).collect();
+        for key in &public {
+            verifier.trust(key);
+        }
+        let signer = live
+            .last()
+            .cloned()
+            .ok_or_else(|| CoreError::Signing("no signing key".into()))?;
+        let loaded = Arc::new(Loaded {
+            signer,
+            verifier,
+            public,
+            read_at: now,
+        });
+        *self
+            .keyring
+            .loaded
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Verifies an access token with this node's keys. A `kid` it does not know may be a key
+    /// another node has just made: the keys are read again, at most once a second.
+    pub(super) async fn verify_access_token(
+        &self,
+        jwt: &str,
+        now: Timestamp,
+    ) -> SessionResult<Result<crate::access_token::AccessClaims, Rejected>> {
+        let loaded = self.keys(now).await?;
+        match loaded.verifier.verify(jwt, now) {
+            Err(Rejected::UnknownKey) if self.keyring.may_force(now) => {
+                let again = self.read_keys(now).await?;
+                Ok(again.verifier.verify(jwt, now))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The kids this node verifies with now.
+    pub fn verifying_kids(&self) -> Vec<String> {
+        let loaded = self
+            .keyring
+            .loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        loaded
+            .iter()
+            .flat_map(|l| l.public.iter().map(|k| k.kid().to_owned()))
+            .collect()
+    }
+
+    /// The cleanup job's part for keys: a new key once the newest is older than
+    /// `SESSIOND_SIGNING_KEY_ROTATION_SECONDS`, and the deletion of keys no valid token can
+    /// need any more. Returns the keys rotated in and retired.
+    pub async fn maintain_signing_keys(&self) -> SessionResult<(u32, u32)> {
         let now = self.now();
-        let lifetime = SignedDuration::from_secs(ACCESS_LIFETIME_SECS);
-        let mut shown = Vec::new();
-        for (i, opened) in keys.iter().enumerate() {
-            let replaced_at = keys.get(i + 1).map(|next| next.created_at);
-            let valid = replaced_at.is_none_or(|at| at + lifetime > now);
-            if valid {
-                shown.push(opened.key.public_key().jwk());
+        let keys = self.signing_keys_or_first().await?;
+        let every = self.settings.tokens.key_rotation_secs;
+        let mut rotated = 0;
+        let newest = keys.last().map(|k| k.created_at);
+        if every > 0 && newest.is_some_and(|at| plus_secs(at, every) <= now) {
+            self.rotate_signing_key().await?;
+            rotated = 1;
+        }
+        let mut retired = 0;
+        // Only keys the sealed records say were replaced: one this secret cannot open is
+        // neither shown nor deleted, for an operator to look at.
+        let sealed = self.stores.signing_keys.signing_keys().await?;
+        for pair in sealed.windows(2) {
+            let (old, next) = (&pair[0], &pair[1]);
+            if next.created_at + self.key_overlap() <= now
+                && self
+                    .stores
+                    .signing_keys
+                    .delete_signing_key(&old.kid)
+                    .await?
+            {
+                retired += 1;
+                let event = AuditEvent::new(AuditKind::SigningKeyRetired, now)
+                    .detail("kid", old.kid.clone());
+                self.audit.record(event).await?;
             }
         }
-        Ok(shown)
+        if rotated + retired > 0 {
+            self.keyring.forget();
+        }
+        Ok((rotated, retired))
     }
 }

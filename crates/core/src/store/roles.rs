@@ -47,6 +47,15 @@ pub trait SessionSweep: Send + Sync + 'static {
     async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     /// How many `purge_sessions` would delete.
     async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Ended sessions (any state but active) by `(ended_at, id)`, at most `limit`: those after
+    /// `after` (where an id of `None` comes before every id) whose `ended_at` is at or before
+    /// `until`. The revocations feed pages through it.
+    async fn ended_sessions(
+        &self,
+        after: (Timestamp, Option<SessionId>),
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
 }
 
 /// User accounts.

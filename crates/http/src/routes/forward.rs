@@ -12,7 +12,7 @@ use sessiond_core::EndCode;
 
 use crate::body::{ErrorBody, SessionBody};
 use crate::error::ApiError;
-use crate::extract::{Client, SessionCookie, ViaTrustedProxy};
+use crate::extract::{Client, SessionAuth, ViaTrustedProxy};
 use crate::return_to;
 use crate::state::AppState;
 
@@ -53,15 +53,15 @@ fn passive(headers: &HeaderMap) -> bool {
                 ("X-Session-Id" = String, description = "The session's id"),
                 ("X-Session-Remaining" = String, description = "Seconds until the idle deadline"),
             )),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
         (status = 302, description = "With `redirect`: to the login page, `next` the way back when \
             its host is allowed", headers(("Location" = String))),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn verify(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
     Client(client): Client,
     ViaTrustedProxy(trusted): ViaTrustedProxy,
     method: Method,
@@ -70,7 +70,7 @@ pub async fn verify(
 ) -> Response {
     let verified = state
         .service
-        .verify_forwarded(token.as_ref(), &client, passive(&headers))
+        .verify_forwarded(auth.presented(), &client, passive(&headers))
         .await;
     let status = match verified {
         Ok(status) => status,

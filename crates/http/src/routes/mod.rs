@@ -9,3 +9,4 @@ pub mod logout;
 pub mod ops;
 pub mod pages;
 pub mod session;
+pub mod tokens;

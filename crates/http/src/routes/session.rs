@@ -15,7 +15,7 @@ use crate::body::{
     SessionListBody, SessionListItem,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client, DeviceCookie, SessionCookie};
+use crate::extract::{ApiJson, Client, DeviceCookie, SessionAuth, SessionCookie};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
@@ -152,16 +152,16 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
     tag = "browser",
     responses(
         (status = 200, description = "The session, read without extending it", body = CheckBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn check(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
     Client(client): Client,
 ) -> Result<Json<CheckBody>, ApiError> {
-    let status = state.service.check(token.as_ref(), &client).await?;
+    let status = state.service.check(auth.presented(), &client).await?;
     Ok(Json(CheckBody {
         session: SessionBody::new(&state, &status),
         // A page that was reloaded learns its CSRF token here (same-origin reads only).
@@ -177,16 +177,16 @@ pub async fn check(
     tag = "browser",
     responses(
         (status = 200, description = "The session, read without extending it", body = CheckBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn check_post(
     state: State<AppState>,
-    cookie: SessionCookie,
+    auth: SessionAuth,
     client: Client,
 ) -> Result<Json<CheckBody>, ApiError> {
-    check(state, cookie, client).await
+    check(state, auth, client).await
 }
 
 #[utoipa::path(
@@ -195,16 +195,16 @@ pub async fn check_post(
     tag = "browser",
     responses(
         (status = 200, description = "Extended; renewed when `rotated`", body = KeepaliveBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn keepalive(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
     Client(client): Client,
 ) -> Result<Response, ApiError> {
-    let activity = state.service.keepalive(token.as_ref(), &client).await?;
+    let activity = state.service.keepalive(auth.presented(), &client).await?;
     let mut headers = HeaderMap::new();
     let mut csrf_token = None;
     if let Some(token) = &activity.new_token {
@@ -234,15 +234,15 @@ pub async fn keepalive(
     tag = "browser",
     responses(
         (status = 200, description = "The user's sessions", body = SessionListBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
 ) -> Result<Json<SessionListBody>, ApiError> {
-    let (current, sessions) = state.service.list_sessions(token.as_ref()).await?;
+    let (current, sessions) = state.service.list_sessions(auth.presented()).await?;
     let items: Vec<SessionListItem> = sessions
         .into_iter()
         .map(|s| SessionListItem {
@@ -271,28 +271,28 @@ pub async fn list_sessions(
     params(("session_id" = String, Path, description = "One of the user's sessions")),
     responses(
         (status = 200, description = "Revoked", body = RevokeBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
         (status = 403, description = "`reauth_required`", body = ErrorBody),
         (status = 404, description = "`session_not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn revoke_session(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     // An unparsable id is as unknown as a parsable one that is not ours.
     let id: SessionId = id
         .parse()
         .map_err(|_| ApiError::from(sessiond_core::SessionError::NotFound))?;
-    let was_current = state.service.revoke_own(token.as_ref(), &id).await?;
+    let was_current = state.service.revoke_own(auth.presented(), &id).await?;
     let body = RevokeBody {
         success: true,
         session_id: id.to_string(),
         current: was_current,
     };
-    if was_current {
+    if was_current && !auth.is_bearer() {
         return Ok(([(header::SET_COOKIE, state.cookie.clear())], Json(body)).into_response());
     }
     Ok(Json(body).into_response())
@@ -313,15 +313,15 @@ pub struct ContextRequest {
     request_body = ContextRequest,
     responses(
         (status = 200, description = "Switched", body = ContextBody),
-        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
         (status = 403, description = "`context_not_allowed`", body = ErrorBody),
         (status = 409, description = "`conflict`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("access_token" = []))
 )]
 pub async fn switch_context(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    auth: SessionAuth,
     Client(client): Client,
     ApiJson(req): ApiJson<ContextRequest>,
 ) -> Result<Json<ContextBody>, ApiError> {
@@ -333,7 +333,7 @@ pub async fn switch_context(
     }
     let status = state
         .service
-        .switch_context(token.as_ref(), &req.context, &client)
+        .switch_context(auth.presented(), &req.context, &client)
         .await?;
     Ok(Json(ContextBody {
         success: true,

@@ -61,12 +61,14 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     }
     let service = state.service.clone();
     let reads = crate::spawn_api_read_flush(service.clone());
+    let keys = crate::spawn_key_maintenance(service.clone());
     crate::serve_on(listener, state, config.server.connections, shutdown).await?;
     if let Some(job) = cleanup {
         job.abort();
     }
     checks.abort();
     reads.abort();
+    keys.abort();
     // The reads counted since the last flush: in-flight requests have drained by now.
     if let Err(e) = service.flush_api_reads().await {
         tracing::warn!(error = %e, "could not store the API's last counted reads");

@@ -310,6 +310,13 @@ table! {
     SESSIOND_TRUSTED_PROXIES = list("", Server, "comma-separated proxy IPs whose X-Forwarded-* headers are believed");
     SESSIOND_VERIFY_REDIRECT = flag("false", Server, "forward auth answers a browser's page request without a session with 302 to the login page, as /auth/verify?redirect=1 does, instead of 401");
     SESSIOND_RETURN_HOSTS = list("", Server, "comma-separated hosts (host or host:port) besides sessiond's own that forward auth may send a browser back to after the login");
+    SESSIOND_TOKEN_ISSUER = text("", Server, "the access tokens' iss; empty: SESSIOND_PUBLIC_URL, or sessiond without one");
+    SESSIOND_TOKEN_AUDIENCE = text("sessiond", Server, "the access tokens' aud");
+    SESSIOND_ACCESS_TOKEN_SECONDS = positive("900", Server, "an access token's lifetime (seed 003), never past its session's deadline");
+    SESSIOND_REFRESH_TOKEN_SECONDS = positive("86400", Server, "a refresh token's lifetime after it was issued (seed 003), never past its session's deadline");
+    SESSIOND_REFRESH_REUSE_GRACE_SECONDS = whole("10", Server, "how long a rotated-out refresh token still gets its session's current tokens (parallel refreshes, a lost answer); at most 30; 0: any reuse is theft");
+    SESSIOND_TOKEN_LEEWAY_SECONDS = whole("5", Server, "clock skew allowed on an access token's exp and nbf; at most 60");
+    SESSIOND_SIGNING_KEY_ROTATION_SECONDS = whole("2592000", Server, "a new access token signing key once the newest is this old (the old one verifies until its tokens expire); 0: only sessiond keys rotate");
     SESSIOND_LOG = text("info", Server, "log filter (tracing EnvFilter syntax)");
     SESSIOND_LOG_FORMAT = choice(&["json", "text"], "json", Server, "json | text");
 }

@@ -77,3 +77,55 @@ pub async fn purge_sessions_works_in_batches(stores: Stores) {
             .is_some()
     );
 }
+
+pub async fn ended_sessions_page_by_end_time_and_id(stores: Stores) {
+    use sessiond_core::session::EndReason;
+    // Five sessions ended at 10 s (three of them: a tie), 20 s and 30 s, one still active.
+    let mut ended = Vec::new();
+    for end in [10, 20, 10, 30, 10] {
+        let (mut s, _) = session(None, 0);
+        stores.sessions.create_session(&s).await.unwrap();
+        s.state = SessionState::Revoked;
+        s.end_reason = Some(EndReason::UserRevoked);
+        s.ended_at = Some(at(end));
+        stores.sessions.update_session(&s).await.unwrap();
+        ended.push((at(end), s.id));
+    }
+    let (active, _) = session(None, 0);
+    stores.sessions.create_session(&active).await.unwrap();
+    ended.sort();
+
+    let ids = |v: Vec<sessiond_core::Session>| -> Vec<_> {
+        v.into_iter().map(|s| (s.ended_at.unwrap(), s.id)).collect()
+    };
+    let sweep = &stores.sweep;
+    let all = ids(sweep
+        .ended_sessions((at(0), None), at(100), 10)
+        .await
+        .unwrap());
+    assert_eq!(all, ended, "by end time, then id; the active one left out");
+    // Paging two at a time through the tie at 10 s loses and repeats nothing.
+    let mut paged = Vec::new();
+    let mut cursor = (at(0), None);
+    loop {
+        let page = ids(sweep.ended_sessions(cursor, at(100), 2).await.unwrap());
+        let Some(last) = page.last() else { break };
+        cursor = (last.0, Some(last.1));
+        paged.extend(page);
+    }
+    assert_eq!(paged, ended);
+    let until_20 = ids(sweep
+        .ended_sessions((at(0), None), at(20), 10)
+        .await
+        .unwrap());
+    assert_eq!(until_20, ended[..4].to_vec(), "nothing ended after `until`");
+    let from_20 = ids(sweep
+        .ended_sessions((at(20), None), at(100), 10)
+        .await
+        .unwrap());
+    assert_eq!(
+        from_20,
+        ended[3..].to_vec(),
+        "an instant without an id includes its own"
+    );
+}

@@ -165,6 +165,15 @@ impl RedisStore {
         } else {
             self.q::<()>(cmd("ZREM").arg(self.keys.due()).arg(&id))
                 .await?;
+            if let Some(at) = s.ended_at {
+                self.q::<()>(
+                    cmd("ZADD")
+                        .arg(self.keys.ended())
+                        .arg(to_millis(at))
+                        .arg(&id),
+                )
+                .await?;
+            }
         }
         self.q::<()>(
             cmd("ZADD")
@@ -179,6 +188,8 @@ impl RedisStore {
         self.q::<()>(cmd("ZREM").arg(self.keys.due()).arg(id))
             .await?;
         self.q::<()>(cmd("ZREM").arg(self.keys.lookup()).arg(id))
+            .await?;
+        self.q::<()>(cmd("ZREM").arg(self.keys.ended()).arg(id))
             .await?;
         if let Some(user) = user {
             self.q::<()>(cmd("ZREM").arg(self.keys.user_sessions(user)).arg(id))

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use redis::cmd;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, SessionState, Timestamp};
+use sessiond_core::{Session, SessionId, SessionState, Timestamp};
 
 use sessiond_core::store::SessionSweep;
 
@@ -73,5 +73,52 @@ impl SessionSweep for RedisStore {
             .arg("-inf")
             .arg(format!("({}", to_millis(before))))
             .await
+    }
+
+    async fn ended_sessions(
+        &self,
+        after: (Timestamp, Option<SessionId>),
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        // Members of one score come in the order of their text, which is the ids' order; the
+        // pages step over those at `after`'s instant that are not after it.
+        let page = limit.clamp(16, 1000);
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        while out.len() < limit as usize {
+            let ids: Vec<String> = self
+                .q(cmd("ZRANGEBYSCORE")
+                    .arg(self.keys.ended())
+                    .arg(to_millis(after.0))
+                    .arg(to_millis(until))
+                    .arg("LIMIT")
+                    .arg(offset)
+                    .arg(page))
+                .await?;
+            if ids.is_empty() {
+                break;
+            }
+            offset += ids.len() as u64;
+            for id in ids {
+                match self.load(&id).await? {
+                    // Removing stale entries here would shift the pages' offsets: the purge
+                    // removes them.
+                    None => {}
+                    Some(s) if s.state == SessionState::Active => {}
+                    Some(s) => {
+                        let key = s.ended_at.map(|at| (at, Some(s.id)));
+                        if key.is_some_and(|k| k > after && k.0 <= until) {
+                            out.push(s);
+                        }
+                    }
+                }
+                if out.len() == limit as usize {
+                    break;
+                }
+            }
+        }
+        out.sort_by_key(|s| (s.ended_at, s.id));
+        Ok(out)
     }
 }

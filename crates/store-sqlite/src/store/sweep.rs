@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, Timestamp};
+use sessiond_core::{Session, SessionId, Timestamp};
 
 use sessiond_core::store::SessionSweep;
 
@@ -53,6 +53,28 @@ impl SessionSweep for SqliteStore {
         self.scalar(
             "SELECT COUNT(*) FROM sessions WHERE lookup_until < ?1",
             to_millis(before),
+        )
+        .await
+    }
+
+    async fn ended_sessions(
+        &self,
+        after: (Timestamp, Option<SessionId>),
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        // Ids are hyphenated lowercase UUIDs: as text they sort as the UUIDs do, and every one
+        // sorts after the empty string that stands for "no id".
+        let args = vec![
+            Value::Integer(to_millis(after.0)),
+            Value::Text(after.1.map(|id| id.to_string()).unwrap_or_default()),
+            Value::Integer(to_millis(until)),
+            Value::Integer(i64::from(limit)),
+        ];
+        self.sessions_where(
+            "state <> 'active' AND ended_at IS NOT NULL AND ended_at <= ?3 \
+             AND (ended_at > ?1 OR (ended_at = ?1 AND id > ?2)) ORDER BY ended_at, id LIMIT ?4",
+            args,
         )
         .await
     }

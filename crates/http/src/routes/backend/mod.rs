@@ -21,6 +21,7 @@ use crate::extract::{ApiJson, Client};
 use crate::state::AppState;
 
 pub mod data;
+pub mod revocations;
 
 /// The caller's key, if it is valid and has `scope`; the call is audited as `operation`.
 async fn api_key(

@@ -1,0 +1,343 @@
+//! Token sessions (docs/api.md, "Tokens"; decision 0032): a session like any other, held by a
+//! refresh token instead of a cookie, with short-lived access tokens (JWTs) for the API.
+//!
+//! A refresh rotates the refresh token inside the session's versioned update, so of parallel
+//! refreshes with one token exactly one writes; the others read the written session and, the
+//! next token being derived from the presented one (`crate::refresh_token`), answer with the
+//! same pair. A rotated-out token is honoured for the reuse grace only while it is the previous
+//! one; any older token of the family, or the previous one after the grace, is theft and
+//! revokes the session.
+
+use crate::access_token::AccessClaims;
+use crate::audit::{AuditEvent, AuditKind};
+use crate::ids::SessionId;
+use crate::refresh_token::RefreshToken;
+use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
+use crate::time::{Timestamp, plus_secs, secs_between};
+use crate::token::Token;
+
+use super::update::{Outcome, Reread, Step};
+use super::{Resolved, SessionError, SessionResult, SessionService};
+
+/// What a token login or a refresh hands the client.
+#[derive(Debug)]
+pub struct TokenPair {
+    /// The session as stored.
+    pub session: Session,
+    /// A signed access token (JWT).
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token the client must now hold.
+    pub refresh_token: RefreshToken,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: i64,
+}
+
+/// A session that ended other than by a timeout, for resource servers that drop its access
+/// tokens early (`GET /api/v1/revocations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its user, if any.
+    pub user_id: Option<crate::ids::UserId>,
+    /// When it ended.
+    pub ended_at: Timestamp,
+    /// Why.
+    pub reason: Option<EndReason>,
+}
+
+/// What a refresh found the presented token to be.
+enum Found {
+    /// The current token: rotated to this one.
+    Rotated(RefreshToken),
+    /// The previous one within the grace: the lineage's current token.
+    Replayed(RefreshToken),
+    /// Anything older, or the previous one after the grace.
+    Reused,
+}
+
+/// How long an ended session stays in the revocations feed's reach before it is served: writes
+/// in flight (on other nodes too) land first, so a cursor never moves past one.
+const FEED_SETTLE_SECS: i64 = 2;
+
+impl SessionService {
+    /// `POST /api/token/login`: the password login of a cookie session, answered with tokens.
+    pub async fn token_login(
+        &self,
+        username: &str,
+        password: &str,
+        context: Option<&str>,
+        client: &ClientInfo,
+    ) -> SessionResult<TokenPair> {
+        self.limit_login(client).await?;
+        let username = &crate::user::normalize_username(username);
+        let user = self.authenticate(username, password, client, None).await?;
+        let now = self.now();
+        let mut session = self.new_session(Some(&user), &Token::generate()?, false, client, now)?;
+        if let Some(ctx) = context {
+            if !user.contexts.iter().any(|c| c == ctx) {
+                return Err(SessionError::NotAllowed("context_not_allowed"));
+            }
+            session.context = Some(ctx.to_owned());
+        }
+        let refresh = RefreshToken::first(&self.key, session.id)?;
+        session.token_hash = refresh.hash();
+        self.admit(&user, &session, client, now).await?;
+        let event = AuditEvent::new(AuditKind::LoginSuccess, now)
+            .session(&session)
+            .client(client)
+            .detail("method", "token");
+        self.audit.record(event).await?;
+        self.audit_created(&session, now).await?;
+        self.pair(session, refresh, now).await
+    }
+
+    /// `POST /api/token/refresh`: a new pair for the current refresh token (which is rotated
+    /// out), the lineage's current pair for the previous one within the reuse grace, and the
+    /// end of the session for any other token of its family.
+    pub async fn refresh(&self, raw: &str) -> SessionResult<TokenPair> {
+        let now = self.now();
+        let token = RefreshToken::parse(&self.key, raw)
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
+        let hash = token.hash();
+        let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
+            return Err(self.stale_refresh(&token, now).await);
+        };
+        if let Some(code) = session.end_code_at(now) {
+            return Err(SessionError::NotAuthenticated(code));
+        }
+        if session.token_hash == hash && now >= self.refresh_deadline(&session) {
+            self.end(
+                session,
+                SessionState::Expired,
+                EndReason::Idle,
+                AuditKind::SessionExpiredIdle,
+            )
+            .await?;
+            return Err(SessionError::NotAuthenticated(EndCode::ExpiredIdle));
+        }
+        let t = self.settings.timeouts;
+        let grace = self.settings.tokens.reuse_grace_secs;
+        let outcome = self
+            .update_session(session, Reread::Active(now), |s| {
+                if s.token_hash == hash {
+                    let next_token = token.next(&self.key);
+                    let mut next = s.clone();
+                    next.prev_token_hash = Some(hash);
+                    next.prev_token_expires_at = Some(plus_secs(now, grace));
+                    next.token_hash = next_token.hash();
+                    next.renewed_at = now;
+                    next.last_activity = now;
+                    next.idle_expires_at = t
+                        .idle_deadline(now, next.absolute_expires_at)
+                        .max(next.idle_expires_at);
+                    return Ok(Step::Write(Box::new(next), Found::Rotated(next_token)));
+                }
+                let in_grace = s.prev_token_hash == Some(hash)
+                    && s.prev_token_expires_at.is_some_and(|until| now < until);
+                let current = token.next(&self.key);
+                if in_grace && current.hash() == s.token_hash {
+                    return Ok(Step::Keep(Found::Replayed(current)));
+                }
+                Ok(Step::Keep(Found::Reused))
+            })
+            .await?;
+        match outcome {
+            Outcome::Written(session, Found::Rotated(next)) => {
+                let event = AuditEvent::new(AuditKind::TokenRefreshed, now)
+                    .session(&session)
+                    .detail("generation", next.generation());
+                self.audit.record(event).await?;
+                self.pair(*session, next, now).await
+            }
+            Outcome::Kept(session, Found::Replayed(current)) => {
+                self.pair(*session, current, now).await
+            }
+            Outcome::Kept(session, _) | Outcome::Written(session, _) => {
+                Err(self.theft(*session, &token).await)
+            }
+            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::InvalidToken)),
+        }
+    }
+
+    /// A token of ours that is neither the current nor the previous one of its session: theft
+    /// while the session lives, otherwise the reason it ended.
+    async fn stale_refresh(&self, token: &RefreshToken, now: Timestamp) -> SessionError {
+        let session = match self.stores.sessions.session_by_id(&token.session()).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
+            Err(e) => return e.into(),
+        };
+        if let Some(code) = session.end_code_at(now) {
+            return SessionError::NotAuthenticated(code);
+        }
+        self.theft(session, token).await
+    }
+
+    /// Revokes the family of a reused refresh token, audited `TOKEN_REUSE_DETECTED`.
+    async fn theft(&self, session: Session, token: &RefreshToken) -> SessionError {
+        tracing::warn!(
+            session = %session.id,
+            generation = token.generation(),
+            "a rotated-out refresh token was presented: revoking its session"
+        );
+        match self
+            .end(
+                session,
+                SessionState::Revoked,
+                EndReason::TokenReuse,
+                AuditKind::TokenReuseDetected,
+            )
+            .await
+        {
+            Ok(()) => SessionError::NotAuthenticated(EndCode::RefreshTokenReused),
+            Err(e) => e,
+        }
+    }
+
+    /// When the current refresh token stops being good: its lifetime after it was issued,
+    /// never past the session's deadline.
+    fn refresh_deadline(&self, session: &Session) -> Timestamp {
+        plus_secs(
+            session.renewed_at,
+            self.settings.tokens.refresh_lifetime_secs,
+        )
+        .min(session.deadline())
+    }
+
+    /// The access token of `session`, and `refresh`.
+    async fn pair(
+        &self,
+        session: Session,
+        refresh: RefreshToken,
+        now: Timestamp,
+    ) -> SessionResult<TokenPair> {
+        let t = &self.settings.tokens;
+        let exp = plus_secs(now, t.access_lifetime_secs).min(session.deadline());
+        let claims = AccessClaims {
+            iss: t.issuer.clone(),
+            aud: t.audience.clone(),
+            sub: session.user_id.map(|u| u.to_string()).unwrap_or_default(),
+            sid: session.id.to_string(),
+            name: session.username.clone().unwrap_or_default(),
+            role: session.role.clone().unwrap_or_default(),
+            ctx: session.context.clone(),
+            iat: now.as_second(),
+            nbf: now.as_second(),
+            exp: exp.as_second(),
+            jti: SessionId::generate(now)?.to_string(),
+        };
+        let keys = self.keys(now).await?;
+        Ok(TokenPair {
+            access_token: keys.signer.sign(&claims)?,
+            expires_in: secs_between(now, exp).max(0),
+            refresh_expires_in: secs_between(now, self.refresh_deadline(&session)).max(0),
+            refresh_token: refresh,
+            session,
+        })
+    }
+
+    /// The live session an access token names. sessiond's own routes ask the store every
+    /// time, so a revoked session's tokens stop working at once (docs/security.md row 14).
+    pub async fn resolve_bearer(&self, jwt: &str, now: Timestamp) -> SessionResult<Resolved> {
+        let invalid = SessionError::NotAuthenticated(EndCode::InvalidToken);
+        let claims = match self.verify_access_token(jwt, now).await? {
+            Ok(claims) => claims,
+            Err(why) => {
+                tracing::debug!(%why, "access token refused");
+                return Err(invalid);
+            }
+        };
+        let id: SessionId = claims.sid.parse().map_err(|_| invalid)?;
+        let Some(session) = self.stores.sessions.session_by_id(&id).await? else {
+            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken));
+        };
+        if session.user_id.map(|u| u.to_string()) != Some(claims.sub) {
+            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken));
+        }
+        if let Some(code) = session.end_code_at(now) {
+            return Err(SessionError::NotAuthenticated(code));
+        }
+        Ok(Resolved {
+            session,
+            via_previous_token: false,
+            by_bearer: true,
+        })
+    }
+
+    /// `POST /api/token/logout` with a refresh token: ends its session. Any token of the
+    /// family will do: it is ours (its MAC says so), and ending the session is what its
+    /// reuse would do anyway.
+    pub async fn logout_refresh(&self, raw: &str) -> SessionResult<SessionId> {
+        let token = RefreshToken::parse(&self.key, raw)
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
+        let now = self.now();
+        let session = self
+            .stores
+            .sessions
+            .session_by_id(&token.session())
+            .await?
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
+        if let Some(code) = session.end_code_at(now) {
+            return Err(SessionError::NotAuthenticated(code));
+        }
+        let id = session.id;
+        self.end(
+            session,
+            SessionState::LoggedOut,
+            EndReason::UserLogout,
+            AuditKind::SessionLoggedOut,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// `POST /api/token/logout` with an access token: ends its session.
+    pub async fn logout_bearer(&self, jwt: &str) -> SessionResult<SessionId> {
+        let session = self.resolve_bearer(jwt, self.now()).await?.session;
+        let id = session.id;
+        self.end(
+            session,
+            SessionState::LoggedOut,
+            EndReason::UserLogout,
+            AuditKind::SessionLoggedOut,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Sessions that ended other than by a timeout, after `cursor` (ended time and id), at
+    /// most `limit`, oldest first; and the cursor to ask from next time. Only sessions that
+    /// ended at least [`FEED_SETTLE_SECS`] ago are served.
+    pub async fn revocations(
+        &self,
+        cursor: (Timestamp, Option<SessionId>),
+        limit: u32,
+    ) -> SessionResult<(Vec<Revocation>, (Timestamp, Option<SessionId>))> {
+        let settled = plus_secs(self.now(), -FEED_SETTLE_SECS);
+        let ended = self
+            .stores
+            .sweep
+            .ended_sessions(cursor, settled, limit)
+            .await?;
+        let next = ended
+            .last()
+            .and_then(|s| s.ended_at.map(|at| (at, Some(s.id))))
+            .unwrap_or(cursor);
+        let revoked = ended
+            .into_iter()
+            .filter(|s| !matches!(s.state, SessionState::Expired | SessionState::Active))
+            .filter_map(|s| {
+                Some(Revocation {
+                    session_id: s.id,
+                    user_id: s.user_id,
+                    ended_at: s.ended_at?,
+                    reason: s.end_reason,
+                })
+            })
+            .collect();
+        Ok((revoked, next))
+    }
+}

@@ -1,0 +1,145 @@
+//! `GET /api/v1/revocations`: the sessions that ended other than by a timeout, since a cursor,
+//! for a resource server that verifies access tokens itself and wants to refuse a revoked
+//! session's tokens before they expire (docs/api.md, "Revocations").
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use sessiond_core::api_key::Scope;
+use sessiond_core::{SessionId, Timestamp};
+
+use crate::body::ErrorBody;
+use crate::error::ApiError;
+use crate::extract::Client;
+use crate::state::AppState;
+
+/// The longest page; also the default.
+const MAX_PAGE: u32 = 1000;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationsQuery {
+    /// The `next` of the previous page, or an RFC 3339 instant; absent: from the oldest.
+    since: Option<String>,
+    /// At most this many (1 to 1000).
+    limit: Option<u32>,
+}
+
+/// One ended session.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RevocationItem {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub ended_at: Timestamp,
+    /// Why: `user_logout`, `user_revoked`, `token_reuse`, `user_disabled`, ...
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RevocationsBody {
+    pub revocations: Vec<RevocationItem>,
+    /// The `since` of the next call.
+    pub next: String,
+}
+
+/// A cursor is the end time in milliseconds and the last session id, `1733221234567.<uuid>`.
+fn parse_since(raw: &str) -> Option<(Timestamp, Option<SessionId>)> {
+    if let Ok(at) = raw.parse::<Timestamp>() {
+        return Some((at, None));
+    }
+    let (millis, id) = raw.split_once('.')?;
+    let at = Timestamp::from_millisecond(millis.parse().ok()?).ok()?;
+    Some((at, Some(id.parse().ok()?)))
+}
+
+fn cursor_text((at, id): (Timestamp, Option<SessionId>)) -> String {
+    match id {
+        Some(id) => format!("{}.{id}", at.as_millisecond()),
+        None => at.to_string(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/revocations",
+    tag = "backend",
+    params(RevocationsQuery),
+    responses(
+        (status = 200, description = "Sessions ended since the cursor (timeouts left out), oldest first", body = RevocationsBody),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn revocations(
+    State(state): State<AppState>,
+    Client(caller): Client,
+    headers: HeaderMap,
+    query: Result<Query<RevocationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RevocationsBody>, ApiError> {
+    super::api_key(
+        &state,
+        &headers,
+        &caller,
+        Scope::SessionsRead,
+        "revocations",
+    )
+    .await?;
+    let Query(query) = query.map_err(|_| {
+        ApiError::bad_request("invalid_request", "since and limit are the only parameters")
+    })?;
+    let cursor = match query.since.as_deref() {
+        None => (Timestamp::UNIX_EPOCH, None),
+        Some(raw) => parse_since(raw).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_request",
+                "since must be a previous answer's next, or an RFC 3339 instant",
+            )
+        })?,
+    };
+    let limit = query.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "limit must be 1 to 1000",
+        ));
+    }
+    let (revoked, next) = state.service.revocations(cursor, limit).await?;
+    Ok(Json(RevocationsBody {
+        revocations: revoked
+            .into_iter()
+            .map(|r| RevocationItem {
+                session_id: r.session_id.to_string(),
+                user_id: r.user_id.map(|u| u.to_string()),
+                ended_at: r.ended_at,
+                reason: r.reason.map(|r| r.as_str().to_owned()),
+            })
+            .collect(),
+        next: cursor_text(next),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_and_garbage_is_refused() {
+        let at = Timestamp::from_millisecond(1_733_221_234_567).unwrap();
+        let id: SessionId = "01938a2e-7c3b-7e2a-9a5e-0c6b1f2a3b4c".parse().unwrap();
+        assert_eq!(
+            parse_since(&cursor_text((at, Some(id)))),
+            Some((at, Some(id)))
+        );
+        assert_eq!(parse_since(&cursor_text((at, None))), Some((at, None)));
+        for bad in [
+            "",
+            "x",
+            "12.x",
+            "x.01938a2e-7c3b-7e2a-9a5e-0c6b1f2a3b4c",
+            "1e99.0",
+        ] {
+            assert_eq!(parse_since(bad), None, "{bad}");
+        }
+    }
+}

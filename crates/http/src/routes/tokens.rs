@@ -1,0 +1,209 @@
+//! The token API for API and mobile clients (docs/api.md, "Tokens"): `/api/token/...`. No
+//! cookie is read or set, so there is no CSRF defence to pass; the login limits and the
+//! account lockout apply as to a cookie login.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use sessiond_core::service::{Presented, TokenPair};
+use sessiond_core::{EndCode, SessionError};
+
+use crate::body::{ErrorBody, LogoutAllBody, LogoutBody};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Client, OptionalJson, bearer};
+use crate::routes::session::{check_length, to_completion};
+use crate::state::AppState;
+
+/// `POST /api/token/login` takes.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenLoginRequest {
+    #[schema(min_length = 1, max_length = 256)]
+    username: String,
+    #[schema(min_length = 1, max_length = 4096)]
+    password: String,
+    /// The session's active context; one of the user's.
+    #[schema(min_length = 1, max_length = 64)]
+    context: Option<String>,
+}
+
+/// `POST /api/token/refresh` takes.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 256)]
+    refresh_token: String,
+}
+
+/// `POST /api/token/logout` may take, instead of a bearer access token.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenLogoutRequest {
+    #[schema(min_length = 1, max_length = 256)]
+    refresh_token: Option<String>,
+}
+
+/// A token login's or a refresh's answer (SPEC-compatible field names).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenBody {
+    /// A JWT (EdDSA, `typ: at+jwt`) for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque; used once, by `POST /api/token/refresh`.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: i64,
+    pub session_id: String,
+}
+
+impl From<TokenPair> for TokenBody {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            token_type: "Bearer",
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token.expose().to_owned(),
+            refresh_expires_in: pair.refresh_expires_in,
+            session_id: pair.session.id.to_string(),
+        }
+    }
+}
+
+fn invalid_token() -> ApiError {
+    SessionError::NotAuthenticated(EndCode::InvalidToken).into()
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/token/login",
+    tag = "tokens",
+    operation_id = "token_login",
+    request_body = TokenLoginRequest,
+    responses(
+        (status = 200, description = "Logged in: an access token and a refresh token", body = TokenBody),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 403, description = "`context_not_allowed`", body = ErrorBody),
+        (status = 409, description = "`too_many_sessions`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`server_busy`, `directory_unavailable`", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<TokenLoginRequest>,
+) -> Result<Json<TokenBody>, ApiError> {
+    if req.username.trim().is_empty() || req.username.len() > 256 {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "username must have 1 to 256 characters",
+        ));
+    }
+    check_length("password", &req.password)?;
+    if req
+        .context
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > 64)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "context must have 1 to 64 characters",
+        ));
+    }
+    let service = state.service.clone();
+    let pair = to_completion(async move {
+        service
+            .token_login(
+                &req.username,
+                &req.password,
+                req.context.as_deref(),
+                &client,
+            )
+            .await
+    })
+    .await?;
+    Ok(Json(pair.into()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/token/refresh",
+    tag = "tokens",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair; the presented refresh token is rotated out", body = TokenBody),
+        (status = 401, description = "`invalid_token`, `refresh_token_reused`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`", body = ErrorBody),
+    )
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenBody>, ApiError> {
+    // Runs to its end like a login: a rotation half done when the client hangs up would leave
+    // the client without the token the store now expects.
+    let service = state.service.clone();
+    let pair = to_completion(async move { service.refresh(&req.refresh_token).await }).await?;
+    Ok(Json(pair.into()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/token/logout",
+    tag = "tokens",
+    operation_id = "token_logout",
+    request_body(content = Option<TokenLogoutRequest>, description = "The refresh token, when no access token is sent"),
+    responses(
+        (status = 200, description = "The session ended", body = LogoutBody),
+        (status = 401, description = "`invalid_token`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`", body = ErrorBody),
+    ),
+    security((), ("access_token" = []))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OptionalJson(req): OptionalJson<TokenLogoutRequest>,
+) -> Result<Json<LogoutBody>, ApiError> {
+    let ended = match (bearer(&headers), req.refresh_token) {
+        (Some(jwt), _) => state.service.logout_bearer(jwt).await?,
+        (None, Some(refresh)) => state.service.logout_refresh(&refresh).await?,
+        (None, None) => return Err(invalid_token()),
+    };
+    Ok(Json(LogoutBody {
+        success: true,
+        message: Cow::Borrowed("Logged out"),
+        session_id: Some(ended.to_string()),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/token/logout-all",
+    tag = "tokens",
+    operation_id = "token_logout_all",
+    responses(
+        (status = 200, description = "Every session of the user ended, this one too", body = LogoutAllBody),
+        (status = 401, description = "`invalid_token`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`", body = ErrorBody),
+    ),
+    security(("access_token" = []))
+)]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<LogoutAllBody>, ApiError> {
+    let jwt = bearer(&headers).ok_or_else(invalid_token)?;
+    let ended = state
+        .service
+        .logout_all(Presented::Bearer(jwt), false)
+        .await?;
+    Ok(Json(LogoutAllBody {
+        success: true,
+        ended_sessions: ended,
+        kept_current: false,
+    }))
+}
