@@ -299,7 +299,10 @@ impl Verifier {
         if now > claims.exp.saturating_add(self.leeway_secs) {
             return Err(Rejected::Expired);
         }
-        if claims.nbf > now.saturating_add(self.leeway_secs) {
+        // A token issued in the future is forged or from a badly skewed clock: either way no
+        // token of ours.
+        let future = now.saturating_add(self.leeway_secs);
+        if claims.nbf > future || claims.iat > future {
             return Err(Rejected::NotYetValid);
         }
         Ok(claims)

@@ -31,3 +31,5 @@ mod sessions;
 mod shared_stores;
 mod storage;
 mod timeouts;
+mod token_attacks;
+mod tokens;
