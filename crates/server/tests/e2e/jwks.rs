@@ -41,7 +41,8 @@ async fn the_jwks_document_lists_the_current_key_and_the_one_it_replaced() {
     let rotated = srv.state.service.rotate_signing_key().await.unwrap();
     let both = kids(&srv.browser().get("/.well-known/jwks.json").await.body);
     assert_eq!(both, [first[0].clone(), rotated.clone()]);
-    srv.advance(901);
+    // The access lifetime (900 s) and the leeway (5 s).
+    srv.advance(906);
     assert_eq!(
         kids(&srv.browser().get("/.well-known/jwks.json").await.body),
         [rotated],

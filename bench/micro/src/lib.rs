@@ -1,0 +1,1 @@
+//! Only the benches of `benches/` live here.
