@@ -103,7 +103,7 @@ fn world() -> &'static World {
     })
 }
 
-const ROUTES: [(&str, &str); 7] = [
+const ROUTES: [(&str, &str); 9] = [
     ("POST", "/api/session/login"),
     ("POST", "/api/session/reauth"),
     ("POST", "/api/session/password"),
@@ -111,6 +111,8 @@ const ROUTES: [(&str, &str); 7] = [
     ("POST", "/api/session/events"),
     ("PUT", "/api/session/context"),
     ("POST", "/api/session/check"),
+    ("POST", "/api/token/refresh"),
+    ("POST", "/api/token/logout"),
 ];
 
 fuzz_target!(|data: &[u8]| {

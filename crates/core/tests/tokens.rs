@@ -358,3 +358,34 @@ fn jsonwebtoken_kid(token: &str) -> String {
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     v["kid"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn the_cleanup_job_removes_expired_token_sessions_and_their_tokens_are_then_unknown() {
+    let h = Harness::new(|s| s.timeouts.idle_secs = 3600).await;
+    let pair = login(&h).await;
+    let days = h.service.settings().cleanup.expired_retention_days;
+    h.advance(3600 + 600 + days * 86_400 + 1);
+    let all = sessiond_core::service::CleanupOptions {
+        phases: sessiond_core::service::CleanupPhase::ALL.to_vec(),
+        max_batches: None,
+        dry_run: false,
+    };
+    let report = h.service.cleanup(&all, &|_| {}).await.unwrap();
+    assert_eq!((report.expired, report.purged_sessions), (1, 1));
+    let id = pair.session.id;
+    assert!(
+        h.service
+            .stores()
+            .sessions
+            .session_by_id(&id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let e = h
+        .service
+        .refresh(pair.refresh_token.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), EndCode::InvalidToken);
+}

@@ -260,3 +260,37 @@ fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
         timeout: std::time::Duration::from_secs(r.number(SESSIOND_STORE_TIMEOUT_SECONDS)),
     })
 }
+
+/// `SESSIOND_TOKEN_*` and the token lifetimes.
+pub(super) fn read_tokens(
+    r: &mut Reader<'_>,
+    public_url: Option<&str>,
+) -> sessiond_core::service::TokenSettings {
+    let grace = r.number(SESSIOND_REFRESH_REUSE_GRACE_SECONDS);
+    if grace > 30 {
+        r.problem(format!(
+            "SESSIOND_REFRESH_REUSE_GRACE_SECONDS={grace}: at most 30, or a stolen refresh token \
+             is honoured that long after its rotation"
+        ));
+    }
+    let leeway = r.number(SESSIOND_TOKEN_LEEWAY_SECONDS);
+    if leeway > 60 {
+        r.problem(format!(
+            "SESSIOND_TOKEN_LEEWAY_SECONDS={leeway}: at most 60"
+        ));
+    }
+    let issuer = r
+        .optional(SESSIOND_TOKEN_ISSUER)
+        .or_else(|| public_url.map(str::to_owned))
+        .unwrap_or_else(|| "sessiond".to_owned());
+    let num = |r: &Reader<'_>, var| i64::try_from(r.number(var)).unwrap_or(i64::MAX);
+    sessiond_core::service::TokenSettings {
+        issuer,
+        audience: r.text(SESSIOND_TOKEN_AUDIENCE),
+        access_lifetime_secs: num(r, SESSIOND_ACCESS_TOKEN_SECONDS),
+        refresh_lifetime_secs: num(r, SESSIOND_REFRESH_TOKEN_SECONDS),
+        reuse_grace_secs: num(r, SESSIOND_REFRESH_REUSE_GRACE_SECONDS).min(30),
+        leeway_secs: num(r, SESSIOND_TOKEN_LEEWAY_SECONDS).min(60),
+        key_rotation_secs: num(r, SESSIOND_SIGNING_KEY_ROTATION_SECONDS),
+    }
+}

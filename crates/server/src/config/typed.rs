@@ -9,9 +9,7 @@ use std::path::PathBuf;
 
 use sessiond_core::cache::CacheSettings;
 use sessiond_core::policy::Timeouts;
-use sessiond_core::service::{
-    CleanupSettings, ConcurrentPolicy, Suspicion, SuspiciousResponse, TokenSettings,
-};
+use sessiond_core::service::{CleanupSettings, ConcurrentPolicy, Suspicion, SuspiciousResponse};
 use sessiond_core::{Settings, user::SUPERADMIN};
 use sessiond_http::SameSite;
 
@@ -323,7 +321,7 @@ impl Config {
                 }
             }
         }
-        let tokens = read_tokens(&mut r, server.public_url.as_deref());
+        let tokens = super::server::read_tokens(&mut r, server.public_url.as_deref());
         let service = Settings {
             timeouts: Timeouts {
                 idle_secs: secs(idle),
@@ -374,36 +372,5 @@ impl Config {
             custom: raw.custom.clone(),
             server,
         })
-    }
-}
-
-/// `SESSIOND_TOKEN_*` and the token lifetimes.
-fn read_tokens(r: &mut Reader<'_>, public_url: Option<&str>) -> TokenSettings {
-    let grace = r.number(SESSIOND_REFRESH_REUSE_GRACE_SECONDS);
-    if grace > 30 {
-        r.problem(format!(
-            "SESSIOND_REFRESH_REUSE_GRACE_SECONDS={grace}: at most 30, or a stolen refresh token \
-             is honoured that long after its rotation"
-        ));
-    }
-    let leeway = r.number(SESSIOND_TOKEN_LEEWAY_SECONDS);
-    if leeway > 60 {
-        r.problem(format!(
-            "SESSIOND_TOKEN_LEEWAY_SECONDS={leeway}: at most 60"
-        ));
-    }
-    let issuer = r
-        .optional(SESSIOND_TOKEN_ISSUER)
-        .or_else(|| public_url.map(str::to_owned))
-        .unwrap_or_else(|| "sessiond".to_owned());
-    let num = |r: &Reader<'_>, var| i64::try_from(r.number(var)).unwrap_or(i64::MAX);
-    TokenSettings {
-        issuer,
-        audience: r.text(SESSIOND_TOKEN_AUDIENCE),
-        access_lifetime_secs: num(r, SESSIOND_ACCESS_TOKEN_SECONDS),
-        refresh_lifetime_secs: num(r, SESSIOND_REFRESH_TOKEN_SECONDS),
-        reuse_grace_secs: num(r, SESSIOND_REFRESH_REUSE_GRACE_SECONDS).min(30),
-        leeway_secs: num(r, SESSIOND_TOKEN_LEEWAY_SECONDS).min(60),
-        key_rotation_secs: num(r, SESSIOND_SIGNING_KEY_ROTATION_SECONDS),
     }
 }

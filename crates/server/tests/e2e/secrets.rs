@@ -42,6 +42,8 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
             ("SESSIOND_BIND", "127.0.0.1:0"),
             ("SESSIOND_LOG", "debug"),
             ("SESSIOND_LOG_FORMAT", "json"),
+            // A replayed refresh token is then theft at once, and logged as such.
+            ("SESSIOND_REFRESH_REUSE_GRACE_SECONDS", "0"),
         ],
     )
     .arg("serve")
@@ -117,6 +119,29 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
             error_bodies.push(answer);
         }
     }
+    // The token API: a login, a refresh, the first refresh token again (theft), and the
+    // access token of the revoked session.
+    let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap();
+    let (_, _, pair) = exchange(&addr, "POST", "/api/token/login", &[], &login).unwrap();
+    let pair = json(&pair);
+    let field = |v: &serde_json::Value, f: &str| v[f].as_str().unwrap().to_owned();
+    let first = format!("{{\"refresh_token\":{:?}}}", field(&pair, "refresh_token"));
+    let (status, _, next) = exchange(&addr, "POST", "/api/token/refresh", &[], &first).unwrap();
+    assert_eq!(status, 200, "{next}");
+    let next = json(&next);
+    let (status, _, reused) = exchange(&addr, "POST", "/api/token/refresh", &[], &first).unwrap();
+    assert_eq!(status, 401, "{reused}");
+    error_bodies.push(reused);
+    let bearer = format!("Bearer {}", field(&next, "access_token"));
+    let auth = [("Authorization", bearer.as_str())];
+    let (_, _, refused) = exchange(&addr, "GET", "/api/session/check", &auth, "").unwrap();
+    error_bodies.push(refused);
+    let token_secrets = [
+        field(&pair, "refresh_token"),
+        field(&pair, "access_token"),
+        field(&next, "refresh_token"),
+        field(&next, "access_token"),
+    ];
     assert!(
         error_bodies.len() >= 4,
         "the flow produced errors to inspect: {error_bodies:?}"
@@ -138,7 +163,11 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
         success.contains("\"span\":{") && success.contains("\"name\":\"request\""),
         "{success}"
     );
-    for secret in [token.as_str(), csrf.as_str(), PASSWORD] {
+    assert!(log.contains("TOKEN_REUSE_DETECTED"), "the theft was logged");
+    let secrets = [token.as_str(), csrf.as_str(), PASSWORD]
+        .into_iter()
+        .chain(token_secrets.iter().map(String::as_str));
+    for secret in secrets {
         assert!(!log.contains(secret), "a secret in the log");
         for body in &error_bodies {
             assert!(!body.contains(secret), "a secret in an error body: {body}");

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use redis::cmd;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, SessionId, StoreError, Timestamp, TokenHash, UserId};
+use sessiond_core::{Session, SessionId, SessionState, StoreError, Timestamp, TokenHash, UserId};
 
 use super::{CREATE, UPDATE, gc_at, json};
 use sessiond_core::store::Sessions;
@@ -116,6 +116,12 @@ impl Sessions for RedisStore {
         for id in ids {
             match self.load(&id).await? {
                 Some(s) if s.is_active_at(now) => out.push(s),
+                // Ended sessions never count again: dropped from the index here, so a user's
+                // next login does not read every session they ever had (bench/run's login
+                // rows slowed down as the user's ended sessions piled up).
+                Some(s) if s.state != SessionState::Active => {
+                    self.q::<()>(cmd("ZREM").arg(&key).arg(&id)).await?;
+                }
                 Some(_) => {}
                 // Collected by its TTL: drop the stale index entry.
                 None => self.q::<()>(cmd("ZREM").arg(&key).arg(&id)).await?,
