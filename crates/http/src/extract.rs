@@ -123,7 +123,8 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// How a request to a session route proves its session: an access token
 /// (`Authorization: Bearer`) when it has one, the session cookie otherwise. With a bearer the
-/// cookie is not read at all, which is why such a request needs no CSRF check.
+/// cookie is not read at all. A request with both still passes the CSRF guard as a cookie
+/// request: the guard does not know which the route reads.
 pub enum SessionAuth {
     /// The cookie's token, if a well-formed one was sent.
     Cookie(Option<Token>),

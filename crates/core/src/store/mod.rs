@@ -5,12 +5,12 @@
 //! | role | what it holds | used by |
 //! |---|---|---|
 //! | [`Sessions`] | the hot path: create, by token, by id, versioned update, of a user | every request |
-//! | [`SessionSweep`] | deadlines passed, purge of dead records, counts | cleanup job, metrics |
+//! | [`SessionSweep`] | deadlines passed, purge of dead records, counts, ended sessions | cleanup job, metrics, the revocations feed |
 //! | [`Users`] | accounts | login, the CLI |
 //! | [`AuditLog`] | the hash-chained audit trail | `Auditor`, `audit verify` |
 //! | [`Counters`] | counters the nodes share | lockout, per-address limits |
 //! | [`ApiKeys`] | the backend API's keys, as hashes | the backend API, `api-keys` |
-//! | [`SigningKeys`] | access token signing keys, sealed | `access_token` (no route serves tokens yet) |
+//! | [`SigningKeys`] | access token signing keys, sealed | the token API's key ring, `keys rotate` |
 //! | [`Health`] | the backend's name and a ping | `/readyz`, `store check` |
 //!
 //! The invalidation bus is not a role but a capability: a backend that nodes share hands its

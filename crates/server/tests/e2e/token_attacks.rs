@@ -313,3 +313,28 @@ async fn row14_a_revoked_sessions_access_token_and_refresh_token_stop_at_once() 
     let r = refresh(&srv, &pair["refresh_token"]).await;
     assert_eq!((r.status, &r.body["code"]), (401, &json!("revoked")));
 }
+
+/// A bearer header beside the cookie lifts no CSRF defence (docs/security.md row 17): the guard
+/// treats the request as the cookie request it also is.
+#[tokio::test]
+async fn a_bearer_header_does_not_excuse_a_cookie_request_from_csrf() {
+    let (srv, pair, _) = setup().await;
+    let browser = srv.logged_in("alice").await;
+    browser.set_csrf(None);
+    let bearer = format!("Bearer {}", pair["access_token"].as_str().unwrap());
+    for path in ["/api/session/logout", "/api/session/keepalive"] {
+        let r = browser
+            .request_with(Method::POST, path, None, &[("authorization", &bearer)])
+            .await;
+        assert_eq!(
+            (r.status, &r.body["code"]),
+            (403, &json!("csrf_failed")),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        browser.check().await.status,
+        200,
+        "the cookie session is untouched"
+    );
+}
