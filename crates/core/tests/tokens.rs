@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::{Harness, PASSWORD, browser, code};
 use sessiond_core::access_token::Verifier;
 use sessiond_core::audit::AuditQuery;
-use sessiond_core::service::{Presented, TokenPair};
+use sessiond_core::service::{CleanupOptions, CleanupPhase, Presented, TokenPair};
 use sessiond_core::{Clock as _, EndCode, SessionState};
 
 async fn login(h: &Harness) -> TokenPair {
@@ -34,6 +34,20 @@ async fn events(h: &Harness, kind: &str) -> usize {
         .await
         .unwrap()
         .len()
+}
+
+/// The end code a refresh with `raw` is refused with.
+async fn refused(h: &Harness, raw: &str) -> EndCode {
+    code(h.service.refresh(raw).await.unwrap_err())
+}
+
+/// Cleanup options that run `phases` to the end.
+fn cleanup(phases: &[CleanupPhase]) -> CleanupOptions {
+    CleanupOptions {
+        phases: phases.to_vec(),
+        max_batches: None,
+        dry_run: false,
+    }
 }
 
 async fn state(h: &Harness, pair: &TokenPair) -> SessionState {
@@ -91,20 +105,13 @@ async fn row25_a_refresh_rotates_and_the_old_token_is_then_theft() {
 
     // Row 26: after the grace, R0 again is theft: the whole family ends.
     h.advance(11);
-    let e = h
-        .service
-        .refresh(r0.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::RefreshTokenReused);
-    assert_eq!(state(&h, &r0).await, SessionState::Revoked);
-    let e = h
-        .service
-        .refresh(r1.refresh_token.expose())
-        .await
-        .unwrap_err();
     assert_eq!(
-        code(e),
+        refused(&h, r0.refresh_token.expose()).await,
+        EndCode::RefreshTokenReused
+    );
+    assert_eq!(state(&h, &r0).await, SessionState::Revoked);
+    assert_eq!(
+        refused(&h, r1.refresh_token.expose()).await,
         EndCode::Revoked,
         "the current token of the family too"
     );
@@ -141,12 +148,10 @@ async fn row27_a_token_two_rotations_behind_is_theft_whatever_the_grace() {
     let r0 = login(&h).await;
     let r1 = h.service.refresh(r0.refresh_token.expose()).await.unwrap();
     let _r2 = h.service.refresh(r1.refresh_token.expose()).await.unwrap();
-    let e = h
-        .service
-        .refresh(r0.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::RefreshTokenReused);
+    assert_eq!(
+        refused(&h, r0.refresh_token.expose()).await,
+        EndCode::RefreshTokenReused
+    );
     assert_eq!(state(&h, &r0).await, SessionState::Revoked);
 }
 
@@ -155,12 +160,10 @@ async fn row28_with_no_grace_any_replay_is_theft() {
     let h = Harness::new(|s| s.tokens.reuse_grace_secs = 0).await;
     let r0 = login(&h).await;
     h.service.refresh(r0.refresh_token.expose()).await.unwrap();
-    let e = h
-        .service
-        .refresh(r0.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::RefreshTokenReused);
+    assert_eq!(
+        refused(&h, r0.refresh_token.expose()).await,
+        EndCode::RefreshTokenReused
+    );
 }
 
 #[tokio::test]
@@ -206,22 +209,18 @@ async fn row30_refreshing_every_minute_still_ends_at_the_absolute_deadline() {
         "the access token stops at the absolute deadline"
     );
     h.advance(61);
-    let e = h
-        .service
-        .refresh(pair.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::ExpiredAbsolute);
+    assert_eq!(
+        refused(&h, pair.refresh_token.expose()).await,
+        EndCode::ExpiredAbsolute
+    );
 
     // The sliding idle deadline is enforced as well.
     let pair = login(&h).await;
     h.advance(601);
-    let e = h
-        .service
-        .refresh(pair.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::ExpiredIdle);
+    assert_eq!(
+        refused(&h, pair.refresh_token.expose()).await,
+        EndCode::ExpiredIdle
+    );
 }
 
 #[tokio::test]
@@ -236,12 +235,10 @@ async fn a_refresh_token_is_good_for_its_own_lifetime_only() {
         .await
         .unwrap();
     h.advance(100);
-    let e = h
-        .service
-        .refresh(pair.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::ExpiredIdle);
+    assert_eq!(
+        refused(&h, pair.refresh_token.expose()).await,
+        EndCode::ExpiredIdle
+    );
     assert_eq!(state(&h, &pair).await, SessionState::Expired);
 }
 
@@ -254,12 +251,10 @@ async fn row14_ending_a_session_stops_its_access_token_on_sessiond_at_once() {
     h.service.disable_user("alice").await.unwrap();
     let e = h.service.check(bearer, &browser()).await.unwrap_err();
     assert_eq!(code(e), EndCode::Revoked);
-    let e = h
-        .service
-        .refresh(pair.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::Revoked);
+    assert_eq!(
+        refused(&h, pair.refresh_token.expose()).await,
+        EndCode::Revoked
+    );
 }
 
 #[tokio::test]
@@ -308,12 +303,10 @@ async fn the_revocations_feed_pages_through_ended_sessions_but_not_timeouts() {
     let (page, _) = h.service.revocations(epoch, 10).await.unwrap();
     assert!(page.is_empty(), "nothing served before it settles");
     h.advance(200);
-    let expire = sessiond_core::service::CleanupOptions {
-        phases: vec![sessiond_core::service::CleanupPhase::Expire],
-        max_batches: None,
-        dry_run: false,
-    };
-    h.service.cleanup(&expire, &|_| {}).await.unwrap();
+    h.service
+        .cleanup(&cleanup(&[CleanupPhase::Expire]), &|_| {})
+        .await
+        .unwrap();
     let (page, next) = h.service.revocations(epoch, 1).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].session_id, a.session.id);
@@ -365,12 +358,11 @@ async fn the_cleanup_job_removes_expired_token_sessions_and_their_tokens_are_the
     let pair = login(&h).await;
     let days = h.service.settings().cleanup.expired_retention_days;
     h.advance(3600 + 600 + days * 86_400 + 1);
-    let all = sessiond_core::service::CleanupOptions {
-        phases: sessiond_core::service::CleanupPhase::ALL.to_vec(),
-        max_batches: None,
-        dry_run: false,
-    };
-    let report = h.service.cleanup(&all, &|_| {}).await.unwrap();
+    let report = h
+        .service
+        .cleanup(&cleanup(&CleanupPhase::ALL), &|_| {})
+        .await
+        .unwrap();
     assert_eq!((report.expired, report.purged_sessions), (1, 1));
     let id = pair.session.id;
     assert!(
@@ -382,10 +374,8 @@ async fn the_cleanup_job_removes_expired_token_sessions_and_their_tokens_are_the
             .unwrap()
             .is_none()
     );
-    let e = h
-        .service
-        .refresh(pair.refresh_token.expose())
-        .await
-        .unwrap_err();
-    assert_eq!(code(e), EndCode::InvalidToken);
+    assert_eq!(
+        refused(&h, pair.refresh_token.expose()).await,
+        EndCode::InvalidToken
+    );
 }

@@ -283,20 +283,16 @@ impl SessionService {
         if let Some(code) = session.end_code_at(now) {
             return Err(SessionError::NotAuthenticated(code));
         }
-        let id = session.id;
-        self.end(
-            session,
-            SessionState::LoggedOut,
-            EndReason::UserLogout,
-            AuditKind::SessionLoggedOut,
-        )
-        .await?;
-        Ok(id)
+        self.log_out(session).await
     }
 
     /// `POST /api/token/logout` with an access token: ends its session.
     pub async fn logout_bearer(&self, jwt: &str) -> SessionResult<SessionId> {
         let session = self.resolve_bearer(jwt, self.now()).await?.session;
+        self.log_out(session).await
+    }
+
+    async fn log_out(&self, session: Session) -> SessionResult<SessionId> {
         let id = session.id;
         self.end(
             session,
