@@ -1,13 +1,20 @@
 /**
- * Where the client may send a browser or a request: only to paths of its own origin, decided by
- * the URL parser (the browser's own), never by looking at the first characters. `/\\evil.example`
- * and `/%09/evil.example` start with one slash and still parse to another host.
+ * Where the client may send a browser or a request: only to its own origin, decided by the URL
+ * parser (the browser's own), never by looking at the first characters. `/\\evil.example`,
+ * `/%09/evil.example` and `/.//evil.example` start with one slash and still parse to another
+ * host, or to a path that does once it is written out again (`/.//evil.example` has the
+ * pathname `//evil.example`). So the answer is the whole parsed URL, never a path: a URL whose
+ * origin was checked cannot be read as another authority, whatever its path looks like.
  */
 import { END_TEXT } from "./ui";
 
 const FALLBACK_ORIGIN = "http://sessiond.invalid";
 
-/** `target` as a path of `origin`, or null when it would leave it. */
+/**
+ * `target` as a URL of `origin`, or null when it would leave it. A path that normalises to
+ * `//...` is refused too: nothing of ours lives there, and a page that wrote it out as a link
+ * would send the browser to another host.
+ */
 export function sameOrigin(target: string, origin: string = globalThis.location?.origin ?? FALLBACK_ORIGIN): string | null {
   if (!target.startsWith("/")) return null;
   let url: URL;
@@ -16,12 +23,14 @@ export function sameOrigin(target: string, origin: string = globalThis.location?
   } catch {
     return null;
   }
-  return url.origin === origin ? url.pathname + url.search + url.hash : null;
+  if (url.origin !== origin || url.username !== "" || url.password !== "") return null;
+  if (url.pathname.startsWith("//")) return null;
+  return url.href;
 }
 
-/** Where to go after login: `next` when it is a path of this origin, else `/`. */
-export function sameOriginPath(next: string | null, origin: string): string {
-  return (next !== null && sameOrigin(next, origin)) || "/";
+/** Where to go after login: `next` when it is a place on this origin, else the origin's `/`. */
+export function afterLogin(next: string | null, origin: string): string {
+  return (next !== null && sameOrigin(next, origin)) || new URL("/", origin).href;
 }
 
 /** The notice for `?reason=`: only the end codes themselves, never an inherited key such as

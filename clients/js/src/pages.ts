@@ -3,7 +3,7 @@
  * whose `window.sessiond` the demo page uses. No inline script: the pages run under a strict CSP.
  */
 import type { Status } from "./types";
-import { endText, sameOriginPath } from "./links";
+import { afterLogin, endText } from "./links";
 import type * as Sessiond from "./index";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
@@ -37,7 +37,7 @@ function loginPage(): void {
         }),
       });
       if (res.ok) {
-        location.assign(sameOriginPath(params.get("next"), location.origin));
+        location.assign(afterLogin(params.get("next"), location.origin));
         return;
       }
       const body = await res.json().catch(() => ({}));

@@ -67,6 +67,8 @@ pub enum EndCode {
     InvalidToken,
     /// A refresh token that was already rotated out: its whole family is revoked.
     RefreshTokenReused,
+    /// A visitor's anonymous session where a signed-in user is needed (forward auth).
+    Anonymous,
 }
 
 impl EndCode {
@@ -81,6 +83,7 @@ impl EndCode {
             Self::Evicted => "evicted",
             Self::InvalidToken => "invalid_token",
             Self::RefreshTokenReused => "refresh_token_reused",
+            Self::Anonymous => "anonymous_session",
         }
     }
 

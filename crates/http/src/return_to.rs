@@ -67,7 +67,10 @@ pub fn return_path(
     let host = host.to_ascii_lowercase();
     let allowed = own_host.is_some_and(|own| same_host(&host, &own.to_ascii_lowercase()))
         || settings.hosts.iter().any(|h| same_host(&host, h));
-    (allowed && is_plain_path(&path)).then_some(path)
+    if !allowed {
+        return None;
+    }
+    plain_path(&path)
 }
 
 /// `scheme://host[:port]/path?query` into its authority and path; nothing else parses.
@@ -96,14 +99,28 @@ fn same_host(host: &str, allowed: &str) -> bool {
     name == allowed
 }
 
-/// A path of this host: one leading slash, no scheme-relative `//` or `/\`, nothing a browser
-/// would read as another host, and no control characters.
-fn is_plain_path(path: &str) -> bool {
-    path.len() <= MAX_RETURN
+/// `path` written out again as a path of this host, when it is one: one leading slash, no
+/// control characters or backslashes, and, once the URL parser has normalised it (dot segments,
+/// also percent-encoded), still on this host with a path that cannot be read as an authority.
+/// `/.//evil.example/x` passes every check of its first characters, and its normalised path is
+/// `//evil.example/x`: a browser given that path goes to `evil.example`.
+fn plain_path(path: &str) -> Option<String> {
+    const HOST: &str = "sessiond.invalid";
+    let plain = path.len() <= MAX_RETURN
         && path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && !path.chars().any(|c| c.is_control() || c == '\\')
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    if !plain {
+        return None;
+    }
+    let url = url::Url::parse(&format!("http://{HOST}/"))
+        .and_then(|base| base.join(path))
+        .ok()?;
+    let ours = url.host_str() == Some(HOST)
+        && url.port().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && !url.path().starts_with("//");
+    ours.then(|| url[url::Position::BeforePath..].to_owned())
 }
 
 /// The login page's address with `next`, for the `Location` of a 302. Relative: the login page
@@ -195,9 +212,43 @@ mod tests {
         }
     }
 
+    /// Paths that start with one slash and still lead to another host once a browser has
+    /// parsed them: dot segments (also percent-encoded) leaving `//host` behind, backslashes,
+    /// tabs and newlines, userinfo, IDN hosts. The login page's tests use the same family
+    /// (`clients/js/test/leaving.ts`).
+    const LEAVING: &[&str] = &[
+        "//evil.example/x",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/.//evil.example/x",
+        "/./\\evil.example/x",
+        "/x/..//evil.example",
+        "/x/../\\evil.example",
+        "/%2e//evil.example",
+        "/%2E//evil.example",
+        "/%2e%2e//evil.example",
+        "/x/%2e%2e//evil.example",
+        "/.%2e//evil.example",
+        "/.\t//evil.example",
+        "/.//user:pw@evil.example/x",
+        "//user@evil.example/x",
+        "/.//évil.example/x",
+        "/.//xn--vil-bma.example/x",
+        "//пример.example/",
+        "/.//evil.example:443/x",
+        "x",
+        "/a\tb",
+        "/a\\b",
+    ];
+
     #[test]
     fn only_plain_paths_are_returned_to() {
-        for path in ["//evil.example/x", "/\\evil.example", "x", "/a\tb", "/a\\b"] {
+        for path in LEAVING {
+            assert_eq!(plain_path(path), None, "{path:?}");
+            if HeaderValue::from_str(path).is_err() {
+                continue; // no header can carry it
+            }
             let h = headers(&[
                 ("x-forwarded-host", "app.example.com"),
                 ("x-forwarded-uri", path),
@@ -207,6 +258,21 @@ mod tests {
                 None,
                 "{path}"
             );
+        }
+        // Dot segments that stay on this host are returned normalised; encoded slashes are
+        // not separators to a browser, so they stay a path of ours.
+        for (path, normal) in [
+            ("/a/./b/../c?x=1", "/a/c?x=1"),
+            ("/%2e/reports", "/reports"),
+            ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
+            ("/r%C3%A9sum%C3%A9", "/r%C3%A9sum%C3%A9"),
+        ] {
+            let h = headers(&[
+                ("x-forwarded-host", "app.example.com"),
+                ("x-forwarded-uri", path),
+            ]);
+            let got = return_path(&h, true, None, &settings(&["app.example.com"]));
+            assert_eq!(got.as_deref(), Some(normal), "{path}");
         }
         let long = format!("/{}", "a".repeat(MAX_RETURN));
         let h = headers(&[

@@ -8,7 +8,7 @@ use crate::api_key::{ApiKey, ApiKeySecret, Scope};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::cache::Notice;
 use crate::ids::{SessionId, UserId};
-use crate::session::{ClientInfo, EndReason, Session, SessionState};
+use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::store::StoreError;
 use crate::token::{Token, TokenHash};
 use crate::user::{AuthMethod, User, normalize_username, validate_username};
@@ -266,35 +266,43 @@ impl SessionService {
     /// The caller is the application's server, so its address is not the session's client and
     /// drift is not scored.
     pub async fn validate(&self, token: &Token, activity: bool) -> SessionResult<SessionStatus> {
-        self.seen_by_another(Some(token).into(), None, activity)
+        self.seen_by_another(Some(token).into(), None, activity, true)
             .await
     }
 
     /// Forward auth (`GET /auth/verify`): the browser's request, forwarded by a proxy. Its
     /// client is the browser's, so drift is scored as for a check. Activity unless `passive`
     /// (writes coalesced); the token is never renewed, since a proxy cannot be relied on to
-    /// pass a new cookie back.
+    /// pass a new cookie back. An anonymous session is refused (`anonymous_session`) unless
+    /// `SESSIOND_VERIFY_ANONYMOUS` lets it through: the application behind the proxy would
+    /// otherwise serve a visitor who never logged in.
     pub async fn verify_forwarded(
         &self,
         presented: impl Into<super::Presented<'_>>,
         client: &ClientInfo,
         passive: bool,
     ) -> SessionResult<SessionStatus> {
-        self.seen_by_another(presented.into(), Some(client), !passive)
+        let anonymous = self.settings.verify_anonymous;
+        self.seen_by_another(presented.into(), Some(client), !passive, anonymous)
             .await
     }
 
     /// A token presented by someone other than its holder (an application's server, a proxy):
     /// drift is scored only against `browser`, the holder's own client when it is known, and
-    /// `activity` is recorded without renewing the token.
+    /// `activity` is recorded without renewing the token. An anonymous session is refused
+    /// unless `anonymous` allows it.
     async fn seen_by_another(
         &self,
         presented: super::Presented<'_>,
         browser: Option<&ClientInfo>,
         activity: bool,
+        anonymous: bool,
     ) -> SessionResult<SessionStatus> {
         let now = self.now();
         let resolved = self.resolve_presented(presented, now).await?;
+        if !anonymous && resolved.session.user_id.is_none() {
+            return Err(SessionError::NotAuthenticated(EndCode::Anonymous));
+        }
         if let Some(client) = browser {
             self.screen(&resolved.session, client, now).await?;
         }

@@ -49,6 +49,9 @@ pub struct Settings {
     pub cleanup: CleanupSettings,
     /// Access and refresh tokens (`SESSIOND_TOKEN_*`).
     pub tokens: TokenSettings,
+    /// `SESSIOND_VERIFY_ANONYMOUS`: forward auth lets anonymous sessions through (off: only a
+    /// signed-in user passes, so a visitor's session never opens an application).
+    pub verify_anonymous: bool,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
                 .collect(),
             cleanup: CleanupSettings::default(),
             tokens: TokenSettings::default(),
+            verify_anonymous: false,
         }
     }
 }

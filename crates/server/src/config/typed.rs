@@ -358,6 +358,7 @@ impl Config {
             roles,
             cleanup,
             tokens,
+            verify_anonymous: r.flag(SESSIOND_VERIFY_ANONYMOUS),
         };
         if !r.problems.is_empty() {
             return Err(r.problems);

@@ -48,7 +48,13 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let srv = TestServer::start(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    setup_with(&[]).await
+}
+
+async fn setup_with(vars: &[(&str, &str)]) -> Setup {
+    let mut all = vec![("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")];
+    all.extend_from_slice(vars);
+    let srv = TestServer::start(&all).await;
     srv.add_user("alice", "oss").await;
     let sessiond = srv.base.trim_start_matches("http://").to_owned();
     let app = start_app().await;
@@ -121,6 +127,43 @@ async fn a_name_beyond_ascii_reaches_the_application_as_utf_8() {
     assert_eq!(r.body["user"], json!("zoë.müller"));
 }
 
+/// Second review, "Also": the shipped configuration passes the browser's `Host` with its port, so
+/// an `Origin` naming nginx's own port is this site (a browser's request without a CSRF token
+/// that vouches for itself by its Origin passes), and `GET /logout` is sessiond's: it ends the
+/// session rather than reaching the application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_nginx_config_keeps_the_port_and_serves_get_logout() {
+    let s = setup().await;
+    let b = through_nginx(&s);
+    assert_eq!(b.login("alice", PASSWORD).await.status, 200);
+    let origin = s.nginx.base();
+    b.set_csrf(None);
+    let r = b
+        .request_with(
+            reqwest::Method::POST,
+            "/api/session/keepalive",
+            None,
+            &[("origin", origin.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "the Origin names this site, port included: {}", r.body);
+    let elsewhere = "http://127.0.0.1:1".to_owned();
+    let r = b
+        .request_with(
+            reqwest::Method::POST,
+            "/api/session/keepalive",
+            None,
+            &[("origin", elsewhere.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 403, "another port is another origin: {}", r.body);
+
+    let r = b.get("/logout").await;
+    assert_eq!(r.status, 303, "sessiond's logout, not the application: {}", r.body);
+    assert_eq!(r.header("location"), Some("/login?reason=logged_out"));
+    assert_eq!(b.get("/reports").await.status, 302, "logged out");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_stops_the_next_request_through_nginx() {
     let s = setup().await;
@@ -129,6 +172,40 @@ async fn a_revocation_stops_the_next_request_through_nginx() {
     assert_eq!(b.get("/").await.status, 200);
     s.srv.state.service.disable_user("alice").await.unwrap();
     assert_eq!(b.get("/").await.status, 302, "revoked at once");
+}
+
+/// Second review, item 3: a visitor's anonymous session is no login, so it does not open the
+/// application behind the proxy, unless `SESSIOND_VERIFY_ANONYMOUS` says it may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymous_session_does_not_pass_forward_auth_unless_allowed() {
+    let s = setup_with(&[("SESSION_FEATURE_ANONYMOUS_SESSIONS", "true")]).await;
+    let visitor = through_nginx(&s);
+    let r = visitor.post("/api/session/anonymous", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(visitor.check().await.status, 200, "the visitor has a session");
+    let r = visitor.get("/reports").await;
+    assert_eq!(r.status, 302, "to the login page, not the application: {}", r.body);
+    let direct = Browser::new(&s.srv.base, &s.srv.state.cookie.name);
+    direct.set_token(visitor.token().as_deref());
+    let r = direct.get("/auth/verify").await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (401, &json!("anonymous_session")),
+        "{}",
+        r.body
+    );
+    assert!(r.header("x-session-id").is_none());
+
+    let s = setup_with(&[
+        ("SESSION_FEATURE_ANONYMOUS_SESSIONS", "true"),
+        ("SESSIOND_VERIFY_ANONYMOUS", "true"),
+    ])
+    .await;
+    let visitor = through_nginx(&s);
+    assert_eq!(visitor.post("/api/session/anonymous", None).await.status, 200);
+    let r = visitor.get("/reports").await;
+    assert_eq!(r.status, 200, "allowed by the setting: {}", r.body);
+    assert_eq!(r.body["user"], Value::Null, "with no user");
 }
 
 #[tokio::test]
