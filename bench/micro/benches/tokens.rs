@@ -12,7 +12,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sessiond_core::access_token::Verifier;
 use sessiond_core::audit::Auditor;
-use sessiond_core::service::{NewUser, Presented};
+use sessiond_core::service::{NewUser, Presented, TokenLogin};
 use sessiond_core::{ClientInfo, SecretKey, SessionService, Settings, SystemClock};
 use sessiond_store_sqlite::{PoolSettings, SqliteStore};
 
@@ -51,7 +51,15 @@ fn bench(c: &mut Criterion) {
         };
         service.create_user(user).await.unwrap();
         let pair = service
-            .token_login("alice", "correct horse battery", None, &client)
+            .token_login(
+                TokenLogin {
+                    username: "alice",
+                    password: "correct horse battery",
+                    context: None,
+                    device: None,
+                },
+                &client,
+            )
             .await
             .unwrap();
         let cookie = service

@@ -161,7 +161,7 @@ async fn revoking_another_session_needs_the_password_within_the_window() {
     assert!(matches!(e, SessionError::ReauthRequired), "{e:?}");
     let e = h
         .service
-        .logout_all(Some(&mine.token), true)
+        .logout_all(Some(&mine.token), true, &Default::default())
         .await
         .unwrap_err();
     assert!(

@@ -11,12 +11,20 @@ use std::sync::Arc;
 use common::{Harness, PASSWORD, browser, code};
 use sessiond_core::access_token::Verifier;
 use sessiond_core::audit::AuditQuery;
-use sessiond_core::service::{CleanupOptions, CleanupPhase, Presented, TokenPair};
+use sessiond_core::service::{CleanupOptions, CleanupPhase, Presented, TokenLogin, TokenPair};
 use sessiond_core::{Clock as _, EndCode, SessionState};
 
 async fn login(h: &Harness) -> TokenPair {
     h.service
-        .token_login("alice", PASSWORD, None, &browser())
+        .token_login(
+            TokenLogin {
+                username: "alice",
+                password: PASSWORD,
+                context: None,
+                device: None,
+            },
+            &browser(),
+        )
         .await
         .unwrap()
 }
@@ -38,7 +46,7 @@ async fn events(h: &Harness, kind: &str) -> usize {
 
 /// The end code a refresh with `raw` is refused with.
 async fn refused(h: &Harness, raw: &str) -> EndCode {
-    code(h.service.refresh(raw).await.unwrap_err())
+    code(h.service.refresh(raw, &browser()).await.unwrap_err())
 }
 
 /// Cleanup options that run `phases` to the end.
@@ -93,7 +101,11 @@ async fn row25_a_refresh_rotates_and_the_old_token_is_then_theft() {
     let h = Harness::new(|_| {}).await;
     let r0 = login(&h).await;
     h.advance(60);
-    let r1 = h.service.refresh(r0.refresh_token.expose()).await.unwrap();
+    let r1 = h
+        .service
+        .refresh(r0.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     assert_ne!(r1.refresh_token.expose(), r0.refresh_token.expose());
     assert_ne!(r1.access_token, r0.access_token);
     assert_eq!(r1.session.id, r0.session.id, "the same session");
@@ -128,16 +140,28 @@ async fn row25_a_refresh_rotates_and_the_old_token_is_then_theft() {
 async fn row28_within_the_grace_a_replay_gets_the_current_pair_of_the_same_lineage() {
     let h = Harness::new(|_| {}).await;
     let r0 = login(&h).await;
-    let r1 = h.service.refresh(r0.refresh_token.expose()).await.unwrap();
+    let r1 = h
+        .service
+        .refresh(r0.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     h.advance(9);
-    let again = h.service.refresh(r0.refresh_token.expose()).await.unwrap();
+    let again = h
+        .service
+        .refresh(r0.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     assert_eq!(
         again.refresh_token.expose(),
         r1.refresh_token.expose(),
         "the lineage's current token, not a second lineage"
     );
     assert_eq!(state(&h, &r0).await, SessionState::Active);
-    let r2 = h.service.refresh(r1.refresh_token.expose()).await.unwrap();
+    let r2 = h
+        .service
+        .refresh(r1.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     assert_ne!(r2.refresh_token.expose(), r1.refresh_token.expose());
     assert_eq!(events(&h, "TOKEN_REFRESHED").await, 2);
 }
@@ -146,8 +170,16 @@ async fn row28_within_the_grace_a_replay_gets_the_current_pair_of_the_same_linea
 async fn row27_a_token_two_rotations_behind_is_theft_whatever_the_grace() {
     let h = Harness::new(|s| s.tokens.reuse_grace_secs = 30).await;
     let r0 = login(&h).await;
-    let r1 = h.service.refresh(r0.refresh_token.expose()).await.unwrap();
-    let _r2 = h.service.refresh(r1.refresh_token.expose()).await.unwrap();
+    let r1 = h
+        .service
+        .refresh(r0.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
+    let _r2 = h
+        .service
+        .refresh(r1.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     assert_eq!(
         refused(&h, r0.refresh_token.expose()).await,
         EndCode::RefreshTokenReused
@@ -159,7 +191,10 @@ async fn row27_a_token_two_rotations_behind_is_theft_whatever_the_grace() {
 async fn row28_with_no_grace_any_replay_is_theft() {
     let h = Harness::new(|s| s.tokens.reuse_grace_secs = 0).await;
     let r0 = login(&h).await;
-    h.service.refresh(r0.refresh_token.expose()).await.unwrap();
+    h.service
+        .refresh(r0.refresh_token.expose(), &browser())
+        .await
+        .unwrap();
     assert_eq!(
         refused(&h, r0.refresh_token.expose()).await,
         EndCode::RefreshTokenReused
@@ -174,7 +209,7 @@ async fn row29_parallel_refreshes_commit_one_rotation_and_agree_on_its_token() {
         .map(|_| {
             let h = h.clone();
             let raw = r0.refresh_token.expose().to_owned();
-            tokio::spawn(async move { h.service.refresh(&raw).await })
+            tokio::spawn(async move { h.service.refresh(&raw, &browser()).await })
         })
         .collect();
     let mut tokens = std::collections::HashSet::new();
@@ -199,7 +234,7 @@ async fn row30_refreshing_every_minute_still_ends_at_the_absolute_deadline() {
         h.advance(60);
         pair = h
             .service
-            .refresh(pair.refresh_token.expose())
+            .refresh(pair.refresh_token.expose(), &browser())
             .await
             .unwrap();
         assert!(pair.refresh_expires_in <= 600);
@@ -262,19 +297,22 @@ async fn logout_takes_either_token_and_logout_all_ends_every_session() {
     let h = Harness::new(|_| {}).await;
     let a = login(&h).await;
     h.service
-        .logout_refresh(a.refresh_token.expose())
+        .logout_refresh(a.refresh_token.expose(), &browser())
         .await
         .unwrap();
     assert_eq!(state(&h, &a).await, SessionState::LoggedOut);
     let b = login(&h).await;
-    h.service.logout_bearer(&b.access_token).await.unwrap();
+    h.service
+        .logout_bearer(&b.access_token, &browser())
+        .await
+        .unwrap();
     assert_eq!(state(&h, &b).await, SessionState::LoggedOut);
 
     let c = login(&h).await;
     let cookie = h.login().await;
     let ended = h
         .service
-        .logout_all(Presented::Bearer(&c.access_token), false)
+        .logout_all(Presented::Bearer(&c.access_token), false, &browser())
         .await
         .unwrap();
     assert_eq!(ended, 2, "the caller's session and the browser's");
@@ -294,10 +332,13 @@ async fn the_revocations_feed_pages_through_ended_sessions_but_not_timeouts() {
     let b = login(&h).await;
     let _idle = login(&h).await;
     h.advance(10);
-    h.service.logout_bearer(&a.access_token).await.unwrap();
+    h.service
+        .logout_bearer(&a.access_token, &browser())
+        .await
+        .unwrap();
     h.advance(1);
     h.service
-        .logout_refresh(b.refresh_token.expose())
+        .logout_refresh(b.refresh_token.expose(), &browser())
         .await
         .unwrap();
     let (page, _) = h.service.revocations(epoch, 10).await.unwrap();

@@ -296,11 +296,17 @@ impl SessionService {
         client: &ClientInfo,
     ) -> SessionResult<()> {
         let fresh = self.stores.users.user_by_id(&user.id).await?;
+        // The context it starts in must still be the user's (`users set-contexts` sweeps the
+        // sessions it finds, and may not have found this one yet).
         let unchanged = fresh.as_ref().is_some_and(|f| {
             f.enabled
                 && f.password_hash == user.password_hash
                 && f.role == user.role
                 && f.auth_method == user.auth_method
+                && session
+                    .context
+                    .as_ref()
+                    .is_none_or(|c| f.contexts.contains(c))
         });
         if unchanged {
             return Ok(());

@@ -2,7 +2,8 @@
 //! tenants); the session carries the active one, and switching is checked, limited and audited.
 
 use crate::audit::{AuditEvent, AuditKind};
-use crate::session::ClientInfo;
+use crate::session::{ClientInfo, Session};
+use crate::time::Timestamp;
 
 use super::security::CONTEXT_SWITCH_FLOOD;
 use super::update::{Outcome, Reread, Step};
@@ -69,6 +70,57 @@ impl SessionService {
             .detail("from", from)
             .detail("to", context);
         self.audit.record(event).await?;
+        // The user was read before the write: `users set-contexts` may have removed this
+        // context since, and swept the sessions before this one was written.
+        let contexts = match next.user_id {
+            Some(id) => self.stores.users.user_by_id(&id).await?,
+            None => None,
+        }
+        .map(|u| u.contexts)
+        .unwrap_or_default();
+        let (next, moved) = self.settle_context(next, &contexts, now).await?;
+        if moved {
+            return Err(SessionError::NotAllowed("context_not_allowed"));
+        }
         Ok(self.status(next, now))
+    }
+
+    /// Moves `session` out of a context that is not among `contexts` (the user's own): to the
+    /// first of them, or to none. Audited `CONTEXT_SWITCHED` with `reason: context_removed`.
+    /// Returns the session as it now is, and whether it moved.
+    pub(super) async fn settle_context(
+        &self,
+        session: Session,
+        contexts: &[String],
+        now: Timestamp,
+    ) -> SessionResult<(Session, bool)> {
+        let allowed = |s: &Session| s.context.as_ref().is_none_or(|c| contexts.contains(c));
+        if allowed(&session) {
+            return Ok((session, false));
+        }
+        let to = contexts.first().cloned();
+        let outcome = self
+            .update_session(session, Reread::Any, |s| {
+                if allowed(s) || !s.is_active_at(now) {
+                    return Ok(Step::Keep(None));
+                }
+                let mut next = s.clone();
+                next.context.clone_from(&to);
+                Ok(Step::Write(Box::new(next), s.context.clone()))
+            })
+            .await?;
+        match outcome {
+            Outcome::Written(next, from) => {
+                let event = AuditEvent::new(AuditKind::ContextSwitched, now)
+                    .session(&next)
+                    .detail("from", from)
+                    .detail("to", to)
+                    .detail("reason", "context_removed");
+                self.audit.record(event).await?;
+                Ok((*next, true))
+            }
+            Outcome::Kept(s, _) => Ok((*s, false)),
+            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+        }
     }
 }

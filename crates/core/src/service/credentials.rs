@@ -23,6 +23,22 @@ impl SessionService {
         client: &ClientInfo,
         device: Option<&str>,
     ) -> SessionResult<User> {
+        self.authenticate_in(username, password, client, device, None)
+            .await
+    }
+
+    /// [`Self::authenticate`] for a login that asks for `context`: one the user does not have
+    /// fails like a wrong password, after the same work, counted by the lockout and audited
+    /// with reason `context_not_allowed`. Deciding it apart (a 403 for the right password, as
+    /// before) told a guesser when the password was right, uncounted.
+    pub(super) async fn authenticate_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+        device: Option<&str>,
+        context: Option<&str>,
+    ) -> SessionResult<User> {
         let store = &*self.stores.counters;
         // A place to hash first: a full queue refuses the attempt before the lockout counts it.
         let hashing = self.hashing.reserve()?;
@@ -76,7 +92,8 @@ impl SessionService {
             }
         };
         let now = self.now();
-        if let Some(user) = user.as_ref().filter(|u| u.enabled && ok) {
+        let in_context = |u: &User| context.is_none_or(|c| u.contexts.iter().any(|x| x == c));
+        if let Some(user) = user.as_ref().filter(|u| u.enabled && ok && in_context(u)) {
             if let Admission::Admitted { scope, .. } = &admission {
                 self.lockouts.succeeded(store, username, scope).await?;
             }
@@ -87,6 +104,7 @@ impl SessionService {
             _ if unreachable_directory => "directory_unavailable",
             None => "unknown_user",
             Some(u) if !u.enabled => "user_disabled",
+            Some(u) if ok && !in_context(u) => "context_not_allowed",
             Some(_) => "wrong_password",
         };
         let name = user.as_ref().map_or(username, |u| u.username.as_str());

@@ -174,6 +174,20 @@ impl SessionService {
         reason: EndReason,
         kind: AuditKind,
     ) -> SessionResult<()> {
+        self.end_by(session, state, reason, kind, None).await
+    }
+
+    /// [`Self::end`], audited with `caller`'s address and user agent when the request that
+    /// ends it is not the session's own client (a token client's refresh or logout comes from
+    /// wherever the client is now, not from where it logged in).
+    pub(super) async fn end_by(
+        &self,
+        session: Session,
+        state: SessionState,
+        reason: EndReason,
+        kind: AuditKind,
+        caller: Option<&ClientInfo>,
+    ) -> SessionResult<()> {
         let now = self.now();
         let outcome = self
             .update_session(session, Reread::Any, |session| {
@@ -188,9 +202,11 @@ impl SessionService {
             })
             .await?;
         if let Outcome::Written(next, ()) = outcome {
-            let event = AuditEvent::new(kind, now)
-                .session(&next)
-                .duration(&next, now);
+            let mut event = AuditEvent::new(kind, now);
+            if let Some(caller) = caller {
+                event = event.client(caller);
+            }
+            let event = event.session(&next).duration(&next, now);
             self.audit
                 .record(event.detail("reason", reason.as_str()))
                 .await?;
@@ -224,6 +240,7 @@ impl SessionService {
         &self,
         token: impl Into<Presented<'_>>,
         keep_current: bool,
+        client: &ClientInfo,
     ) -> SessionResult<u64> {
         let now = self.now();
         let current = self.resolve_presented(token.into(), now).await?.session;
@@ -247,7 +264,9 @@ impl SessionService {
                 AuditKind::SessionLoggedOut,
             )
             .await?;
-        let event = AuditEvent::new(AuditKind::SessionLoggedOutAll, now).session(&current);
+        let event = AuditEvent::new(AuditKind::SessionLoggedOutAll, now)
+            .client(client)
+            .session(&current);
         self.audit
             .record(
                 event

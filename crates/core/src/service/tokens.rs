@@ -32,6 +32,23 @@ pub struct TokenPair {
     pub refresh_token: RefreshToken,
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: i64,
+    /// At a login: a new device credential for this client (`crate::device`), when device
+    /// credentials are on. Presented at the next login, it keeps the client past a lock that
+    /// others' guesses put on the account.
+    pub device: Option<String>,
+}
+
+/// What `POST /api/token/login` takes.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenLogin<'a> {
+    /// Who.
+    pub username: &'a str,
+    /// Their password.
+    pub password: &'a str,
+    /// The context to start in: one of the user's.
+    pub context: Option<&'a str>,
+    /// The device credential an earlier login of this client was given.
+    pub device: Option<&'a str>,
 }
 
 /// A session that ended other than by a timeout, for resource servers that drop its access
@@ -64,22 +81,27 @@ const FEED_SETTLE_SECS: i64 = 2;
 
 impl SessionService {
     /// `POST /api/token/login`: the password login of a cookie session, answered with tokens.
+    /// A context the user does not have fails the login as a wrong password does, counted by
+    /// the lockout and audited, so the answer never tells whether the password was right.
     pub async fn token_login(
         &self,
-        username: &str,
-        password: &str,
-        context: Option<&str>,
+        login: TokenLogin<'_>,
         client: &ClientInfo,
     ) -> SessionResult<TokenPair> {
         self.limit_login(client).await?;
-        let username = &crate::user::normalize_username(username);
-        let user = self.authenticate(username, password, client, None).await?;
+        let username = &crate::user::normalize_username(login.username);
+        let user = self
+            .authenticate_in(
+                username,
+                login.password,
+                client,
+                login.device,
+                login.context,
+            )
+            .await?;
         let now = self.now();
         let mut session = self.new_session(Some(&user), &Token::generate()?, false, client, now)?;
-        if let Some(ctx) = context {
-            if !user.contexts.iter().any(|c| c == ctx) {
-                return Err(SessionError::NotAllowed("context_not_allowed"));
-            }
+        if let Some(ctx) = login.context {
             session.context = Some(ctx.to_owned());
         }
         let refresh = RefreshToken::first(&self.key, session.id)?;
@@ -91,29 +113,43 @@ impl SessionService {
             .detail("method", "token");
         self.audit.record(event).await?;
         self.audit_created(&session, now).await?;
-        self.pair(session, refresh, now).await
+        let mut pair = self.pair(session, refresh, now).await?;
+        pair.device = (self.settings.device_cookie_secs > 0)
+            .then(|| self.key.device_token(username, now))
+            .transpose()?;
+        Ok(pair)
     }
 
     /// `POST /api/token/refresh`: a new pair for the current refresh token (which is rotated
     /// out), the lineage's current pair for the previous one within the reuse grace, and the
-    /// end of the session for any other token of its family.
-    pub async fn refresh(&self, raw: &str) -> SessionResult<TokenPair> {
+    /// end of the session for any other token of its family. `client` is the caller, recorded
+    /// in the audit trail and screened for drift as a check is.
+    pub async fn refresh(&self, raw: &str, client: &ClientInfo) -> SessionResult<TokenPair> {
         let now = self.now();
         let token = RefreshToken::parse(&self.key, raw)
             .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
         let hash = token.hash();
         let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
-            return Err(self.stale_refresh(&token, now).await);
+            return Err(self.stale_refresh(&token, now, client).await);
         };
         if let Some(code) = session.end_code_at(now) {
             return Err(SessionError::NotAuthenticated(code));
         }
+        // Screened as a check is, unless the token is a rotated-out one past its grace: that
+        // is theft whoever presents it, and must be told as such.
+        let grace_over = session
+            .prev_token_expires_at
+            .is_none_or(|until| now >= until);
+        if session.token_hash == hash || !grace_over {
+            self.screen(&session, client, now).await?;
+        }
         if session.token_hash == hash && now >= self.refresh_deadline(&session) {
-            self.end(
+            self.end_by(
                 session,
                 SessionState::Expired,
                 EndReason::Idle,
                 AuditKind::SessionExpiredIdle,
+                Some(client),
             )
             .await?;
             return Err(SessionError::NotAuthenticated(EndCode::ExpiredIdle));
@@ -147,6 +183,7 @@ impl SessionService {
         match outcome {
             Outcome::Written(session, Found::Rotated(next)) => {
                 let event = AuditEvent::new(AuditKind::TokenRefreshed, now)
+                    .client(client)
                     .session(&session)
                     .detail("generation", next.generation());
                 self.audit.record(event).await?;
@@ -156,7 +193,7 @@ impl SessionService {
                 self.pair(*session, current, now).await
             }
             Outcome::Kept(session, _) | Outcome::Written(session, _) => {
-                Err(self.theft(*session, &token).await)
+                Err(self.theft(*session, &token, client).await)
             }
             Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::InvalidToken)),
         }
@@ -164,7 +201,12 @@ impl SessionService {
 
     /// A token of ours that is neither the current nor the previous one of its session: theft
     /// while the session lives, otherwise the reason it ended.
-    async fn stale_refresh(&self, token: &RefreshToken, now: Timestamp) -> SessionError {
+    async fn stale_refresh(
+        &self,
+        token: &RefreshToken,
+        now: Timestamp,
+        client: &ClientInfo,
+    ) -> SessionError {
         let session = match self.stores.sessions.session_by_id(&token.session()).await {
             Ok(Some(s)) => s,
             Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
@@ -173,22 +215,29 @@ impl SessionService {
         if let Some(code) = session.end_code_at(now) {
             return SessionError::NotAuthenticated(code);
         }
-        self.theft(session, token).await
+        self.theft(session, token, client).await
     }
 
-    /// Revokes the family of a reused refresh token, audited `TOKEN_REUSE_DETECTED`.
-    async fn theft(&self, session: Session, token: &RefreshToken) -> SessionError {
+    /// Revokes the family of a reused refresh token, audited `TOKEN_REUSE_DETECTED` with the
+    /// address and user agent of whoever presented it.
+    async fn theft(
+        &self,
+        session: Session,
+        token: &RefreshToken,
+        client: &ClientInfo,
+    ) -> SessionError {
         tracing::warn!(
             session = %session.id,
             generation = token.generation(),
             "a rotated-out refresh token was presented: revoking its session"
         );
         match self
-            .end(
+            .end_by(
                 session,
                 SessionState::Revoked,
                 EndReason::TokenReuse,
                 AuditKind::TokenReuseDetected,
+                Some(client),
             )
             .await
         {
@@ -236,6 +285,7 @@ impl SessionService {
             refresh_expires_in: secs_between(now, self.refresh_deadline(&session)).max(0),
             refresh_token: refresh,
             session,
+            device: None,
         })
     }
 
@@ -270,7 +320,7 @@ impl SessionService {
     /// `POST /api/token/logout` with a refresh token: ends its session. Any token of the
     /// family will do: it is ours (its MAC says so), and ending the session is what its
     /// reuse would do anyway.
-    pub async fn logout_refresh(&self, raw: &str) -> SessionResult<SessionId> {
+    pub async fn logout_refresh(&self, raw: &str, client: &ClientInfo) -> SessionResult<SessionId> {
         let token = RefreshToken::parse(&self.key, raw)
             .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
         let now = self.now();
@@ -283,22 +333,23 @@ impl SessionService {
         if let Some(code) = session.end_code_at(now) {
             return Err(SessionError::NotAuthenticated(code));
         }
-        self.log_out(session).await
+        self.log_out(session, client).await
     }
 
     /// `POST /api/token/logout` with an access token: ends its session.
-    pub async fn logout_bearer(&self, jwt: &str) -> SessionResult<SessionId> {
+    pub async fn logout_bearer(&self, jwt: &str, client: &ClientInfo) -> SessionResult<SessionId> {
         let session = self.resolve_bearer(jwt, self.now()).await?.session;
-        self.log_out(session).await
+        self.log_out(session, client).await
     }
 
-    async fn log_out(&self, session: Session) -> SessionResult<SessionId> {
+    async fn log_out(&self, session: Session, client: &ClientInfo) -> SessionResult<SessionId> {
         let id = session.id;
-        self.end(
+        self.end_by(
             session,
             SessionState::LoggedOut,
             EndReason::UserLogout,
             AuditKind::SessionLoggedOut,
+            Some(client),
         )
         .await?;
         Ok(id)

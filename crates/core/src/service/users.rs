@@ -138,7 +138,15 @@ impl SessionService {
     }
 
     /// Replaces the contexts a user may switch between; the first is where new sessions start.
-    pub async fn set_contexts(&self, username: &str, contexts: Vec<String>) -> SessionResult<User> {
+    /// Live sessions in a context the user no longer has are moved to the first one left (or
+    /// to none), each audited `CONTEXT_SWITCHED` with `reason: context_removed`: forward auth
+    /// and refreshed access tokens would otherwise keep naming the removed context. Returns the
+    /// user and how many sessions moved.
+    pub async fn set_contexts(
+        &self,
+        username: &str,
+        contexts: Vec<String>,
+    ) -> SessionResult<(User, u64)> {
         if contexts
             .iter()
             .any(|c| c.trim().is_empty() || c.len() > 64 || c.chars().any(char::is_control))
@@ -155,7 +163,16 @@ impl SessionService {
             .username(&user.username)
             .detail("contexts", user.contexts.clone());
         self.audit.record(event).await?;
-        Ok(user)
+        // After the update: a switch that read the old contexts and writes after this sweep
+        // reads the user again after its write (`switch_context`), so it cannot stay behind.
+        let now = self.now();
+        let mut moved = 0;
+        for session in self.stores.sessions.user_sessions(&user.id, now).await? {
+            if self.settle_context(session, &user.contexts, now).await?.1 {
+                moved += 1;
+            }
+        }
+        Ok((user, moved))
     }
 
     /// On first start with no users: creates `admin` (superadmin) with a random password and

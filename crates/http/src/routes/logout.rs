@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::body::{ErrorBody, LogoutAllBody, LogoutBody};
 use crate::error::ApiError;
-use crate::extract::{OptionalJson, SessionCookie};
+use crate::extract::{Client, OptionalJson, SessionCookie};
 use crate::state::AppState;
 
 /// Ends the session and clears the cookie. Idempotent: without a session it still clears.
@@ -115,11 +115,12 @@ pub struct LogoutAllRequest {
 pub async fn logout_all(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
+    Client(client): Client,
     OptionalJson(req): OptionalJson<LogoutAllRequest>,
 ) -> Result<Response, ApiError> {
     let ended = state
         .service
-        .logout_all(token.as_ref(), req.keep_current)
+        .logout_all(token.as_ref(), req.keep_current, &client)
         .await?;
     let body = LogoutAllBody {
         success: true,

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
-use sessiond_core::service::{Presented, TokenPair};
+use sessiond_core::service::{Presented, TokenLogin, TokenPair};
 use sessiond_core::{EndCode, SessionError};
 
 use crate::body::{ErrorBody, LogoutAllBody, LogoutBody};
@@ -25,9 +25,14 @@ pub struct TokenLoginRequest {
     username: String,
     #[schema(min_length = 1, max_length = 4096)]
     password: String,
-    /// The session's active context; one of the user's.
+    /// The session's active context; one of the user's. Another is refused as a wrong
+    /// password is (401 `invalid_credentials`).
     #[schema(min_length = 1, max_length = 64)]
     context: Option<String>,
+    /// The `device_token` an earlier login of this client was given: it keeps the client past
+    /// a lock that others' guesses put on the account.
+    #[schema(min_length = 1, max_length = 256)]
+    device_token: Option<String>,
 }
 
 /// `POST /api/token/refresh` takes.
@@ -60,11 +65,17 @@ pub struct TokenBody {
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: i64,
     pub session_id: String,
+    /// At a login: this client's device credential, to send as `device_token` at its next
+    /// login (absent when `SESSIOND_DEVICE_COOKIE_DAYS` is 0, and on a refresh). Keep it like
+    /// the refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 impl From<TokenPair> for TokenBody {
     fn from(pair: TokenPair) -> Self {
         Self {
+            device_token: pair.device,
             access_token: pair.access_token,
             token_type: "Bearer",
             expires_in: pair.expires_in,
@@ -87,8 +98,7 @@ fn invalid_token() -> ApiError {
     request_body = TokenLoginRequest,
     responses(
         (status = 200, description = "Logged in: an access token and a refresh token", body = TokenBody),
-        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
-        (status = 403, description = "`context_not_allowed`", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials` (also for a context that is not the user's)", body = ErrorBody),
         (status = 409, description = "`too_many_sessions`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`server_busy`, `directory_unavailable`", body = ErrorBody),
@@ -116,16 +126,25 @@ pub async fn login(
             "context must have 1 to 64 characters",
         ));
     }
+    if req
+        .device_token
+        .as_ref()
+        .is_some_and(|d| d.is_empty() || d.len() > 256)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "device_token must have 1 to 256 characters",
+        ));
+    }
     let service = state.service.clone();
     let pair = to_completion(async move {
-        service
-            .token_login(
-                &req.username,
-                &req.password,
-                req.context.as_deref(),
-                &client,
-            )
-            .await
+        let login = TokenLogin {
+            username: &req.username,
+            password: &req.password,
+            context: req.context.as_deref(),
+            device: req.device_token.as_deref(),
+        };
+        service.token_login(login, &client).await
     })
     .await?;
     Ok(Json(pair.into()))
@@ -143,12 +162,14 @@ pub async fn login(
 )]
 pub async fn refresh(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenBody>, ApiError> {
     // Runs to its end like a login: a rotation half done when the client hangs up would leave
     // the client without the token the store now expects.
     let service = state.service.clone();
-    let pair = to_completion(async move { service.refresh(&req.refresh_token).await }).await?;
+    let pair =
+        to_completion(async move { service.refresh(&req.refresh_token, &client).await }).await?;
     Ok(Json(pair.into()))
 }
 
@@ -166,12 +187,13 @@ pub async fn refresh(
 )]
 pub async fn logout(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
     OptionalJson(req): OptionalJson<TokenLogoutRequest>,
 ) -> Result<Json<LogoutBody>, ApiError> {
     let ended = match (bearer(&headers), req.refresh_token) {
-        (Some(jwt), _) => state.service.logout_bearer(jwt).await?,
-        (None, Some(refresh)) => state.service.logout_refresh(&refresh).await?,
+        (Some(jwt), _) => state.service.logout_bearer(jwt, &client).await?,
+        (None, Some(refresh)) => state.service.logout_refresh(&refresh, &client).await?,
         (None, None) => return Err(invalid_token()),
     };
     Ok(Json(LogoutBody {
@@ -194,12 +216,13 @@ pub async fn logout(
 )]
 pub async fn logout_all(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Result<Json<LogoutAllBody>, ApiError> {
     let jwt = bearer(&headers).ok_or_else(invalid_token)?;
     let ended = state
         .service
-        .logout_all(Presented::Bearer(jwt), false)
+        .logout_all(Presented::Bearer(jwt), false, &client)
         .await?;
     Ok(Json(LogoutAllBody {
         success: true,

@@ -139,11 +139,14 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
             println!("{name} is now {role}; ended {ended} active session(s)");
         }
         UsersCommand::SetContexts { name, contexts } => {
-            let user = service
+            let (user, moved) = service
                 .set_contexts(&name, contexts)
                 .await
                 .map_err(|e| explain(e, &name))?;
-            println!("contexts of {name}: {}", user.contexts.join(", "));
+            println!(
+                "contexts of {name}: {}; moved {moved} active session(s) out of removed contexts",
+                user.contexts.join(", ")
+            );
         }
     }
     Ok(())

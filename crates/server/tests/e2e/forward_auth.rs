@@ -146,7 +146,11 @@ async fn the_shipped_nginx_config_keeps_the_port_and_serves_get_logout() {
             &[("origin", origin.as_str())],
         )
         .await;
-    assert_eq!(r.status, 200, "the Origin names this site, port included: {}", r.body);
+    assert_eq!(
+        r.status, 200,
+        "the Origin names this site, port included: {}",
+        r.body
+    );
     let elsewhere = "http://127.0.0.1:1".to_owned();
     let r = b
         .request_with(
@@ -159,7 +163,11 @@ async fn the_shipped_nginx_config_keeps_the_port_and_serves_get_logout() {
     assert_eq!(r.status, 403, "another port is another origin: {}", r.body);
 
     let r = b.get("/logout").await;
-    assert_eq!(r.status, 303, "sessiond's logout, not the application: {}", r.body);
+    assert_eq!(
+        r.status, 303,
+        "sessiond's logout, not the application: {}",
+        r.body
+    );
     assert_eq!(r.header("location"), Some("/login?reason=logged_out"));
     assert_eq!(b.get("/reports").await.status, 302, "logged out");
 }
@@ -182,9 +190,17 @@ async fn an_anonymous_session_does_not_pass_forward_auth_unless_allowed() {
     let visitor = through_nginx(&s);
     let r = visitor.post("/api/session/anonymous", None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(visitor.check().await.status, 200, "the visitor has a session");
+    assert_eq!(
+        visitor.check().await.status,
+        200,
+        "the visitor has a session"
+    );
     let r = visitor.get("/reports").await;
-    assert_eq!(r.status, 302, "to the login page, not the application: {}", r.body);
+    assert_eq!(
+        r.status, 302,
+        "to the login page, not the application: {}",
+        r.body
+    );
     let direct = Browser::new(&s.srv.base, &s.srv.state.cookie.name);
     direct.set_token(visitor.token().as_deref());
     let r = direct.get("/auth/verify").await;
@@ -202,7 +218,10 @@ async fn an_anonymous_session_does_not_pass_forward_auth_unless_allowed() {
     ])
     .await;
     let visitor = through_nginx(&s);
-    assert_eq!(visitor.post("/api/session/anonymous", None).await.status, 200);
+    assert_eq!(
+        visitor.post("/api/session/anonymous", None).await.status,
+        200
+    );
     let r = visitor.get("/reports").await;
     assert_eq!(r.status, 200, "allowed by the setting: {}", r.body);
     assert_eq!(r.body["user"], Value::Null, "with no user");
