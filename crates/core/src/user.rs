@@ -102,6 +102,23 @@ pub fn validate_username(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks a platform context's name: 1 to 64 characters, none of them control characters (it
+/// travels in `X-Session-Context`, where a CR or LF would end the header).
+pub fn validate_context(context: &str) -> Result<(), &'static str> {
+    if context.trim().is_empty() || context.len() > 64 || context.chars().any(char::is_control) {
+        return Err("a context is 1 to 64 characters, none of them control characters");
+    }
+    Ok(())
+}
+
+/// Checks a display name: 1 to 256 characters, none of them control characters.
+pub fn validate_display_name(name: &str) -> Result<(), &'static str> {
+    if name.trim().is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
+        return Err("a display name is 1 to 256 characters, none of them control characters");
+    }
+    Ok(())
+}
+
 /// Argon2id hashing with OWASP's parameters (19 MiB, 2 passes).
 #[derive(Clone)]
 pub struct Passwords {

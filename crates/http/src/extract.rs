@@ -15,7 +15,6 @@ use crate::state::AppState;
 
 /// Longest `Cookie` header we read; browsers cap a cookie at 4 KiB anyway.
 const MAX_COOKIE_HEADER: usize = 8192;
-const MAX_USER_AGENT: usize = 512;
 
 fn is_json(headers: &HeaderMap) -> bool {
     headers
@@ -90,6 +89,28 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
             return Err(ApiError::UnsupportedMediaType);
         }
         parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+/// A path parameter. A segment axum cannot decode (`%00%FF` is not UTF-8) is the JSON 400 of
+/// every other bad input, `invalid_path`, not axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::bad_request(
+                "invalid_path",
+                "a path segment is not valid: percent-encoded UTF-8 expected",
+            )),
+        }
     }
 }
 
@@ -269,7 +290,7 @@ pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
 fn client_info(ip: Option<IpAddr>, headers: &HeaderMap) -> ClientInfo {
     let user_agent = headers.get(header::USER_AGENT).map(|v| {
         let ua = String::from_utf8_lossy(v.as_bytes());
-        let mut end = ua.len().min(MAX_USER_AGENT);
+        let mut end = ua.len().min(sessiond_core::session::MAX_USER_AGENT);
         while !ua.is_char_boundary(end) {
             end -= 1;
         }

@@ -11,7 +11,10 @@ use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::store::StoreError;
 use crate::token::{Token, TokenHash};
-use crate::user::{AuthMethod, User, normalize_username, validate_username};
+use crate::user::{
+    AuthMethod, User, normalize_username, validate_context, validate_display_name,
+    validate_username,
+};
 
 use super::ops::SessionStatus;
 use super::{Issued, SessionError, SessionResult, SessionService};
@@ -35,6 +38,40 @@ pub struct AppLogin {
     pub data: Option<Map<String, Value>>,
     /// The browser the session is for, as the application saw it.
     pub client: ClientInfo,
+}
+
+impl AppLogin {
+    /// Refuses what no other path would store: every field is held to the rule it has where a
+    /// browser or the CLI sets it. The address comes back in its canonical form.
+    fn checked(mut self) -> SessionResult<Self> {
+        let invalid = |m: &str| SessionError::Invalid(m.to_owned());
+        validate_username(&normalize_username(&self.username)).map_err(invalid)?;
+        if let Some(context) = &self.context {
+            validate_context(context).map_err(invalid)?;
+        }
+        if let Some(name) = &self.display_name {
+            validate_display_name(name).map_err(invalid)?;
+        }
+        if let Some(ip) = &self.client.ip {
+            let ip: std::net::IpAddr = ip
+                .parse()
+                .map_err(|_| invalid("ip must be an IPv4 or IPv6 address"))?;
+            self.client.ip = Some(ip.to_canonical().to_string());
+        }
+        if let Some(ua) = &self.client.user_agent
+            && (ua.len() > crate::session::MAX_USER_AGENT || ua.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "user_agent is at most 512 bytes, none of them control characters",
+            ));
+        }
+        if let Some(data) = &self.data
+            && serde_json::to_vec(data).map_or(usize::MAX, |b| b.len()) > super::MAX_DATA_BYTES
+        {
+            return Err(SessionError::DataTooLarge(super::MAX_DATA_BYTES));
+        }
+        Ok(self)
+    }
 }
 
 fn valid_key_name(name: &str) -> bool {
@@ -167,6 +204,7 @@ impl SessionService {
     /// A session for a user the application authenticated: the browser's login without the
     /// password, under the same cap and timeouts.
     pub async fn login_for_app(&self, key: &ApiKey, req: AppLogin) -> SessionResult<Issued> {
+        let req = req.checked()?;
         let username = normalize_username(&req.username);
         let user = match self.stores.users.user_by_name(&username).await? {
             Some(user) => user,

@@ -4,7 +4,10 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::UserId;
 use crate::random;
 use crate::session::EndReason;
-use crate::user::{AuthMethod, SUPERADMIN, User, validate_password, validate_username};
+use crate::user::{
+    AuthMethod, SUPERADMIN, User, validate_context, validate_display_name, validate_password,
+    validate_username,
+};
 
 use super::{SessionError, SessionResult, SessionService};
 
@@ -29,6 +32,12 @@ impl SessionService {
         validate_username(&crate::user::normalize_username(&new.username))
             .map_err(|m| SessionError::Invalid(m.into()))?;
         validate_password(&new.password).map_err(|m| SessionError::Invalid(m.into()))?;
+        if let Some(name) = &new.display_name {
+            validate_display_name(name).map_err(|m| SessionError::Invalid(m.into()))?;
+        }
+        for context in &new.contexts {
+            validate_context(context).map_err(|m| SessionError::Invalid(m.into()))?;
+        }
         if !self.settings.roles.iter().any(|r| r == &new.role) {
             let roles = self.settings.roles.join(", ");
             return Err(SessionError::Invalid(format!(
@@ -147,13 +156,8 @@ impl SessionService {
         username: &str,
         contexts: Vec<String>,
     ) -> SessionResult<(User, u64)> {
-        if contexts
-            .iter()
-            .any(|c| c.trim().is_empty() || c.len() > 64 || c.chars().any(char::is_control))
-        {
-            return Err(SessionError::Invalid(
-                "a context is 1 to 64 characters, none of them control characters".into(),
-            ));
+        for context in &contexts {
+            validate_context(context).map_err(|m| SessionError::Invalid(m.into()))?;
         }
         let mut user = self.user(username).await?;
         user.contexts = contexts;

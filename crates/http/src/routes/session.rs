@@ -1,7 +1,7 @@
 //! The browser-side session API (docs/api.md), cookie-authenticated, with seed-compatible fields.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use crate::body::{
     SessionListBody, SessionListItem,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client, DeviceCookie, SessionAuth, SessionCookie};
+use crate::extract::{ApiJson, ApiPath, Client, DeviceCookie, SessionAuth, SessionCookie};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
@@ -280,7 +280,7 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     auth: SessionAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     // An unparsable id is as unknown as a parsable one that is not ours.
     let id: SessionId = id

@@ -254,3 +254,83 @@ async fn logout_all_refuses_a_malformed_body() {
     assert_eq!((s, j["code"].as_str()), (400, Some("invalid_request")));
     assert_eq!(b.check().await.status, 200, "nothing happened");
 }
+
+/// Second review, item 10: whatever the router or an extractor refuses (a path segment that is
+/// not UTF-8, a query it cannot read, a malformed or oversized body, a wrong content type or
+/// method) is the JSON error body with a `code` on every route of `/openapi.json`, never
+/// axum's plain text and never a 5xx. The request carries a live session, its CSRF token and an
+/// admin API key, so it gets past authentication to the extractors.
+#[tokio::test]
+async fn every_route_refuses_bad_paths_queries_bodies_and_methods_with_json() {
+    let srv = TestServer::start(&[("SESSION_FEATURE_ANONYMOUS_SESSIONS", "true")]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let cookie = format!("{}={}", srv.state.cookie.name, b.token().unwrap());
+    let csrf = b.csrf().unwrap();
+    let key = srv
+        .state
+        .service
+        .create_api_key("edge", vec![sessiond_core::api_key::Scope::Admin])
+        .await
+        .unwrap();
+    let auth = format!("Bearer {}", key.expose());
+    let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", srv.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bodies: [(&str, Vec<u8>); 4] = [
+        ("application/json", b"{\"a\":".to_vec()),
+        ("application/json", vec![b' '; 20 * 1024]),
+        ("text/plain", b"{}".to_vec()),
+        ("application/json", b"\xff\xfe".to_vec()),
+    ];
+    let mut checked = 0;
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        let path = template
+            .split('/')
+            .map(|s| if s.starts_with('{') { "%00%FF" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let documented: Vec<String> = ops.as_object().unwrap().keys().cloned().collect();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            for (query, (content_type, body)) in ["", "?%FF=%FF&limit=x&since=%00"]
+                .iter()
+                .zip(bodies.iter().cycle())
+                .chain(std::iter::once((&"?limit=-1", &bodies[1])))
+            {
+                let url = format!("{}{path}{query}", srv.base);
+                let res = reqwest::Client::new()
+                    .request(method.to_uppercase().parse().unwrap(), url.as_str())
+                    .header("cookie", &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .header("authorization", &auth)
+                    .header("content-type", *content_type)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let ct = res
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let text = res.text().await.unwrap();
+                let what = format!("{method} {url}: {status} {ct:?} {text}");
+                assert!(status < 500, "{what}");
+                if status >= 400 {
+                    assert_eq!(ct.as_deref(), Some("application/json"), "{what}");
+                    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    assert!(json["code"].is_string(), "{what}");
+                    // `/auth/verify` answers any method: proxies forward the original one.
+                    if !documented.iter().any(|m| m == method) && template != "/auth/verify" {
+                        assert_eq!(status, 405, "{what}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

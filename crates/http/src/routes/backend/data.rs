@@ -1,7 +1,7 @@
 //! The backend API's session data (a JSON merge patch, versioned) and activities (seed 002).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use sessiond_core::api_key::Scope;
 use super::{api_key, session_id};
 use crate::body::{ActivityBody, DataBody, ErrorBody};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client};
+use crate::extract::{ApiJson, ApiPath, Client};
 use crate::state::AppState;
 
 fn etag(version: &str) -> [(header::HeaderName, String); 1] {
@@ -35,7 +35,7 @@ pub async fn get_data(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     api_key(&state, &headers, &caller, Scope::SessionsRead, "get_data").await?;
     let session = state.service.session_by_id(&session_id(&id)?).await?;
@@ -77,7 +77,7 @@ pub async fn patch_data(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     api_key(
@@ -142,7 +142,7 @@ pub async fn record_activity(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ActivityRequest>,
 ) -> Result<Json<ActivityBody>, ApiError> {
     let key = api_key(&state, &headers, &caller, Scope::SessionsWrite, "activity").await?;

@@ -3,7 +3,7 @@
 //! defence does not apply. Every call is audited with the key's name.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::body::{
     SessionBody, ValidateBody,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Client};
+use crate::extract::{ApiJson, ApiPath, Client};
 use crate::state::AppState;
 
 pub mod data;
@@ -89,9 +89,14 @@ pub struct CreateRequest {
     #[serde(default)]
     create_user: bool,
     role: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
     display_name: Option<String>,
+    #[schema(min_length = 1, max_length = 64)]
     context: Option<String>,
+    /// The browser's address, IPv4 or IPv6.
+    #[schema(format = "ip")]
     ip: Option<String>,
+    #[schema(max_length = 512)]
     user_agent: Option<String>,
     #[serde(default)]
     remember_me: bool,
@@ -107,9 +112,11 @@ pub struct CreateRequest {
     request_body = CreateRequest,
     responses(
         (status = 201, description = "Created: the token, shown once, and the session cookie", body = CreatedBody),
+        (status = 400, description = "`invalid_request`: a username, context, display name, user agent or address that no other path would store", body = ErrorBody),
         (status = 403, description = "`user_disabled`, `context_not_allowed`", body = ErrorBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
         (status = 409, description = "`too_many_sessions`, `conflict`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: `data` over 8 KiB", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -127,12 +134,6 @@ pub async fn create(
         "create_session",
     )
     .await?;
-    if req.username.trim().is_empty() || req.username.len() > 256 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "username must have 1 to 256 characters",
-        ));
-    }
     let login = AppLogin {
         username: req.username,
         create_user: req.create_user,
@@ -231,7 +232,7 @@ pub async fn get_session(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiSessionBody>, ApiError> {
     api_key(
         &state,
@@ -262,7 +263,7 @@ pub async fn revoke_session(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RevokedBody>, ApiError> {
     api_key(
         &state,
@@ -296,7 +297,7 @@ pub async fn user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<ApiSessionListBody>, ApiError> {
     api_key(
         &state,
@@ -334,7 +335,7 @@ pub async fn revoke_user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<RevokedAllBody>, ApiError> {
     api_key(
         &state,
