@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sessiond_core::api_key::Scope;
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
-use sessiond_core::service::NewUser;
+use sessiond_core::service::{NewApiKey, NewUser};
 use sessiond_core::time::ManualClock;
 use sessiond_core::{ClientInfo, Clock, SecretKey, SessionId, SessionService, Settings, Token};
 
@@ -149,7 +149,7 @@ fn api_key_near_miss_vs_decoy(runner: &mut CtRunner, rng: &mut BenchRng) {
     )
     .unwrap();
     let secret = rt
-        .block_on(service.create_api_key("app", vec![Scope::SessionsRead]))
+        .block_on(service.create_api_key(NewApiKey::new("app", &[Scope::SessionsRead])))
         .unwrap();
     let right = secret.expose().to_owned();
     let decoy = format!("sk_{}", random_token(rng, right.len() - 3));

@@ -64,6 +64,41 @@ impl LdapDirectory {
         Ok(Self { settings, tls })
     }
 
+    async fn connect(&self) -> Result<ldap3::Ldap, DirectoryError> {
+        let s = &self.settings;
+        let conn_settings = LdapConnSettings::new()
+            .set_conn_timeout(s.timeout)
+            .set_starttls(s.starttls)
+            .set_connector(self.tls.clone());
+        let (conn, ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
+            .await
+            .map_err(unavailable)?;
+        ldap3::drive!(conn);
+        Ok(ldap)
+    }
+
+    /// An anonymous base search for the user's DN: noSuchObject says the directory has no such
+    /// user; an entry says it has; a refusal, or no entry where the server hides what anonymous
+    /// readers may see, says nothing.
+    async fn look_for(&self, username: &str) -> Result<Option<bool>, DirectoryError> {
+        let dn = self
+            .settings
+            .user_dn
+            .replace("{username}", &dn_escape(username.trim()));
+        let mut ldap = self.connect().await?;
+        let found = ldap
+            .search(&dn, Scope::Base, "(objectClass=*)", vec!["1.1"])
+            .await
+            .map_err(unavailable)?;
+        let _ = ldap.unbind().await;
+        let (entries, result) = (found.0, found.1);
+        Ok(match result.rc {
+            0 if !entries.is_empty() => Some(true),
+            32 => Some(false),
+            _ => None,
+        })
+    }
+
     async fn bind_and_look_up(
         &self,
         username: &str,
@@ -71,14 +106,7 @@ impl LdapDirectory {
     ) -> Result<Option<DirectoryUser>, DirectoryError> {
         let s = &self.settings;
         let dn = s.user_dn.replace("{username}", &dn_escape(username.trim()));
-        let conn_settings = LdapConnSettings::new()
-            .set_conn_timeout(s.timeout)
-            .set_starttls(s.starttls)
-            .set_connector(self.tls.clone());
-        let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
-            .await
-            .map_err(unavailable)?;
-        ldap3::drive!(conn);
+        let mut ldap = self.connect().await?;
         let bound = ldap.simple_bind(&dn, password).await.map_err(unavailable)?;
         if REFUSED.contains(&bound.rc) {
             let _ = ldap.unbind().await;
@@ -143,6 +171,16 @@ impl Directory for LdapDirectory {
         )
         .await
         {
+            Ok(result) => result,
+            Err(_) => Err(unavailable("the LDAP server did not answer in time")),
+        }
+    }
+
+    async fn has_user(&self, username: &str) -> Result<Option<bool>, DirectoryError> {
+        if username.trim().is_empty() {
+            return Ok(Some(false));
+        }
+        match tokio::time::timeout(self.settings.timeout, self.look_for(username)).await {
             Ok(result) => result,
             Err(_) => Err(unavailable("the LDAP server did not answer in time")),
         }

@@ -81,6 +81,12 @@ pub struct ApiKey {
     pub hash: TokenHash,
     /// What it may do.
     pub scopes: Vec<Scope>,
+    /// The roles a `sessions:write` key may create sessions and users for (`--roles`): a write
+    /// key asserts identities, so it asserts only these. Never `superadmin`, which takes
+    /// `admin`. Empty: none (a key made before keys carried roles, until `set-roles`).
+    pub roles: Vec<String>,
+    /// When not empty, the only users (by username key) it may create sessions for (`--users`).
+    pub users: Vec<String>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was revoked; a revoked key authenticates nothing.
@@ -91,6 +97,20 @@ impl ApiKey {
     /// Whether one of its scopes grants `wanted`.
     pub fn allows(&self, wanted: Scope) -> bool {
         self.scopes.iter().any(|s| s.grants(wanted))
+    }
+
+    /// Whether it may create a session for (or create) the user `username` with `role`: an
+    /// `admin` key may assert anyone; a `sessions:write` key only the roles (and users) it
+    /// carries, and never a superadmin.
+    pub fn may_assert(&self, username: &str, role: &str) -> bool {
+        if self.allows(Scope::Admin) {
+            return true;
+        }
+        let user = crate::user::User::username_key(username);
+        self.allows(Scope::SessionsWrite)
+            && role != crate::user::SUPERADMIN
+            && self.roles.iter().any(|r| r == role)
+            && (self.users.is_empty() || self.users.contains(&user))
     }
 
     /// Whether it was found by `presented`'s hash and is not revoked. The hash comparison is
@@ -152,6 +172,35 @@ mod tests {
             assert_eq!(ApiKeySecret::hash_of(bad), None, "{bad:?}");
         }
         assert!(!format!("{key:?}").contains(&key.expose()[3..]));
+    }
+
+    #[test]
+    fn a_write_key_asserts_only_its_roles_and_users_and_never_a_superadmin() {
+        let mut key = ApiKey {
+            name: "shop".into(),
+            hash: TokenHash::from_bytes([1; 32]),
+            scopes: vec![Scope::SessionsWrite],
+            roles: vec!["oss".into(), "superadmin".into()],
+            users: vec![],
+            created_at: Timestamp::UNIX_EPOCH,
+            revoked_at: None,
+        };
+        assert!(key.may_assert("alice", "oss"));
+        assert!(
+            !key.may_assert("alice", "netadmin"),
+            "a role it does not carry"
+        );
+        assert!(!key.may_assert("admin", "superadmin"), "never a superadmin");
+        key.users = vec!["alice".into()];
+        assert!(key.may_assert("ALICE", "oss"), "by the username key");
+        assert!(!key.may_assert("bob", "oss"), "a user it does not carry");
+        key.scopes = vec![Scope::SessionsRead];
+        assert!(!key.may_assert("alice", "oss"), "a read key asserts nobody");
+        key.scopes = vec![Scope::Admin];
+        assert!(
+            key.may_assert("admin", "superadmin"),
+            "admin asserts anyone"
+        );
     }
 
     #[test]

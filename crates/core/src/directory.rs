@@ -27,4 +27,9 @@ pub trait Directory: Send + Sync + 'static {
         username: &str,
         password: &str,
     ) -> Result<Option<DirectoryUser>, DirectoryError>;
+
+    /// Whether the directory has a user `username`: `Some(true)` or `Some(false)` when it says,
+    /// `None` when it will not tell (anonymous reads refused). Asked before a name is taken
+    /// locally, so no one else can claim a directory user's name.
+    async fn has_user(&self, username: &str) -> Result<Option<bool>, DirectoryError>;
 }

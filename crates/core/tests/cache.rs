@@ -200,6 +200,8 @@ async fn api_key(
         name: "shop".into(),
         hash,
         scopes: vec![Scope::SessionsRead],
+        roles: vec![],
+        users: vec![],
         created_at: at(0),
         revoked_at: None,
     };

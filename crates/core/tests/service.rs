@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sessiond_core::service::{ConcurrentPolicy, Suspicion, SuspiciousResponse};
+use sessiond_core::service::{ConcurrentPolicy, NewApiKey, Suspicion, SuspiciousResponse};
 use sessiond_core::{ClientInfo, EndCode, SessionError};
 
 mod common;
@@ -288,7 +288,7 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
     let h = Harness::new(|_| {}).await;
     let secret = h
         .service
-        .create_api_key("shop", vec![Scope::SessionsWrite])
+        .create_api_key(NewApiKey::new("shop", &[Scope::SessionsWrite]).roles(&["oss"]))
         .await
         .unwrap();
     let key = h

@@ -105,6 +105,7 @@ macro_rules! api_keys_conformance_tests {
             api_keys_are_found_by_hash_and_listed_by_name,
             api_key_names_and_hashes_are_unique,
             a_revoked_key_stays_revoked_and_is_revoked_once,
+            a_keys_roles_and_users_are_replaced_while_it_is_active,
         );
     };
 }

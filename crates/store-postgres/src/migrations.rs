@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_api_keys.sql")),
     (5, include_str!("../migrations/0005_signing_keys.sql")),
     (6, include_str!("../migrations/0006_ended_sessions.sql")),
+    (7, include_str!("../migrations/0007_api_key_roles.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -246,6 +246,10 @@ pub(crate) fn api_key(row: &Row) -> Result<sessiond_core::api_key::ApiKey, Store
             .ok_or_else(|| corrupt(2, "unknown api key scope"))?,
         created_at: at(row, 3)?,
         revoked_at: at_opt(row, 4)?,
+        roles: serde_json::from_str(&get::<String>(row, 5)?)
+            .map_err(|_| corrupt(5, "api key roles are not a JSON list"))?,
+        users: serde_json::from_str(&get::<String>(row, 6)?)
+            .map_err(|_| corrupt(6, "api key users are not a JSON list"))?,
     })
 }
 
@@ -275,5 +279,7 @@ pub(crate) fn api_key_params(k: &sessiond_core::api_key::ApiKey) -> Vec<Param> {
         Box::new(sessiond_core::api_key::scopes_to_text(&k.scopes)),
         Box::new(to_millis(k.created_at)),
         Box::new(k.revoked_at.map(to_millis)),
+        Box::new(serde_json::to_string(&k.roles).unwrap_or_else(|_| "[]".into())),
+        Box::new(serde_json::to_string(&k.users).unwrap_or_else(|_| "[]".into())),
     ]
 }

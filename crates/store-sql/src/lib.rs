@@ -28,7 +28,7 @@ pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev
     ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
 pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
     created_at, updated_at, username_key";
-pub const API_KEY_COLUMNS: &str = "name, hash, scopes, created_at, revoked_at";
+pub const API_KEY_COLUMNS: &str = "name, hash, scopes, created_at, revoked_at, roles, users";
 /// The columns of `signing_keys`, in the order both stores read and write them.
 pub const SIGNING_KEY_COLUMNS: &str = "kid, sealed, created_at";
 /// The last three place the event in the audit hash chain (`sessiond_core::audit_chain`).

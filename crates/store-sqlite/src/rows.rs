@@ -238,6 +238,10 @@ pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<sessiond_core::api_key:
             .ok_or_else(|| bad(2, "unknown api key scope"))?,
         created_at: at(row, 3)?,
         revoked_at: at_opt(row, 4)?,
+        roles: serde_json::from_str(&row.get::<_, String>(5)?)
+            .map_err(|_| bad(5, "api key roles are not a JSON list"))?,
+        users: serde_json::from_str(&row.get::<_, String>(6)?)
+            .map_err(|_| bad(6, "api key users are not a JSON list"))?,
     })
 }
 
@@ -270,5 +274,7 @@ pub(crate) fn api_key_values(k: &sessiond_core::api_key::ApiKey) -> Vec<Value> {
         Value::Integer(to_millis(k.created_at)),
         k.revoked_at
             .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
+        Value::Text(serde_json::to_string(&k.roles).unwrap_or_else(|_| "[]".into())),
+        Value::Text(serde_json::to_string(&k.users).unwrap_or_else(|_| "[]".into())),
     ]
 }

@@ -139,6 +139,7 @@ delegating_impl!(ApiKeys.api_keys {
     api_key_by_hash(hash: &TokenHash) -> Option<ApiKey>;
     api_keys() -> Vec<ApiKey>;
     revoke_api_key(name: &str, at: Timestamp) -> bool;
+    set_api_key_grants(name: &str, roles: &[String], users: &[String]) -> bool;
 });
 
 #[async_trait]

@@ -67,6 +67,10 @@ pub enum AuditKind {
     ApiKeyCreated,
     /// A key of the backend API was revoked.
     ApiKeyRevoked,
+    /// The roles and users a write key may assert were changed (`sessiond api-keys set-roles`).
+    ApiKeyRolesChanged,
+    /// A key asked for a session or user it may not assert (a role or user it does not carry).
+    ApiAssertionRefused,
     /// A call of the backend API, with the key's name and the operation.
     ApiRequest,
     /// An activity an application recorded for a session (its type and details).
@@ -117,6 +121,8 @@ impl AuditKind {
             Self::UserRoleChanged => "USER_ROLE_CHANGED",
             Self::ApiKeyCreated => "API_KEY_CREATED",
             Self::ApiKeyRevoked => "API_KEY_REVOKED",
+            Self::ApiKeyRolesChanged => "API_KEY_ROLES_CHANGED",
+            Self::ApiAssertionRefused => "API_ASSERTION_REFUSED",
             Self::ApiRequest => "API_REQUEST",
             Self::SessionActivity => "SESSION_ACTIVITY",
             Self::SigningKeyRotated => "SIGNING_KEY_ROTATED",

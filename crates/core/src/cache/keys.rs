@@ -97,4 +97,15 @@ impl ApiKeys for CachedKeys {
         super::InvalidationSink::invalidate(&*self.state, &Notice::ApiKeys);
         revoked
     }
+
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool> {
+        let changed = self.inner.set_api_key_grants(name, roles, users).await;
+        super::InvalidationSink::invalidate(&*self.state, &Notice::ApiKeys);
+        changed
+    }
 }

@@ -46,4 +46,23 @@ impl ApiKeys for MemoryStore {
             .find(|k| k.name == name && k.revoked_at.is_none());
         Ok(key.map(|k| k.revoked_at = Some(at)).is_some())
     }
+
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool> {
+        let mut inner = self.lock();
+        let key = inner
+            .api_keys
+            .iter_mut()
+            .find(|k| k.name == name && k.revoked_at.is_none());
+        Ok(key
+            .map(|k| {
+                k.roles = roles.to_vec();
+                k.users = users.to_vec();
+            })
+            .is_some())
+    }
 }

@@ -4,13 +4,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::api_key::{ApiKey, ApiKeySecret, Scope};
+use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditKind};
-use crate::cache::Notice;
 use crate::ids::{SessionId, UserId};
 use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::store::StoreError;
-use crate::token::{Token, TokenHash};
+use crate::token::Token;
 use crate::user::{
     AuthMethod, User, normalize_username, validate_context, validate_display_name,
     validate_username,
@@ -74,143 +73,20 @@ impl AppLogin {
     }
 }
 
-fn valid_key_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 impl SessionService {
-    /// Creates an API key with `scopes`; the secret is returned once and never stored.
-    pub async fn create_api_key(
-        &self,
-        name: &str,
-        mut scopes: Vec<Scope>,
-    ) -> SessionResult<ApiKeySecret> {
-        if !valid_key_name(name) {
-            return Err(SessionError::Invalid(
-                "an API key's name has 1 to 64 letters, digits, '-', '_' or '.'".into(),
-            ));
-        }
-        if scopes.is_empty() {
-            return Err(SessionError::Invalid(
-                "give the key at least one scope".into(),
-            ));
-        }
-        scopes.sort();
-        scopes.dedup();
-        let now = self.now();
-        let secret = ApiKeySecret::generate()?;
-        let key = ApiKey {
-            name: name.to_owned(),
-            hash: secret.hash(),
-            scopes,
-            created_at: now,
-            revoked_at: None,
-        };
-        self.stores
-            .api_keys
-            .create_api_key(&key)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    SessionError::Invalid(format!("an API key named {name:?} already exists"))
-                }
-                e => e.into(),
-            })?;
-        let scopes: Vec<_> = key.scopes.iter().map(|s| s.as_str()).collect();
-        let event = AuditEvent::new(AuditKind::ApiKeyCreated, now)
-            .detail("api_key", name)
-            .detail("scopes", scopes);
-        self.audit.record(event).await?;
-        Ok(secret)
-    }
-
-    /// Every API key, by name (hashes only).
-    pub async fn api_keys(&self) -> SessionResult<Vec<ApiKey>> {
-        Ok(self.stores.api_keys.api_keys().await?)
-    }
-
-    /// Revokes the key `name` at once, on every node: each call looks its key up, and nodes
-    /// that cache keys are told on the bus before this returns. `false` when there is no such
-    /// active key.
-    pub async fn revoke_api_key(&self, name: &str) -> SessionResult<bool> {
-        let now = self.now();
-        let revoked = self.stores.api_keys.revoke_api_key(name, now).await?;
-        if revoked && let Some(bus) = self.stores.bus() {
-            // The revocation stands either way; a node that misses the notice drops its copy
-            // within SESSIOND_CACHE_TTL_SECONDS.
-            if let Err(e) = bus.publish(&Notice::ApiKeys).await {
-                tracing::error!(error = %e, "could not tell the other nodes of a revoked API key");
-            }
-        }
-        if revoked {
-            let event = AuditEvent::new(AuditKind::ApiKeyRevoked, now).detail("api_key", name);
-            self.audit.record(event).await?;
-        }
-        Ok(revoked)
-    }
-
-    /// The key `presented` is, if it is a valid one. A malformed key is looked up too (as a
-    /// hash no key has), so a wrong key costs what a right one does. Wrong keys count against
-    /// the address like unknown session tokens: past `SESSIOND_UNKNOWN_TOKEN_LIMIT` a minute it
-    /// is answered 429.
-    pub async fn authenticate_api_key(
-        &self,
-        presented: Option<&str>,
-        client: &ClientInfo,
-    ) -> SessionResult<ApiKey> {
-        let hash = presented
-            .and_then(ApiKeySecret::hash_of)
-            .unwrap_or_else(|| TokenHash::from_bytes([0; 32]));
-        let found = self.stores.api_keys.api_key_by_hash(&hash).await?;
-        if let Some(key) = found.filter(|k| k.authenticates(&hash)) {
-            return Ok(key);
-        }
-        let ip = client.ip.as_deref().unwrap_or("unknown");
-        if let Err(retry_after_secs) = self.guessing_blocked(ip) {
-            return Err(SessionError::RateLimited { retry_after_secs });
-        }
-        self.note_unknown_token(ip, client).await;
-        Err(SessionError::InvalidApiKey)
-    }
-
-    /// Refuses `key` unless one of its scopes grants `scope`; audits the call otherwise
-    /// (`API_REQUEST`, with the key's name and `operation`): a call that changes something on
-    /// its own before it is answered, a read (`sessions:read`) as a count (`api_reads`).
-    pub async fn authorize_api_call(
-        &self,
-        key: &ApiKey,
-        scope: Scope,
-        operation: &str,
-        client: &ClientInfo,
-    ) -> SessionResult<()> {
-        if !key.allows(scope) {
-            return Err(SessionError::InsufficientScope(scope));
-        }
-        if scope == Scope::SessionsRead {
-            return self.audit_api_read(&key.name, operation, client).await;
-        }
-        let event = AuditEvent::new(AuditKind::ApiRequest, self.now())
-            .client(client)
-            .detail("api_key", key.name.clone())
-            .detail("operation", operation)
-            .detail("count", 1);
-        self.audit.record(event).await?;
-        Ok(())
-    }
-
     /// A session for a user the application authenticated: the browser's login without the
-    /// password, under the same cap and timeouts.
+    /// password, under the same cap and timeouts. `key` must be allowed to assert the user
+    /// (its roles and users; `admin` for anyone else and for every superadmin).
     pub async fn login_for_app(&self, key: &ApiKey, req: AppLogin) -> SessionResult<Issued> {
         let req = req.checked()?;
         let username = normalize_username(&req.username);
         let user = match self.stores.users.user_by_name(&username).await? {
             Some(user) => user,
-            None if req.create_user => self.create_passwordless_user(&username, &req).await?,
+            None if req.create_user => self.create_passwordless_user(key, &username, &req).await?,
             None => return Err(SessionError::NotFound),
         };
+        self.may_assert(key, &user.username, &user.role, &req.client)
+            .await?;
         if !user.enabled {
             return Err(SessionError::NotAllowed("user_disabled"));
         }
@@ -251,8 +127,12 @@ impl SessionService {
         })
     }
 
+    /// A local user without a password, for `create_user`: with a role `key` may assert, and
+    /// never a name the directory has, when LDAP is on (the key would otherwise make a
+    /// directory user's name its own, with a role of its choosing).
     async fn create_passwordless_user(
         &self,
+        key: &ApiKey,
         username: &str,
         req: &AppLogin,
     ) -> SessionResult<User> {
@@ -264,6 +144,17 @@ impl SessionService {
             }
             None => self.settings.roles.first().cloned().unwrap_or_default(),
         };
+        self.may_assert(key, username, &role, &req.client).await?;
+        if let Some(directory) = &self.directory {
+            let owned = directory
+                .has_user(username)
+                .await
+                .map_err(SessionError::DirectoryUnavailable)?;
+            // A directory that will not say counts as one that has it.
+            if owned != Some(false) {
+                return Err(SessionError::NotAllowed("user_in_directory"));
+            }
+        }
         let now = self.now();
         let user = User {
             id: UserId::generate(now)?,

@@ -2,6 +2,7 @@
 //! engine. The HTTP crate and the CLI are thin shells around it.
 
 mod anonymous;
+mod api_keys;
 mod api_reads;
 mod auth;
 mod backend;
@@ -38,6 +39,7 @@ use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 use crate::user::Passwords;
 
+pub use api_keys::NewApiKey;
 pub use backend::AppLogin;
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use data::{MAX_DATA_BYTES, data_version, merge_patch};

@@ -131,6 +131,14 @@ pub trait ApiKeys: Send + Sync + 'static {
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// Marks the key `name` revoked at `at`; `false` when there is no such active key.
     async fn revoke_api_key(&self, name: &str, at: Timestamp) -> StoreResult<bool>;
+    /// Replaces the roles and users the active key `name` may assert; `false` when there is no
+    /// such active key.
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool>;
 }
 
 /// The keys that sign access tokens, sealed under the server secret, shared by every node.

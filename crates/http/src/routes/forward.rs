@@ -53,7 +53,7 @@ fn passive(headers: &HeaderMap) -> bool {
                 ("X-Session-Id" = String, description = "The session's id"),
                 ("X-Session-Remaining" = String, description = "Seconds until the idle deadline"),
             )),
-        (status = 401, description = "`no_session`, `anonymous_session` (a visitor's session, unless `SESSIOND_VERIFY_ANONYMOUS`), `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`no_session`, `anonymous_session` (a visitor's session, unless SESSIOND_VERIFY_ANONYMOUS), `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
         (status = 302, description = "With `redirect`: to the login page, `next` the way back when \
             its host is allowed", headers(("Location" = String))),
     ),

@@ -21,6 +21,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     if let Some(password) = state.service.ensure_initial_admin().await? {
         hand_over_admin_password(&config, &password)?;
     }
+    warn_of_keys_that_assert_nobody(&state.service).await;
     let cleanup = config
         .features
         .background_cleanup
@@ -108,3 +109,24 @@ fn hand_over_admin_password(config: &crate::Config, password: &str) -> anyhow::R
 
 /// In the data folder.
 pub(super) const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// A `sessions:write` key made before keys carried roles creates no session until it is given
+/// some: say so at start, with the command that does it, rather than let applications meet 403s.
+async fn warn_of_keys_that_assert_nobody(service: &sessiond_core::SessionService) {
+    use sessiond_core::api_key::Scope;
+    let Ok(keys) = service.api_keys().await else {
+        return;
+    };
+    for key in keys {
+        let writes = key.scopes.contains(&Scope::SessionsWrite) && !key.allows(Scope::Admin);
+        if writes && key.roles.is_empty() && key.revoked_at.is_none() {
+            tracing::warn!(
+                api_key = %key.name,
+                "this sessions:write API key carries no roles, so it creates no session and no \
+                 user (403 insufficient_scope): give it the roles it may assert with \
+                 `sessiond api-keys set-roles {} --roles ROLE,...`",
+                key.name
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use sessiond_core::api_key::Scope;
+use sessiond_core::service::NewApiKey;
 use sessiond_testkit::{Resp, TestServer};
 
 use crate::binary::{sessiond, start_with, workdir};
@@ -12,7 +13,11 @@ async fn key(srv: &TestServer, name: &str, scopes: &[Scope]) -> String {
     let secret = srv
         .state
         .service
-        .create_api_key(name, scopes.to_vec())
+        .create_api_key(if scopes == [Scope::SessionsWrite] {
+            NewApiKey::new(name, scopes).roles(&["oss", "netadmin"])
+        } else {
+            NewApiKey::new(name, scopes)
+        })
         .await
         .unwrap();
     secret.expose().to_owned()
@@ -296,6 +301,7 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
     let dir = workdir();
     let out = sessiond(&dir, &[])
         .args(["api-keys", "create", "shop", "--scope", "sessions:write"])
+        .args(["--roles", "oss,netadmin", "--users", "alice"])
         .output()
         .unwrap();
     assert!(
@@ -304,6 +310,21 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "create", "root", "--scope", "sessions:write"])
+        .args(["--roles", "superadmin"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a write key never asserts superadmin"
+    );
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "create", "bare", "--scope", "sessions:write"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.contains("--roles"), "{said}");
     assert!(secret.starts_with("sk_") && secret.len() == 46, "{secret}");
     let out = sessiond(&dir, &[])
         .args(["api-keys", "create", "x", "--scope", "sessions:delete"])
@@ -317,8 +338,19 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revoked_at_once() {
         .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(
-        listed.contains("shop") && listed.contains("sessions:write"),
+        listed.contains("shop")
+            && listed.contains("sessions:write")
+            && listed.contains("netadmin,oss (alice)"),
         "{listed}"
+    );
+    let out = sessiond(&dir, &[])
+        .args(["api-keys", "set-roles", "bare", "--roles", "oss"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     assert!(!listed.contains(&secret[3..]), "no secret in the list");
     let db = std::fs::read(dir.join("data/sessiond.db")).unwrap_or_default();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use sessiond_core::Stores;
 use sessiond_core::api_key::Scope;
+use sessiond_core::service::NewApiKey;
 use sessiond_testkit::TestServer;
 use sessiond_testkit::stores::{namespace, postgres, redis_cluster, redis_single};
 
@@ -37,7 +38,7 @@ where
     let secret = a
         .state
         .service
-        .create_api_key("shop", vec![Scope::SessionsRead])
+        .create_api_key(NewApiKey::new("shop", &[Scope::SessionsRead]))
         .await
         .unwrap();
     let key = secret.expose().to_owned();
@@ -101,7 +102,7 @@ async fn a_key_revoked_on_a_cached_single_node_is_refused_at_once() {
     let secret = srv
         .state
         .service
-        .create_api_key("shop", vec![Scope::SessionsRead])
+        .create_api_key(NewApiKey::new("shop", &[Scope::SessionsRead]))
         .await
         .unwrap();
     let key = secret.expose().to_owned();

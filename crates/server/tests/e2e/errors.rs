@@ -270,7 +270,10 @@ async fn every_route_refuses_bad_paths_queries_bodies_and_methods_with_json() {
     let key = srv
         .state
         .service
-        .create_api_key("edge", vec![sessiond_core::api_key::Scope::Admin])
+        .create_api_key(sessiond_core::service::NewApiKey::new(
+            "edge",
+            &[sessiond_core::api_key::Scope::Admin],
+        ))
         .await
         .unwrap();
     let auth = format!("Bearer {}", key.expose());

@@ -223,3 +223,53 @@ async fn ldaps_and_starttls_verify_the_servers_certificate() {
         );
     }
 }
+
+/// Second review, item 2: with LDAP on, a backend API key cannot create a local user under a
+/// name the directory has (it would then own that name, with a role of its choosing). A name
+/// the directory does not have is created; a directory that cannot be asked refuses with 503.
+#[tokio::test]
+async fn a_key_cannot_create_a_user_under_a_directory_users_name() {
+    use sessiond_core::api_key::Scope;
+    use sessiond_core::service::NewApiKey;
+    let slapd = PrivateSlapd::start();
+    let srv = server(&slapd).await;
+    let key = srv
+        .state
+        .service
+        .create_api_key(NewApiKey::new("shop", &[Scope::SessionsWrite]).roles(&["oss"]))
+        .await
+        .unwrap();
+    let auth = format!("Bearer {}", key.expose());
+    let create = |name: &str| {
+        let body = serde_json::json!({"username": name, "create_user": true});
+        let b = srv.browser();
+        let auth = auth.clone();
+        async move {
+            b.request_with(
+                reqwest::Method::POST,
+                "/api/v1/sessions",
+                Some(body),
+                &[("authorization", &auth)],
+            )
+            .await
+        }
+    };
+    let r = create("alice").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("user_in_directory")),
+        "{}",
+        r.body
+    );
+    assert!(srv.state.service.user("alice").await.is_err());
+    assert_eq!(create("zed").await.status, 201, "not the directory's");
+    slapd.stop();
+    let r = create("yan").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (503, Some("directory_unavailable")),
+        "{}",
+        r.body
+    );
+    assert!(srv.state.service.user("yan").await.is_err());
+}

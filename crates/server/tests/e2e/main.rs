@@ -19,6 +19,7 @@ mod faults;
 mod forward_auth;
 mod forward_redirect;
 mod jwks;
+mod key_assertions;
 mod ldap;
 mod login;
 mod oneshot;

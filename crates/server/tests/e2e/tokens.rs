@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sessiond_core::api_key::Scope;
+use sessiond_core::service::NewApiKey;
 use sessiond_testkit::stores::{Backend, SharedStore};
 use sessiond_testkit::{PASSWORD, Resp, TestServer, config_with};
 
@@ -369,7 +370,7 @@ async fn the_revocations_feed_lists_ended_sessions_by_cursor() {
     let key = srv
         .state
         .service
-        .create_api_key("rs", vec![Scope::SessionsRead])
+        .create_api_key(NewApiKey::new("rs", &[Scope::SessionsRead]))
         .await
         .unwrap();
     let key = key.expose().to_owned();

@@ -15,7 +15,7 @@ impl ApiKeys for PostgresStore {
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({})",
-            P.list(5)
+            P.list(7)
         );
         self.execute(&sql, &rows::api_key_params(key))
             .await
@@ -44,6 +44,23 @@ impl ApiKeys for PostgresStore {
     async fn revoke_api_key(&self, name: &str, at: Timestamp) -> StoreResult<bool> {
         let sql = "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL";
         let params: [Param; 2] = [Box::new(name.to_owned()), Box::new(to_millis(at))];
+        Ok(self.execute(sql, &params).await? > 0)
+    }
+
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool> {
+        let sql =
+            "UPDATE api_keys SET roles = $2, users = $3 WHERE name = $1 AND revoked_at IS NULL";
+        let list = |l: &[String]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
+        let params: [Param; 3] = [
+            Box::new(name.to_owned()),
+            Box::new(list(roles)),
+            Box::new(list(users)),
+        ];
         Ok(self.execute(sql, &params).await? > 0)
     }
 }

@@ -11,12 +11,17 @@ use sessiond_core::{StoreError, Timestamp, TokenHash};
 use super::{json, parse};
 use crate::{RedisStore, corrupt};
 
-/// What `ak:h:<hash>` holds; the revocation lives in a key of its own.
+/// What `ak:h:<hash>` holds; the revocation lives in a key of its own. Records written before
+/// keys carried roles have none.
 #[derive(Serialize, Deserialize)]
 struct Record {
     name: String,
     scopes: String,
     created_at: i64,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    users: Vec<String>,
 }
 
 impl RedisStore {
@@ -35,6 +40,8 @@ impl RedisStore {
             name: r.name,
             hash: *hash,
             scopes: scopes_from_text(&r.scopes).ok_or_else(|| corrupt("unknown api key scope"))?,
+            roles: r.roles,
+            users: r.users,
             created_at: from_millis(r.created_at),
             revoked_at: revoked.map(from_millis),
         }))
@@ -61,6 +68,8 @@ impl ApiKeys for RedisStore {
             name: key.name.clone(),
             scopes: scopes_to_text(&key.scopes),
             created_at: to_millis(key.created_at),
+            roles: key.roles.clone(),
+            users: key.users.clone(),
         })?;
         let set: Option<String> = self
             .q(cmd("SET")
@@ -111,6 +120,38 @@ impl ApiKeys for RedisStore {
                 .arg(self.keys.api_key_revoked(&hash))
                 .arg(to_millis(at))
                 .arg("NX"))
+            .await?;
+        Ok(set.is_some())
+    }
+
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool> {
+        let Some(hash) = self.api_key_hash(name).await? else {
+            return Ok(false);
+        };
+        let Some(key) = self.api_key_at(&hash).await? else {
+            return Ok(false);
+        };
+        if key.revoked_at.is_some() {
+            return Ok(false);
+        }
+        let record = json(&Record {
+            name: key.name,
+            scopes: scopes_to_text(&key.scopes),
+            created_at: to_millis(key.created_at),
+            roles: roles.to_vec(),
+            users: users.to_vec(),
+        })?;
+        // XX: a key that vanished meanwhile is not brought back.
+        let set: Option<String> = self
+            .q(cmd("SET")
+                .arg(self.keys.api_key(&hash))
+                .arg(record)
+                .arg("XX"))
             .await?;
         Ok(set.is_some())
     }

@@ -17,7 +17,7 @@ impl ApiKeys for SqliteStore {
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({})",
-            P.list(5)
+            P.list(7)
         );
         self.execute(sql, rows::api_key_values(key))
             .await
@@ -48,6 +48,23 @@ impl ApiKeys for SqliteStore {
     async fn revoke_api_key(&self, name: &str, at: Timestamp) -> StoreResult<bool> {
         let sql = "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL";
         let args = vec![Value::Text(name.to_owned()), Value::Integer(to_millis(at))];
+        Ok(self.execute(sql.to_owned(), args).await? > 0)
+    }
+
+    async fn set_api_key_grants(
+        &self,
+        name: &str,
+        roles: &[String],
+        users: &[String],
+    ) -> StoreResult<bool> {
+        let sql =
+            "UPDATE api_keys SET roles = ?2, users = ?3 WHERE name = ?1 AND revoked_at IS NULL";
+        let list = |l: &[String]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
+        let args = vec![
+            Value::Text(name.to_owned()),
+            Value::Text(list(roles)),
+            Value::Text(list(users)),
+        ];
         Ok(self.execute(sql.to_owned(), args).await? > 0)
     }
 }

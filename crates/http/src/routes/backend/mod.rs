@@ -113,10 +113,11 @@ pub struct CreateRequest {
     responses(
         (status = 201, description = "Created: the token, shown once, and the session cookie", body = CreatedBody),
         (status = 400, description = "`invalid_request`: a username, context, display name, user agent or address that no other path would store", body = ErrorBody),
-        (status = 403, description = "`user_disabled`, `context_not_allowed`", body = ErrorBody),
+        (status = 403, description = "`user_disabled`, `context_not_allowed`, `user_in_directory`, `insufficient_scope` (a user or role the key may not assert)", body = ErrorBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
         (status = 409, description = "`too_many_sessions`, `conflict`", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: `data` over 8 KiB", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: data over 8 KiB", body = ErrorBody),
+        (status = 503, description = "`directory_unavailable`: LDAP could not be asked about a new user", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
