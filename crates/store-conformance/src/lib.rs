@@ -60,7 +60,7 @@ macro_rules! sweep_conformance_tests {
             count_active_sessions_counts_only_active,
             sessions_due_are_earliest_deadline_first,
             purge_sessions_works_in_batches,
-            ended_sessions_page_by_end_time_and_id,
+            ended_sessions_come_in_the_order_their_ends_were_committed,
         );
     };
 }

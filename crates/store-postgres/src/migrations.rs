@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (5, include_str!("../migrations/0005_signing_keys.sql")),
     (6, include_str!("../migrations/0006_ended_sessions.sql")),
     (7, include_str!("../migrations/0007_api_key_roles.sql")),
+    (8, include_str!("../migrations/0008_revocations_feed.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

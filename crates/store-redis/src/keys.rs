@@ -38,9 +38,27 @@ impl Keys {
         format!("{}due", self.prefix)
     }
 
-    /// Sorted set of ended session ids, by `ended_at` (the revocations feed).
-    pub fn ended(&self) -> String {
+    /// Sorted set of ended session ids by `ended_at`, before the feed went by commit order:
+    /// read once when the store opens, and then deleted.
+    pub fn ended_by_time(&self) -> String {
         format!("{}ended", self.prefix)
+    }
+
+    /// Sorted set of ended session ids by their place in the feed (the revocations feed).
+    pub fn feed(&self) -> String {
+        format!("{}feed", self.prefix)
+    }
+
+    /// The last place given in the feed. It shares the feed's cluster slot (as
+    /// [`Self::audit_chain`] shares the stream's), so one script takes a place and publishes
+    /// the end under it.
+    pub fn feed_seq(&self) -> String {
+        let feed = self.feed();
+        if feed.contains('{') {
+            format!("{feed}:seq")
+        } else {
+            format!("{feed}:seq{{{feed}}}")
+        }
     }
 
     /// Sorted set of every session id, by `lookup_until`.

@@ -64,12 +64,14 @@ impl RedisStore {
             conn::node_urls(url),
             settings.timeout,
         );
-        Ok(Self {
+        let store = Self {
             conn,
             keys,
             timeout: settings.timeout,
             bus: Arc::new(bus),
-        })
+        };
+        store.migrate_feed().await?;
+        Ok(store)
     }
 
     /// Whether this store talks to a Redis Cluster.

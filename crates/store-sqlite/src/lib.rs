@@ -38,6 +38,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0005_signing_keys.sql")),
         M::up(include_str!("../migrations/0006_ended_sessions.sql")),
         M::up(include_str!("../migrations/0007_api_key_roles.sql")),
+        M::up(include_str!("../migrations/0008_revocations_feed.sql")),
     ])
 }
 

@@ -14,7 +14,7 @@ use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
 use crate::store::{
-    Counter, Counters, Health, SessionSweep, Sessions, StoreError, StoreResult, Users,
+    Counter, Counters, Ended, Health, SessionSweep, Sessions, StoreError, StoreResult, Users,
 };
 use crate::time::Timestamp;
 use crate::token::TokenHash;
@@ -30,6 +30,9 @@ struct Inner {
     counters: HashMap<String, Counter>,
     api_keys: Vec<crate::api_key::ApiKey>,
     signing_keys: Vec<crate::access_token::SealedKey>,
+    /// The last feed position given to an end, and each ended session's.
+    feed: u64,
+    end_seqs: HashMap<SessionId, u64>,
 }
 
 impl Inner {
@@ -44,6 +47,14 @@ impl Inner {
         self.by_token.remove(&s.token_hash);
         if let Some(prev) = s.prev_token_hash {
             self.by_token.remove(&prev);
+        }
+    }
+
+    /// Gives `s` its place in the feed when it is stored ended for the first time.
+    fn note_end(&mut self, s: &Session) {
+        if s.state != SessionState::Active && !self.end_seqs.contains_key(&s.id) {
+            self.feed += 1;
+            self.end_seqs.insert(s.id, self.feed);
         }
     }
 
@@ -108,6 +119,7 @@ impl Sessions for MemoryStore {
             )));
         }
         inner.index(session);
+        inner.note_end(session);
         inner.sessions.insert(session.id, session.clone());
         Ok(())
     }
@@ -148,6 +160,7 @@ impl Sessions for MemoryStore {
         let mut new = session.clone();
         new.version += 1;
         inner.index(&new);
+        inner.note_end(&new);
         inner.sessions.insert(new.id, new);
         Ok(())
     }
@@ -211,6 +224,7 @@ impl SessionSweep for MemoryStore {
         for s in &victims {
             inner.unindex(s);
             inner.sessions.remove(&s.id);
+            inner.end_seqs.remove(&s.id);
         }
         Ok(victims.len() as u64)
     }
@@ -226,22 +240,24 @@ impl SessionSweep for MemoryStore {
 
     async fn ended_sessions(
         &self,
-        after: (Timestamp, Option<SessionId>),
-        until: Timestamp,
+        after: u64,
+        since: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<Session>> {
+    ) -> StoreResult<Vec<Ended>> {
         let inner = self.lock();
-        let mut out: Vec<Session> = inner
-            .sessions
-            .values()
-            .filter(|s| s.state != crate::session::SessionState::Active)
-            .filter(|s| {
-                s.ended_at
-                    .is_some_and(|at| at <= until && (at, Some(s.id)) > after)
+        let mut out: Vec<Ended> = inner
+            .end_seqs
+            .iter()
+            .filter(|(_, seq)| **seq > after)
+            .filter_map(|(id, seq)| {
+                let s = inner.sessions.get(id)?;
+                s.ended_at.is_some_and(|at| at >= since).then(|| Ended {
+                    seq: *seq,
+                    session: s.clone(),
+                })
             })
-            .cloned()
             .collect();
-        out.sort_by_key(|s| (s.ended_at, s.id));
+        out.sort_by_key(|e| e.seq);
         out.truncate(limit as usize);
         Ok(out)
     }

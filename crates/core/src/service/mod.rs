@@ -47,7 +47,7 @@ pub use error::SessionError;
 pub use ops::{Activity, SessionStatus};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use settings::{CleanupSettings, ConcurrentPolicy, Settings, TokenSettings};
-pub use tokens::{Revocation, TokenLogin, TokenPair};
+pub use tokens::{FeedCursor, Revocation, TokenLogin, TokenPair};
 pub use users::NewUser;
 
 /// The result of a service operation.

@@ -75,9 +75,15 @@ enum Found {
     Reused,
 }
 
-/// How long an ended session stays in the revocations feed's reach before it is served: writes
-/// in flight (on other nodes too) land first, so a cursor never moves past one.
-const FEED_SETTLE_SECS: i64 = 2;
+/// Where the revocations feed is read from (`?since=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedCursor {
+    /// After this place in the order the store committed the ends: a previous page's `next`.
+    After(u64),
+    /// From the ends at or after this instant (the first call of a resource server that
+    /// starts late). Later pages go by place, which may repeat an end, never skip one.
+    Since(Timestamp),
+}
 
 impl SessionService {
     /// `POST /api/token/login`: the password login of a cookie session, answered with tokens.
@@ -355,26 +361,28 @@ impl SessionService {
         Ok(id)
     }
 
-    /// Sessions that ended other than by a timeout, after `cursor` (ended time and id), at
-    /// most `limit`, oldest first; and the cursor to ask from next time. Only sessions that
-    /// ended at least [`FEED_SETTLE_SECS`] ago are served.
+    /// Sessions that ended other than by a timeout, after `cursor`, at most `limit`, in the
+    /// order their ends were committed; and the cursor to ask from next time. An end is served
+    /// as soon as it is committed: one still in flight when a page is read commits with a later
+    /// place than that page's last, so no cursor ever moves past it.
     pub async fn revocations(
         &self,
-        cursor: (Timestamp, Option<SessionId>),
+        cursor: FeedCursor,
         limit: u32,
-    ) -> SessionResult<(Vec<Revocation>, (Timestamp, Option<SessionId>))> {
-        let settled = plus_secs(self.now(), -FEED_SETTLE_SECS);
+    ) -> SessionResult<(Vec<Revocation>, FeedCursor)> {
+        let (after, since) = match cursor {
+            FeedCursor::After(seq) => (seq, Timestamp::UNIX_EPOCH),
+            FeedCursor::Since(at) => (0, at),
+        };
         let ended = self
             .stores
             .sweep
-            .ended_sessions(cursor, settled, limit)
+            .ended_sessions(after, since, limit)
             .await?;
-        let next = ended
-            .last()
-            .and_then(|s| s.ended_at.map(|at| (at, Some(s.id))))
-            .unwrap_or(cursor);
+        let next = ended.last().map_or(cursor, |e| FeedCursor::After(e.seq));
         let revoked = ended
             .into_iter()
+            .map(|e| e.session)
             .filter(|s| !matches!(s.state, SessionState::Expired | SessionState::Active))
             .filter_map(|s| {
                 Some(Revocation {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Counter, StoreResult};
+use super::{Counter, Ended, StoreResult};
 use crate::access_token::SealedKey;
 use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditQuery};
@@ -47,15 +47,17 @@ pub trait SessionSweep: Send + Sync + 'static {
     async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     /// How many `purge_sessions` would delete.
     async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64>;
-    /// Ended sessions (any state but active) by `(ended_at, id)`, at most `limit`: those after
-    /// `after` (where an id of `None` comes before every id) whose `ended_at` is at or before
-    /// `until`. The revocations feed pages through it.
+    /// Ended sessions (any state but active) in the order their ends were committed, at most
+    /// `limit`: those whose `seq` is after `after`, and that ended at or after `since`. The
+    /// store gives an end its `seq` in the same transaction (or script) that writes it, so an
+    /// end committed after a page was read always comes after that page's last `seq`: the
+    /// revocations feed pages through it and never skips one.
     async fn ended_sessions(
         &self,
-        after: (Timestamp, Option<SessionId>),
-        until: Timestamp,
+        after: u64,
+        since: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<Session>>;
+    ) -> StoreResult<Vec<Ended>>;
 }
 
 /// User accounts.

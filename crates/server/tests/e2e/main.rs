@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod races;
 mod reauth;
+mod revocations_feed;
 mod secrets;
 mod security;
 mod sessions;

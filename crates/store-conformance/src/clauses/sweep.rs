@@ -78,54 +78,75 @@ pub async fn purge_sessions_works_in_batches(stores: Stores) {
     );
 }
 
-pub async fn ended_sessions_page_by_end_time_and_id(stores: Stores) {
+pub async fn ended_sessions_come_in_the_order_their_ends_were_committed(stores: Stores) {
     use sessiond_core::session::EndReason;
-    // Five sessions ended at 10 s (three of them: a tie), 20 s and 30 s, one still active.
-    let mut ended = Vec::new();
-    for end in [10, 20, 10, 30, 10] {
+    // Ended in this order, with end times that do not follow it: an end's instant is taken
+    // before its write, which may commit later than another's.
+    let mut committed = Vec::new();
+    for end in [30, 10, 20, 10] {
         let (mut s, _) = session(None, 0);
         stores.sessions.create_session(&s).await.unwrap();
         s.state = SessionState::Revoked;
         s.end_reason = Some(EndReason::UserRevoked);
         s.ended_at = Some(at(end));
         stores.sessions.update_session(&s).await.unwrap();
-        ended.push((at(end), s.id));
+        committed.push(s.id);
     }
     let (active, _) = session(None, 0);
     stores.sessions.create_session(&active).await.unwrap();
-    ended.sort();
+    // Stored already ended: it has its place too.
+    let (mut born_ended, _) = session(None, 0);
+    born_ended.state = SessionState::Evicted;
+    born_ended.ended_at = Some(at(5));
+    stores.sessions.create_session(&born_ended).await.unwrap();
+    committed.push(born_ended.id);
 
-    let ids = |v: Vec<sessiond_core::Session>| -> Vec<_> {
-        v.into_iter().map(|s| (s.ended_at.unwrap(), s.id)).collect()
-    };
     let sweep = &stores.sweep;
-    let all = ids(sweep
-        .ended_sessions((at(0), None), at(100), 10)
-        .await
-        .unwrap());
-    assert_eq!(all, ended, "by end time, then id; the active one left out");
-    // Paging two at a time through the tie at 10 s loses and repeats nothing.
+    let all = sweep.ended_sessions(0, at(0), 100).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|e| e.session.id).collect();
+    assert_eq!(ids, committed, "in commit order; the active one left out");
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "places rise");
+
+    // Paging two at a time loses and repeats nothing.
     let mut paged = Vec::new();
-    let mut cursor = (at(0), None);
+    let mut cursor = 0;
     loop {
-        let page = ids(sweep.ended_sessions(cursor, at(100), 2).await.unwrap());
+        let page = sweep.ended_sessions(cursor, at(0), 2).await.unwrap();
         let Some(last) = page.last() else { break };
-        cursor = (last.0, Some(last.1));
-        paged.extend(page);
+        cursor = last.seq;
+        paged.extend(page.into_iter().map(|e| e.session.id));
     }
-    assert_eq!(paged, ended);
-    let until_20 = ids(sweep
-        .ended_sessions((at(0), None), at(20), 10)
+    assert_eq!(paged, committed);
+
+    // Writing an ended session again keeps its place; a later end comes after every cursor
+    // already handed out.
+    let mut again = stores
+        .sessions
+        .session_by_id(&committed[0])
         .await
-        .unwrap());
-    assert_eq!(until_20, ended[..4].to_vec(), "nothing ended after `until`");
-    let from_20 = ids(sweep
-        .ended_sessions((at(20), None), at(100), 10)
+        .unwrap()
+        .unwrap();
+    again.data.insert("k".into(), 1.into());
+    stores.sessions.update_session(&again).await.unwrap();
+    let (mut late, _) = session(None, 0);
+    stores.sessions.create_session(&late).await.unwrap();
+    late.state = SessionState::LoggedOut;
+    late.ended_at = Some(at(1));
+    stores.sessions.update_session(&late).await.unwrap();
+    let next = sweep.ended_sessions(cursor, at(0), 10).await.unwrap();
+    let next: Vec<_> = next.into_iter().map(|e| e.session.id).collect();
+    assert_eq!(next, vec![late.id], "only the new end, after the cursor");
+
+    let since_20: Vec<_> = sweep
+        .ended_sessions(0, at(20), 10)
         .await
-        .unwrap());
+        .unwrap()
+        .into_iter()
+        .map(|e| e.session.id)
+        .collect();
     assert_eq!(
-        from_20,
-        ended[3..].to_vec(),
-        "an instant without an id includes its own"
+        since_20,
+        vec![committed[0], committed[2]],
+        "ended at or after the instant"
     );
 }

@@ -1,11 +1,12 @@
 //! The sweep role: deadlines passed and dead records.
 
 use crate::PostgresStore;
-use crate::rows::{Param, SESSION_COLUMNS};
+use crate::rows::{self, Param, SESSION_COLUMNS};
 use async_trait::async_trait;
+use sessiond_core::store::Ended;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, SessionId, Timestamp};
+use sessiond_core::{Session, Timestamp};
 
 use sessiond_core::store::SessionSweep;
 
@@ -52,27 +53,24 @@ impl SessionSweep for PostgresStore {
 
     async fn ended_sessions(
         &self,
-        after: (Timestamp, Option<SessionId>),
-        until: Timestamp,
+        after: u64,
+        since: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<Session>> {
-        // Compared byte by byte (`COLLATE "C"`), as the UUIDs themselves sort; every id sorts
-        // after the empty string that stands for "no id".
+    ) -> StoreResult<Vec<Ended>> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE state <> 'active' AND ended_at IS NOT NULL \
-             AND ended_at <= $3 AND (ended_at > $1 OR (ended_at = $1 AND id COLLATE \"C\" > $2)) \
-             ORDER BY ended_at, id COLLATE \"C\" LIMIT $4"
+            "SELECT {SESSION_COLUMNS}, end_seq FROM sessions WHERE end_seq > $1 AND ended_at >= $2 \
+             ORDER BY end_seq LIMIT $3"
         );
-        let id = after.1.map(|id| id.to_string()).unwrap_or_default();
-        self.sessions(
-            &sql,
-            &[
-                &to_millis(after.0),
-                &id,
-                &to_millis(until),
-                &i64::from(limit),
-            ],
-        )
-        .await
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.rows(&sql, &[&after, &to_millis(since), &i64::from(limit)])
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Ended {
+                    session: rows::session(row)?,
+                    seq: u64::try_from(row.get::<_, i64>(25)).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 }

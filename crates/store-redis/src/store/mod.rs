@@ -37,6 +37,19 @@ static CREATE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+/// Gives an ended session its place in the revocations feed, once: the next number of the
+/// counter, and the session under it in the feed, in one step. An end becomes visible to the
+/// feed's readers only with its place, so a place taken later is always published later, and
+/// no reader's cursor moves past an end still on its way. Returns the place.
+static FEED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local seq = redis.call('ZSCORE', KEYS[2], ARGV[1]) \
+         if seq then return tonumber(seq) end \
+         seq = redis.call('INCR', KEYS[1]) \
+         redis.call('ZADD', KEYS[2], seq, ARGV[1]) return seq",
+    )
+});
+
 /// Compare-and-set on the version: one key, so it works on any cluster node.
 static UPDATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -163,17 +176,11 @@ impl RedisStore {
             )
             .await?;
         } else {
+            // The feed first: a write cut short here leaves the session in `due`, where the
+            // sweep finds it ended and indexes it again (`sessions_due`).
+            self.publish_end(&id).await?;
             self.q::<()>(cmd("ZREM").arg(self.keys.due()).arg(&id))
                 .await?;
-            if let Some(at) = s.ended_at {
-                self.q::<()>(
-                    cmd("ZADD")
-                        .arg(self.keys.ended())
-                        .arg(to_millis(at))
-                        .arg(&id),
-                )
-                .await?;
-            }
         }
         self.q::<()>(
             cmd("ZADD")
@@ -184,12 +191,35 @@ impl RedisStore {
         .await
     }
 
+    /// Puts the ended session `id` in the revocations feed, if it is not there yet.
+    async fn publish_end(&self, id: &str) -> StoreResult<()> {
+        let mut invocation = FEED.key(self.keys.feed_seq());
+        invocation.key(self.keys.feed()).arg(id);
+        self.bounded(invocation.invoke_async::<i64>(&mut self.conn.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    /// Moves the ends of the feed kept by end time (before the feed went by commit order) into
+    /// the feed, in their old order, once.
+    pub(crate) async fn migrate_feed(&self) -> StoreResult<()> {
+        let old = self.keys.ended_by_time();
+        let ids: Vec<String> = self.q(cmd("ZRANGE").arg(&old).arg(0).arg(-1)).await?;
+        for id in &ids {
+            self.publish_end(id).await?;
+        }
+        if !ids.is_empty() {
+            self.q::<()>(cmd("DEL").arg(&old)).await?;
+        }
+        Ok(())
+    }
+
     async fn unindex(&self, id: &str, user: Option<&UserId>) -> StoreResult<()> {
         self.q::<()>(cmd("ZREM").arg(self.keys.due()).arg(id))
             .await?;
         self.q::<()>(cmd("ZREM").arg(self.keys.lookup()).arg(id))
             .await?;
-        self.q::<()>(cmd("ZREM").arg(self.keys.ended()).arg(id))
+        self.q::<()>(cmd("ZREM").arg(self.keys.feed()).arg(id))
             .await?;
         if let Some(user) = user {
             self.q::<()>(cmd("ZREM").arg(self.keys.user_sessions(user)).arg(id))

@@ -3,9 +3,10 @@
 use crate::RedisStore;
 use async_trait::async_trait;
 use redis::cmd;
+use sessiond_core::store::Ended;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, SessionId, SessionState, Timestamp};
+use sessiond_core::{Session, SessionState, Timestamp};
 
 use sessiond_core::store::SessionSweep;
 
@@ -77,48 +78,42 @@ impl SessionSweep for RedisStore {
 
     async fn ended_sessions(
         &self,
-        after: (Timestamp, Option<SessionId>),
-        until: Timestamp,
+        after: u64,
+        since: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<Session>> {
-        // Members of one score come in the order of their text, which is the ids' order; the
-        // pages step over those at `after`'s instant that are not after it.
-        let page = limit.clamp(16, 1000);
+    ) -> StoreResult<Vec<Ended>> {
+        // Places are unique, so `(after` and a plain LIMIT page through them exactly.
         let mut out = Vec::new();
-        let mut offset = 0u64;
+        let mut from = after;
         while out.len() < limit as usize {
-            let ids: Vec<String> = self
+            let page: Vec<(String, f64)> = self
                 .q(cmd("ZRANGEBYSCORE")
-                    .arg(self.keys.ended())
-                    .arg(to_millis(after.0))
-                    .arg(to_millis(until))
+                    .arg(self.keys.feed())
+                    .arg(format!("({from}"))
+                    .arg("+inf")
+                    .arg("WITHSCORES")
                     .arg("LIMIT")
-                    .arg(offset)
-                    .arg(page))
+                    .arg(0)
+                    .arg(limit))
                 .await?;
-            if ids.is_empty() {
-                break;
-            }
-            offset += ids.len() as u64;
-            for id in ids {
-                match self.load(&id).await? {
-                    // Removing stale entries here would shift the pages' offsets: the purge
-                    // removes them.
-                    None => {}
-                    Some(s) if s.state == SessionState::Active => {}
-                    Some(s) => {
-                        let key = s.ended_at.map(|at| (at, Some(s.id)));
-                        if key.is_some_and(|k| k > after && k.0 <= until) {
-                            out.push(s);
-                        }
-                    }
+            let Some((_, last)) = page.last() else { break };
+            from = *last as u64;
+            for (id, seq) in page {
+                // A purged session's entry goes with the purge; one left behind is skipped.
+                let Some(s) = self.load(&id).await? else {
+                    continue;
+                };
+                if s.state != SessionState::Active && s.ended_at.is_some_and(|at| at >= since) {
+                    out.push(Ended {
+                        seq: seq as u64,
+                        session: s,
+                    });
                 }
                 if out.len() == limit as usize {
                     break;
                 }
             }
         }
-        out.sort_by_key(|s| (s.ended_at, s.id));
         Ok(out)
     }
 }

@@ -3,9 +3,12 @@
 use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::types::Value;
+use sessiond_core::store::Ended;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
-use sessiond_core::{Session, SessionId, Timestamp};
+use sessiond_core::{Session, Timestamp};
+
+use crate::rows::{self, SESSION_COLUMNS};
 
 use sessiond_core::store::SessionSweep;
 
@@ -59,23 +62,30 @@ impl SessionSweep for SqliteStore {
 
     async fn ended_sessions(
         &self,
-        after: (Timestamp, Option<SessionId>),
-        until: Timestamp,
+        after: u64,
+        since: Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<Session>> {
-        // Ids are hyphenated lowercase UUIDs: as text they sort as the UUIDs do, and every one
-        // sorts after the empty string that stands for "no id".
-        let args = vec![
-            Value::Integer(to_millis(after.0)),
-            Value::Text(after.1.map(|id| id.to_string()).unwrap_or_default()),
-            Value::Integer(to_millis(until)),
-            Value::Integer(i64::from(limit)),
+    ) -> StoreResult<Vec<Ended>> {
+        let args = [
+            i64::try_from(after).unwrap_or(i64::MAX),
+            to_millis(since),
+            i64::from(limit),
         ];
-        self.sessions_where(
-            "state <> 'active' AND ended_at IS NOT NULL AND ended_at <= ?3 \
-             AND (ended_at > ?1 OR (ended_at = ?1 AND id > ?2)) ORDER BY ended_at, id LIMIT ?4",
-            args,
-        )
-        .await
+        self.pool
+            .read_blocking(move |c| {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS}, end_seq FROM sessions WHERE end_seq > ?1 \
+                     AND ended_at >= ?2 ORDER BY end_seq LIMIT ?3"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(args, |row| {
+                    Ok(Ended {
+                        session: rows::session(row)?,
+                        seq: u64::try_from(row.get::<_, i64>(25)?).unwrap_or(0),
+                    })
+                })?;
+                rows.collect()
+            })
+            .await
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sessiond_core::api_key::Scope;
+use sessiond_core::service::FeedCursor;
 use sessiond_core::{SessionId, Timestamp};
 
 use crate::body::ErrorBody;
@@ -43,20 +44,26 @@ pub struct RevocationsBody {
     pub next: String,
 }
 
-/// A cursor is the end time in milliseconds and the last session id, `1733221234567.<uuid>`.
-fn parse_since(raw: &str) -> Option<(Timestamp, Option<SessionId>)> {
+/// A cursor is a place in the feed, in decimal digits; or an RFC 3339 instant. A cursor of
+/// the feed by end time (`1733221234567.<uuid>`, before the feed went by commit order) reads
+/// as its instant: the next page may repeat ends, and skips none.
+fn parse_since(raw: &str) -> Option<FeedCursor> {
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return raw.parse().ok().map(FeedCursor::After);
+    }
     if let Ok(at) = raw.parse::<Timestamp>() {
-        return Some((at, None));
+        return Some(FeedCursor::Since(at));
     }
     let (millis, id) = raw.split_once('.')?;
+    id.parse::<SessionId>().ok()?;
     let at = Timestamp::from_millisecond(millis.parse().ok()?).ok()?;
-    Some((at, Some(id.parse().ok()?)))
+    Some(FeedCursor::Since(at))
 }
 
-fn cursor_text((at, id): (Timestamp, Option<SessionId>)) -> String {
-    match id {
-        Some(id) => format!("{}.{id}", at.as_millisecond()),
-        None => at.to_string(),
+fn cursor_text(cursor: FeedCursor) -> String {
+    match cursor {
+        FeedCursor::After(seq) => seq.to_string(),
+        FeedCursor::Since(at) => at.to_string(),
     }
 }
 
@@ -89,7 +96,7 @@ pub async fn revocations(
         ApiError::bad_request("invalid_request", "since and limit are the only parameters")
     })?;
     let cursor = match query.since.as_deref() {
-        None => (Timestamp::UNIX_EPOCH, None),
+        None => FeedCursor::After(0),
         Some(raw) => parse_since(raw).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_request",
@@ -126,16 +133,24 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_and_garbage_is_refused() {
         let at = Timestamp::from_millisecond(1_733_221_234_567).unwrap();
-        let id: SessionId = "01938a2e-7c3b-7e2a-9a5e-0c6b1f2a3b4c".parse().unwrap();
+        for cursor in [
+            FeedCursor::After(0),
+            FeedCursor::After(42),
+            FeedCursor::Since(at),
+        ] {
+            assert_eq!(parse_since(&cursor_text(cursor)), Some(cursor));
+        }
         assert_eq!(
-            parse_since(&cursor_text((at, Some(id)))),
-            Some((at, Some(id)))
+            parse_since("1733221234567.01938a2e-7c3b-7e2a-9a5e-0c6b1f2a3b4c"),
+            Some(FeedCursor::Since(at)),
+            "a cursor of the feed by end time reads as its instant"
         );
-        assert_eq!(parse_since(&cursor_text((at, None))), Some((at, None)));
         for bad in [
             "",
             "x",
             "12.x",
+            "-1",
+            "99999999999999999999999",
             "x.01938a2e-7c3b-7e2a-9a5e-0c6b1f2a3b4c",
             "1e99.0",
         ] {
