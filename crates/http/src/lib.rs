@@ -157,18 +157,10 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
 }
 
 /// Every request runs in a span of its own whose id the response carries (`X-Request-Id`), so
-/// the cause of a 5xx, logged inside the span, can be found from what the client saw. The id is
-/// a per-process random prefix and a count: no system call per request.
+/// the cause of a 5xx, logged inside the span, can be found from what the client saw.
 async fn request_span(req: Request, next: Next) -> Response {
-    use std::sync::LazyLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
     use tracing::Instrument as _;
-    static PREFIX: LazyLock<String> = LazyLock::new(|| {
-        let bytes = sessiond_core::random::bytes::<4>().unwrap_or_default();
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    });
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let id = format!("{}-{:x}", *PREFIX, COUNT.fetch_add(1, Ordering::Relaxed));
+    let id = request_id();
     let span = tracing::info_span!(
         "request",
         id = %id,
@@ -180,6 +172,21 @@ async fn request_span(req: Request, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// A request id: 128 bits that tell nothing of how many requests the node has served. A count
+/// run through SipHash under a key drawn from the OS when the process starts (the standard
+/// library's `RandomState`): unique per count, unpredictable without the key, and no system
+/// call per request.
+fn request_id() -> String {
+    use std::hash::BuildHasher as _;
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static KEYS: LazyLock<[std::hash::RandomState; 2]> =
+        LazyLock::new(|| [std::hash::RandomState::new(), std::hash::RandomState::new()]);
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    format!("{:016x}{:016x}", KEYS[0].hash_one(n), KEYS[1].hash_one(n))
 }
 
 async fn not_found() -> ApiError {

@@ -57,6 +57,39 @@ pub fn path_of(url: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(path))
 }
 
+/// Creates the database file readable by its owner only, when it does not exist yet: it holds
+/// token hashes, password hashes and the audit trail. SQLite gives its `-wal` and `-shm` files
+/// the database file's mode, so they are 0600 too. An existing file keeps its mode; a warning
+/// says when others may read it.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode = std::fs::metadata(path)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        path = %path.display(),
+                        mode = format!("{:o}", mode & 0o777),
+                        "the SQLite database may be read by others than its owner (chmod 600 it)"
+                    );
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn open_writer(path: &std::path::Path, busy: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(busy)?;
@@ -89,6 +122,7 @@ impl SqliteStore {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
                 }
+                create_private(&path).map_err(StoreError::unavailable)?;
                 let mut conn = open_writer(&path, busy).map_err(store_error)?;
                 migrations()
                     .to_latest(&mut conn)
@@ -144,6 +178,32 @@ mod tests {
         );
         assert!(path_of("sqlite::memory:").is_err());
         assert!(path_of("postgres://x").is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_and_its_wal_and_shm_are_created_0600() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("sessiond-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = dir.join("s.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", db.display()), Default::default())
+            .await
+            .unwrap();
+        let stores = store.into_stores();
+        // A write, so the WAL and its index exist.
+        stores
+            .counters
+            .purge_counters(sessiond_core::Timestamp::UNIX_EPOCH, 1)
+            .await
+            .unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", db.display());
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{path}: {mode:o}");
+        }
+        drop(stores);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -181,3 +181,38 @@ async fn every_response_carries_its_request_id() {
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|id| id.len() > 9), "{ids:?}");
 }
+
+/// Second review: a request id tells nothing of how many requests the node has served. Ids of
+/// consecutive requests are unique, 128 random-looking bits, share no prefix, and do not rise.
+#[tokio::test]
+async fn request_ids_do_not_count_the_nodes_requests() {
+    let srv = sessiond_testkit::TestServer::start(&[]).await;
+    let b = srv.browser();
+    let mut ids = Vec::new();
+    for _ in 0..64 {
+        ids.push(
+            b.get("/healthz")
+                .await
+                .header("x-request-id")
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len());
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 32 && id.bytes().all(|c| c.is_ascii_hexdigit())),
+        "{ids:?}"
+    );
+    let shared = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    assert!(
+        ids.windows(2).all(|w| shared(&w[0], &w[1]) < 6),
+        "consecutive ids share a prefix: {ids:?}"
+    );
+    let rising = ids.windows(2).filter(|w| w[0] < w[1]).count();
+    assert!(
+        (10..=53).contains(&rising),
+        "ids follow the count: {rising} of 63 rise"
+    );
+}
