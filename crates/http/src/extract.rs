@@ -236,6 +236,61 @@ pub fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h 
     Ok(found)
 }
 
+/// Every name of a cookie that is the session cookie's without regard to case, when the
+/// session cookie is ambiguous (two with its name, or a case variant beside it), so the answer
+/// can clear them all (`CookieSettings::clear_everywhere`). `None` when it is not ambiguous.
+pub fn tossed_cookie_names(headers: &HeaderMap, name: &str) -> Option<Vec<String>> {
+    if !matches!(find_cookie(headers, name), Err(ApiError::AmbiguousCookie)) {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for (k, _) in value.split(';').filter_map(|pair| pair.split_once('=')) {
+            let k = k.trim();
+            if k.eq_ignore_ascii_case(name) && !names.iter().any(|n| n == k) {
+                names.push(k.to_owned());
+            }
+        }
+    }
+    Some(names)
+}
+
+/// The session cookie's well-formed tokens, however many were sent: for the routes that must
+/// work when a tossed cookie sits beside the real one. Login takes none of them (it starts a
+/// session of its own), logout ends each one's session, and both clear the variants.
+pub struct SessionCookies(pub Vec<Token>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCookies
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        match find_cookie(&parts.headers, &state.cookie.name) {
+            Ok(found) => Ok(Self(found.and_then(Token::parse).into_iter().collect())),
+            Err(ApiError::AmbiguousCookie) => {
+                let mut tokens = Vec::new();
+                for value in parts.headers.get_all(header::COOKIE) {
+                    let Ok(value) = value.to_str() else { continue };
+                    for (k, v) in value.split(';').filter_map(|pair| pair.split_once('=')) {
+                        if k.trim() == state.cookie.name
+                            && let Some(token) = Token::parse(v.trim())
+                        {
+                            tokens.push(token);
+                        }
+                    }
+                }
+                tokens.truncate(4);
+                Ok(Self(tokens))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The client's address and user agent. `X-Forwarded-For` counts only when the peer is a
 /// configured trusted proxy; from anyone else it could be forged.
 pub struct Client(pub ClientInfo);

@@ -86,6 +86,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             state.clone(),
             guessing::guard,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), clear_tossed))
         .layer(middleware::from_fn(no_store));
     // Authenticated by an API key, never by a cookie: no CSRF defence, no cookie guessing guard.
     let mut v1 = OpenApiRouter::new()
@@ -134,6 +135,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token_api = token_api.layer(middleware::from_fn(no_store));
     let mut logout_page = OpenApiRouter::new().routes(routes!(logout::logout_page));
     refuse(logout_page.get_openapi_mut(), STORE);
+    let logout_page =
+        logout_page.layer(middleware::from_fn_with_state(state.clone(), clear_tossed));
     let mut keys = OpenApiRouter::new().routes(routes!(jwks::jwks));
     refuse(keys.get_openapi_mut(), STORE);
     let mut all = OpenApiRouter::with_openapi(openapi::Skeleton::openapi())
@@ -187,6 +190,40 @@ fn request_id() -> String {
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let n = COUNT.fetch_add(1, Ordering::Relaxed);
     format!("{:016x}{:016x}", KEYS[0].hash_one(n), KEYS[1].hash_one(n))
+}
+
+/// A request whose session cookie is ambiguous (a cookie tossed beside the real one, or a case
+/// variant of its name) gets every variant cleared, ahead of any cookie the answer sets: the
+/// browser is not locked out of its session routes, its login and its logout for as long as
+/// the tossed cookie lives (docs/security.md, row 4).
+async fn clear_tossed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(names) = extract::tossed_cookie_names(req.headers(), &state.cookie.name) else {
+        return next.run(req).await;
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let clears = state
+        .cookie
+        .clear_everywhere(&names, host.as_deref(), req.uri().path());
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    let own: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for value in clears.into_iter().chain(own) {
+        headers.append(header::SET_COOKIE, value);
+    }
+    res
 }
 
 async fn not_found() -> ApiError {

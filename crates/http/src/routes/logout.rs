@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::body::{ErrorBody, LogoutAllBody, LogoutBody};
 use crate::error::ApiError;
-use crate::extract::{Client, OptionalJson, SessionCookie};
+use crate::extract::{Client, OptionalJson, SessionCookie, SessionCookies};
 use crate::state::AppState;
 
 /// Ends the session and clears the cookie. Idempotent: without a session it still clears.
@@ -18,16 +18,15 @@ use crate::state::AppState;
     path = "/api/session/logout",
     tag = "browser",
     responses(
-        (status = 200, description = "Ended (or there was none); the cookie is cleared", body = LogoutBody),
-        (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
+        (status = 200, description = "Ended (or there was none); the cookie is cleared, and with it any cookie tossed beside it", body = LogoutBody),
     ),
     security(("session_cookie" = []))
 )]
 pub async fn logout(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    SessionCookies(tokens): SessionCookies,
 ) -> Result<Response, ApiError> {
-    let ended = state.service.logout(token.as_ref()).await?;
+    let ended = log_out_each(&state, &tokens).await?;
     let body = LogoutBody {
         success: true,
         message: if ended.is_some() {
@@ -51,13 +50,12 @@ pub async fn logout(
     tag = "pages",
     responses(
         (status = 303, description = "To the login page, the session ended; to `/` for a navigation another site started"),
-        (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
     ),
     security(("session_cookie" = []))
 )]
 pub async fn logout_page(
     State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
+    SessionCookies(tokens): SessionCookies,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let foreign = matches!(
@@ -67,10 +65,26 @@ pub async fn logout_page(
     if foreign {
         return Ok(see_other("/"));
     }
-    state.service.logout(token.as_ref()).await?;
+    log_out_each(&state, &tokens).await?;
     let mut res = see_other("/login?reason=logged_out");
     res.headers_mut().extend(ended_headers(&state));
     Ok(res)
+}
+
+/// Ends the session of each token the browser sent: one, or each of a tossed pair (the user
+/// asked to log out, and a tossed cookie's session is nobody's to keep). The first that was
+/// live is the one reported.
+async fn log_out_each(
+    state: &AppState,
+    tokens: &[sessiond_core::Token],
+) -> Result<Option<sessiond_core::Session>, ApiError> {
+    let mut first = None;
+    for token in tokens {
+        if let Some(ended) = state.service.logout(Some(token)).await? {
+            first.get_or_insert(ended);
+        }
+    }
+    Ok(first)
 }
 
 fn see_other(location: &'static str) -> Response {

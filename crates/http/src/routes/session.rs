@@ -15,7 +15,9 @@ use crate::body::{
     SessionListBody, SessionListItem,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Client, DeviceCookie, SessionAuth, SessionCookie};
+use crate::extract::{
+    ApiJson, ApiPath, Client, DeviceCookie, SessionAuth, SessionCookie, SessionCookies,
+};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
@@ -46,7 +48,7 @@ pub struct LoginRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in: the session cookie is set", body = IssuedBody),
-        (status = 401, description = "`invalid_credentials`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 409, description = "`too_many_sessions`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`server_busy`, `directory_unavailable`", body = ErrorBody),
@@ -54,7 +56,7 @@ pub struct LoginRequest {
 )]
 pub async fn login(
     State(state): State<AppState>,
-    SessionCookie(existing): SessionCookie,
+    SessionCookies(mut existing): SessionCookies,
     DeviceCookie(device): DeviceCookie,
     Client(client): Client,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -66,18 +68,26 @@ pub async fn login(
         ));
     }
     check_length("password", &req.password)?;
+    // One cookie is the browser's previous session, which the login replaces. Beside a tossed
+    // cookie there is no telling which is the browser's: the login starts afresh, and once it
+    // has succeeded it ends the sessions both named (`clear_tossed` clears the cookies).
+    let previous = (existing.len() == 1).then(|| existing.remove(0));
     let service = state.service.clone();
     let issued = to_completion(async move {
-        service
+        let issued = service
             .login(
                 &req.username,
                 &req.password,
                 req.remember_me,
                 &client,
-                existing.as_ref(),
+                previous.as_ref(),
                 device.as_deref(),
             )
-            .await
+            .await?;
+        for token in &existing {
+            service.logout(Some(token)).await?;
+        }
+        Ok::<_, sessiond_core::SessionError>(issued)
     })
     .await?;
     issued_response(&state, issued)

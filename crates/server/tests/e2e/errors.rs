@@ -337,3 +337,120 @@ async fn every_route_refuses_bad_paths_queries_bodies_and_methods_with_json() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// The Set-Cookie values of an answer, in order.
+fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Second review, L1: a cookie tossed beside the real one (a duplicate from a sibling domain or
+/// a deeper path, or a case variant of its name) no longer locks the browser out. A session
+/// route still refuses it (row 4) but clears every variant; login works and its new cookie
+/// comes after the clearing ones; logout works, ends the sessions both named, and clears.
+#[tokio::test]
+async fn a_tossed_cookie_is_cleared_and_locks_no_one_out_of_login_or_logout() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let good = srv.logged_in("alice").await.token().unwrap();
+    let tossed = srv.logged_in("alice").await.token().unwrap();
+    let send = |method: Method, path: &str, cookie: String, body: Option<serde_json::Value>| {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut req = client
+            .request(method, format!("{}{path}", srv.base))
+            .header("cookie", cookie)
+            .header("sec-fetch-site", "same-origin");
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let clears = |all: &[String], name: &str| {
+        all.iter().any(|c| {
+            c.starts_with(&format!("{name}=;")) && c.contains("Path=/;") && c.contains("Max-Age=0")
+        })
+    };
+
+    let jar = format!("sessiond={good}; SESSIOND=x; sessiond={tossed}");
+    let res = send(Method::POST, "/api/session/check", jar.clone(), None)
+        .await
+        .unwrap();
+    let cookies = set_cookies(&res);
+    assert_eq!(res.status(), 401);
+    assert!(
+        clears(&cookies, "sessiond") && clears(&cookies, "SESSIOND"),
+        "{cookies:#?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.contains("Path=/api/session/check;")),
+        "and on the paths above this one: {cookies:#?}"
+    );
+
+    let body = serde_json::json!({"username": "alice", "password": sessiond_testkit::PASSWORD});
+    let res = send(Method::POST, "/api/session/login", jar.clone(), Some(body))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "login works beside a tossed cookie");
+    let cookies = set_cookies(&res);
+    let new = cookies
+        .iter()
+        .position(|c| c.starts_with("sessiond=") && !c.starts_with("sessiond=;"))
+        .expect("a new session cookie");
+    let cleared = cookies
+        .iter()
+        .rposition(|c| c.starts_with("sessiond=;"))
+        .unwrap();
+    assert!(
+        cleared < new,
+        "the new cookie comes after the clearing ones: {cookies:#?}"
+    );
+    for old in [&good, &tossed] {
+        let (s, _) = raw(
+            &srv,
+            Method::POST,
+            "/api/session/check",
+            &[("cookie", format!("sessiond={old}"))],
+            vec![],
+        )
+        .await;
+        assert_eq!(s, 401, "the sessions the tossed pair named are ended");
+    }
+
+    let a = srv.logged_in("alice").await.token().unwrap();
+    let b = srv.logged_in("alice").await.token().unwrap();
+    for path in ["/api/session/logout", "/logout"] {
+        let method = if path == "/logout" {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        let res = send(method, path, format!("sessiond={a}; sessiond={b}"), None)
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status() == 303,
+            "{path}: {}",
+            res.status()
+        );
+        assert!(clears(&set_cookies(&res), "sessiond"), "{path}");
+    }
+    for old in [&a, &b] {
+        let (s, _) = raw(
+            &srv,
+            Method::POST,
+            "/api/session/check",
+            &[("cookie", format!("sessiond={old}"))],
+            vec![],
+        )
+        .await;
+        assert_eq!(s, 401, "logout ended both");
+    }
+}
