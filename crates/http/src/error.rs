@@ -35,6 +35,8 @@ pub enum ApiError {
     },
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// 408: the body did not all arrive within the body-read timeout.
+    RequestTimeout,
     /// 412: `If-Match` named a version that is no longer current.
     PreconditionFailed,
     HeadersTooLarge,
@@ -63,6 +65,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -121,6 +124,9 @@ impl ApiError {
             ),
             Self::PayloadTooLarge => {
                 ErrorBody::new("payload_too_large", "the request body is too large")
+            }
+            Self::RequestTimeout => {
+                ErrorBody::new("request_timeout", "the request body did not arrive in time")
             }
             Self::PreconditionFailed => ErrorBody::new(
                 "precondition_failed",

@@ -29,10 +29,38 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The error a request body gives when it has not all arrived within the server's body-read
+/// timeout (`SESSIOND_BODY_READ_TIMEOUT_SECONDS`): the server wraps every request's body so,
+/// and the extractors answer 408.
+#[derive(Debug)]
+pub struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+fn timed_out(mut e: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        match e.source() {
+            Some(source) => e = source,
+            None => return false,
+        }
+    }
+}
+
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
+        } else if timed_out(&rejection) {
+            ApiError::RequestTimeout
         } else {
             ApiError::bad_request("unreadable_body", "the request body could not be read")
         }

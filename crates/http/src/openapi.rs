@@ -104,6 +104,13 @@ fn with_body(_: &HttpMethod, op: &Operation) -> bool {
     op.request_body.is_some()
 }
 
+fn with_path_params(_: &HttpMethod, op: &Operation) -> bool {
+    op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Path))
+    })
+}
+
 /// What the CSRF guard checks: every unsafe request but the passive check.
 fn unsafe_method(method: &HttpMethod, op: &Operation) -> bool {
     !matches!(
@@ -127,6 +134,16 @@ pub(crate) const EVERY_ROUTE: &[Refusal] = &[
     Refusal {
         status: 400,
         codes: &["invalid_request", "malformed_json", "unreadable_body"],
+        applies: with_body,
+    },
+    Refusal {
+        status: 400,
+        codes: &["invalid_path"],
+        applies: with_path_params,
+    },
+    Refusal {
+        status: 408,
+        codes: &["request_timeout"],
         applies: with_body,
     },
     Refusal {

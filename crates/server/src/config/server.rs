@@ -177,6 +177,9 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         header_read_timeout: std::time::Duration::from_secs(
             r.number(SESSIOND_HEADER_READ_TIMEOUT_SECONDS),
         ),
+        body_read_timeout: std::time::Duration::from_secs(
+            r.number(SESSIOND_BODY_READ_TIMEOUT_SECONDS),
+        ),
         max_connections: usize::try_from(r.number(SESSIOND_MAX_CONNECTIONS)).unwrap_or(usize::MAX),
     };
     ServerConfig {

@@ -273,6 +273,7 @@ table! {
     SESSION_FEATURE_ANONYMOUS_SESSIONS = flag("false", Features, "sessions for visitors before login (POST /api/session/anonymous), upgraded on login");
     SESSION_FEATURE_CACHING = flag("false", Features, "experimental: per-node cache of validated sessions");
     SESSIOND_BIND = address("127.0.0.1:8080", Server, "address to listen on");
+    SESSIOND_BODY_READ_TIMEOUT_SECONDS = positive("10", Server, "a client must send a request's body within this long after its headers, or it is answered 408 and its connection closed");
     SESSIOND_HEADER_READ_TIMEOUT_SECONDS = positive("10", Server, "a client must send a request's headers within this long (also an idle keep-alive connection's next request), or its connection is closed");
     SESSIOND_MAX_CONNECTIONS = positive("1024", Server, "connections open at once; beyond them new clients wait to be accepted");
     SESSIOND_STORE_URL = url("sqlite://data/sessiond.db", Server, "sqlite://PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT,... or memory://");

@@ -571,6 +571,46 @@ fn slow_headers_are_cut_off_and_connections_are_capped() {
     drop(silent);
 }
 
+/// Second review, L6: a body that never arrives no longer holds its connection: past
+/// `SESSIOND_BODY_READ_TIMEOUT_SECONDS` the request is answered 408 `request_timeout` and the
+/// connection closes, whether the route reads its body or not.
+#[test]
+fn a_body_that_never_arrives_is_cut_off() {
+    use std::io::Read as _;
+    let dir = workdir();
+    let (_server, addr, _) = start_with(&dir, &[("SESSIOND_BODY_READ_TIMEOUT_SECONDS", "1")]);
+    for head in [
+        "POST /api/session/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+        "POST /api/session/check HTTP/1.1\r\nHost: x\r\n",
+    ] {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(format!("{head}Content-Length: 100\r\n\r\n{{\"user").as_bytes())
+            .unwrap();
+        let started = Instant::now();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let waited = started.elapsed();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            waited < Duration::from_secs(5),
+            "{head}: the connection was held {waited:?}: {answer}"
+        );
+        if head.contains("login") {
+            assert!(
+                answer.starts_with("HTTP/1.1 408") && answer.contains("request_timeout"),
+                "{answer}"
+            );
+        }
+    }
+}
+
 /// `config validate` says when a variable is set as only a seed's meaning of it would make
 /// sense: the lifetime raised to keep sessions longer (seed 001's advice), a long expiration
 /// grace, and seed 000's 5-minute timeout without its 1-minute warning.
