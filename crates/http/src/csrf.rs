@@ -32,11 +32,10 @@ enum Provenance {
     Unknown,
 }
 
-/// Where a request comes from, by the browser's own headers. `public_origin` is this site's
-/// origin when `SESSIOND_PUBLIC_URL` names it: then an `Origin` must match its scheme, host and
-/// port, so `http://` cannot pass for `https://`. Without it only the host is compared (the
-/// scheme a proxy in front of sessiond answered on is not known here).
-fn provenance(headers: &HeaderMap, public_origin: Option<&str>) -> Provenance {
+/// Where a request comes from, by the browser's own headers. `own` is this site's origin: an
+/// `Origin` must match its scheme, host and port, so `http://` cannot pass for `https://` nor
+/// one port for another.
+fn provenance(headers: &HeaderMap, own: Option<&str>) -> Provenance {
     match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
         Some(b"same-origin") => return Provenance::SameOrigin,
         Some(b"cross-site") => return Provenance::CrossSite("cross_site_request"),
@@ -49,19 +48,41 @@ fn provenance(headers: &HeaderMap, public_origin: Option<&str>) -> Provenance {
     else {
         return Provenance::Unknown;
     };
-    let same = match public_origin {
-        Some(ours) => normal_origin(origin).is_some_and(|o| o == ours),
-        None => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-            let authority = origin.split_once("://").map(|(_, rest)| rest);
-            matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
-        }
-    };
+    let same = own.is_some_and(|ours| normal_origin(origin).is_some_and(|o| o == ours));
     if same {
         Provenance::SameOrigin
     } else {
         Provenance::CrossSite("foreign_origin")
     }
+}
+
+/// This site's origin: `SESSIOND_PUBLIC_URL`'s when set. Otherwise the request's own: its host
+/// (`Host`, or `X-Forwarded-Host` from a trusted proxy) with its port, and its scheme
+/// (`X-Forwarded-Proto` from a trusted proxy; else `https` when the cookie is `Secure`, since a
+/// browser sends a `Secure` cookie over https only, and `http` otherwise). `config validate`
+/// tells production to set the URL: the guess is only as good as the proxy's headers.
+fn own_origin(parts: &axum::http::request::Parts, state: &AppState) -> Option<String> {
+    if let Some(public) = &state.public_origin {
+        return Some(public.clone());
+    }
+    let trusted = crate::extract::via_trusted_proxy(parts, state);
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let forwarded = |name: &str| trusted.then(|| header(name)).flatten();
+    let scheme = forwarded("x-forwarded-proto").unwrap_or(if state.cookie.secure {
+        "https"
+    } else {
+        "http"
+    });
+    let host = forwarded("x-forwarded-host").or_else(|| header(header::HOST.as_str()))?;
+    normal_origin(&format!("{scheme}://{host}"))
 }
 
 /// `scheme://host[:port]` in the form browsers serialise an origin: lower case, the default
@@ -125,7 +146,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(ApiError::AmbiguousCookie) if tolerant => None,
         Err(e) => return e.into_response(),
     };
-    let provenance = provenance(&parts.headers, state.public_origin.as_deref());
+    let own = own_origin(&parts, &state);
+    let provenance = provenance(&parts.headers, own.as_deref());
     let verdict = match provenance {
         Provenance::CrossSite(reason) => Err((reason, "cross-site requests are refused")),
         _ if login => Ok(()),

@@ -345,11 +345,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        Ok(Self(
-            peer(parts).is_some_and(|p| state.trusted_proxies.contains(&p)),
-        ))
+        Ok(Self(via_trusted_proxy(parts, &AppState::from_ref(state))))
     }
+}
+
+/// Whether the request's peer is one of `SESSIOND_TRUSTED_PROXIES`.
+pub fn via_trusted_proxy(parts: &Parts, state: &AppState) -> bool {
+    peer(parts).is_some_and(|p| state.trusted_proxies.contains(&p))
 }
 
 fn peer(parts: &Parts) -> Option<IpAddr> {

@@ -1,6 +1,7 @@
 //! Settings that make sense only under a seed's meaning of a variable: `config validate` (and
 //! `serve`, in its log) says what sessiond makes of them. Decisions 0020 and 0021 explain them;
-//! seed 000's short timeout, which the defaults refuse, is explained where it is refused.
+//! seed 000's short timeout, which the defaults refuse, is explained where it is refused. It
+//! also says what production lacks that it should have (`SESSIOND_PUBLIC_URL`).
 
 use super::raw::{RawConfig, Source};
 use super::typed::Config;
@@ -39,6 +40,16 @@ pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
             t.expiration_grace_secs
         ));
     }
+    if config.environment == super::Environment::Production && config.server.public_url.is_none()
+    {
+        notes.push(
+            "SESSIOND_PUBLIC_URL is not set: set it to the URL browsers reach sessiond at \
+             (https://auth.example.com). Without it a browser's Origin is compared with the \
+             request's own host, port and scheme, which behind a proxy are only what the proxy's \
+             headers say (Host, and X-Forwarded-Proto from SESSIOND_TRUSTED_PROXIES)"
+                .to_owned(),
+        );
+    }
     notes
 }
 
@@ -72,5 +83,21 @@ mod tests {
             ("SESSION_EXPIRATION_GRACE_SECONDS", "30"),
         ]);
         assert!(seed_000.is_empty(), "{seed_000:?}");
+    }
+
+    #[test]
+    fn production_without_a_public_url_is_told_to_set_one() {
+        let production = [
+            ("SESSION_ENVIRONMENT", "production"),
+            ("SESSIOND_SECRET_KEY", "a-production-secret-key-0123456789abcdef"),
+        ];
+        let n = notes(&production);
+        assert!(
+            n.iter().any(|n| n.starts_with("SESSIOND_PUBLIC_URL is not set")),
+            "{n:?}"
+        );
+        let mut with_url = production.to_vec();
+        with_url.push(("SESSIOND_PUBLIC_URL", "https://auth.example.com"));
+        assert!(notes(&with_url).is_empty());
     }
 }

@@ -180,6 +180,49 @@ async fn row20_with_a_public_url_the_origin_must_match_its_scheme_and_port() {
     }
 }
 
+/// Second review, L13: without `SESSIOND_PUBLIC_URL` the Origin is compared with the request's
+/// own origin, scheme and port included: `https` when the cookie is `Secure` (or a trusted
+/// proxy's `X-Forwarded-Proto` says so), `http` otherwise.
+#[tokio::test]
+async fn row20_without_a_public_url_the_origin_must_match_the_requests_scheme_and_port() {
+    async fn keepalive(b: &sessiond_testkit::Browser, headers: &[(&str, String)]) -> u16 {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.request_with(Method::POST, "/api/session/keepalive", None, &h)
+            .await
+            .status
+    }
+    let srv = server(&[]).await;
+    let b = srv.logged_in("alice").await;
+    b.set_csrf(None);
+    let host = srv.base.trim_start_matches("http://").to_owned();
+    let (name, port) = host.rsplit_once(':').unwrap();
+    let other_port = format!("http://{name}:{}", port.parse::<u16>().unwrap() ^ 1);
+    for origin in [
+        format!("https://{host}"),
+        other_port,
+        format!("http://{name}"),
+    ] {
+        assert_eq!(
+            keepalive(&b, &[("origin", origin.clone())]).await,
+            403,
+            "{origin}"
+        );
+    }
+    assert_eq!(
+        keepalive(&b, &[("origin", format!("http://{host}"))]).await,
+        200
+    );
+
+    // Behind a trusted proxy that says the browser came over https.
+    let srv = server(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let b = srv.logged_in("alice").await;
+    b.set_csrf(None);
+    let host = srv.base.trim_start_matches("http://").to_owned();
+    let https = |origin: String| [("origin", origin), ("x-forwarded-proto", "https".into())];
+    assert_eq!(keepalive(&b, &https(format!("http://{host}"))).await, 403);
+    assert_eq!(keepalive(&b, &https(format!("https://{host}"))).await, 200);
+}
+
 /// ASVS 4: 13.1.5, 13.2.5 · 5: 3.5.2, 3.5.3
 #[tokio::test]
 async fn row21_simple_content_types_and_get_are_refused() {
