@@ -351,7 +351,7 @@ where
 
 /// Whether the request's peer is one of `SESSIOND_TRUSTED_PROXIES`.
 pub fn via_trusted_proxy(parts: &Parts, state: &AppState) -> bool {
-    peer(parts).is_some_and(|p| state.trusted_proxies.contains(&p))
+    peer(parts).is_some_and(|p| state.trusted_proxies.contains(p))
 }
 
 fn peer(parts: &Parts) -> Option<IpAddr> {
@@ -361,14 +361,9 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// The client's address (through a trusted proxy when there is one) and user agent.
+/// The client's address (through trusted proxies when there are some) and user agent.
 pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
-    let ip = match peer(parts) {
-        Some(peer) if state.trusted_proxies.contains(&peer) => {
-            Some(forwarded_for(&parts.headers).unwrap_or(peer))
-        }
-        other => other,
-    };
+    let ip = peer(parts).map(|peer| state.trusted_proxies.client(peer, &parts.headers));
     client_info(ip, &parts.headers)
 }
 
@@ -385,12 +380,6 @@ fn client_info(ip: Option<IpAddr>, headers: &HeaderMap) -> ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent,
     }
-}
-
-/// The right-most address of `X-Forwarded-For`: the one our trusted proxy saw.
-fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
-    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod guessing;
 pub mod metrics;
 pub mod openapi;
+pub mod proxies;
 pub mod return_to;
 pub mod routes;
 pub mod state;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), proxy_headers))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_span))
         .with_state(state)
@@ -257,6 +259,24 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.entry(header::X_FRAME_OPTIONS)
         .or_insert(HeaderValue::from_static("DENY"));
     res
+}
+
+/// A proxy header from a peer that is not a trusted proxy is ignored wherever it is read; the
+/// log names the first few such peers (`TrustedProxies::note_untrusted`).
+async fn proxy_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        state
+            .trusted_proxies
+            .note_untrusted(peer.0.ip(), req.headers());
+    }
+    next.run(req).await
 }
 
 /// Refuses oversized header sets early, with a JSON 431 instead of whatever a handler would do.

@@ -1,7 +1,6 @@
 //! The state every handler shares: one `Arc`, so the per-request clones axum makes for each
 //! extractor cost one reference count, not one per field.
 
-use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -10,6 +9,7 @@ use sessiond_core::SessionService;
 
 use crate::cookie::CookieSettings;
 use crate::metrics::Metrics;
+use crate::proxies::TrustedProxies;
 use crate::return_to::ReturnSettings;
 
 #[derive(Clone)]
@@ -22,7 +22,7 @@ pub struct Shared {
     /// This site's origin (`scheme://host[:port]`) from `SESSIOND_PUBLIC_URL`, when set.
     pub public_origin: Option<String>,
     /// Peers whose `X-Forwarded-*` headers are believed (`SESSIOND_TRUSTED_PROXIES`).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Where forward auth may send a browser back to after the login.
     pub returns: ReturnSettings,
     pub endpoints: Endpoints,

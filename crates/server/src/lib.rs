@@ -142,6 +142,12 @@ pub fn serve_warnings(config: &Config, stores: &Stores) {
              node's writes reach its cache; run one node per store or turn caching off"
         );
     }
+    if config.server.trusted_proxies.trusts_everyone() {
+        tracing::warn!(
+            "SESSIOND_TRUSTED_PROXIES includes a range of every address (/0): anyone can name \
+             any client address in X-Forwarded-For; list your proxies' addresses or networks"
+        );
+    }
     if config.server.insecure_cookie_allowed {
         tracing::warn!(
             "SESSIOND_ALLOW_INSECURE_COOKIE: the session cookie is not Secure in {}: anyone on \

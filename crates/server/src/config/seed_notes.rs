@@ -40,8 +40,7 @@ pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
             t.expiration_grace_secs
         ));
     }
-    if config.environment == super::Environment::Production && config.server.public_url.is_none()
-    {
+    if config.environment == super::Environment::Production && config.server.public_url.is_none() {
         notes.push(
             "SESSIOND_PUBLIC_URL is not set: set it to the URL browsers reach sessiond at \
              (https://auth.example.com). Without it a browser's Origin is compared with the \
@@ -89,11 +88,15 @@ mod tests {
     fn production_without_a_public_url_is_told_to_set_one() {
         let production = [
             ("SESSION_ENVIRONMENT", "production"),
-            ("SESSIOND_SECRET_KEY", "a-production-secret-key-0123456789abcdef"),
+            (
+                "SESSIOND_SECRET_KEY",
+                "a-production-secret-key-0123456789abcdef",
+            ),
         ];
         let n = notes(&production);
         assert!(
-            n.iter().any(|n| n.starts_with("SESSIOND_PUBLIC_URL is not set")),
+            n.iter()
+                .any(|n| n.starts_with("SESSIOND_PUBLIC_URL is not set")),
             "{n:?}"
         );
         let mut with_url = production.to_vec();

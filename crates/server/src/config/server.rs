@@ -127,20 +127,17 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         "strict" => SameSite::Strict,
         _ => SameSite::Lax,
     };
-    let mut trusted_proxies = Vec::new();
-    for ip in r
-        .text(SESSIOND_TRUSTED_PROXIES)
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match ip.parse() {
-            Ok(ip) => trusted_proxies.push(ip),
-            Err(_) => r.problem(format!(
-                "SESSIOND_TRUSTED_PROXIES: {ip:?} is not an IP address"
-            )),
-        }
-    }
+    let trusted_proxies =
+        match sessiond_http::proxies::TrustedProxies::parse(&r.text(SESSIOND_TRUSTED_PROXIES)) {
+            Ok(proxies) => proxies,
+            Err(entry) => {
+                r.problem(format!(
+                    "SESSIOND_TRUSTED_PROXIES: {entry:?} is not an IP address or a CIDR range \
+                     (10.0.0.0/8, fd00::/8)"
+                ));
+                Default::default()
+            }
+        };
     let mut return_hosts = Vec::new();
     for host in r
         .text(SESSIOND_RETURN_HOSTS)
@@ -200,7 +197,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         cookie_same_site,
         insecure_cookie_allowed: insecure_cookie_allowed && !cookie_secure,
         public_url,
-        trusted_proxies,
+        trusted_proxies: std::sync::Arc::new(trusted_proxies),
         returns,
         ldap,
         log_filter: r.text(SESSIOND_LOG),

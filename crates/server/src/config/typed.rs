@@ -4,7 +4,7 @@
 //! are read in `server.rs`.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use sessiond_core::cache::CacheSettings;
@@ -99,7 +99,7 @@ pub struct ServerConfig {
     pub insecure_cookie_allowed: bool,
     /// `SESSIOND_PUBLIC_URL`: where browsers reach sessiond.
     pub public_url: Option<String>,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: std::sync::Arc<sessiond_http::proxies::TrustedProxies>,
     /// `SESSIOND_VERIFY_REDIRECT`, `SESSIOND_RETURN_HOSTS`.
     pub returns: sessiond_http::return_to::ReturnSettings,
     /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.

@@ -308,7 +308,7 @@ table! {
     SESSIOND_LDAP_GROUP_ROLES = text("", Server, "GROUP_DN=ROLE pairs separated by ; (cn=netadmins,ou=groups,dc=example,dc=org=netadmin); groups are named by their full DN; the first match wins");
     SESSIOND_LDAP_DEFAULT_ROLE = text("oss", Server, "the role of LDAP users in no mapped group");
     SESSIOND_PUBLIC_URL = url("", Server, "the URL browsers reach sessiond at (https://auth.example.com); when set, an Origin header must match its scheme, host and port");
-    SESSIOND_TRUSTED_PROXIES = list("", Server, "comma-separated proxy IPs whose X-Forwarded-* headers are believed");
+    SESSIOND_TRUSTED_PROXIES = list("", Server, "comma-separated addresses or CIDR ranges (10.0.0.0/8, fd00::/8) of the proxies whose X-Forwarded-* headers are believed; the client is the right-most X-Forwarded-For entry that is not one of them");
     SESSIOND_VERIFY_REDIRECT = flag("false", Server, "forward auth answers a browser's page request without a session with 302 to the login page, as /auth/verify?redirect=1 does, instead of 401");
     SESSIOND_VERIFY_ANONYMOUS = flag("false", Server, "forward auth lets a visitor's anonymous session (SESSION_FEATURE_ANONYMOUS_SESSIONS) through with 200; otherwise it is 401 anonymous_session, as no session is");
     SESSIOND_RETURN_HOSTS = list("", Server, "comma-separated hosts (host or host:port) besides sessiond's own that forward auth may send a browser back to after the login");

@@ -110,6 +110,32 @@ pub(crate) fn start_with(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, 
     }
 }
 
+/// Starts `sessiond serve` with its log (stdout) going to a file, for tests that read what it
+/// logs while it serves. Returns the server, its address and the log's path.
+pub(crate) fn start_with_log(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, PathBuf) {
+    let log_path = dir.join("sessiond.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut all = vec![("SESSIOND_BIND", "127.0.0.1:0")];
+    all.extend_from_slice(vars);
+    let child = sessiond(dir, &all)
+        .arg("serve")
+        .stdout(log)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(rest) = text.split("listening on http://").nth(1) {
+            break rest.split('"').next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no listening line:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (server, addr, log_path)
+}
+
 /// The first-start password never reaches stdout (the log stream): without a terminal it is
 /// written to a file only its owner may read, and the log says where.
 #[test]
@@ -609,6 +635,38 @@ fn a_body_that_never_arrives_is_cut_off() {
             );
         }
     }
+}
+
+/// Second review, M10: a proxy header from a peer that is not a trusted proxy is ignored, and
+/// the log says so (once per peer), since that is usually a proxy left out of the setting.
+#[test]
+fn a_proxy_header_from_an_untrusted_peer_is_named_in_the_log_once() {
+    let dir = workdir();
+    let (_server, addr, log) = start_with_log(&dir, &[]);
+    assert_eq!(exchange(&addr, "GET", "/healthz", &[], "").unwrap().0, 200);
+    let forwarded = [("X-Forwarded-For", "198.51.100.7")];
+    for _ in 0..3 {
+        assert_eq!(
+            exchange(&addr, "GET", "/healthz", &forwarded, "")
+                .unwrap()
+                .0,
+            200
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let warned = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let warned = text
+            .lines()
+            .filter(|l| l.contains("not in SESSIOND_TRUSTED_PROXIES"))
+            .count();
+        if warned > 0 || Instant::now() > deadline {
+            break (warned, text);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(warned.0, 1, "once for the peer:\n{}", warned.1);
+    assert!(warned.1.contains("x-forwarded-for") && warned.1.contains("127.0.0.1"));
 }
 
 /// `config validate` says when a variable is set as only a seed's meaning of it would make

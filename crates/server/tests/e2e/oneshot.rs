@@ -136,3 +136,40 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
         "spoofed XFF ignored; the trusted proxy's view used"
     );
 }
+
+/// Second review, M10: trusted proxies are ranges; `X-Forwarded-For` is read from the right past
+/// every trusted hop (entries with ports included), and a proxy reaching a dual-stack listener
+/// as an IPv4-mapped IPv6 peer is the IPv4 proxy it is.
+#[tokio::test]
+async fn forwarded_for_is_read_from_the_right_past_every_trusted_hop() {
+    let state = state(&[("SESSIOND_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")]).await;
+    let app = sessiond_http::app(state.clone());
+    for (peer, xff) in [
+        (
+            "[::ffff:10.0.0.1]:1234",
+            "6.6.6.6, 198.51.100.3, 10.2.3.4:8080",
+        ),
+        ("10.9.9.9:1234", "198.51.100.4:51000, [fd00::7]:443"),
+        ("[fd00::1]:1234", "\"[2001:db8::5]:443\""),
+    ] {
+        let res = app
+            .clone()
+            .oneshot(login_request(peer, Some(xff)))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{peer} {xff}");
+    }
+    let user = state.service.user("alice").await.unwrap();
+    let mut ips: Vec<_> = state
+        .service
+        .stores()
+        .sessions
+        .user_sessions(&user.id, state.service.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.client.ip.unwrap())
+        .collect();
+    ips.sort();
+    assert_eq!(ips, ["198.51.100.3", "198.51.100.4", "2001:db8::5"]);
+}

@@ -3,9 +3,9 @@
 
 use std::io::{Read as _, Write as _};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::binary::{Server, exchange, sessiond, workdir};
+use crate::binary::{exchange, sessiond, workdir};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -34,33 +34,15 @@ fn row45_no_secret_reaches_the_log_or_an_error_body() {
         .unwrap();
     assert!(add.wait().unwrap().success());
 
-    let log_path = dir.join("sessiond.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let child = sessiond(
+    let (server, addr, log_path) = crate::binary::start_with_log(
         &dir,
         &[
-            ("SESSIOND_BIND", "127.0.0.1:0"),
             ("SESSIOND_LOG", "debug"),
             ("SESSIOND_LOG_FORMAT", "json"),
             // A replayed refresh token is then theft at once, and logged as such.
             ("SESSIOND_REFRESH_REUSE_GRACE_SECONDS", "0"),
         ],
-    )
-    .arg("serve")
-    .stdout(log)
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let addr = loop {
-        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(rest) = text.split("listening on http://").nth(1) {
-            break rest.split('"').next().unwrap().to_owned();
-        }
-        assert!(Instant::now() < deadline, "no listening line:\n{text}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    );
 
     let login = format!("{{\"username\":\"alice\",\"password\":\"{PASSWORD}\"}}");
     let (status, token, body) = exchange(&addr, "POST", "/api/session/login", &[], &login).unwrap();
