@@ -10,6 +10,7 @@ pub mod access_token;
 pub mod api_key;
 pub mod audit;
 pub mod audit_chain;
+pub mod bounded;
 pub mod cache;
 pub mod counter;
 pub mod device;

@@ -5,9 +5,7 @@
 //! A key that went over the limit is also remembered on this node until its window ends, so a
 //! node can refuse it again without a store round trip.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
+use crate::bounded::BoundedMap;
 use crate::counter::{CounterKey, Limit};
 use crate::store::{Counters, StoreResult};
 use crate::time::{Timestamp, plus_secs, secs_between};
@@ -18,7 +16,8 @@ pub struct SharedLimit {
     which: Limit,
     limit: u64,
     window_secs: i64,
-    over: Mutex<HashMap<String, Timestamp>>,
+    /// Keys this node knows to be over the limit, and until when; bounded, the coldest go first.
+    over: BoundedMap<String, Timestamp>,
 }
 
 /// What one hit found.
@@ -37,7 +36,7 @@ impl SharedLimit {
             which,
             limit: u64::from(limit),
             window_secs: window_secs.max(1),
-            over: Mutex::new(HashMap::new()),
+            over: BoundedMap::new(crate::ratelimit::KEYS),
         }
     }
 
@@ -59,11 +58,7 @@ impl SharedLimit {
         let until = plus_secs(now, self.window_secs);
         let c = store.add_to_counter(&counter, 1, now, until).await?;
         if c.value >= trip_at {
-            let mut over = self.over.lock().unwrap_or_else(|p| p.into_inner());
-            if over.len() > 10_000 {
-                over.retain(|_, until| *until > now);
-            }
-            over.insert(key.to_owned(), c.expires_at);
+            self.over.insert(key.to_owned(), c.expires_at);
         }
         Ok(Hit {
             count: c.value,
@@ -73,9 +68,8 @@ impl SharedLimit {
 
     /// `Err(seconds)` while this node knows `key` to be over the limit.
     pub fn refused_here(&self, key: &str, now: Timestamp) -> Result<(), i64> {
-        let over = self.over.lock().unwrap_or_else(|p| p.into_inner());
-        match over.get(key) {
-            Some(until) if *until > now => Err(secs_between(now, *until).max(1)),
+        match self.over.get(key) {
+            Some(until) if until > now => Err(secs_between(now, until).max(1)),
             _ => Ok(()),
         }
     }

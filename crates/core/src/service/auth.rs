@@ -327,13 +327,10 @@ impl SessionService {
         Err(SessionError::InvalidCredentials)
     }
 
-    /// The per-user login lock of this node. Locks nobody waits on are dropped now and then.
+    /// The per-user login lock of this node (a bounded map: the coldest locks are forgotten).
     pub(super) fn login_lock(&self, user: UserId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.login_locks.lock().unwrap_or_else(|p| p.into_inner());
-        if locks.len() > 10_000 {
-            locks.retain(|_, l| Arc::strong_count(l) > 1);
-        }
-        locks.entry(user).or_default().clone()
+        self.login_locks
+            .with(&user, Default::default, |lock| lock.clone())
     }
 
     pub(super) fn new_session(

@@ -21,7 +21,6 @@ mod tokens;
 mod update;
 mod users;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::audit::Auditor;
@@ -49,6 +48,11 @@ pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use settings::{CleanupSettings, ConcurrentPolicy, Settings, TokenSettings};
 pub use tokens::{FeedCursor, Revocation, TokenLogin, TokenPair};
 pub use users::NewUser;
+
+/// Users whose login locks a node keeps. A lock evicted while a login holds it only lets a
+/// parallel login of that user past this node's serialisation; the count after the create
+/// (`trim_after_create`) keeps the cap anyway, as it does across nodes.
+const LOGIN_LOCKS: usize = 10_000;
 
 /// The result of a service operation.
 pub type SessionResult<T> = Result<T, SessionError>;
@@ -108,6 +112,8 @@ pub struct SessionService {
     context_switches: RateLimiter,
     /// Audit records of refused anonymous requests, per kind and address (`record_refusal`).
     refusals: RateLimiter,
+    /// The same per IPv6 /48: a site holds 65,536 /64s, and each would have a budget of its own.
+    refusals_by_site: RateLimiter,
     /// The backend API's reads, counted until `flush_api_reads` stores them.
     api_reads: api_reads::ReadTallies,
     scores: security::Scores,
@@ -116,7 +122,7 @@ pub struct SessionService {
     /// The access token keys this node read last.
     keyring: signing::KeyRing,
     /// One login at a time per user on this node, so the session cap holds under parallel logins.
-    login_locks: std::sync::Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
+    login_locks: crate::bounded::BoundedMap<UserId, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl SessionService {
@@ -140,8 +146,9 @@ impl SessionService {
             ),
             context_switches: RateLimiter::new(settings.context_switches_per_hour, 3600),
             refusals: RateLimiter::new(security::REFUSALS_AUDITED_PER_MINUTE, 60),
+            refusals_by_site: RateLimiter::new(security::REFUSALS_AUDITED_PER_SITE_PER_MINUTE, 60),
             api_reads: Default::default(),
-            login_locks: Default::default(),
+            login_locks: crate::bounded::BoundedMap::new(LOGIN_LOCKS),
             keyring: Default::default(),
             scores: Default::default(),
             directory: None,

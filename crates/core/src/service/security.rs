@@ -1,10 +1,8 @@
 //! Checks that protect cookie sessions beyond their timeouts: the CSRF token of a request, and
 //! audit records for what the defences refused.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use crate::audit::{AuditEvent, AuditKind};
+use crate::bounded::BoundedMap;
 use crate::counter::CounterKey;
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
@@ -47,6 +45,8 @@ pub(super) const CONTEXT_SWITCH_FLOOD: u32 = 3;
 
 /// Refusals of one kind audited per address per minute on a node.
 pub(super) const REFUSALS_AUDITED_PER_MINUTE: u32 = 10;
+/// And per IPv6 /48 (a site's allocation) per minute.
+pub(super) const REFUSALS_AUDITED_PER_SITE_PER_MINUTE: u32 = 40;
 
 /// What this node already scored for a session. Only a cache: the scores and the findings
 /// already scored live in the store's shared counters, so each finding counts once across nodes.
@@ -57,6 +57,14 @@ struct Score {
     long_seen: bool,
 }
 
+/// The /48 of an IPv6 address (not an IPv4-mapped one).
+fn ipv6_site(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()?.to_canonical() {
+        std::net::IpAddr::V6(_) => crate::drift::network(ip),
+        std::net::IpAddr::V4(_) => None,
+    }
+}
+
 /// A session's score lapses with the session.
 fn score_lapse(session: &Session, now: Timestamp) -> Timestamp {
     session
@@ -64,9 +72,15 @@ fn score_lapse(session: &Session, now: Timestamp) -> Timestamp {
         .max(crate::time::plus_secs(now, 1))
 }
 
-/// The findings this node already scored, per session.
-#[derive(Debug, Default)]
-pub(super) struct Scores(Mutex<HashMap<SessionId, Score>>);
+/// The findings this node already scored, per session: at most this many sessions, the
+/// coldest forgotten first (they are then asked of the store again).
+pub(super) struct Scores(BoundedMap<SessionId, Score>);
+
+impl Default for Scores {
+    fn default() -> Self {
+        Self(BoundedMap::new(100_000))
+    }
+}
 
 /// What a presented CSRF token says about a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +156,12 @@ impl SessionService {
         client: &ClientInfo,
         now: Timestamp,
     ) -> Result<(), i64> {
-        let address = crate::drift::address_key(client.ip.as_deref().unwrap_or("unknown"));
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        let address = crate::drift::address_key(ip);
+        if let Some(site) = ipv6_site(ip) {
+            self.refusals_by_site
+                .hit(&format!("{}:{site}", kind.as_str()), now)?;
+        }
         self.refusals
             .hit(&format!("{}:{address}", kind.as_str()), now)
     }
@@ -218,12 +237,7 @@ impl SessionService {
         // Cheap local comparisons first: the store is asked only about a difference this node
         // has not scored yet, which is rare.
         let mut findings: Vec<(&'static str, u32, String)> = Vec::new();
-        {
-            let mut scores = self.scores.0.lock().unwrap_or_else(|p| p.into_inner());
-            if scores.len() > 100_000 {
-                scores.clear();
-            }
-            let score = scores.entry(session.id).or_default();
+        self.scores.0.with(&session.id, Score::default, |score| {
             // A request without a User-Agent is scored as a client of its own: dropping the
             // header must not hide a change of client.
             let ua = client.user_agent.as_deref().unwrap_or_default();
@@ -248,7 +262,7 @@ impl SessionService {
                 score.long_seen = true;
                 findings.push(("long_session", LONG_SESSION, "long".into()));
             }
-        }
+        });
         for (reason, points, what) in findings {
             // Another node may have scored this finding already.
             let key = CounterKey::SuspicionFinding(session.id, what);

@@ -667,6 +667,37 @@ async fn a_flood_of_refused_requests_is_limited_not_audited_one_by_one() {
     assert_eq!(r.status, 403, "a new minute");
 }
 
+/// Second review, L14: an IPv6 /48 holds 65,536 /64s, each an address of its own to the
+/// per-address budget; the site as a whole gets forty records a minute, then 429.
+#[tokio::test]
+async fn a_flood_of_refusals_from_one_ipv6_site_is_limited_as_a_site() {
+    let srv = server(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let b = srv.browser();
+    let mut statuses = Vec::new();
+    for i in 0..200 {
+        let ip = format!("2001:db8:7:{i:x}::1");
+        let headers = [
+            ("sec-fetch-site", "cross-site"),
+            ("x-forwarded-for", ip.as_str()),
+        ];
+        let r = b
+            .request_with(Method::POST, "/api/session/logout", None, &headers)
+            .await;
+        statuses.push(r.status);
+    }
+    assert!(statuses[..40].iter().all(|s| *s == 403), "{statuses:?}");
+    assert!(statuses[40..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(audited(&srv, "MALICIOUS_CSRF").await, 40);
+    let headers = [
+        ("sec-fetch-site", "cross-site"),
+        ("x-forwarded-for", "2001:db8:8::1"),
+    ];
+    let r = b
+        .request_with(Method::POST, "/api/session/logout", None, &headers)
+        .await;
+    assert_eq!(r.status, 403, "another site has its own budget");
+}
+
 /// Dropping the User-Agent header is a change of client too: it cannot hide one.
 #[tokio::test]
 async fn row23_a_request_without_a_user_agent_is_drift() {
