@@ -70,9 +70,10 @@ fn world() -> &'static World {
             cookie: CookieSettings::new("sessiond", false, SameSite::Lax),
             metrics: Arc::new(Metrics::new()),
             public_origin: None,
-            trusted_proxies: vec![],
+            trusted_proxies: Default::default(),
             returns: Default::default(),
             endpoints: Endpoints::default(),
+            metrics_access: Default::default(),
             client: ClientConfig {
                 idle_timeout_seconds: 600,
                 absolute_timeout_seconds: 3600,

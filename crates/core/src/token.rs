@@ -17,6 +17,14 @@ use crate::random;
 /// Length of an encoded token: 32 bytes in base64url without padding.
 pub const TOKEN_LEN: usize = 43;
 
+/// Whether a presented secret is the configured one (a metrics bearer token, say), compared
+/// as SHA-256 digests in constant time, so neither its length nor a shared prefix shows.
+pub fn secrets_match(presented: &str, configured: &str) -> bool {
+    let a = Sha256::digest(presented.as_bytes());
+    let b = Sha256::digest(configured.as_bytes());
+    a.ct_eq(&b).into()
+}
+
 /// A secret session token. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);

@@ -17,6 +17,11 @@ pub enum ApiError {
     InvalidCredentials,
     /// 401: the backend API without a valid API key.
     InvalidApiKey,
+    /// 401 with a code of its own (a missing or wrong operator token).
+    Unauthorized {
+        code: &'static str,
+        message: &'static str,
+    },
     RateLimited {
         retry_after_secs: i64,
     },
@@ -58,7 +63,8 @@ impl ApiError {
             Self::NotAuthenticated(_)
             | Self::AmbiguousCookie
             | Self::InvalidCredentials
-            | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            | Self::InvalidApiKey
+            | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -117,7 +123,9 @@ impl ApiError {
             Self::NotFound { code, message } | Self::BadRequest { code, message } => {
                 ErrorBody::new(code, message.clone())
             }
-            Self::Forbidden { code, message } => ErrorBody::new(code, *message),
+            Self::Forbidden { code, message } | Self::Unauthorized { code, message } => {
+                ErrorBody::new(code, *message)
+            }
             Self::UnsupportedMediaType => ErrorBody::new(
                 "unsupported_media_type",
                 "the request body must be JSON with Content-Type: application/json",

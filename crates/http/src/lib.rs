@@ -54,6 +54,17 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` alone, for a listener of its own (`SESSIOND_METRICS_BIND`): a scraper on the
+/// operators' network reads it there, and the public listener does not serve it.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
 /// The OpenAPI document of the routes `state` enables, as `/openapi.json` serves it.
 pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
     routes(state).into_openapi()
@@ -124,7 +135,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             .routes(routes!(ops::healthz))
             .routes(routes!(ops::readyz));
     }
-    if state.endpoints.metrics {
+    if state.endpoints.metrics && !state.metrics_access.own_listener {
         ops_routes = ops_routes.routes(routes!(ops::metrics));
     }
     // For API and mobile clients: no cookie is read or set, so no CSRF or cookie-guessing guard.

@@ -86,6 +86,15 @@ pub(crate) fn add_security(doc: &mut utoipa::openapi::OpenApi, cookie_name: &str
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("`SESSIOND_METRICS_TOKEN`, when it is set"))
+                .build(),
+        ),
+    );
 }
 
 /// A refusal that a layer adds to the operations it guards.

@@ -26,6 +26,8 @@ pub struct Shared {
     /// Where forward auth may send a browser back to after the login.
     pub returns: ReturnSettings,
     pub endpoints: Endpoints,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
     /// What `GET /api/session/client-config` tells the browser client.
     pub client: ClientConfig,
 }
@@ -41,6 +43,18 @@ impl Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.0
     }
+}
+
+/// Who may read `/metrics` (docs/api.md, "Operations"): it tells how many logins fail, how many
+/// sessions exist, whether a stolen refresh token was caught (`TOKEN_REUSE_DETECTED`). With a
+/// token (`SESSIOND_METRICS_TOKEN`) only a scraper that sends it; on a listener of its own
+/// (`SESSIOND_METRICS_BIND`) only whoever reaches that address; with neither, only this host.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    /// `SESSIOND_METRICS_TOKEN`: the bearer token a scrape must carry.
+    pub token: Option<String>,
+    /// `SESSIOND_METRICS_BIND` is set: `/metrics` is served there, not on the main listener.
+    pub own_listener: bool,
 }
 
 /// Optional endpoints (`SESSION_ENABLE_METRICS_COLLECTION`, `SESSION_ENABLE_HEALTH_CHECKS`).

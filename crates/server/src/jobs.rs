@@ -1,11 +1,12 @@
 //! Background jobs: the cleanup loop that follows seed 001's schedule, the periodic security
-//! check, and the flush of the backend API's counted reads.
+//! check, the flush of the backend API's counted reads, and the store-backed gauges.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sessiond_core::SessionService;
 use sessiond_core::service::CleanupSchedule;
+use sessiond_http::AppState;
 use tokio::task::JoinHandle;
 
 /// Runs `SessionService::security_check` every `every` (`serve` runs the first one itself,
@@ -19,6 +20,34 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
             }
         }
     })
+}
+
+/// Reads the gauges that need the store (`active_sessions_count`) every `every`
+/// (`SESSION_METRICS_INTERVAL_SECONDS`), starting at once: a scrape reads memory only, so
+/// however often Prometheus scrapes, and however many scrape, the store is asked once an
+/// interval per node.
+pub fn spawn_gauges(state: AppState, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            refresh_gauges(&state).await;
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// One reading of the store-backed gauges; a store outage leaves the last reading.
+pub async fn refresh_gauges(state: &AppState) {
+    let now = state.service.now();
+    match state
+        .service
+        .stores()
+        .sweep
+        .count_active_sessions(now)
+        .await
+    {
+        Ok(n) => state.metrics.set_active_sessions(n),
+        Err(e) => tracing::warn!(error = %e, "metrics: could not count active sessions"),
+    }
 }
 
 /// How often the signing keys are looked at: a retired key may stay in the store this much

@@ -20,10 +20,10 @@ use sessiond_store_sqlite::SqliteStore;
 
 pub use config::Config;
 pub use jobs::{
-    API_READS_FLUSH, KEY_MAINTENANCE, spawn_api_read_flush, spawn_cleanup, spawn_key_maintenance,
-    spawn_security_checks,
+    API_READS_FLUSH, KEY_MAINTENANCE, refresh_gauges, spawn_api_read_flush, spawn_cleanup,
+    spawn_gauges, spawn_key_maintenance, spawn_security_checks,
 };
-pub use listen::{ConnectionLimits, serve_on};
+pub use listen::{ConnectionLimits, serve_on, serve_router};
 pub use secret::load_secret_key;
 
 /// The one place a backend is chosen from the configuration: its roles, and its bus when nodes
@@ -87,6 +87,10 @@ pub fn build_with_store(
             .and_then(sessiond_http::csrf::normal_origin),
         trusted_proxies: s.trusted_proxies.clone(),
         returns: s.returns.clone(),
+        metrics_access: sessiond_http::state::MetricsAccess {
+            token: s.metrics_token.as_ref().map(|t| t.expose().to_owned()),
+            own_listener: s.metrics_bind.is_some(),
+        },
         endpoints: sessiond_http::Endpoints {
             metrics: config.monitoring.metrics_collection,
             health: config.monitoring.health_checks,

@@ -92,7 +92,17 @@ pub async fn serve_on(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = sessiond_http::app(state);
+    serve_router(listener, sessiond_http::app(state), limits, shutdown).await
+}
+
+/// Serves `app` on `listener` with the same limits: the main listener, and `/metrics` on one of
+/// its own (`SESSIOND_METRICS_BIND`).
+pub async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let places = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

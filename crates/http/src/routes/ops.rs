@@ -1,9 +1,10 @@
 //! Operations endpoints: liveness, readiness, metrics.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 
@@ -58,27 +59,51 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, A
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "Prometheus metrics", content_type = "application/openmetrics-text", body = String))
+    responses(
+        (status = 200, description = "Prometheus metrics", content_type = "application/openmetrics-text", body = String),
+        (status = 401, description = "`invalid_metrics_token`: SESSIOND_METRICS_TOKEN is set and the scrape did not send it", body = ErrorBody),
+        (status = 403, description = "`metrics_not_public`: without a token or a listener of its own, only this host may read the metrics", body = ErrorBody),
+    ),
+    security((), ("metrics_token" = []))
 )]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    // The gauge is read at scrape time: one COUNT per scrape, none per request.
-    match state
-        .service
-        .stores()
-        .sweep
-        .count_active_sessions(state.service.now())
-        .await
-    {
-        Ok(n) => state.metrics.set_active_sessions(n),
-        Err(e) => tracing::warn!(error = %e, "metrics: could not count active sessions"),
+pub async fn metrics(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+) -> Result<impl IntoResponse, ApiError> {
+    let headers = req.headers();
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
+    let access = &state.metrics_access;
+    match &access.token {
+        Some(token) => {
+            let presented = crate::extract::bearer(headers).unwrap_or_default();
+            if !sessiond_core::token::secrets_match(presented, token) {
+                return Err(ApiError::Unauthorized {
+                    code: "invalid_metrics_token",
+                    message: "/metrics needs Authorization: Bearer <SESSIOND_METRICS_TOKEN>",
+                });
+            }
+        }
+        None if !access.own_listener => {
+            let local = peer.is_some_and(|p| p.0.ip().to_canonical().is_loopback());
+            if !local {
+                return Err(ApiError::Forbidden {
+                    code: "metrics_not_public",
+                    message: "set SESSIOND_METRICS_TOKEN or SESSIOND_METRICS_BIND to scrape \
+                              /metrics from another host",
+                });
+            }
+        }
+        None => {}
     }
-    (
+    // Gauges that need the store are refreshed by a job (`SESSION_METRICS_INTERVAL_SECONDS`),
+    // never per scrape: a scrape reads memory only.
+    Ok((
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.render(),
-    )
+    ))
 }
 
 #[cfg(feature = "bench")]

@@ -63,7 +63,29 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let service = state.service.clone();
     let reads = crate::spawn_api_read_flush(service.clone());
     let keys = crate::spawn_key_maintenance(service.clone());
+    let gauges = crate::spawn_gauges(
+        state.clone(),
+        std::time::Duration::from_secs(config.monitoring.metrics_interval_secs),
+    );
+    let metrics = match config.server.metrics_bind {
+        Some(addr) if config.monitoring.metrics_collection => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on {addr} (SESSIOND_METRICS_BIND)"))?;
+            tracing::info!(address = %listener.local_addr()?, "metrics on http://{}/metrics", listener.local_addr()?);
+            let app = sessiond_http::metrics_app(state.clone());
+            let limits = config.server.connections;
+            Some(tokio::spawn(async move {
+                crate::serve_router(listener, app, limits, std::future::pending()).await
+            }))
+        }
+        _ => None,
+    };
     crate::serve_on(listener, state, config.server.connections, shutdown).await?;
+    gauges.abort();
+    if let Some(job) = metrics {
+        job.abort();
+    }
     if let Some(job) = cleanup {
         job.abort();
     }

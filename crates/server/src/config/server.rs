@@ -169,6 +169,25 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         ));
     }
     let ldap = read_ldap(r);
+    let metrics_bind = match r.text(SESSIOND_METRICS_BIND).trim() {
+        "" => None,
+        text => match text.parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                r.problem(format!(
+                    "SESSIOND_METRICS_BIND={text:?}: expected HOST:PORT, such as 127.0.0.1:9090"
+                ));
+                None
+            }
+        },
+    };
+    let metrics_token = r.optional(SESSIOND_METRICS_TOKEN).map(Secret::new);
+    if metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose().len() < 16)
+    {
+        r.problem("SESSIOND_METRICS_TOKEN=<redacted>: must have at least 16 characters".into());
+    }
     let log_json = r.choice(SESSIOND_LOG_FORMAT) == "json";
     let connections = crate::ConnectionLimits {
         header_read_timeout: std::time::Duration::from_secs(
@@ -202,6 +221,8 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         ldap,
         log_filter: r.text(SESSIOND_LOG),
         log_json,
+        metrics_bind,
+        metrics_token,
     }
 }
 

@@ -68,6 +68,8 @@ pub struct Security {
 pub struct Monitoring {
     pub metrics_collection: bool,
     pub health_checks: bool,
+    /// `SESSION_METRICS_INTERVAL_SECONDS`: how often the gauges that need the store are read.
+    pub metrics_interval_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +108,10 @@ pub struct ServerConfig {
     pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
     pub log_filter: String,
     pub log_json: bool,
+    /// `SESSIOND_METRICS_BIND`: `/metrics` on a listener of its own.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `SESSIOND_METRICS_TOKEN`: the bearer token a scrape must send.
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -287,6 +293,7 @@ impl Config {
         let monitoring = Monitoring {
             metrics_collection: r.flag(SESSION_ENABLE_METRICS_COLLECTION),
             health_checks: r.flag(SESSION_ENABLE_HEALTH_CHECKS),
+            metrics_interval_secs: r.number(SESSION_METRICS_INTERVAL_SECONDS).max(1),
         };
 
         let features = Features {

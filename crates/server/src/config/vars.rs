@@ -239,8 +239,7 @@ table! {
         .pending("alerting");
     SESSION_ENABLE_CONSOLE_ALERTS = flag("false", Monitoring, "print alerts to the console")
         .pending("alerting");
-    SESSION_METRICS_INTERVAL_SECONDS = positive("60", Monitoring, "metrics collection interval")
-        .pending("alerting");
+    SESSION_METRICS_INTERVAL_SECONDS = positive("60", Monitoring, "how often the metrics that need the store (active_sessions_count) are refreshed; a scrape never queries the store");
     SESSION_HEALTH_CHECK_INTERVAL_SECONDS = positive("300", Monitoring, "health check interval")
         .pending("alerting");
     SESSION_METRICS_BUFFER_SIZE = positive("1000", Monitoring, "metrics buffer size")
@@ -277,6 +276,8 @@ table! {
     SESSIOND_HEADER_READ_TIMEOUT_SECONDS = positive("10", Server, "a client must send a request's headers within this long (also an idle keep-alive connection's next request), or its connection is closed");
     SESSIOND_MAX_CONNECTIONS = positive("1024", Server, "connections open at once; beyond them new clients wait to be accepted");
     SESSIOND_STORE_URL = url("sqlite://data/sessiond.db", Server, "sqlite://PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT,... or memory://");
+    SESSIOND_METRICS_BIND = text("", Server, "HOST:PORT of a listener of its own for /metrics (then the main listener does not serve it); empty: /metrics is on the main listener");
+    SESSIOND_METRICS_TOKEN = secret(Server, "bearer token a scrape of /metrics must send (Authorization: Bearer ...); with neither this nor SESSIOND_METRICS_BIND, /metrics answers this host only");
     SESSIOND_STORE_POOL_SIZE = positive("8", Server, "store connections");
     SESSIOND_STORE_TIMEOUT_SECONDS = positive("5", Server, "longest wait for a store connection");
     SESSIOND_CACHE_CAPACITY = positive("10000", Server, "sessions each node caches when SESSION_FEATURE_CACHING is on");

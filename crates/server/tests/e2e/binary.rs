@@ -669,6 +669,29 @@ fn a_proxy_header_from_an_untrusted_peer_is_named_in_the_log_once() {
     assert!(warned.1.contains("x-forwarded-for") && warned.1.contains("127.0.0.1"));
 }
 
+/// Second review, L10: with `SESSIOND_METRICS_BIND`, `/metrics` is served on a listener of its
+/// own, and the main listener does not serve it.
+#[test]
+fn metrics_can_have_a_listener_of_their_own() {
+    let dir = workdir();
+    let (_server, addr, log) = start_with_log(&dir, &[("SESSIOND_METRICS_BIND", "127.0.0.1:0")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics_addr = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let found = text.split("metrics on http://").nth(1);
+        if let Some(addr) = found.and_then(|rest| rest.split('/').next()) {
+            break addr.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no metrics listener in the log:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exchange(&addr, "GET", "/metrics", &[], "").unwrap().0, 404);
+    let (status, _, body) = exchange(&metrics_addr, "GET", "/metrics", &[], "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("active_sessions_count"), "{body}");
+    assert_eq!(exchange(&metrics_addr, "GET", "/healthz", &[], "").unwrap().0, 404);
+}
+
 /// `config validate` says when a variable is set as only a seed's meaning of it would make
 /// sense: the lifetime raised to keep sessions longer (seed 001's advice), a long expiration
 /// grace, and seed 000's 5-minute timeout without its 1-minute warning.

@@ -173,3 +173,22 @@ async fn forwarded_for_is_read_from_the_right_past_every_trusted_hop() {
     ips.sort();
     assert_eq!(ips, ["198.51.100.3", "198.51.100.4", "2001:db8::5"]);
 }
+
+/// Second review, L10: without a token or a listener of its own, `/metrics` answers this host
+/// only: a client elsewhere (a thief checking whether its token reuse was noticed) gets 403.
+#[tokio::test]
+async fn metrics_answer_only_this_host_without_a_token() {
+    let state = state(&[]).await;
+    let app = sessiond_http::app(state);
+    for (peer, status) in [
+        ("203.0.113.9:5000", StatusCode::FORBIDDEN),
+        ("127.0.0.1:5000", StatusCode::OK),
+        ("[::1]:5000", StatusCode::OK),
+    ] {
+        let mut req = Request::get("/metrics").body(Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), status, "{peer}");
+    }
+}

@@ -48,6 +48,7 @@ async fn metrics_count_the_seed_metrics_and_logins() {
         )
         .await
         .unwrap();
+    sessiond_server::refresh_gauges(&srv.state).await;
     let text = reqwest::get(format!("{}/metrics", srv.base))
         .await
         .unwrap()
@@ -215,4 +216,134 @@ async fn request_ids_do_not_count_the_nodes_requests() {
         (10..=53).contains(&rising),
         "ids follow the count: {rising} of 63 rise"
     );
+}
+
+/// A sweep role that counts how often the active sessions are counted.
+struct CountingSweep {
+    inner: std::sync::Arc<dyn sessiond_core::store::SessionSweep>,
+    counts: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl sessiond_core::store::SessionSweep for CountingSweep {
+    async fn count_active_sessions(
+        &self,
+        now: sessiond_core::Timestamp,
+    ) -> sessiond_core::store::StoreResult<u64> {
+        self.counts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.count_active_sessions(now).await
+    }
+    async fn sessions_due(
+        &self,
+        now: sessiond_core::Timestamp,
+        limit: u32,
+    ) -> sessiond_core::store::StoreResult<Vec<sessiond_core::Session>> {
+        self.inner.sessions_due(now, limit).await
+    }
+    async fn count_sessions_due(
+        &self,
+        now: sessiond_core::Timestamp,
+    ) -> sessiond_core::store::StoreResult<u64> {
+        self.inner.count_sessions_due(now).await
+    }
+    async fn purge_sessions(
+        &self,
+        before: sessiond_core::Timestamp,
+        limit: u32,
+    ) -> sessiond_core::store::StoreResult<u64> {
+        self.inner.purge_sessions(before, limit).await
+    }
+    async fn count_purgeable_sessions(
+        &self,
+        before: sessiond_core::Timestamp,
+    ) -> sessiond_core::store::StoreResult<u64> {
+        self.inner.count_purgeable_sessions(before).await
+    }
+    async fn ended_sessions(
+        &self,
+        after: u64,
+        since: sessiond_core::Timestamp,
+        limit: u32,
+    ) -> sessiond_core::store::StoreResult<Vec<sessiond_core::store::Ended>> {
+        self.inner.ended_sessions(after, since, limit).await
+    }
+}
+
+/// Second review, L10: a scrape reads memory only; the active-sessions gauge is read from the
+/// store by a job, once an interval, however often Prometheus scrapes.
+#[tokio::test]
+async fn a_scrape_never_counts_the_sessions_in_the_store() {
+    let mut stores = sessiond_core::memory::MemoryStore::stores();
+    let sweep = std::sync::Arc::new(CountingSweep {
+        inner: stores.sweep.clone(),
+        counts: Default::default(),
+    });
+    stores.sweep = sweep.clone();
+    let srv = TestServer::start_with(sessiond_testkit::config_with(&[]), stores).await;
+    srv.add_user("alice", "oss").await;
+    let _a = srv.logged_in("alice").await;
+    let _b = srv.logged_in("alice").await;
+    for _ in 0..5 {
+        assert_eq!(srv.browser().get("/metrics").await.status, 200);
+    }
+    assert_eq!(sweep.counts.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let job =
+        sessiond_server::spawn_gauges(srv.state.clone(), std::time::Duration::from_secs(3600));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = srv.browser().get("/metrics").await.body;
+        if text
+            .as_str()
+            .unwrap()
+            .lines()
+            .any(|l| l == "active_sessions_count 2")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    job.abort();
+    assert_eq!(
+        sweep.counts.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "once"
+    );
+}
+
+/// Second review, L10: `/metrics` is not public. With `SESSIOND_METRICS_TOKEN` a scrape must
+/// send it; without a token it answers only this host.
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let token = "a-metrics-token-0123456789";
+    let srv = TestServer::start(&[("SESSIOND_METRICS_TOKEN", token)]).await;
+    let b = srv.browser();
+    let r = b.get("/metrics").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("invalid_metrics_token"))
+    );
+    for wrong in ["Bearer a-metrics-token-012345678", "Basic eDp5"] {
+        let r = b
+            .request_with(
+                reqwest::Method::GET,
+                "/metrics",
+                None,
+                &[("authorization", wrong)],
+            )
+            .await;
+        assert_eq!(r.status, 401, "{wrong}");
+    }
+    let auth = format!("Bearer {token}");
+    let r = b
+        .request_with(
+            reqwest::Method::GET,
+            "/metrics",
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.as_str().unwrap().contains("session_logins"));
 }
