@@ -10,6 +10,7 @@
 //! waits for the writer, which is cheaper than handing it to another thread
 //! (docs/decisions/0005-sqlite-reads-inline.md). Scans run on the blocking pool.
 
+mod bus;
 mod pool;
 mod rows;
 mod store;
@@ -23,6 +24,7 @@ use sessiond_core::StoreError;
 
 use pool::Pool;
 
+pub use bus::SqliteBus;
 pub use sessiond_store_sql::PoolSettings;
 
 pub struct SqliteStore {
@@ -39,6 +41,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_ended_sessions.sql")),
         M::up(include_str!("../migrations/0007_api_key_roles.sql")),
         M::up(include_str!("../migrations/0008_revocations_feed.sql")),
+        M::up(include_str!("../migrations/0009_notices.sql")),
     ])
 }
 
@@ -137,9 +140,11 @@ impl SqliteStore {
         })
     }
 
-    /// Every role; one process uses the file, so there is no bus.
+    /// Every role, with the bus through the file on which the processes that open it (the
+    /// server, the CLI beside it) tell each other of changed sessions and keys.
     pub fn into_stores(self) -> sessiond_core::Stores {
-        sessiond_core::Stores::single_node(std::sync::Arc::new(self))
+        let bus = std::sync::Arc::new(SqliteBus::new(self.pool.clone()));
+        sessiond_core::Stores::shared(std::sync::Arc::new(self), bus)
     }
 }
 

@@ -64,6 +64,10 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The longest `SESSIOND_CACHE_TTL_SECONDS`: the notices make a copy stop at once, and this is
+/// the bound for a notice that was lost.
+const MAX_CACHE_TTL_SECS: u64 = 60;
+
 pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> ServerConfig {
     let bind = r.address(SESSIOND_BIND);
     let url = r.text(SESSIOND_STORE_URL);
@@ -198,6 +202,13 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         ),
         max_connections: usize::try_from(r.number(SESSIOND_MAX_CONNECTIONS)).unwrap_or(usize::MAX),
     };
+    let cache_ttl = r.number(SESSIOND_CACHE_TTL_SECONDS);
+    if cache_ttl > MAX_CACHE_TTL_SECS {
+        r.problem(format!(
+            "SESSIOND_CACHE_TTL_SECONDS={cache_ttl}: at most {MAX_CACHE_TTL_SECS}; it bounds how \
+             long a node may use a copy whose invalidation notice was lost"
+        ));
+    }
     ServerConfig {
         bind,
         connections,
@@ -206,7 +217,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         store_timeout_secs: r.number(SESSIOND_STORE_TIMEOUT_SECONDS),
         cache: r.flag(SESSION_FEATURE_CACHING).then(|| CacheSettings {
             capacity: usize::try_from(r.number(SESSIOND_CACHE_CAPACITY)).unwrap_or(usize::MAX),
-            ttl_secs: i64::try_from(r.number(SESSIOND_CACHE_TTL_SECONDS)).unwrap_or(i64::MAX),
+            ttl_secs: i64::try_from(cache_ttl.min(MAX_CACHE_TTL_SECS)).unwrap_or(5),
         }),
         data_dir: PathBuf::from(r.text(SESSIOND_DATA_DIR)),
         secret_key,

@@ -277,3 +277,41 @@ fn presets_come_from_the_table() {
         assert!(SESSIOND_COOKIE_SECURE.preset(e).is_some(), "{e:?}");
     }
 }
+
+#[test]
+fn the_cache_ttl_is_bounded() {
+    let problems =
+        from_maps(&env(&[]), &env(&[("SESSIOND_CACHE_TTL_SECONDS", "3600")])).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("SESSIOND_CACHE_TTL_SECONDS=3600: at most 60")),
+        "{problems:?}"
+    );
+    assert!(from_maps(&env(&[]), &env(&[("SESSIOND_CACHE_TTL_SECONDS", "60")])).is_ok());
+}
+
+#[test]
+fn trusted_proxies_and_the_metrics_settings_are_checked() {
+    let (c, _) = from_maps(
+        &env(&[]),
+        &env(&[("SESSIOND_TRUSTED_PROXIES", "10.0.0.0/8, ::1")]),
+    )
+    .unwrap();
+    assert!(
+        c.server
+            .trusted_proxies
+            .contains("10.9.8.7".parse().unwrap())
+    );
+    for (var, bad) in [
+        ("SESSIOND_TRUSTED_PROXIES", "10.0.0.0/40"),
+        ("SESSIOND_METRICS_BIND", "localhost"),
+        ("SESSIOND_METRICS_TOKEN", "short"),
+    ] {
+        let problems = from_maps(&env(&[]), &env(&[(var, bad)])).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.starts_with(var)),
+            "{var}: {problems:?}"
+        );
+    }
+}

@@ -281,7 +281,7 @@ table! {
     SESSIOND_STORE_POOL_SIZE = positive("8", Server, "store connections");
     SESSIOND_STORE_TIMEOUT_SECONDS = positive("5", Server, "longest wait for a store connection");
     SESSIOND_CACHE_CAPACITY = positive("10000", Server, "sessions each node caches when SESSION_FEATURE_CACHING is on");
-    SESSIOND_CACHE_TTL_SECONDS = positive("5", Server, "longest a cached session is used without an invalidation notice");
+    SESSIOND_CACHE_TTL_SECONDS = positive("5", Server, "longest a cached session or API key is used without an invalidation notice (at most 60; notices reach every node within a second, on SQLite through the file)");
     SESSIOND_DATA_DIR = text("data", Server, "where a generated secret key is kept");
     SESSIOND_SECRET_KEY = secret(Server, "server key (32+ characters); generated into the data dir outside production");
     SESSIOND_SECRET_KEY_FILE = text("", Server, "file holding the server key");

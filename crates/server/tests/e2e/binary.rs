@@ -682,14 +682,109 @@ fn metrics_can_have_a_listener_of_their_own() {
         if let Some(addr) = found.and_then(|rest| rest.split('/').next()) {
             break addr.to_owned();
         }
-        assert!(Instant::now() < deadline, "no metrics listener in the log:\n{text}");
+        assert!(
+            Instant::now() < deadline,
+            "no metrics listener in the log:\n{text}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(exchange(&addr, "GET", "/metrics", &[], "").unwrap().0, 404);
     let (status, _, body) = exchange(&metrics_addr, "GET", "/metrics", &[], "").unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("active_sessions_count"), "{body}");
-    assert_eq!(exchange(&metrics_addr, "GET", "/healthz", &[], "").unwrap().0, 404);
+    assert_eq!(
+        exchange(&metrics_addr, "GET", "/healthz", &[], "")
+            .unwrap()
+            .0,
+        404
+    );
+}
+
+/// Second review, L15: on SQLite with the session cache, a change the CLI makes beside a
+/// running server (`users disable`, `api-keys revoke`) reaches the server's cache through the
+/// file within a second; it used to wait for the cache's TTL (here a minute).
+#[test]
+fn the_cli_reaches_a_caching_server_on_sqlite_within_a_second() {
+    let dir = workdir();
+    let cached = [
+        ("SESSION_FEATURE_CACHING", "true"),
+        ("SESSIOND_CACHE_TTL_SECONDS", "60"),
+    ];
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = sessiond(&dir, &cached)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(
+        &["users", "add", "alice", "--role", "oss", "--password-stdin"],
+        Some("a long password\n"),
+    );
+    let key = run(
+        &["api-keys", "create", "shop", "--scope", "sessions:read"],
+        None,
+    );
+    let key = key.trim();
+    let (_server, addr, _) = start_with(&dir, &cached);
+    let login = r#"{"username":"alice","password":"a long password"}"#;
+    let (status, token, _) = exchange(&addr, "POST", "/api/session/login", &[], login).unwrap();
+    assert_eq!(status, 200);
+    let cookie = format!("sessiond={}", token.unwrap());
+    let check = || {
+        exchange(
+            &addr,
+            "POST",
+            "/api/session/check",
+            &[("Cookie", &cookie)],
+            "",
+        )
+        .unwrap()
+        .0
+    };
+    let auth = format!("Bearer {key}");
+    let list = || {
+        let headers = [("Authorization", auth.as_str())];
+        exchange(&addr, "GET", "/api/v1/users/alice/sessions", &headers, "")
+            .unwrap()
+            .0
+    };
+    // Cached now, for a minute.
+    for _ in 0..3 {
+        assert_eq!((check(), list()), (200, 200));
+    }
+    let refused_within = |what: &str, probe: &dyn Fn() -> u16| {
+        let started = Instant::now();
+        while probe() != 401 {
+            assert!(
+                started.elapsed() < Duration::from_millis(1500),
+                "{what} has not reached the server after {:?}",
+                started.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    run(&["users", "disable", "alice"], None);
+    refused_within("users disable", &check);
+    run(&["api-keys", "revoke", "shop"], None);
+    refused_within("api-keys revoke", &list);
 }
 
 /// `config validate` says when a variable is set as only a seed's meaning of it would make

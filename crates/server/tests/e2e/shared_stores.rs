@@ -150,11 +150,11 @@ async fn two_nodes_on_redis_cluster_act_as_one() {
 }
 
 /// Two nodes' configuration with `SESSION_FEATURE_CACHING` on, and cached copies that never age
-/// out in a test (TTL one hour, clock stopped): only an invalidation notice can end them.
+/// out in a test (the longest TTL, clock stopped): only an invalidation notice can end them.
 pub(crate) fn cached_config() -> sessiond_server::Config {
     config_with(&[
         ("SESSION_FEATURE_CACHING", "true"),
-        ("SESSIOND_CACHE_TTL_SECONDS", "3600"),
+        ("SESSIOND_CACHE_TTL_SECONDS", "60"),
     ])
 }
 
