@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (6, include_str!("../migrations/0006_ended_sessions.sql")),
     (7, include_str!("../migrations/0007_api_key_roles.sql")),
     (8, include_str!("../migrations/0008_revocations_feed.sql")),
+    (9, include_str!("../migrations/0009_audit_base_time.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -184,6 +184,9 @@ pub(crate) fn audit(row: &Row) -> Result<AuditEvent, StoreError> {
         user_agent: get(row, 6)?,
         details: serde_json::from_str(&get::<String>(row, 7)?)
             .map_err(|_| corrupt(7, "audit details are not JSON"))?,
+        seq: get::<Option<i64>>(row, 9)?
+            .map(|s| u64::try_from(s).map_err(|_| corrupt(9, "negative seq")))
+            .transpose()?,
     })
 }
 

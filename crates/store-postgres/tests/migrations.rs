@@ -44,7 +44,7 @@ async fn nodes_starting_together_migrate_once() {
         .unwrap();
     assert_eq!(
         row.get::<_, i64>(0),
-        8,
+        9,
         "one row per migration, each applied once"
     );
 }

@@ -179,6 +179,10 @@ pub(crate) fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
         user_agent: row.get(6)?,
         details: serde_json::from_str(&details)
             .map_err(|_| bad(7, "audit details are not JSON"))?,
+        seq: row
+            .get::<_, Option<i64>>(9)?
+            .map(|s| u64::try_from(s).map_err(|_| bad(9, "negative seq")))
+            .transpose()?,
     })
 }
 

@@ -34,6 +34,11 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     /// Event-specific fields (never a secret).
     pub details: serde_json::Value,
+    /// Its place in the audit hash chain, as the store read it back; `None` before it is stored,
+    /// and for a stored record outside the chain (one sessiond did not write, or older than
+    /// the chain), which `sessiond audit list` marks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 impl AuditEvent {
@@ -48,6 +53,7 @@ impl AuditEvent {
             ip: None,
             user_agent: None,
             details: serde_json::Value::Object(Default::default()),
+            seq: None,
         }
     }
 

@@ -187,6 +187,10 @@ pub struct ChainEnds {
     /// Records the store holds outside the chain: sessiond writes none, so each was put there
     /// by someone else (or predates the chain). Read with the ends, in one snapshot.
     pub unchained: u64,
+    /// When the base's record was written: retention deletes only records older than its
+    /// window, so a base newer than `now - SESSION_AUDIT_RETENTION_DAYS` means records were
+    /// deleted before their time. `None` when nothing was deleted, or not since stores kept it.
+    pub base_at: Option<crate::time::Timestamp>,
 }
 
 impl Default for ChainEnds {
@@ -195,6 +199,7 @@ impl Default for ChainEnds {
             base: ChainLink::GENESIS,
             head: ChainLink::GENESIS,
             unchained: 0,
+            base_at: None,
         }
     }
 }

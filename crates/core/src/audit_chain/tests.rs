@@ -34,6 +34,7 @@ fn ends_of(records: &[ChainedEvent]) -> ChainEnds {
             .last()
             .map_or(ChainLink::GENESIS, ChainedEvent::link),
         unchained: 0,
+        base_at: None,
     }
 }
 
@@ -118,6 +119,7 @@ fn a_purged_prefix_verifies_from_its_base_but_not_against_an_anchor_it_deleted()
         base: c[1].link(),
         head: c[4].link(),
         unchained: 0,
+        base_at: None,
     };
     let got = verify(&c[2..], ends, vec![c[3].link()]).unwrap();
     assert_eq!((got.records, got.anchors_checked), (3, 1));

@@ -28,9 +28,19 @@ pub enum ChainBreak {
     AnchorBeforeBase { anchor: u64, base: u64 },
     #[error(
         "{count} stored audit records have no place in the chain: sessiond writes none, so they \
-         were inserted outside it (or predate the chain)"
+         were inserted outside it (or predate the chain); `sessiond audit list` marks them"
     )]
     Unchained { count: u64 },
+    #[error(
+        "the chain starts after record {base}, written at {at}, inside the retention window \
+         (records before {oldest_kept} are kept): retention deletes only older records, so \
+         recent history was deleted"
+    )]
+    PurgedEarly {
+        base: u64,
+        at: crate::time::Timestamp,
+        oldest_kept: crate::time::Timestamp,
+    },
 }
 
 /// What a walk that found nothing wrong saw.
@@ -38,6 +48,8 @@ pub enum ChainBreak {
 pub struct Verified {
     /// Where the walk started.
     pub base: ChainLink,
+    /// When the base's record was written, if the store knows.
+    pub base_at: Option<crate::time::Timestamp>,
     /// Where it ended.
     pub head: ChainLink,
     /// How many records it checked.
@@ -139,6 +151,7 @@ impl Verifier {
         }
         Ok(Verified {
             base: self.ends.base,
+            base_at: self.ends.base_at,
             head,
             records: self.records,
             anchors_checked: self.anchors_checked,
@@ -151,15 +164,28 @@ const VERIFY_PAGE: u32 = 1000;
 
 /// Walks a store's whole chain. The outer error is the store's; the inner one is the verdict.
 /// Records appended while it runs (after the head it read first) are left for the next run.
+/// `oldest_kept` is the start of the retention window (`now - SESSION_AUDIT_RETENTION_DAYS`):
+/// a base written after it means records were deleted before retention would have, which an
+/// anchor would catch and, without one, this does.
 pub async fn verify_store(
     store: &dyn AuditLog,
     anchors: Vec<ChainLink>,
+    oldest_kept: Option<crate::time::Timestamp>,
 ) -> StoreResult<Result<Verified, ChainBreak>> {
     let ends = store.audit_chain_ends().await?;
     let mut v = match Verifier::new(ends, anchors) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
+    if let (Some(at), Some(oldest_kept)) = (ends.base_at, oldest_kept)
+        && at >= oldest_kept
+    {
+        return Ok(Err(ChainBreak::PurgedEarly {
+            base: ends.base.seq,
+            at,
+            oldest_kept,
+        }));
+    }
     let mut cursor = None;
     loop {
         let page = store.audit_chain(cursor.as_deref(), VERIFY_PAGE).await?;

@@ -28,13 +28,15 @@ impl AuditLog for MemoryStore {
             .audit
             .iter()
             .rev()
-            .map(|r| &r.event)
+            .map(|r| AuditEvent {
+                seq: Some(r.seq),
+                ..r.event.clone()
+            })
             .filter(|e| key.is_none() || e.username.as_deref().map(User::username_key) == key)
             .filter(|e| q.session_id.is_none() || e.session_id == q.session_id)
             .filter(|e| q.since.is_none_or(|since| e.at >= since))
             .filter(|e| q.wants_type(e))
             .take(q.limit as usize)
-            .cloned()
             .collect())
     }
 
@@ -64,8 +66,10 @@ impl AuditLog for MemoryStore {
             .take(limit as usize)
             .take_while(|r| r.event.at < before)
             .count();
-        if let Some(last) = n.checked_sub(1).map(|i| inner.audit[i].link()) {
-            inner.audit_ends.base = last;
+        if let Some(last) = n.checked_sub(1).map(|i| &inner.audit[i]) {
+            let (link, at) = (last.link(), last.event.at);
+            inner.audit_ends.base = link;
+            inner.audit_ends.base_at = Some(at);
         }
         inner.audit.drain(..n);
         Ok(n as u64)

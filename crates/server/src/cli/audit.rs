@@ -33,7 +33,8 @@ pub enum AuditCommand {
         json: bool,
     },
     /// Check the audit hash chain from its base to its head and name the first broken link
-    /// (a changed, deleted or reordered record, or a cut tail). Exits 1 when it is broken.
+    /// (a changed, deleted or reordered record, or a cut tail, or records deleted before
+    /// SESSION_AUDIT_RETENTION_DAYS would have). Exits 1 when it is broken.
     Verify {
         /// A `SEQ:HASH` taken earlier (`sessiond audit head`, or the `audit chain head` log line
         /// of cleanup) and kept outside the store: the chain must still pass through it. Repeat
@@ -86,20 +87,41 @@ pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
             println!("{}", store.audit_chain_ends().await?.head);
             Ok(())
         }
-        AuditCommand::Verify { anchors } => match verify_store(&**store, anchors).await? {
-            Ok(v) => {
+        AuditCommand::Verify { anchors } => {
+            let now = state.service.now();
+            let days = state.service.settings().cleanup.audit_retention_days;
+            let oldest_kept = sessiond_core::time::plus_secs(now, -days.saturating_mul(86_400));
+            verify(&**store, anchors, oldest_kept).await
+        }
+    }
+}
+
+async fn verify(
+    store: &dyn sessiond_core::store::AuditLog,
+    anchors: Vec<ChainLink>,
+    oldest_kept: Timestamp,
+) -> anyhow::Result<()> {
+    match verify_store(store, anchors, Some(oldest_kept)).await? {
+        Ok(v) => {
+            println!(
+                "audit chain intact: {} records from {} to {}, {} anchors matched",
+                v.records,
+                v.base.seq + 1,
+                v.head.seq,
+                v.anchors_checked,
+            );
+            println!("head {}", v.head);
+            if v.base.seq > 0 && v.base_at.is_none() {
                 println!(
-                    "audit chain intact: {} records from {} to {}, {} anchors matched",
-                    v.records,
-                    v.base.seq + 1,
-                    v.head.seq,
-                    v.anchors_checked,
+                    "note: the chain's base (record {}) has no recorded time: it was moved before \
+                     sessiond recorded one, or by hand. Only an anchor taken before shows \
+                     whether records inside the retention window were deleted",
+                    v.base.seq
                 );
-                println!("head {}", v.head);
-                Ok(())
             }
-            Err(broken) => bail!("audit chain broken: {broken}"),
-        },
+            Ok(())
+        }
+        Err(broken) => bail!("audit chain broken: {broken}"),
     }
 }
 
@@ -132,7 +154,11 @@ async fn list(
     let events = state.service.stores().audit.audit_events(&query).await?;
     for e in events {
         if json {
-            println!("{}", serde_json::to_string(&e)?);
+            let mut value = serde_json::to_value(&e)?;
+            if e.seq.is_none() {
+                value["outside_chain"] = true.into();
+            }
+            println!("{value}");
         } else {
             println!("{}", render_line(&e));
         }
@@ -143,9 +169,12 @@ async fn list(
 /// One audit event as one line of text. Every field a client could choose (username, user
 /// agent, details) has its control characters escaped, so a CR/LF, an ANSI escape or a line
 /// separator cannot forge a second line or repaint the terminal (docs/security.md row 47).
+/// A record outside the hash chain (no `seq`: sessiond did not write it, or it predates the
+/// chain) is marked `!` in the first column; `audit verify` reports such records.
 pub fn render_line(e: &sessiond_core::audit::AuditEvent) -> String {
     format!(
-        "{}  {:<24} {:<16} {:<36} {:<15} {}",
+        "{} {}  {:<24} {:<16} {:<36} {:<15} {}",
+        if e.seq.is_some() { ' ' } else { '!' },
         e.at,
         printable(&e.event_type),
         printable(e.username.as_deref().unwrap_or("-")),

@@ -163,7 +163,8 @@ async fn row48_the_audit_chain_names_the_first_broken_link() {
     assert!(!ok, "{text}");
     assert!(text.contains("older than the chain's base"), "{text}");
 
-    // A record inserted with no place in the chain shows in `audit list`; verify names it.
+    // A record inserted with no place in the chain shows in `audit list`, marked; verify
+    // names it.
     let copy = tampered(
         &dir,
         "INSERT INTO audit_events (at, event_type, username, username_key, details) \
@@ -175,6 +176,53 @@ async fn row48_the_audit_chain_names_the_first_broken_link() {
         text.contains("1 stored audit records have no place in the chain"),
         "{text}"
     );
+    let (ok, listed) = audit(&copy, &["list", "--limit", "100"]);
+    assert!(ok, "{listed}");
+    for line in listed.lines() {
+        let outside = line.starts_with('!');
+        assert_eq!(
+            outside,
+            line.contains("mallory"),
+            "only mallory's row is marked: {line}"
+        );
+    }
+    let (_, json) = audit(&copy, &["list", "--user", "mallory", "--json"]);
+    assert!(json.contains("\"outside_chain\":true"), "{json}");
+    let (_, json) = audit(&copy, &["list", "--user", "alice", "--json"]);
+    assert!(
+        !json.contains("outside_chain") && json.contains("\"seq\":"),
+        "{json}"
+    );
+}
+
+/// Second review, M5: recent history deleted the way retention deletes it (a prefix gone, the
+/// base moved to its last link) verifies without an anchor, unless the base's own time is
+/// checked: it lies inside the retention window, where retention deletes nothing.
+#[tokio::test]
+async fn recent_history_deleted_as_retention_would_is_named_without_an_anchor() {
+    let dir = audited_database().await;
+    let purge = "UPDATE audit_chain SET base_seq = 4, \
+         base_hash = (SELECT hash FROM audit_events WHERE seq = 4), \
+         base_at = (SELECT at FROM audit_events WHERE seq = 4); \
+         DELETE FROM audit_events WHERE seq <= 4;";
+    let copy = tampered(&dir, purge);
+    let (ok, text) = audit(&copy, &["verify"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("inside the retention window") && text.contains("recent history was deleted"),
+        "{text}"
+    );
+    // A base without a time (moved before sessiond kept one, or by hand) is said to be so.
+    let copy = tampered(
+        &dir,
+        &purge.replace(
+            "base_at = (SELECT at FROM audit_events WHERE seq = 4)",
+            "base_at = NULL",
+        ),
+    );
+    let (ok, text) = audit(&copy, &["verify"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("has no recorded time"), "{text}");
 }
 
 #[tokio::test]
@@ -199,7 +247,7 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
     b.login("alice", sessiond_testkit::PASSWORD).await;
     b.post("/api/session/logout", None).await;
     let audit = srv.state.service.stores().audit.clone();
-    assert!(verify_store(&*audit, vec![]).await.unwrap().is_ok());
+    assert!(verify_store(&*audit, vec![], None).await.unwrap().is_ok());
 
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
@@ -218,7 +266,7 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
         .await
         .unwrap();
     assert_eq!(
-        verify_store(&*store.audit, vec![]).await.unwrap(),
+        verify_store(&*store.audit, vec![], None).await.unwrap(),
         Err(ChainBreak::Missing { seq: 2 })
     );
 }

@@ -68,7 +68,7 @@ async fn every_acknowledged_event_is_stored(backend: Backend) {
         logged_out,
         "{backend:?}: every acknowledged logout is audited"
     );
-    let verdict = verify_store(&*srv.state.service.stores().audit, vec![])
+    let verdict = verify_store(&*srv.state.service.stores().audit, vec![], None)
         .await
         .unwrap();
     assert!(verdict.is_ok(), "{backend:?}: {verdict:?}");

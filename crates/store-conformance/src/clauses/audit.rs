@@ -1,7 +1,7 @@
 //! The audit role ([`sessiond_core::store::AuditLog`]): queries, purges and the hash chain.
 
 use sessiond_core::audit::{AuditEvent, AuditKind, AuditQuery};
-use sessiond_core::audit_chain::{ChainLink, verify_store};
+use sessiond_core::audit_chain::{ChainBreak, ChainLink, verify_store};
 use sessiond_core::{Stores, UserId};
 
 use crate::fixtures::{at, session, t0};
@@ -40,7 +40,17 @@ pub async fn audit_events_filter_newest_first(stores: Stores) {
         .await
         .unwrap();
     assert_eq!(all.len(), 4);
-    assert_eq!(all[0], other, "newest first, every field kept");
+    let read = AuditEvent {
+        seq: None,
+        ..all[0].clone()
+    };
+    assert_eq!(read, other, "newest first, every field kept");
+    let seqs: Vec<_> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        [Some(4), Some(3), Some(2), Some(1)],
+        "read with their places"
+    );
     let by_user = AuditQuery {
         username: Some("ALICE".into()),
         limit: 10,
@@ -131,8 +141,20 @@ pub async fn audit_purge_works_in_batches(stores: Stores) {
     let ends = stores.audit.audit_chain_ends().await.unwrap();
     assert_eq!((ends.base.seq, ends.head.seq), (3, 5));
     assert_eq!(ends.unchained, 0, "every record left is in the chain");
-    let verified = verify_store(&*stores.audit, vec![]).await.unwrap().unwrap();
+    assert_eq!(ends.base_at, Some(at(2)), "the base's own time is kept");
+    let verified = verify_store(&*stores.audit, vec![], Some(at(3)))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(verified.records, 2);
+    // Had retention kept records from 2 s on, the base's record was deleted early.
+    let early = verify_store(&*stores.audit, vec![], Some(at(2)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(early, Err(ChainBreak::PurgedEarly { base: 3, .. })),
+        "{early:?}"
+    );
 }
 
 pub async fn audit_events_form_one_hash_chain(stores: Stores) {
@@ -183,7 +205,7 @@ pub async fn audit_events_form_one_hash_chain(stores: Stores) {
         vec![1, 2, 3, 4, 5],
         "pages follow one another in seq order"
     );
-    let verified = verify_store(&*stores.audit, vec![expected])
+    let verified = verify_store(&*stores.audit, vec![expected], None)
         .await
         .unwrap()
         .unwrap();
@@ -216,6 +238,9 @@ pub async fn parallel_appends_build_one_chain(stores: Stores) {
     for t in tasks {
         t.await.unwrap();
     }
-    let verified = verify_store(&*stores.audit, vec![]).await.unwrap().unwrap();
+    let verified = verify_store(&*stores.audit, vec![], None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((verified.records, verified.head.seq), (40, 40));
 }

@@ -53,7 +53,8 @@ impl AuditLog for PostgresStore {
 
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
         let sql = "SELECT base_seq, base_hash, head_seq, head_hash, \
-                   (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL) FROM audit_chain WHERE id = 1";
+                   (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL), base_at \
+                   FROM audit_chain WHERE id = 1";
         let row = self
             .row(sql, &[])
             .await?
@@ -63,6 +64,10 @@ impl AuditLog for PostgresStore {
             base: rows::link(&row, 0)?,
             head: rows::link(&row, 2)?,
             unchained: u64::try_from(unchained).unwrap_or(0),
+            base_at: row
+                .try_get::<_, Option<i64>>(5)
+                .map_err(StoreError::corrupt)?
+                .map(sessiond_core::time::from_millis),
         })
     }
 
@@ -92,10 +97,10 @@ impl AuditLog for PostgresStore {
                  WHERE seq IS NULL AND at < $1 ORDER BY at LIMIT $2) RETURNING 1), \
              oldest AS (SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq \
                  LIMIT GREATEST($2 - (SELECT count(*) FROM legacy), 0)), \
-             cut AS (SELECT seq, hash FROM oldest WHERE seq < COALESCE((SELECT min(seq) FROM oldest \
+             cut AS (SELECT seq, hash, at FROM oldest WHERE seq < COALESCE((SELECT min(seq) FROM oldest \
                  WHERE at >= $1), 9223372036854775807) ORDER BY seq DESC LIMIT 1), \
              gone AS (DELETE FROM audit_events WHERE seq <= (SELECT seq FROM cut) RETURNING 1), \
-             base AS (UPDATE audit_chain SET base_seq = cut.seq, base_hash = cut.hash FROM cut \
+             base AS (UPDATE audit_chain SET base_seq = cut.seq, base_hash = cut.hash, base_at = cut.at FROM cut \
                  WHERE audit_chain.id = 1 AND cut.seq > audit_chain.base_seq RETURNING 1) \
              SELECT (SELECT count(*) FROM legacy) + (SELECT count(*) FROM gone)";
         let row = self

@@ -93,12 +93,13 @@ impl AuditLog for RedisStore {
     async fn audit_chain_ends(&self) -> StoreResult<ChainEnds> {
         let mut invocation = CHAIN_ENDS.key(self.keys.audit());
         invocation.key(self.keys.audit_chain());
-        let (len, bs, bh, hs, hh): (
+        let (len, bs, bh, hs, hh, at): (
             u64,
             Option<String>,
             Option<String>,
             Option<String>,
             Option<String>,
+            Option<i64>,
         ) = self
             .bounded(invocation.invoke_async(&mut self.conn.clone()))
             .await?;
@@ -108,6 +109,7 @@ impl AuditLog for RedisStore {
             base,
             head,
             unchained: len.saturating_sub(head.seq.saturating_sub(base.seq)),
+            base_at: at.map(sessiond_core::time::from_millis),
         })
     }
 
@@ -154,14 +156,20 @@ impl AuditLog for RedisStore {
         if reply.ids.is_empty() {
             return Ok(0);
         }
-        let last = reply
-            .ids
-            .iter()
-            .rev()
-            .find_map(|e| Some((e.get::<String>("s")?, e.get::<String>("h")?)));
-        let (seq, hash) = last.unwrap_or_default();
+        let last = reply.ids.iter().rev().find_map(|e| {
+            let at = e
+                .get::<String>("j")
+                .and_then(|j| parse::<AuditEvent>(&j).ok())
+                .map_or(0, |ev| to_millis(ev.at));
+            Some((e.get::<String>("s")?, e.get::<String>("h")?, at))
+        });
+        let (seq, hash, at) = last.unwrap_or_default();
         let mut invocation = PURGE_AUDIT.key(self.keys.audit());
-        invocation.key(self.keys.audit_chain()).arg(seq).arg(hash);
+        invocation
+            .key(self.keys.audit_chain())
+            .arg(seq)
+            .arg(hash)
+            .arg(at);
         for e in &reply.ids {
             invocation.arg(&e.id);
         }

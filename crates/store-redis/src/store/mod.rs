@@ -79,9 +79,9 @@ static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
 /// concurrent purge already moved it further.
 static PURGE_AUDIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        "local n = redis.call('XDEL', KEYS[1], unpack(ARGV, 3)) \
+        "local n = redis.call('XDEL', KEYS[1], unpack(ARGV, 4)) \
          if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[2], 'base_seq') or '0') then \
-           redis.call('HSET', KEYS[2], 'base_seq', ARGV[1], 'base_hash', ARGV[2]) end \
+           redis.call('HSET', KEYS[2], 'base_seq', ARGV[1], 'base_hash', ARGV[2], 'base_at', ARGV[3]) end \
          return n",
     )
 });
@@ -92,8 +92,8 @@ static PURGE_AUDIT: LazyLock<Script> = LazyLock::new(|| {
 /// chain (one slot). Entries beyond the links between base and head are outside the chain.
 static CHAIN_ENDS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        "local f = redis.call('HMGET', KEYS[2], 'base_seq', 'base_hash', 'head_seq', 'head_hash') \
-         return {redis.call('XLEN', KEYS[1]), f[1], f[2], f[3], f[4]}",
+        "local f = redis.call('HMGET', KEYS[2], 'base_seq', 'base_hash', 'head_seq', 'head_hash', 'base_at') \
+         return {redis.call('XLEN', KEYS[1]), f[1], f[2], f[3], f[4], f[5]}",
     )
 });
 
@@ -259,6 +259,7 @@ impl RedisStore {
                 base: link_of(bs, bh)?,
                 head: link_of(hs, hh)?,
                 unchained: 0,
+                base_at: None,
             }),
             _ => Err(corrupt("audit chain reply")),
         }
@@ -281,7 +282,9 @@ impl RedisStore {
                 let text: String = entry
                     .get("j")
                     .ok_or_else(|| corrupt("audit entry without a body"))?;
-                Ok((entry.id, parse(&text)?))
+                let mut event: AuditEvent = parse(&text)?;
+                event.seq = entry.get::<String>("s").and_then(|s| s.parse().ok());
+                Ok((entry.id, event))
             })
             .collect()
     }

@@ -70,13 +70,17 @@ impl AuditLog for SqliteStore {
         self.pool.read(|c| {
             c.query_row(
                 "SELECT base_seq, base_hash, head_seq, head_hash, \
-                 (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL) FROM audit_chain WHERE id = 1",
+                 (SELECT COUNT(*) FROM audit_events WHERE seq IS NULL), base_at \
+                 FROM audit_chain WHERE id = 1",
                 [],
                 |r| {
                     Ok(ChainEnds {
                         base: rows::link(r, 0)?,
                         head: rows::link(r, 2)?,
                         unchained: count(r.get(4)?),
+                        base_at: r
+                            .get::<_, Option<i64>>(5)?
+                            .map(sessiond_core::time::from_millis),
                     })
                 },
             )
@@ -133,14 +137,14 @@ impl AuditLog for SqliteStore {
                     rows.collect::<rusqlite::Result<_>>()?
                 };
                 let cut = oldest.iter().take_while(|(at, _)| *at < before).last();
-                if let Some((_, last)) = cut {
+                if let Some((at, last)) = cut {
                     n += tx.execute(
                         "DELETE FROM audit_events WHERE seq IS NOT NULL AND seq <= ?1",
                         [last.seq as i64],
                     )? as i64;
                     tx.execute(
-                        "UPDATE audit_chain SET base_seq = ?1, base_hash = ?2 WHERE id = 1",
-                        params![last.seq as i64, last.hash.0.as_slice()],
+                        "UPDATE audit_chain SET base_seq = ?1, base_hash = ?2, base_at = ?3 WHERE id = 1",
+                        params![last.seq as i64, last.hash.0.as_slice(), at],
                     )?;
                 }
                 tx.commit()?;
