@@ -26,7 +26,7 @@ end
 
 function request()
   local token = table.remove(pool, 1) or "none"
-  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+  return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["User-Agent"] = "sessiond-bench" },
     '{"refresh_token":"' .. token .. '"}')
 end
 

@@ -369,8 +369,15 @@ async fn keys_rotated_elsewhere_sign_here_after_the_reload_and_retire_after_thei
     h.advance(600);
     let (rotated, retired) = h.service.maintain_signing_keys().await.unwrap();
     assert_eq!((rotated, retired), (1, 0));
-    let after = login(&h).await;
     let kid = |t: &str| jsonwebtoken_kid(t);
+    let published = login(&h).await;
+    assert_eq!(
+        kid(&before.access_token),
+        kid(&published.access_token),
+        "published ahead: the new key does not sign yet"
+    );
+    h.advance(5);
+    let after = login(&h).await;
     assert_ne!(kid(&before.access_token), kid(&after.access_token));
     // The old key's tokens still verify for their lifetime.
     h.service

@@ -83,6 +83,8 @@ pub enum AuditKind {
     TokenReuseDetected,
     /// A signing key no token can still need was deleted.
     SigningKeyRetired,
+    /// A signing key was dropped at once (`sessiond keys revoke`): its tokens stop verifying.
+    SigningKeyRevoked,
 }
 
 impl AuditKind {
@@ -129,6 +131,7 @@ impl AuditKind {
             Self::TokenRefreshed => "TOKEN_REFRESHED",
             Self::TokenReuseDetected => "TOKEN_REUSE_DETECTED",
             Self::SigningKeyRetired => "SIGNING_KEY_RETIRED",
+            Self::SigningKeyRevoked => "SIGNING_KEY_REVOKED",
         }
     }
 

@@ -46,6 +46,7 @@ pub use error::SessionError;
 pub use ops::{Activity, SessionStatus};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use settings::{CleanupSettings, ConcurrentPolicy, Settings, TokenSettings};
+pub use signing::PUBLISH_AHEAD_SECS;
 pub use tokens::{FeedCursor, Revocation, TokenLogin, TokenPair};
 pub use users::NewUser;
 

@@ -1,8 +1,11 @@
 //! The access tokens' signing keys, shared by every node through the store (decision 0031):
-//! the newest key signs; a key stays in `/.well-known/jwks.json` until every token it can have
-//! signed has expired, so a rotation never makes a valid token fail to verify. Each node keeps
-//! the keys it opened for [`RELOAD_SECS`] (decision 0032), so a key rotated anywhere signs on
-//! every node within that time.
+//! a new key is in `/.well-known/jwks.json` at once but signs only [`PUBLISH_AHEAD_SECS`] later
+//! (one lifetime of the document in a cache), so no resource server meets its `kid` before it
+//! could have fetched it; the newest key that old signs; and a key stays in the document until
+//! every token it can have signed has expired, so a rotation never makes a valid token fail to
+//! verify. Each node keeps the keys it opened for [`RELOAD_SECS`] (decision 0032), so a key
+//! rotated anywhere signs on every node within ten seconds. `sessiond keys revoke` drops a key
+//! at once, for a suspected leak.
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -15,6 +18,10 @@ use super::{SessionError, SessionResult, SessionService};
 
 /// How long a node signs and verifies with the keys it read before reading them again.
 pub(super) const RELOAD_SECS: i64 = 5;
+
+/// How long a new key is published before it signs: the `max-age` of the JWKS document, so a
+/// resource server that keeps the document for its lifetime has the key before any token.
+pub const PUBLISH_AHEAD_SECS: i64 = 5;
 
 /// A key opened from the store, with its creation time.
 struct Opened {
@@ -88,16 +95,22 @@ impl SessionService {
         SignedDuration::from_secs(t.access_lifetime_secs + t.leeway_secs)
     }
 
-    /// Makes a new signing key, which signs from now on; returns its `kid`.
+    /// Makes a new signing key, published at once and signing [`PUBLISH_AHEAD_SECS`] later;
+    /// returns its `kid`.
     pub async fn rotate_signing_key(&self) -> SessionResult<String> {
+        self.add_signing_key(self.now()).await
+    }
+
+    /// Adds a key made at `made` (now, or earlier for one that must sign at once).
+    async fn add_signing_key(&self, made: Timestamp) -> SessionResult<String> {
         let key = SigningKey::generate()?;
         let now = self.now();
         // Strictly newer than every stored key, so "the newest" is never a tie, even within
         // one millisecond or under a stopped clock.
         let newest = self.stores.signing_keys.signing_keys().await?.pop();
         let created_at = match newest {
-            Some(k) if k.created_at >= now => k.created_at + SignedDuration::from_millis(1),
-            _ => now,
+            Some(k) if k.created_at >= made => k.created_at + SignedDuration::from_millis(1),
+            _ => made,
         };
         let sealed = key.seal(&self.key, created_at)?;
         self.stores.signing_keys.add_signing_key(&sealed).await?;
@@ -106,6 +119,30 @@ impl SessionService {
             AuditEvent::new(AuditKind::SigningKeyRotated, now).detail("kid", key.kid().to_owned());
         self.audit.record(event).await?;
         Ok(key.kid().to_owned())
+    }
+
+    /// Drops the key `kid` from the store, and so from the JWKS document at once and from every
+    /// node's keys within [`RELOAD_SECS`]: for a key suspected to have leaked, whose tokens
+    /// must stop verifying. When it was the key that signs, a new one signs at once, without
+    /// being published ahead (there is no time to wait). Audited `SIGNING_KEY_REVOKED`; `false`
+    /// when there is no such key.
+    pub async fn revoke_signing_key(&self, kid: &str) -> SessionResult<bool> {
+        let now = self.now();
+        let keys = self.opened_signing_keys().await?;
+        let signed = keys
+            .get(Self::signer_at(&keys, now))
+            .is_some_and(|k| k.key.kid() == kid);
+        if !self.stores.signing_keys.delete_signing_key(kid).await? {
+            return Ok(false);
+        }
+        self.keyring.forget();
+        let event = AuditEvent::new(AuditKind::SigningKeyRevoked, now).detail("kid", kid);
+        self.audit.record(event).await?;
+        if signed {
+            self.add_signing_key(plus_secs(now, -PUBLISH_AHEAD_SECS))
+                .await?;
+        }
+        Ok(true)
     }
 
     /// The stored keys, the first one made when there is none. Nodes that make the first key
@@ -128,35 +165,56 @@ impl SessionService {
         Ok(keys)
     }
 
-    /// The key that signs now: the newest.
+    /// The key that signs now (see [`PUBLISH_AHEAD_SECS`]).
     pub async fn current_signing_key(&self) -> SessionResult<SigningKey> {
-        let newest = self.signing_keys_or_first().await?.pop();
-        newest
-            .map(|o| o.key)
-            .ok_or_else(|| CoreError::Signing("no signing key".into()).into())
+        let keys = self.signing_keys_or_first().await?;
+        Ok(self.live_keys(keys, self.now())?.1)
     }
 
-    /// The current key and every older key replaced less than an access token's lifetime
-    /// (and the leeway) ago: those whose tokens may still be valid.
-    fn live_keys(&self, keys: Vec<Opened>, now: Timestamp) -> Vec<SigningKey> {
-        let replaced: Vec<Option<Timestamp>> = keys
+    /// Which of `keys` (oldest first) signs at `now`: the newest published at least
+    /// [`PUBLISH_AHEAD_SECS`] ago; when none is, the oldest (a first key signs at once).
+    fn signer_at(keys: &[Opened], now: Timestamp) -> usize {
+        keys.iter()
+            .rposition(|k| plus_secs(k.created_at, PUBLISH_AHEAD_SECS) <= now)
+            .unwrap_or(0)
+    }
+
+    /// The keys whose tokens may be valid or soon will be, oldest first, and the one that
+    /// signs: the signer, the newer keys published ahead of it, and every older key that
+    /// stopped signing less than an access token's lifetime (and the leeway) ago.
+    fn live_keys(
+        &self,
+        keys: Vec<Opened>,
+        now: Timestamp,
+    ) -> SessionResult<(Vec<SigningKey>, SigningKey)> {
+        let signer = Self::signer_at(&keys, now);
+        let signing = keys
+            .get(signer)
+            .map(|k| k.key.clone())
+            .ok_or_else(|| CoreError::Signing("no signing key".into()))?;
+        let stopped: Vec<Option<Timestamp>> = keys
             .iter()
             .skip(1)
-            .map(|k| Some(k.created_at))
+            .map(|k| Some(plus_secs(k.created_at, PUBLISH_AHEAD_SECS)))
             .chain([None])
             .collect();
-        keys.into_iter()
-            .zip(replaced)
-            .filter(|(_, at)| at.is_none_or(|at| at + self.key_overlap() > now))
-            .map(|(k, _)| k.key)
-            .collect()
+        let live = keys
+            .into_iter()
+            .zip(stopped)
+            .enumerate()
+            .filter(|(i, (_, at))| {
+                *i >= signer || at.is_none_or(|at| at + self.key_overlap() > now)
+            })
+            .map(|(_, (k, _))| k.key)
+            .collect();
+        Ok((live, signing))
     }
 
     /// The public keys a resource server verifies with (`/.well-known/jwks.json`), read from
     /// the store, so a key just rotated anywhere is in it.
     pub async fn jwks(&self) -> SessionResult<Vec<Jwk>> {
         let keys = self.signing_keys_or_first().await?;
-        let live = self.live_keys(keys, self.now());
+        let (live, _) = self.live_keys(keys, self.now())?;
         Ok(live.iter().map(|k| k.public_key().jwk()).collect())
     }
 
@@ -169,17 +227,13 @@ impl SessionService {
     }
 
     async fn read_keys(&self, now: Timestamp) -> SessionResult<Arc<Loaded>> {
-        let live = self.live_keys(self.signing_keys_or_first().await?, now);
+        let (live, signer) = self.live_keys(self.signing_keys_or_first().await?, now)?;
         let t = &self.settings.tokens;
         let mut verifier = Verifier::new(&t.issuer, &t.audience, t.leeway_secs);
         let public: Vec<PublicKey> = live.iter().map(SigningKey::public_key).collect();
         for key in &public {
             verifier.trust(key);
         }
-        let signer = live
-            .last()
-            .cloned()
-            .ok_or_else(|| CoreError::Signing("no signing key".into()))?;
         let loaded = Arc::new(Loaded {
             signer,
             verifier,
@@ -243,7 +297,8 @@ impl SessionService {
         let sealed = self.stores.signing_keys.signing_keys().await?;
         for pair in sealed.windows(2) {
             let (old, next) = (&pair[0], &pair[1]);
-            if next.created_at + self.key_overlap() <= now
+            let stopped = plus_secs(next.created_at, PUBLISH_AHEAD_SECS);
+            if stopped + self.key_overlap() <= now
                 && self
                     .stores
                     .signing_keys

@@ -32,7 +32,8 @@ pub struct JwkBody {
 /// The document.
 #[derive(Serialize, ToSchema)]
 pub struct JwksBody {
-    /// The current key, and every older key whose tokens may still be valid.
+    /// The key that signs, a newer one published ahead of signing, and every older key whose
+    /// tokens may still be valid.
     pub keys: Vec<JwkBody>,
 }
 
@@ -61,8 +62,11 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
             alg: k.alg,
         })
         .collect();
-    // A resource server may keep it for five minutes: a replaced key stays listed for an
-    // access token's lifetime (15 minutes), longer than that.
-    let cache = HeaderValue::from_static("public, max-age=300");
+    // A resource server may keep it as long as a new key is published before it signs, so a
+    // cached copy always holds the key of every token it can meet; a replaced key stays listed
+    // for an access token's lifetime, far longer.
+    let max_age = sessiond_core::service::PUBLISH_AHEAD_SECS;
+    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
     Ok(([(header::CACHE_CONTROL, cache)], Json(JwksBody { keys })).into_response())
 }

@@ -104,3 +104,15 @@ pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
     println!("{kid}");
     Ok(())
 }
+
+/// `sessiond keys revoke KID`: the key dropped at once.
+pub(super) async fn revoke_key(env_file: &Path, kid: &str) -> anyhow::Result<()> {
+    let (_, state) = super::tool_state(env_file).await?;
+    if !state.service.revoke_signing_key(kid).await? {
+        anyhow::bail!(
+            "no signing key {kid:?} (sessiond keys rotate prints a key's id; the JWKS document lists them)"
+        );
+    }
+    println!("revoked signing key {kid}; its tokens are refused from now on");
+    Ok(())
+}

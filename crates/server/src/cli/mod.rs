@@ -66,9 +66,14 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Make a new signing key, which signs from now on on every node; the old ones still
-    /// verify until their tokens have expired. Prints the new key's id.
+    /// Make a new signing key: in the JWKS document at once, signing on every node within
+    /// ten seconds; the old ones still verify until their tokens have expired. Prints the new
+    /// key's id.
     Rotate,
+    /// Drop the key KID at once, for a suspected leak: out of the JWKS document now, and its
+    /// tokens refused by every node within five seconds. A new key signs at once when it was
+    /// the one that signed.
+    Revoke { kid: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +105,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::ApiKeys(cmd) => api_keys::run(&cli.env_file, cmd).await,
         Command::Audit(cmd) => audit::run(&cli.env_file, cmd).await,
         Command::Keys(KeysCommand::Rotate) => maintenance::rotate_keys(&cli.env_file).await,
+        Command::Keys(KeysCommand::Revoke { kid }) => {
+            maintenance::revoke_key(&cli.env_file, &kid).await
+        }
         Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
         Command::Migrate => maintenance::migrate(&cli.env_file).await,
         Command::Store(StoreCommand::Check) => maintenance::store_check(&cli.env_file).await,

@@ -259,8 +259,10 @@ async fn parallel_refreshes_commit_one_rotation(backend: Backend) {
                 };
                 let token = r0["refresh_token"].clone();
                 tokio::spawn(async move {
+                    // The client that logged in: refreshes are screened for drift.
                     let r = reqwest::Client::new()
                         .post(format!("{base}/api/token/refresh"))
+                        .header("user-agent", sessiond_testkit::Browser::new("", "").user_agent)
                         .json(&json!({"refresh_token": token}))
                         .send()
                         .await
