@@ -370,7 +370,11 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
     h.advance(10);
     let kid = h.service.rotate_signing_key().await.unwrap();
     let current = h.service.current_signing_key().await.unwrap();
-    assert_eq!(current.kid(), first.kid(), "published ahead: not signing yet");
+    assert_eq!(
+        current.kid(),
+        first.kid(),
+        "published ahead: not signing yet"
+    );
     h.advance(sessiond_core::service::PUBLISH_AHEAD_SECS);
     let current = h.service.current_signing_key().await.unwrap();
     assert_eq!(current.kid(), kid, "the newest key signs");

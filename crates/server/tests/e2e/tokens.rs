@@ -262,7 +262,10 @@ async fn parallel_refreshes_commit_one_rotation(backend: Backend) {
                     // The client that logged in: refreshes are screened for drift.
                     let r = reqwest::Client::new()
                         .post(format!("{base}/api/token/refresh"))
-                        .header("user-agent", sessiond_testkit::Browser::new("", "").user_agent)
+                        .header(
+                            "user-agent",
+                            sessiond_testkit::Browser::new("", "").user_agent,
+                        )
                         .json(&json!({"refresh_token": token}))
                         .send()
                         .await
