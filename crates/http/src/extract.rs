@@ -272,16 +272,24 @@ pub fn tossed_cookie_names(headers: &HeaderMap, name: &str) -> Option<Vec<String
         return None;
     }
     let mut names: Vec<String> = Vec::new();
-    for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for (k, _) in value.split(';').filter_map(|pair| pair.split_once('=')) {
-            let k = k.trim();
-            if k.eq_ignore_ascii_case(name) && !names.iter().any(|n| n == k) {
-                names.push(k.to_owned());
-            }
+    for (k, _) in cookie_pairs(headers) {
+        if k.eq_ignore_ascii_case(name) && !names.iter().any(|n| n == k) {
+            names.push(k.to_owned());
         }
     }
     Some(names)
+}
+
+/// Every `name=value` pair of every `Cookie` header, trimmed; headers that are not text are
+/// skipped.
+fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim()))
 }
 
 /// The session cookie's well-formed tokens, however many were sent: for the routes that must
@@ -300,18 +308,11 @@ where
         match find_cookie(&parts.headers, &state.cookie.name) {
             Ok(found) => Ok(Self(found.and_then(Token::parse).into_iter().collect())),
             Err(ApiError::AmbiguousCookie) => {
-                let mut tokens = Vec::new();
-                for value in parts.headers.get_all(header::COOKIE) {
-                    let Ok(value) = value.to_str() else { continue };
-                    for (k, v) in value.split(';').filter_map(|pair| pair.split_once('=')) {
-                        if k.trim() == state.cookie.name
-                            && let Some(token) = Token::parse(v.trim())
-                        {
-                            tokens.push(token);
-                        }
-                    }
-                }
-                tokens.truncate(4);
+                let tokens = cookie_pairs(&parts.headers)
+                    .filter(|(k, _)| *k == state.cookie.name)
+                    .filter_map(|(_, v)| Token::parse(v))
+                    .take(4)
+                    .collect();
                 Ok(Self(tokens))
             }
             Err(e) => Err(e),
