@@ -49,7 +49,9 @@ mod bundle;
 mod roles;
 
 pub use bundle::{Backend, Stores};
-pub use roles::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, SigningKeys, Users};
+pub use roles::{
+    ApiKeys, AuditLog, Counters, Ended, Health, SessionSweep, Sessions, SigningKeys, Users,
+};
 
 use crate::time::Timestamp;
 
@@ -84,17 +86,6 @@ impl StoreError {
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// An ended session and its place in the order the store committed the ends (the revocations
-/// feed, `SessionSweep::ended_sessions`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ended {
-    /// Given by the store in the transaction (or script) that stored the end: an end committed
-    /// later always has a greater one.
-    pub seq: u64,
-    /// The session as stored.
-    pub session: crate::session::Session,
-}
 
 /// A shared counter's value and when it lapses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Counter, Ended, StoreResult};
+use super::{Counter, StoreResult};
 use crate::access_token::SealedKey;
 use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditQuery};
@@ -13,6 +13,17 @@ use crate::session::Session;
 use crate::time::Timestamp;
 use crate::token::TokenHash;
 use crate::user::User;
+
+/// An ended session and its place in the order the store committed the ends (the revocations
+/// feed, `SessionSweep::ended_sessions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ended {
+    /// Given by the store in the transaction (or script) that stored the end: an end committed
+    /// later always has a greater one.
+    pub seq: u64,
+    /// The session as stored.
+    pub session: Session,
+}
 
 /// The session hot path: what a request reads and writes.
 #[async_trait]
