@@ -3,7 +3,7 @@
 
 use sessiond_testkit::TestServer;
 
-use crate::binary::{sessiond, start_with, workdir};
+use crate::binary::{sessiond_ok, start_with, workdir};
 
 fn kids(body: &serde_json::Value) -> Vec<String> {
     body["keys"]
@@ -54,15 +54,7 @@ async fn the_jwks_document_lists_the_current_key_and_the_one_it_replaced() {
 #[test]
 fn keys_rotate_makes_a_key_every_server_on_the_store_shows() {
     let dir = workdir();
-    let out = sessiond(&dir, &[])
-        .args(["keys", "rotate"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sessiond_ok(&dir, &["keys", "rotate"]);
     let kid = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(!kid.is_empty());
     let (_server, addr, _) = start_with(&dir, &[]);

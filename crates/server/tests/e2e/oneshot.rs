@@ -41,6 +41,23 @@ fn login_request(peer: &str, forwarded_for: Option<&str>) -> Request<Body> {
     req
 }
 
+/// The addresses alice's sessions were opened from, sorted.
+async fn alices_addresses(state: &AppState) -> Vec<String> {
+    let user = state.service.user("alice").await.unwrap();
+    let mut ips: Vec<_> = state
+        .service
+        .stores()
+        .sessions
+        .user_sessions(&user.id, state.service.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.client.ip.unwrap())
+        .collect();
+    ips.sort();
+    ips
+}
+
 #[tokio::test]
 async fn a_secure_cookie_is_host_prefixed_with_every_attribute() {
     let state = state(&[
@@ -118,18 +135,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     ))
     .await
     .unwrap();
-    let user = state.service.user("alice").await.unwrap();
-    let mut ips: Vec<_> = state
-        .service
-        .stores()
-        .sessions
-        .user_sessions(&user.id, state.service.now())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.client.ip.unwrap())
-        .collect();
-    ips.sort();
+    let ips = alices_addresses(&state).await;
     assert_eq!(
         ips,
         ["198.51.100.2", "203.0.113.9"],
@@ -159,18 +165,7 @@ async fn forwarded_for_is_read_from_the_right_past_every_trusted_hop() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{peer} {xff}");
     }
-    let user = state.service.user("alice").await.unwrap();
-    let mut ips: Vec<_> = state
-        .service
-        .stores()
-        .sessions
-        .user_sessions(&user.id, state.service.now())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.client.ip.unwrap())
-        .collect();
-    ips.sort();
+    let ips = alices_addresses(&state).await;
     assert_eq!(ips, ["198.51.100.3", "198.51.100.4", "2001:db8::5"]);
 }
 

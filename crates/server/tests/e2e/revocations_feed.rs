@@ -1,6 +1,6 @@
-//! The revocations feed never skips an end (second review, item 4): an end whose write is held
-//! while a later end is served, and the feed's cursor moves past it, is served after the cursor
-//! once it commits, on every store.
+//! `GET /api/v1/revocations`: what the feed lists, how it pages, and that it never skips an end
+//! (second review, item 4): an end whose write is held while a later end is served, and the
+//! feed's cursor moves past it, is served after the cursor once it commits, on every store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,14 +9,14 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sessiond_core::api_key::Scope;
-use sessiond_core::service::NewApiKey;
 use sessiond_core::store::{Sessions, StoreResult};
 use sessiond_core::{Session, SessionId, SessionState, Timestamp, TokenHash, UserId};
 use sessiond_testkit::stores::{Backend, SharedStore};
 use sessiond_testkit::{TestServer, config_with};
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::tokens::{call, token_login};
+use crate::backend_api::key;
+use crate::tokens::{call, text, token_login};
 
 /// The session role, with the end of one chosen session held before it reaches the store: the
 /// write of a request that took its end time and then waited (on a row lock, a slow network).
@@ -83,13 +83,7 @@ async fn a_held_end_is_served_after_the_cursor_that_passed_it(backend: Backend) 
     let stores = stores.with_sessions(held.clone());
     let srv = TestServer::start_with(config_with(&[]), stores).await;
     srv.add_user("alice", "oss").await;
-    let key = srv
-        .state
-        .service
-        .create_api_key(NewApiKey::new("rs", &[Scope::SessionsRead]))
-        .await
-        .unwrap();
-    let key = key.expose().to_owned();
+    let key = key(&srv, "rs", &[Scope::SessionsRead]).await;
     let (x, y) = (
         token_login(&srv, "alice").await,
         token_login(&srv, "alice").await,
@@ -134,4 +128,103 @@ async fn a_held_end_is_served_after_the_cursor_that_passed_it(backend: Backend) 
 
 mod a_held_end_is_never_behind_a_cursor_already_served {
     sessiond_testkit::on_every_store!(super::a_held_end_is_served_after_the_cursor_that_passed_it);
+}
+
+/// `GET /api/v1/revocations`: logouts and revocations, not timeouts, paged by cursor, for a
+/// key with `sessions:read`.
+#[tokio::test]
+async fn the_revocations_feed_lists_ended_sessions_by_cursor() {
+    let srv = TestServer::start(&[("SESSION_IDLE_TIMEOUT_SECONDS", "300")]).await;
+    srv.add_user("alice", "oss").await;
+    let key = key(&srv, "rs", &[Scope::SessionsRead]).await;
+    let a = token_login(&srv, "alice").await;
+    let b = token_login(&srv, "alice").await;
+    token_login(&srv, "alice").await;
+    srv.advance(1);
+    call(
+        &srv,
+        Method::POST,
+        "/api/token/logout",
+        Some(&text(&a, "access_token")),
+        None,
+    )
+    .await;
+    srv.advance(1);
+    let r = call(
+        &srv,
+        Method::POST,
+        "/api/token/refresh",
+        None,
+        Some(json!({"refresh_token": a["refresh_token"]})),
+    )
+    .await;
+    assert_eq!(r.body["code"], "logged_out");
+    let body = json!({"refresh_token": b["refresh_token"]});
+    call(&srv, Method::POST, "/api/token/logout", None, Some(body)).await;
+    srv.advance(400);
+    let expire = sessiond_core::service::CleanupOptions {
+        phases: vec![sessiond_core::service::CleanupPhase::Expire],
+        max_batches: None,
+        dry_run: false,
+    };
+    srv.state.service.cleanup(&expire, &|_| {}).await.unwrap();
+    let feed = call(
+        &srv,
+        Method::GET,
+        "/api/v1/revocations?limit=1",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    assert_eq!(feed.body["revocations"][0]["session_id"], a["session_id"]);
+    assert_eq!(feed.body["revocations"][0]["reason"], "user_logout");
+    let next = text(&feed.body, "next");
+    let feed = call(
+        &srv,
+        Method::GET,
+        &format!("/api/v1/revocations?since={next}"),
+        Some(&key),
+        None,
+    )
+    .await;
+    let ids: Vec<_> = feed.body["revocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [b["session_id"].clone()],
+        "the idle one is not a revocation"
+    );
+    for bad in ["?since=yesterday", "?limit=0", "?limit=5000", "?other=1"] {
+        let r = call(
+            &srv,
+            Method::GET,
+            &format!("/api/v1/revocations{bad}"),
+            Some(&key),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (r.status, &r.body["code"]),
+            (400, &json!("invalid_request")),
+            "{bad}"
+        );
+    }
+    let r = call(
+        &srv,
+        Method::GET,
+        "/api/v1/revocations",
+        Some(&text(&b, "access_token")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (401, &json!("invalid_api_key")),
+        "an access token is no API key"
+    );
 }

@@ -7,10 +7,10 @@ use std::collections::HashSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sessiond_core::api_key::Scope;
-use sessiond_core::service::NewApiKey;
 use sessiond_testkit::stores::{Backend, SharedStore};
 use sessiond_testkit::{PASSWORD, Resp, TestServer, config_with};
+
+mod docs;
 
 /// A call from an API client: a fresh client each time, so no cookie is ever involved.
 pub(crate) async fn call(
@@ -38,7 +38,7 @@ pub(crate) async fn refresh(srv: &TestServer, refresh_token: &Value) -> Resp {
     call(srv, Method::POST, "/api/token/refresh", None, Some(body)).await
 }
 
-fn text(v: &Value, field: &str) -> String {
+pub(crate) fn text(v: &Value, field: &str) -> String {
     v[field].as_str().unwrap().to_owned()
 }
 
@@ -364,200 +364,4 @@ async fn a_key_rotated_on_one_node_signs_on_the_other_within_ten_seconds() {
         "the old key's token still verifies: {}",
         r.body
     );
-}
-
-/// `GET /api/v1/revocations`: logouts and revocations, not timeouts, paged by cursor, for a
-/// key with `sessions:read`.
-#[tokio::test]
-async fn the_revocations_feed_lists_ended_sessions_by_cursor() {
-    let srv = TestServer::start(&[("SESSION_IDLE_TIMEOUT_SECONDS", "300")]).await;
-    srv.add_user("alice", "oss").await;
-    let key = srv
-        .state
-        .service
-        .create_api_key(NewApiKey::new("rs", &[Scope::SessionsRead]))
-        .await
-        .unwrap();
-    let key = key.expose().to_owned();
-    let a = token_login(&srv, "alice").await;
-    let b = token_login(&srv, "alice").await;
-    token_login(&srv, "alice").await;
-    srv.advance(1);
-    call(
-        &srv,
-        Method::POST,
-        "/api/token/logout",
-        Some(&text(&a, "access_token")),
-        None,
-    )
-    .await;
-    srv.advance(1);
-    let r = call(
-        &srv,
-        Method::POST,
-        "/api/token/refresh",
-        None,
-        Some(json!({"refresh_token": a["refresh_token"]})),
-    )
-    .await;
-    assert_eq!(r.body["code"], "logged_out");
-    let body = json!({"refresh_token": b["refresh_token"]});
-    call(&srv, Method::POST, "/api/token/logout", None, Some(body)).await;
-    srv.advance(400);
-    let expire = sessiond_core::service::CleanupOptions {
-        phases: vec![sessiond_core::service::CleanupPhase::Expire],
-        max_batches: None,
-        dry_run: false,
-    };
-    srv.state.service.cleanup(&expire, &|_| {}).await.unwrap();
-    let feed = call(
-        &srv,
-        Method::GET,
-        "/api/v1/revocations?limit=1",
-        Some(&key),
-        None,
-    )
-    .await;
-    assert_eq!(feed.status, 200, "{}", feed.body);
-    assert_eq!(feed.body["revocations"][0]["session_id"], a["session_id"]);
-    assert_eq!(feed.body["revocations"][0]["reason"], "user_logout");
-    let next = text(&feed.body, "next");
-    let feed = call(
-        &srv,
-        Method::GET,
-        &format!("/api/v1/revocations?since={next}"),
-        Some(&key),
-        None,
-    )
-    .await;
-    let ids: Vec<_> = feed.body["revocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["session_id"].clone())
-        .collect();
-    assert_eq!(
-        ids,
-        [b["session_id"].clone()],
-        "the idle one is not a revocation"
-    );
-    for bad in ["?since=yesterday", "?limit=0", "?limit=5000", "?other=1"] {
-        let r = call(
-            &srv,
-            Method::GET,
-            &format!("/api/v1/revocations{bad}"),
-            Some(&key),
-            None,
-        )
-        .await;
-        assert_eq!(
-            (r.status, &r.body["code"]),
-            (400, &json!("invalid_request")),
-            "{bad}"
-        );
-    }
-    let r = call(
-        &srv,
-        Method::GET,
-        "/api/v1/revocations",
-        Some(&text(&b, "access_token")),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (r.status, &r.body["code"]),
-        (401, &json!("invalid_api_key")),
-        "an access token is no API key"
-    );
-}
-
-fn docs_example(heading: &str, language: &str) -> String {
-    let doc = include_str!("../../../../docs/api.md");
-    let section = doc.split(heading).nth(1).unwrap();
-    let fence = format!("```{language}\n");
-    let start = section.find(&fence).unwrap() + fence.len();
-    let len = section[start..].find("```").unwrap();
-    section[start..start + len].to_owned()
-}
-
-async fn run(program: &str, args: Vec<String>, dir: &str, env: Vec<(&str, String)>) -> String {
-    let (program, dir) = (program.to_owned(), dir.to_owned());
-    let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    // The server answers on this runtime; the client runs on a blocking thread beside it.
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&program)
-            .args(&args)
-            .current_dir(dir)
-            .envs(env)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("needed (scripts/test installs it): {e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_curl_walk_through_of_docs_api_md_works() {
-    let srv = TestServer::start(&[]).await;
-    srv.add_user("alice", "oss").await;
-    let script = docs_example("### Walk-through with curl", "sh");
-    let env = vec![
-        ("SESSIOND_URL", srv.base.clone()),
-        ("PASSWORD", PASSWORD.to_owned()),
-    ];
-    let printed = run(
-        "bash",
-        vec!["-euo".into(), "pipefail".into(), "-c".into(), script],
-        ".",
-        env,
-    )
-    .await;
-    assert_eq!(printed, "alice\nLogged out\nlogged_out");
-}
-
-/// Tokens verify with a JWT library that is not ours (`jose` for Node, the docs' example),
-/// through the JWKS document alone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_jwt_library_verifies_the_tokens_through_the_jwks() {
-    let srv = TestServer::start(&[]).await;
-    // jose checks `exp` against the real time.
-    srv.clock.set(sessiond_core::Timestamp::now());
-    srv.add_user("alice", "oss").await;
-    let pair = token_login(&srv, "alice").await;
-    let script = docs_example("### Verifying access tokens in a resource server", "js");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients/js");
-    let env = vec![
-        ("SESSIOND_URL", srv.base.clone()),
-        ("ACCESS_TOKEN", text(&pair, "access_token")),
-        ("SESSION_ID", text(&pair, "session_id")),
-    ];
-    let args = vec!["--input-type=module".into(), "-e".into(), script.clone()];
-    assert_eq!(run("node", args, dir, env.clone()).await, "alice true");
-
-    // And it refuses what it should: a token signed by a key the document does not hold.
-    let mut forged = text(&pair, "access_token").into_bytes();
-    let i = forged.len() - 10;
-    forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
-    let forged = String::from_utf8(forged).unwrap();
-    let env = vec![
-        ("SESSIOND_URL", srv.base.clone()),
-        ("ACCESS_TOKEN", forged),
-        ("SESSION_ID", text(&pair, "session_id")),
-    ];
-    let args = vec!["--input-type=module".into(), "-e".into(), script];
-    let (program, dir) = ("node".to_owned(), dir.to_owned());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(program)
-            .args(args)
-            .current_dir(dir)
-            .envs(env)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(!out.status.success(), "jose accepted a changed signature");
 }

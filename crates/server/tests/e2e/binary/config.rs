@@ -1,0 +1,161 @@
+//! The binary's configuration: refused with every problem listed (exit 2), `.env` and the
+//! environment, `config show`, `template`, `optimize-for`, `set-env` and `validate`.
+
+use super::*;
+
+#[test]
+fn invalid_configuration_exits_2_listing_every_problem() {
+    let dir = workdir();
+    let vars = [
+        ("SESSION_IDLE_TIMEOUT_SECONDS", "999999"),
+        ("SESSION_CLEANUP_BATCH_SIZE", "0"),
+        ("SESSION_ENVIRONMENT", "prod"),
+    ];
+    for args in [&["config", "validate"][..], &["serve"][..]] {
+        let out = sessiond(&dir, &vars).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for needle in [
+            "SESSION_IDLE_TIMEOUT_SECONDS=999999",
+            "SESSION_CLEANUP_BATCH_SIZE=0",
+            "SESSION_ENVIRONMENT=\"prod\"",
+        ] {
+            assert!(err.contains(needle), "{args:?}: missing {needle} in {err}");
+        }
+    }
+    let out = sessiond(&dir, &[])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn dotenv_is_read_and_the_environment_wins() {
+    let dir = workdir();
+    std::fs::write(
+        dir.join(".env"),
+        "SESSION_CLEANUP_BATCH_SIZE=0\nSESSION_CUSTOM_MODE=blue\n",
+    )
+    .unwrap();
+    let out = sessiond(&dir, &[])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the .env value is read");
+    let out = sessiond(&dir, &[("SESSION_CLEANUP_BATCH_SIZE", "5")])
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("SESSION_CLEANUP_BATCH_SIZE")
+                && l.contains(" 5 ")
+                && l.contains("[env]")),
+        "{shown}"
+    );
+    assert!(shown.contains("mode") && shown.contains("blue"));
+}
+
+#[test]
+fn config_show_redacts_the_secret_key_and_a_store_urls_password() {
+    let dir = workdir();
+    let key = "super-secret-key-value-0123456789abcdef";
+    let vars = [
+        ("SESSIOND_SECRET_KEY", key),
+        (
+            "SESSIOND_STORE_URL",
+            "postgres://app:hunter2@db.internal/sessions",
+        ),
+    ];
+    let out = sessiond(&dir, &vars)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("<redacted>") && !shown.contains(key) && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://app:<redacted>@db.internal/sessions"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn config_template_optimize_and_set_env() {
+    let dir = workdir();
+    let out = sessiond(&dir, &[])
+        .args(["config", "template", "--output", "session.env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let template = std::fs::read_to_string(dir.join("session.env")).unwrap();
+    assert!(template.contains("# SESSION_IDLE_TIMEOUT_SECONDS=86400"));
+    let out = sessiond(&dir, &[])
+        .args(["config", "optimize-for", "production"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SESSION_MAX_CLEANUP_BATCHES=20"));
+    let out = sessiond(&dir, &[])
+        .args(["config", "set-env", "testing"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".env")).unwrap(),
+        "SESSION_ENVIRONMENT=testing\n"
+    );
+    let out = sessiond(&dir, &[])
+        .args(["config", "set-env", "moon"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap refuses an unknown environment"
+    );
+}
+
+/// `config validate` says when a variable is set as only a seed's meaning of it would make
+/// sense: the lifetime raised to keep sessions longer (seed 001's advice), a long expiration
+/// grace, and seed 000's 5-minute timeout without its 1-minute warning.
+#[test]
+fn config_validate_explains_settings_that_follow_a_seeds_meaning() {
+    let dir = workdir();
+    let out = sessiond(
+        &dir,
+        &[
+            ("SESSION_LIFETIME_SECONDS", "259200"),
+            ("SESSION_EXPIRATION_GRACE_SECONDS", "1800"),
+        ],
+    )
+    .args(["config", "validate"])
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("note: SESSION_LIFETIME_SECONDS=259200"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: SESSION_EXPIRATION_GRACE_SECONDS=1800"),
+        "{text}"
+    );
+
+    let out = sessiond(&dir, &[("SESSION_IDLE_TIMEOUT_SECONDS", "300")])
+        .args(["config", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SESSION_WARNING_THRESHOLD_SECONDS=60"),
+        "{err}"
+    );
+}
