@@ -19,17 +19,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// `limit` hits per `window_secs` per key.
+    /// `limit` hits per `window_secs` per key, for at most [`KEYS`] keys.
     pub fn new(limit: u32, window_secs: i64) -> Self {
-        Self::with_capacity(limit, window_secs, KEYS)
-    }
-
-    /// The same, keeping at most `keys` keys.
-    pub fn with_capacity(limit: u32, window_secs: i64, keys: usize) -> Self {
         Self {
             limit: limit as usize,
             window_secs,
-            hits: BoundedMap::new(keys),
+            hits: BoundedMap::new(KEYS),
         }
     }
 

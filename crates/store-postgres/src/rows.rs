@@ -166,7 +166,7 @@ pub(crate) fn user_params(u: &User) -> Vec<Param> {
         Box::new(u.auth_method.as_str().to_owned()),
         Box::new(u.password_hash.clone()),
         Box::new(u.enabled),
-        Box::new(serde_json::to_string(&u.contexts).unwrap_or_else(|_| "[]".into())),
+        Box::new(text_list(&u.contexts)),
         ms(u.created_at),
         ms(u.updated_at),
         Box::new(User::username_key(&u.username)),
@@ -282,7 +282,12 @@ pub(crate) fn api_key_params(k: &sessiond_core::api_key::ApiKey) -> Vec<Param> {
         Box::new(sessiond_core::api_key::scopes_to_text(&k.scopes)),
         Box::new(to_millis(k.created_at)),
         Box::new(k.revoked_at.map(to_millis)),
-        Box::new(serde_json::to_string(&k.roles).unwrap_or_else(|_| "[]".into())),
-        Box::new(serde_json::to_string(&k.users).unwrap_or_else(|_| "[]".into())),
+        Box::new(text_list(&k.roles)),
+        Box::new(text_list(&k.users)),
     ]
+}
+
+/// A list of names as the JSON text its column holds.
+pub(crate) fn text_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }

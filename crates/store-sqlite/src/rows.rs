@@ -160,7 +160,7 @@ pub(crate) fn user_values(u: &User) -> Vec<Value> {
         Value::Text(u.auth_method.as_str().to_owned()),
         text(&u.password_hash),
         Value::Integer(i64::from(u.enabled)),
-        Value::Text(serde_json::to_string(&u.contexts).unwrap_or_else(|_| "[]".into())),
+        Value::Text(text_list(&u.contexts)),
         int(Some(u.created_at)),
         int(Some(u.updated_at)),
         Value::Text(User::username_key(&u.username)),
@@ -278,7 +278,12 @@ pub(crate) fn api_key_values(k: &sessiond_core::api_key::ApiKey) -> Vec<Value> {
         Value::Integer(to_millis(k.created_at)),
         k.revoked_at
             .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
-        Value::Text(serde_json::to_string(&k.roles).unwrap_or_else(|_| "[]".into())),
-        Value::Text(serde_json::to_string(&k.users).unwrap_or_else(|_| "[]".into())),
+        Value::Text(text_list(&k.roles)),
+        Value::Text(text_list(&k.users)),
     ]
+}
+
+/// A list of names as the JSON text its column holds.
+pub(crate) fn text_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }

@@ -55,11 +55,10 @@ impl ApiKeys for PostgresStore {
     ) -> StoreResult<bool> {
         let sql =
             "UPDATE api_keys SET roles = $2, users = $3 WHERE name = $1 AND revoked_at IS NULL";
-        let list = |l: &[String]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
         let params: [Param; 3] = [
             Box::new(name.to_owned()),
-            Box::new(list(roles)),
-            Box::new(list(users)),
+            Box::new(rows::text_list(roles)),
+            Box::new(rows::text_list(users)),
         ];
         Ok(self.execute(sql, &params).await? > 0)
     }

@@ -59,11 +59,10 @@ impl ApiKeys for SqliteStore {
     ) -> StoreResult<bool> {
         let sql =
             "UPDATE api_keys SET roles = ?2, users = ?3 WHERE name = ?1 AND revoked_at IS NULL";
-        let list = |l: &[String]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
         let args = vec![
             Value::Text(name.to_owned()),
-            Value::Text(list(roles)),
-            Value::Text(list(users)),
+            Value::Text(rows::text_list(roles)),
+            Value::Text(rows::text_list(users)),
         ];
         Ok(self.execute(sql.to_owned(), args).await? > 0)
     }
