@@ -19,6 +19,7 @@ pub mod drift;
 pub mod error;
 pub mod hashing;
 pub mod ids;
+pub mod input;
 pub mod lockout;
 pub mod memory;
 pub mod policy;

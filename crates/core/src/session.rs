@@ -184,10 +184,6 @@ impl EndReason {
     }
 }
 
-/// The longest user agent a session keeps: longer `User-Agent` headers are cut to it, and the
-/// backend API refuses a longer `user_agent`.
-pub const MAX_USER_AGENT: usize = 512;
-
 /// Client facts captured when a session is created or used.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClientInfo {

@@ -86,37 +86,21 @@ pub fn normalize_username(name: &str) -> String {
     name.trim().nfkc().collect()
 }
 
-/// Checks a username: 1–64 characters, letters, digits and `._@-` only (no control characters
-/// can reach a log line through it).
-pub fn validate_username(name: &str) -> Result<(), &'static str> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err("a username has 1 to 64 characters");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || "._@-".contains(c))
-    {
-        return Err("a username may contain only letters, digits and . _ @ -");
-    }
-    Ok(())
+/// Checks a username against [`crate::input::USERNAME`], as it is sent: the rule the OpenAPI
+/// document states. The name kept is its NFKC form, where a compatibility letter may expand
+/// (`ŀ` is `l·`, `⑴` is `(1)`), never into a control character (docs/decisions/0039).
+pub fn validate_username(name: &str) -> Result<(), String> {
+    crate::input::USERNAME.check(name)
 }
 
-/// Checks a platform context's name: 1 to 64 characters, none of them control characters (it
-/// travels in `X-Session-Context`, where a CR or LF would end the header).
-pub fn validate_context(context: &str) -> Result<(), &'static str> {
-    if context.trim().is_empty() || context.len() > 64 || context.chars().any(char::is_control) {
-        return Err("a context is 1 to 64 characters, none of them control characters");
-    }
-    Ok(())
+/// Checks a platform context's name against [`crate::input::CONTEXT`].
+pub fn validate_context(context: &str) -> Result<(), String> {
+    crate::input::CONTEXT.check(context)
 }
 
-/// Checks a display name: 1 to 256 characters, none of them control characters.
-pub fn validate_display_name(name: &str) -> Result<(), &'static str> {
-    if name.trim().is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
-        return Err("a display name is 1 to 256 characters, none of them control characters");
-    }
-    Ok(())
+/// Checks a display name against [`crate::input::DISPLAY_NAME`].
+pub fn validate_display_name(name: &str) -> Result<(), String> {
+    crate::input::DISPLAY_NAME.check(name)
 }
 
 /// Argon2id hashing with OWASP's parameters (19 MiB, 2 passes).
@@ -243,12 +227,8 @@ impl Passwords {
 }
 
 /// Checks a new password: long enough to matter, short enough not to be a hashing DoS.
-pub fn validate_password(password: &str) -> Result<(), &'static str> {
-    match password.chars().count() {
-        0..=7 => Err("a password has at least 8 characters"),
-        8..=1024 => Ok(()),
-        _ => Err("a password has at most 1024 characters"),
-    }
+pub fn validate_password(password: &str) -> Result<(), String> {
+    crate::input::NEW_PASSWORD.check(password)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod cookie;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod guessing;
 pub mod metrics;
 pub mod openapi;
@@ -20,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::any;
+use axum::routing::on;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -116,13 +117,15 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
-    // Asked by a proxy about the browser's request (any method, as some proxies forward the
-    // original one): never a cookie, so no CSRF guard; unknown tokens still count as guesses.
+    // Asked by a proxy about the browser's request (any method HTTP defines and OpenAPI can
+    // describe, as some proxies forward the original one; docs/decisions/0039): never a cookie,
+    // so no CSRF guard; unknown tokens still count as guesses.
     // Its refusals are all 401 (`only_401`), which its attribute lists.
     let mut verify = OpenApiRouter::with_openapi(openapi::Verify::openapi());
     refuse(verify.get_openapi_mut(), STORE);
+    openapi::name_each_method(verify.get_openapi_mut());
     let verify = verify
-        .route("/auth/verify", any(forward::verify))
+        .route("/auth/verify", on(forward::METHODS, forward::verify))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guessing::guard,
@@ -169,6 +172,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let doc = all.get_openapi_mut();
     refuse(doc, EVERY_ROUTE);
     openapi::add_security(doc, &state.cookie.name);
+    openapi::list_roles(doc, &state.service.settings().roles);
     all
 }
 

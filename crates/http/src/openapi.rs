@@ -42,6 +42,29 @@ pub(crate) struct Skeleton;
 #[openapi(paths(crate::routes::forward::verify))]
 pub(crate) struct Verify;
 
+/// One handler described under several methods shares its `operationId`, which must be
+/// unique: each method but GET gets its own, `verify_post`, `verify_head`, ...
+pub(crate) fn name_each_method(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+            ("head", &mut item.head),
+            ("options", &mut item.options),
+            ("trace", &mut item.trace),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op
+                && let Some(id) = &mut op.operation_id
+            {
+                *id = format!("{id}_{method}");
+            }
+        }
+    }
+}
+
 /// The served document, rendered once; each answer shares its bytes.
 #[derive(Clone)]
 pub(crate) struct Document(pub(crate) Bytes);
@@ -95,6 +118,18 @@ pub(crate) fn add_security(doc: &mut utoipa::openapi::OpenApi, cookie_name: &str
                 .build(),
         ),
     );
+}
+
+/// The role a request names must be one of `SESSION_ROLES`: the document lists them, so a
+/// client (and the fuzzer) can tell a valid one from an invalid one.
+pub(crate) fn list_roles(doc: &mut utoipa::openapi::OpenApi, roles: &[String]) {
+    let role = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("RoleName"));
+    if let Some(RefOr::T(utoipa::openapi::Schema::Object(role))) = role {
+        role.enum_values = Some(roles.iter().map(|r| r.as_str().into()).collect());
+    }
 }
 
 /// A refusal that a layer adds to the operations it guards.
@@ -217,6 +252,9 @@ pub(crate) fn refuse(doc: &mut utoipa::openapi::OpenApi, refusals: &[Refusal]) {
             (HttpMethod::Put, &mut item.put),
             (HttpMethod::Delete, &mut item.delete),
             (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Head, &mut item.head),
+            (HttpMethod::Options, &mut item.options),
+            (HttpMethod::Trace, &mut item.trace),
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };

@@ -10,7 +10,7 @@ use crate::cache::Notice;
 use crate::session::ClientInfo;
 use crate::store::StoreError;
 use crate::token::TokenHash;
-use crate::user::{SUPERADMIN, User, normalize_username, validate_username};
+use crate::user::{SUPERADMIN, User, validate_username};
 
 use super::{SessionError, SessionResult, SessionService};
 
@@ -143,7 +143,7 @@ impl SessionService {
         roles.dedup();
         let mut keyed = Vec::with_capacity(users.len());
         for user in users {
-            validate_username(&normalize_username(&user))
+            validate_username(&user)
                 .map_err(|m| SessionError::Invalid(format!("--users {user:?}: {m}")))?;
             keyed.push(User::username_key(&user));
         }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::api_key::ApiKey;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::{SessionId, UserId};
+use crate::input;
 use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::store::StoreError;
 use crate::token::Token;
@@ -40,29 +41,31 @@ pub struct AppLogin {
 }
 
 impl AppLogin {
-    /// Refuses what no other path would store: every field is held to the rule it has where a
-    /// browser or the CLI sets it. The address comes back in its canonical form.
-    fn checked(mut self) -> SessionResult<Self> {
-        let invalid = |m: &str| SessionError::Invalid(m.to_owned());
-        validate_username(&normalize_username(&self.username)).map_err(invalid)?;
+    /// Refuses what no other path would store: every field is held to its rule of
+    /// [`crate::input`], and a role must be one of `roles` whether or not a user is created.
+    /// The address comes back in its canonical form.
+    fn checked(mut self, roles: &[String]) -> SessionResult<Self> {
+        validate_username(&self.username).map_err(SessionError::Invalid)?;
+        if let Some(role) = &self.role {
+            input::ROLE.check(role).map_err(SessionError::Invalid)?;
+            if !roles.contains(role) {
+                return Err(SessionError::Invalid(format!(
+                    "unknown role {role:?}: choose one of {}",
+                    roles.join(", ")
+                )));
+            }
+        }
         if let Some(context) = &self.context {
-            validate_context(context).map_err(invalid)?;
+            validate_context(context).map_err(SessionError::Invalid)?;
         }
         if let Some(name) = &self.display_name {
-            validate_display_name(name).map_err(invalid)?;
+            validate_display_name(name).map_err(SessionError::Invalid)?;
         }
         if let Some(ip) = &self.client.ip {
-            let ip: std::net::IpAddr = ip
-                .parse()
-                .map_err(|_| invalid("ip must be an IPv4 or IPv6 address"))?;
-            self.client.ip = Some(ip.to_canonical().to_string());
+            self.client.ip = Some(input::ip(ip).map_err(SessionError::Invalid)?.to_string());
         }
-        if let Some(ua) = &self.client.user_agent
-            && (ua.len() > crate::session::MAX_USER_AGENT || ua.chars().any(char::is_control))
-        {
-            return Err(invalid(
-                "user_agent is at most 512 bytes, none of them control characters",
-            ));
+        if let Some(ua) = &self.client.user_agent {
+            input::USER_AGENT.check(ua).map_err(SessionError::Invalid)?;
         }
         if let Some(data) = &self.data
             && serde_json::to_vec(data).map_or(usize::MAX, |b| b.len()) > super::MAX_DATA_BYTES
@@ -78,7 +81,7 @@ impl SessionService {
     /// password, under the same cap and timeouts. `key` must be allowed to assert the user
     /// (its roles and users; `admin` for anyone else and for every superadmin).
     pub async fn login_for_app(&self, key: &ApiKey, req: AppLogin) -> SessionResult<Issued> {
-        let req = req.checked()?;
+        let req = req.checked(&self.settings.roles)?;
         let username = normalize_username(&req.username);
         let user = match self.stores.users.user_by_name(&username).await? {
             Some(user) => user,
@@ -136,12 +139,10 @@ impl SessionService {
         username: &str,
         req: &AppLogin,
     ) -> SessionResult<User> {
-        validate_username(username).map_err(|m| SessionError::Invalid(m.into()))?;
+        validate_username(username).map_err(SessionError::Invalid)?;
+        // `checked` has held the role to `SESSION_ROLES`.
         let role = match &req.role {
-            Some(role) if self.settings.roles.contains(role) => role.clone(),
-            Some(role) => {
-                return Err(SessionError::Invalid(format!("unknown role {role:?}")));
-            }
+            Some(role) => role.clone(),
             None => self.settings.roles.first().cloned().unwrap_or_default(),
         };
         self.may_assert(key, username, &role, &req.client).await?;

@@ -167,7 +167,7 @@ impl SessionService {
             }
             return Ok(user);
         }
-        crate::user::validate_username(username).map_err(|m| SessionError::Invalid(m.into()))?;
+        crate::user::validate_username(username).map_err(SessionError::Invalid)?;
         let user = User {
             id: UserId::generate(now)?,
             username: username.trim().to_owned(),

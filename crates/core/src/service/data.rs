@@ -97,15 +97,9 @@ impl SessionService {
         details: Option<Value>,
         api_key: &str,
     ) -> SessionResult<Session> {
-        let valid_kind = (1..=64).contains(&kind.len())
-            && kind
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
-        if !valid_kind {
-            return Err(SessionError::Invalid(
-                "type has 1 to 64 letters, digits, '_', '-', '.' or ':'".into(),
-            ));
-        }
+        crate::input::ACTIVITY_TYPE
+            .check(kind)
+            .map_err(SessionError::Invalid)?;
         let session = self.session_by_id(id).await?;
         let now = self.now();
         let touched = self.touch(session, now).await?.status.session;

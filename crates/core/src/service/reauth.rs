@@ -61,7 +61,7 @@ impl SessionService {
         client: &ClientInfo,
         device: Option<&str>,
     ) -> SessionResult<Issued> {
-        validate_password(new_password).map_err(|m| SessionError::Invalid(m.into()))?;
+        validate_password(new_password).map_err(SessionError::Invalid)?;
         let current = self.resolve(token, self.now()).await?.session;
         let user = match current.user_id {
             Some(id) => self.stores.users.user_by_id(&id).await?,

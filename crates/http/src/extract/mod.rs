@@ -70,8 +70,10 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
     })
 }
 
+/// A body is a JSON object: serde would also read a struct from an array (`["alice", "pw"]`),
+/// which no document allows.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    let value = serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => {
@@ -79,7 +81,14 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::bad_request("malformed_json", "the request body is not valid JSON"),
         }
-    })
+    })?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the request body is a JSON object",
+        ));
+    }
+    Ok(value)
 }
 
 /// A JSON body: `Content-Type: application/json` required, unknown fields refused by the
@@ -98,7 +107,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Like [`ApiJson`], but an empty body means `T::default()`.
+/// Like [`ApiJson`], but an empty body, or `null`, means `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
 impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
@@ -118,6 +127,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         }
         if !json {
             return Err(ApiError::UnsupportedMediaType);
+        }
+        if bytes.trim_ascii() == b"null" {
+            return Ok(Self(T::default()));
         }
         parse_json(&bytes).map(OptionalJson)
     }
@@ -245,14 +257,9 @@ pub fn client_of(parts: &Parts, state: &AppState) -> ClientInfo {
 }
 
 fn client_info(ip: Option<IpAddr>, headers: &HeaderMap) -> ClientInfo {
-    let user_agent = headers.get(header::USER_AGENT).map(|v| {
-        let ua = String::from_utf8_lossy(v.as_bytes());
-        let mut end = ua.len().min(sessiond_core::session::MAX_USER_AGENT);
-        while !ua.is_char_boundary(end) {
-            end -= 1;
-        }
-        ua[..end].to_owned()
-    });
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| sessiond_core::input::user_agent_header(&String::from_utf8_lossy(v.as_bytes())));
     ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent,

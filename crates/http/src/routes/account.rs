@@ -5,10 +5,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use sessiond_core::SessionError;
 
-use super::session::{check_length, issued_response, to_completion};
+use super::session::{issued_response, to_completion};
 use crate::body::{ErrorBody, IssuedBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, DeviceCookie, SessionCookie};
+use crate::fields::{CurrentPassword, NewPassword, Password};
 use crate::state::AppState;
 
 /// A wrong password here comes from a signed-in user: 403, so that no client takes it for the
@@ -26,8 +27,7 @@ fn wrong_password(e: SessionError) -> ApiError {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthRequest {
-    #[schema(min_length = 1, max_length = 4096)]
-    password: String,
+    password: Password,
 }
 
 /// `POST /api/session/reauth {password}`: a new, freshly authenticated session in place of the
@@ -53,11 +53,15 @@ pub async fn reauth(
     Client(client): Client,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> Result<Response, ApiError> {
-    check_length("password", &req.password)?;
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
-            .reauthenticate(token.as_ref(), &req.password, &client, device.as_deref())
+            .reauthenticate(
+                token.as_ref(),
+                req.password.as_str(),
+                &client,
+                device.as_deref(),
+            )
             .await;
         issued.map_err(wrong_password)
     })
@@ -68,10 +72,8 @@ pub async fn reauth(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
-    #[schema(min_length = 1, max_length = 4096)]
-    current_password: String,
-    #[schema(min_length = 8, max_length = 1024)]
-    new_password: String,
+    current_password: CurrentPassword,
+    new_password: NewPassword,
     #[serde(default = "yes")]
     end_other_sessions: bool,
 }
@@ -102,15 +104,13 @@ pub async fn change_password(
     Client(client): Client,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<Response, ApiError> {
-    check_length("current_password", &req.current_password)?;
-    check_length("new_password", &req.new_password)?;
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
             .change_password(
                 token.as_ref(),
-                &req.current_password,
-                &req.new_password,
+                req.current_password.as_str(),
+                req.new_password.as_str(),
                 req.end_other_sessions,
                 &client,
                 device.as_deref(),

@@ -27,7 +27,7 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> 
 pub struct ClientEvent {
     #[schema(pattern = "^SESSION_(WARNING_SHOWN|EXTENDED_BY_USER|EXPIRED_SHOWN)$")]
     event_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::whole_number")]
     time_remaining_seconds: Option<i64>,
 }
 

@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodFilter;
 use sessiond_core::EndCode;
 
 use crate::body::{ErrorBody, SessionBody};
@@ -32,13 +33,24 @@ fn passive(headers: &HeaderMap) -> bool {
         .any(|uri| uri.split('?').next() == Some(CHECK_PATH))
 }
 
-/// `/auth/verify`, any method. With `?redirect=1` (or `SESSIOND_VERIFY_REDIRECT`), a browser's
+/// `/auth/verify`, any of [`METHODS`]. With `?redirect=1` (or `SESSIOND_VERIFY_REDIRECT`), a browser's
 /// page request without a session is sent to the login page (302) instead of refused (401).
+/// The methods `/auth/verify` answers: those a proxy may forward that the document can list.
+/// Another (`QUERY`, `CONNECT`, an invented one) is 405.
+pub const METHODS: MethodFilter = MethodFilter::GET
+    .or(MethodFilter::POST)
+    .or(MethodFilter::PUT)
+    .or(MethodFilter::DELETE)
+    .or(MethodFilter::PATCH)
+    .or(MethodFilter::HEAD)
+    .or(MethodFilter::OPTIONS)
+    .or(MethodFilter::TRACE);
+
 #[utoipa::path(
-    get,
+    method(get, post, put, delete, patch, head, options, trace),
     path = "/auth/verify",
     tag = "forward-auth",
-    description = "Any method is answered alike; a proxy may forward the original one.",
+    description = "Every method listed is answered alike; a proxy may forward the original one.",
     params(
         ("X-Sessiond-Passive" = Option<String>, Header, description = "`1`: the client's own polling, not activity"),
         ("X-Forwarded-Uri" = Option<String>, Header, description = "The request the proxy holds"),

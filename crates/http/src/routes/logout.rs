@@ -20,7 +20,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Ended (or there was none); the cookie is cleared, and with it any cookie tossed beside it", body = LogoutBody),
     ),
-    security(("session_cookie" = []))
+    security((), ("session_cookie" = []))
 )]
 pub async fn logout(
     State(state): State<AppState>,
@@ -51,7 +51,7 @@ pub async fn logout(
     responses(
         (status = 303, description = "To the login page, the session ended; to `/` for a navigation another site started"),
     ),
-    security(("session_cookie" = []))
+    security((), ("session_cookie" = []))
 )]
 pub async fn logout_page(
     State(state): State<AppState>,

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sessiond_core::SessionId;
 use sessiond_core::service::Issued;
 use sessiond_core::time::secs_between;
 
@@ -18,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::{
     ApiJson, ApiPath, Client, DeviceCookie, SessionAuth, SessionCookie, SessionCookies,
 };
+use crate::fields::{ContextName, Password, SessionRef, Username};
 use crate::state::AppState;
 
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
@@ -33,10 +33,8 @@ fn with_csrf(headers: &mut HeaderMap, csrf: &str) {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(min_length = 1, max_length = 256)]
-    username: String,
-    #[schema(min_length = 1, max_length = 4096)]
-    password: String,
+    username: Username,
+    password: Password,
     #[serde(default)]
     remember_me: bool,
 }
@@ -61,13 +59,6 @@ pub async fn login(
     Client(client): Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if req.username.trim().is_empty() || req.username.len() > 256 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "username must have 1 to 256 characters",
-        ));
-    }
-    check_length("password", &req.password)?;
     // One cookie is the browser's previous session, which the login replaces. Beside a tossed
     // cookie there is no telling which is the browser's: the login starts afresh, and once it
     // has succeeded it ends the sessions both named (`clear_tossed` clears the cookies).
@@ -76,8 +67,8 @@ pub async fn login(
     let issued = to_completion(async move {
         let issued = service
             .login(
-                &req.username,
-                &req.password,
+                req.username.as_str(),
+                req.password.as_str(),
                 req.remember_me,
                 &client,
                 previous.as_ref(),
@@ -114,16 +105,6 @@ where
 }
 
 /// A password-like field: present, and not large enough to make hashing it a burden.
-pub(crate) fn check_length(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() || value.len() > 4096 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            format!("{field} must have 1 to 4096 characters"),
-        ));
-    }
-    Ok(())
-}
-
 /// The answer to anything that issues a new session (login, re-authentication, password
 /// change): the cookie, the session info and its CSRF token.
 pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Response, ApiError> {
@@ -278,7 +259,7 @@ pub async fn list_sessions(
     delete,
     path = "/api/session/sessions/{session_id}",
     tag = "browser",
-    params(("session_id" = String, Path, description = "One of the user's sessions")),
+    params(("session_id" = inline(SessionRef), Path, description = "One of the user's sessions")),
     responses(
         (status = 200, description = "Revoked", body = RevokeBody),
         (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `invalid_token`, `ambiguous_session_cookie`", body = ErrorBody),
@@ -290,12 +271,8 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     auth: SessionAuth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Response, ApiError> {
-    // An unparsable id is as unknown as a parsable one that is not ours.
-    let id: SessionId = id
-        .parse()
-        .map_err(|_| ApiError::from(sessiond_core::SessionError::NotFound))?;
     let was_current = state.service.revoke_own(auth.presented(), &id).await?;
     let body = RevokeBody {
         success: true,
@@ -311,8 +288,7 @@ pub async fn revoke_session(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextRequest {
-    #[schema(min_length = 1, max_length = 64)]
-    context: String,
+    context: ContextName,
 }
 
 /// `PUT /api/session/context`: switches the session's active platform context.
@@ -335,15 +311,9 @@ pub async fn switch_context(
     Client(client): Client,
     ApiJson(req): ApiJson<ContextRequest>,
 ) -> Result<Json<ContextBody>, ApiError> {
-    if req.context.is_empty() || req.context.len() > 64 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "context must have 1 to 64 characters",
-        ));
-    }
     let status = state
         .service
-        .switch_context(auth.presented(), &req.context, &client)
+        .switch_context(auth.presented(), req.context.as_str(), &client)
         .await?;
     Ok(Json(ContextBody {
         success: true,
@@ -361,7 +331,7 @@ pub async fn switch_context(
         (status = 200, description = "The visitor's session, new or current", body = AnonymousBody),
         (status = 401, description = "`ambiguous_session_cookie`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security((), ("session_cookie" = []))
 )]
 pub async fn anonymous(
     State(state): State<AppState>,

@@ -14,41 +14,36 @@ use sessiond_core::{EndCode, SessionError};
 use crate::body::{ErrorBody, LogoutAllBody, LogoutBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, OptionalJson, bearer};
-use crate::routes::session::{check_length, to_completion};
+use crate::fields::{ContextName, DeviceToken, Password, RefreshToken, Username};
+use crate::routes::session::to_completion;
 use crate::state::AppState;
 
 /// `POST /api/token/login` takes.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenLoginRequest {
-    #[schema(min_length = 1, max_length = 256)]
-    username: String,
-    #[schema(min_length = 1, max_length = 4096)]
-    password: String,
+    username: Username,
+    password: Password,
     /// The session's active context; one of the user's. Another is refused as a wrong
     /// password is (401 `invalid_credentials`).
-    #[schema(min_length = 1, max_length = 64)]
-    context: Option<String>,
+    context: Option<ContextName>,
     /// The `device_token` an earlier login of this client was given: it keeps the client past
     /// a lock that others' guesses put on the account.
-    #[schema(min_length = 1, max_length = 256)]
-    device_token: Option<String>,
+    device_token: Option<DeviceToken>,
 }
 
 /// `POST /api/token/refresh` takes.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[schema(min_length = 1, max_length = 256)]
-    refresh_token: String,
+    refresh_token: RefreshToken,
 }
 
 /// `POST /api/token/logout` may take, instead of a bearer access token.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenLogoutRequest {
-    #[schema(min_length = 1, max_length = 256)]
-    refresh_token: Option<String>,
+    refresh_token: Option<RefreshToken>,
 }
 
 /// A token login's or a refresh's answer (SPEC-compatible field names).
@@ -109,40 +104,13 @@ pub async fn login(
     Client(client): Client,
     ApiJson(req): ApiJson<TokenLoginRequest>,
 ) -> Result<Json<TokenBody>, ApiError> {
-    if req.username.trim().is_empty() || req.username.len() > 256 {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "username must have 1 to 256 characters",
-        ));
-    }
-    check_length("password", &req.password)?;
-    if req
-        .context
-        .as_ref()
-        .is_some_and(|c| c.is_empty() || c.len() > 64)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "context must have 1 to 64 characters",
-        ));
-    }
-    if req
-        .device_token
-        .as_ref()
-        .is_some_and(|d| d.is_empty() || d.len() > 256)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "device_token must have 1 to 256 characters",
-        ));
-    }
     let service = state.service.clone();
     let pair = to_completion(async move {
         let login = TokenLogin {
-            username: &req.username,
-            password: &req.password,
-            context: req.context.as_deref(),
-            device: req.device_token.as_deref(),
+            username: req.username.as_str(),
+            password: req.password.as_str(),
+            context: req.context.as_ref().map(ContextName::as_str),
+            device: req.device_token.as_ref().map(DeviceToken::as_str),
         };
         service.token_login(login, &client).await
     })
@@ -169,7 +137,8 @@ pub async fn refresh(
     // the client without the token the store now expects.
     let service = state.service.clone();
     let pair =
-        to_completion(async move { service.refresh(&req.refresh_token, &client).await }).await?;
+        to_completion(async move { service.refresh(req.refresh_token.as_str(), &client).await })
+            .await?;
     Ok(Json(pair.into()))
 }
 
@@ -193,7 +162,12 @@ pub async fn logout(
 ) -> Result<Json<LogoutBody>, ApiError> {
     let ended = match (bearer(&headers), req.refresh_token) {
         (Some(jwt), _) => state.service.logout_bearer(jwt, &client).await?,
-        (None, Some(refresh)) => state.service.logout_refresh(&refresh, &client).await?,
+        (None, Some(refresh)) => {
+            state
+                .service
+                .logout_refresh(refresh.as_str(), &client)
+                .await?
+        }
         (None, None) => return Err(invalid_token()),
     };
     Ok(Json(LogoutBody {

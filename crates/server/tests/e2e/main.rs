@@ -18,6 +18,7 @@ mod errors;
 mod faults;
 mod forward_auth;
 mod forward_redirect;
+mod input_contract;
 mod jwks;
 mod key_assertions;
 mod ldap;

@@ -172,3 +172,93 @@ async fn the_document_follows_the_configuration() {
         (Some("cookie"), Some("app_sid"))
     );
 }
+
+/// A schema with its `$ref`, and the `oneOf [schema, null]` of an optional field, followed.
+fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        return resolved(
+            doc,
+            &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        );
+    }
+    match schema["oneOf"].as_array().map(Vec::as_slice) {
+        Some([one, null]) if null["type"] == "null" => resolved(doc, one),
+        _ => schema,
+    }
+}
+
+/// Whether a string schema says more than "a string": a pattern, a format or a list.
+fn constrained(schema: &Value) -> bool {
+    let own = ["pattern", "format", "enum"]
+        .iter()
+        .any(|k| schema.get(k).is_some());
+    let alternatives = schema["oneOf"]
+        .as_array()
+        .is_some_and(|o| o.iter().all(constrained));
+    own || alternatives
+}
+
+/// The input contract (docs/api.md, "Input"): every string a route takes in its path, query
+/// or body is held to a rule the document states, and each rule's schema is the one
+/// `sessiond_core::input` checks. Forward auth's parameters and the headers are left out: a
+/// proxy's question is answered 200 or 401 whatever they hold, and they never reach a store.
+#[tokio::test]
+async fn every_string_a_route_takes_has_the_rule_the_server_checks() {
+    use sessiond_core::input;
+    let (_srv, doc) = document(&[]).await;
+    let mut loose = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        if op["tags"][0] == "forward-auth" {
+            continue;
+        }
+        let mut strings = Vec::new();
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["in"] != "header" {
+                strings.push((p["name"].clone(), resolved(&doc, &p["schema"])));
+            }
+        }
+        let body = &op["requestBody"]["content"]["application/json"]["schema"];
+        for (name, schema) in resolved(&doc, body)["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            strings.push((Value::from(name.as_str()), resolved(&doc, schema)));
+        }
+        for (name, schema) in strings {
+            let text = schema["type"] == "string"
+                || schema["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&"string".into()));
+            if text && !constrained(schema) {
+                loose.push(format!("{method} {path} {name}"));
+            }
+        }
+    }
+    assert!(loose.is_empty(), "strings without a rule: {loose:?}");
+
+    let rules = [
+        ("Username", input::USERNAME),
+        ("Password", input::PASSWORD),
+        ("NewPassword", input::NEW_PASSWORD),
+        ("ContextName", input::CONTEXT),
+        ("RoleName", input::ROLE),
+        ("DisplayName", input::DISPLAY_NAME),
+        ("UserAgent", input::USER_AGENT),
+        ("SessionToken", input::TOKEN),
+        ("ActivityType", input::ACTIVITY_TYPE),
+    ];
+    for (name, rule) in rules {
+        let schema = &doc["components"]["schemas"][name];
+        assert_eq!(schema["pattern"], rule.pattern(), "{name}");
+        assert_eq!(schema["maxLength"], rule.max_length(), "{name}");
+        let min = (rule.min > 0).then_some(rule.min);
+        assert_eq!(
+            schema["minLength"].as_u64(),
+            min.map(|m| m as u64),
+            "{name}"
+        );
+    }
+    let roles = &doc["components"]["schemas"]["RoleName"]["enum"];
+    assert_eq!(roles, &serde_json::json!(["oss", "netadmin", "superadmin"]));
+}

@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sessiond_core::api_key::Scope;
 
-use super::{api_key, session_id};
+use super::api_key;
 use crate::body::{ActivityBody, DataBody, ErrorBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Client};
+use crate::fields::{ActivityType, SessionRef};
 use crate::state::AppState;
 
 fn etag(version: &str) -> [(header::HeaderName, String); 1] {
@@ -23,7 +24,7 @@ fn etag(version: &str) -> [(header::HeaderName, String); 1] {
     get,
     path = "/api/v1/sessions/{session_id}/data",
     tag = "backend",
-    params(("session_id" = String, Path, description = "The session's id")),
+    params(("session_id" = inline(SessionRef), Path, description = "The session's id")),
     responses(
         (status = 200, description = "The data and its version", body = DataBody,
             headers(("ETag" = String, description = "The version"))),
@@ -35,10 +36,10 @@ pub async fn get_data(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Response, ApiError> {
     api_key(&state, &headers, &caller, Scope::SessionsRead, "get_data").await?;
-    let session = state.service.session_by_id(&session_id(&id)?).await?;
+    let session = state.service.session_by_id(&id).await?;
     let version = sessiond_core::service::data_version(&session.data);
     let body = DataBody {
         version: version.clone(),
@@ -54,8 +55,10 @@ pub async fn get_data(
     path = "/api/v1/sessions/{session_id}/data",
     tag = "backend",
     params(
-        ("session_id" = String, Path, description = "The session's id"),
-        ("If-Match" = Option<String>, Header, description = "Only onto this version"),
+        ("session_id" = inline(SessionRef), Path, description = "The session's id"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9a-f]{16}"|[0-9a-f]{16})$"#,
+            description = "Only onto this version (`\"<version>\"`, as `ETag` gives it, or the bare \
+                version); `*` is any version"),
     ),
     request_body(
         description = "A JSON merge patch (RFC 7396)",
@@ -77,8 +80,8 @@ pub async fn patch_data(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(patch): ApiJson<Value>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
+    ApiJson(patch): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     api_key(
         &state,
@@ -88,24 +91,10 @@ pub async fn patch_data(
         "patch_data",
     )
     .await?;
-    if !patch.is_object() {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "the patch must be a JSON object",
-        ));
-    }
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_owned()
-        });
+    let if_match = if_match(&headers)?;
     let data = state
         .service
-        .patch_data(&session_id(&id)?, &patch, if_match.as_deref())
+        .patch_data(&id, &Value::Object(patch), if_match.as_deref())
         .await?;
     let version = sessiond_core::service::data_version(&data);
     let body = DataBody {
@@ -115,13 +104,38 @@ pub async fn patch_data(
     Ok((etag(&version), Json(body)).into_response())
 }
 
+/// The version `If-Match` names: none when it is absent or `*`; a 400 when it is not a
+/// version, quoted as an entity-tag (RFC 9110; weak or strong alike, as a version names the
+/// data exactly) or bare, as the body's `version` gives it.
+fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let unquoted = value.strip_prefix("W/").unwrap_or(value);
+    let version = unquoted
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or((unquoted == value).then_some(value))
+        .filter(|v| v.len() == 16 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    match version {
+        Some(v) => Ok(Some(v.to_owned())),
+        None => Err(ApiError::bad_request(
+            "invalid_request",
+            "If-Match is a version, in quotes as ETag gives it or bare, or *",
+        )),
+    }
+}
+
 /// What `POST /api/v1/sessions/{session_id}/activity` takes.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityRequest {
     #[serde(rename = "type")]
-    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
-    kind: String,
+    kind: ActivityType,
     details: Option<Map<String, Value>>,
 }
 
@@ -130,7 +144,7 @@ pub struct ActivityRequest {
     post,
     path = "/api/v1/sessions/{session_id}/activity",
     tag = "backend",
-    params(("session_id" = String, Path, description = "The session's id")),
+    params(("session_id" = inline(SessionRef), Path, description = "The session's id")),
     request_body = ActivityRequest,
     responses(
         (status = 200, description = "Recorded; it counts as activity", body = ActivityBody),
@@ -142,15 +156,15 @@ pub async fn record_activity(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
     ApiJson(req): ApiJson<ActivityRequest>,
 ) -> Result<Json<ActivityBody>, ApiError> {
     let key = api_key(&state, &headers, &caller, Scope::SessionsWrite, "activity").await?;
     let session = state
         .service
         .record_activity(
-            &session_id(&id)?,
-            &req.kind,
+            &id,
+            req.kind.as_str(),
             req.details.map(Value::Object),
             &key.name,
         )

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sessiond_core::api_key::{ApiKey, Scope};
 use sessiond_core::service::AppLogin;
-use sessiond_core::{ClientInfo, EndCode, Session, SessionError, SessionId, Token};
+use sessiond_core::{ClientInfo, EndCode, Session, SessionError, Token};
 
 use crate::body::{
     ApiSessionBody, ApiSessionListBody, CreatedBody, ErrorBody, RevokedAllBody, RevokedBody,
@@ -18,6 +18,9 @@ use crate::body::{
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Client};
+use crate::fields::{
+    ContextName, DisplayName, Ip, RoleName, SessionRef, SessionToken, UserAgent, Username,
+};
 use crate::state::AppState;
 
 pub mod data;
@@ -57,11 +60,6 @@ fn user_not_found(e: SessionError) -> ApiError {
     }
 }
 
-fn session_id(raw: &str) -> Result<SessionId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::from(SessionError::NotFound))
-}
-
 fn listed(s: Session) -> ApiSessionBody {
     ApiSessionBody {
         session_id: s.id.to_string(),
@@ -84,20 +82,15 @@ fn listed(s: Session) -> ApiSessionBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
-    #[schema(min_length = 1, max_length = 64)]
-    username: String,
+    username: Username,
     #[serde(default)]
     create_user: bool,
-    role: Option<String>,
-    #[schema(min_length = 1, max_length = 256)]
-    display_name: Option<String>,
-    #[schema(min_length = 1, max_length = 64)]
-    context: Option<String>,
-    /// The browser's address, IPv4 or IPv6.
-    #[schema(format = "ip")]
-    ip: Option<String>,
-    #[schema(max_length = 512)]
-    user_agent: Option<String>,
+    role: Option<RoleName>,
+    display_name: Option<DisplayName>,
+    context: Option<ContextName>,
+    /// The browser's address.
+    ip: Option<Ip>,
+    user_agent: Option<UserAgent>,
     #[serde(default)]
     remember_me: bool,
     data: Option<Map<String, Value>>,
@@ -136,16 +129,16 @@ pub async fn create(
     )
     .await?;
     let login = AppLogin {
-        username: req.username,
+        username: req.username.into_inner(),
         create_user: req.create_user,
-        role: req.role,
-        display_name: req.display_name,
-        context: req.context,
+        role: req.role.map(RoleName::into_inner),
+        display_name: req.display_name.map(DisplayName::into_inner),
+        context: req.context.map(ContextName::into_inner),
         remember_me: req.remember_me,
         data: req.data,
         client: ClientInfo {
-            ip: req.ip,
-            user_agent: req.user_agent,
+            ip: req.ip.map(Ip::into_inner),
+            user_agent: req.user_agent.map(UserAgent::into_inner),
         },
     };
     let issued = state
@@ -178,7 +171,7 @@ pub async fn create(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
-    token: String,
+    token: SessionToken,
     #[serde(default)]
     activity: bool,
 }
@@ -207,7 +200,8 @@ pub async fn validate(
         Scope::SessionsRead
     };
     api_key(&state, &headers, &caller, scope, "validate").await?;
-    let token = Token::parse(&req.token).ok_or(ApiError::NotAuthenticated(EndCode::NoSession))?;
+    let token =
+        Token::parse(req.token.as_str()).ok_or(ApiError::NotAuthenticated(EndCode::NoSession))?;
     let status = state.service.validate(&token, req.activity).await?;
     Ok(Json(ValidateBody {
         csrf_token: state.service.csrf_token(&status.session),
@@ -222,7 +216,7 @@ pub async fn validate(
     get,
     path = "/api/v1/sessions/{session_id}",
     tag = "backend",
-    params(("session_id" = String, Path, description = "The session's id")),
+    params(("session_id" = inline(SessionRef), Path, description = "The session's id")),
     responses(
         (status = 200, description = "The session", body = ApiSessionBody),
         (status = 404, description = "`session_not_found`", body = ErrorBody),
@@ -233,7 +227,7 @@ pub async fn get_session(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Json<ApiSessionBody>, ApiError> {
     api_key(
         &state,
@@ -243,7 +237,7 @@ pub async fn get_session(
         "get_session",
     )
     .await?;
-    let session = state.service.session_by_id(&session_id(&id)?).await?;
+    let session = state.service.session_by_id(&id).await?;
     Ok(Json(listed(session)))
 }
 
@@ -253,7 +247,7 @@ pub async fn get_session(
     path = "/api/v1/sessions/{session_id}",
     tag = "backend",
     operation_id = "backend_revoke_session",
-    params(("session_id" = String, Path, description = "The session's id")),
+    params(("session_id" = inline(SessionRef), Path, description = "The session's id")),
     responses(
         (status = 200, description = "Revoked", body = RevokedBody),
         (status = 404, description = "`session_not_found`", body = ErrorBody),
@@ -264,7 +258,7 @@ pub async fn revoke_session(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Json<RevokedBody>, ApiError> {
     api_key(
         &state,
@@ -274,7 +268,6 @@ pub async fn revoke_session(
         "revoke_session",
     )
     .await?;
-    let id = session_id(&id)?;
     state.service.revoke_session_by_id(&id).await?;
     Ok(Json(RevokedBody {
         success: true,
@@ -287,7 +280,7 @@ pub async fn revoke_session(
     get,
     path = "/api/v1/users/{username}/sessions",
     tag = "backend",
-    params(("username" = String, Path, description = "The user's name")),
+    params(("username" = inline(Username), Path, description = "The user's name")),
     responses(
         (status = 200, description = "The user's sessions", body = ApiSessionListBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
@@ -298,7 +291,7 @@ pub async fn user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(username): ApiPath<String>,
+    ApiPath(username): ApiPath<Username>,
 ) -> Result<Json<ApiSessionListBody>, ApiError> {
     api_key(
         &state,
@@ -310,7 +303,7 @@ pub async fn user_sessions(
     .await?;
     let sessions = state
         .service
-        .sessions_of(&username)
+        .sessions_of(username.as_str())
         .await
         .map_err(user_not_found)?;
     let sessions: Vec<_> = sessions.into_iter().map(listed).collect();
@@ -325,7 +318,7 @@ pub async fn user_sessions(
     delete,
     path = "/api/v1/users/{username}/sessions",
     tag = "backend",
-    params(("username" = String, Path, description = "The user's name")),
+    params(("username" = inline(Username), Path, description = "The user's name")),
     responses(
         (status = 200, description = "Every session of the user ended", body = RevokedAllBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
@@ -336,7 +329,7 @@ pub async fn revoke_user_sessions(
     State(state): State<AppState>,
     Client(caller): Client,
     headers: HeaderMap,
-    ApiPath(username): ApiPath<String>,
+    ApiPath(username): ApiPath<Username>,
 ) -> Result<Json<RevokedAllBody>, ApiError> {
     api_key(
         &state,
@@ -348,7 +341,7 @@ pub async fn revoke_user_sessions(
     .await?;
     let ended = state
         .service
-        .revoke_sessions_of(&username)
+        .revoke_sessions_of(username.as_str())
         .await
         .map_err(user_not_found)?;
     Ok(Json(RevokedAllBody {

@@ -2,6 +2,8 @@
 //! for a resource server that verifies access tokens itself and wants to refuse a revoked
 //! session's tokens before they expire (docs/api.md, "Revocations").
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -9,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use sessiond_core::api_key::Scope;
 use sessiond_core::service::FeedCursor;
 use sessiond_core::{SessionId, Timestamp};
+
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::body::ErrorBody;
 use crate::error::ApiError;
@@ -19,13 +24,46 @@ use crate::state::AppState;
 const MAX_PAGE: u32 = 1000;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationsQuery {
-    /// The `next` of the previous page, or an RFC 3339 instant; absent: from the oldest.
+    /// The `next` of the previous page (decimal digits), or an RFC 3339 instant; absent: from
+    /// the oldest.
+    #[param(value_type = Option<Cursor>, inline)]
     since: Option<String>,
-    /// At most this many (1 to 1000).
+    /// At most this many; absent: 1000.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
+
+/// What `since` may be, for the document: a cursor or an instant.
+pub struct Cursor;
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(format!("^[0-9]{{1,{MAX_CURSOR_DIGITS}}}$"))),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cursor {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("RevocationsCursor")
+    }
+}
+
+/// A cursor fits in a u64 with room to spare.
+const MAX_CURSOR_DIGITS: usize = 19;
 
 /// One ended session.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,7 +87,9 @@ pub struct RevocationsBody {
 /// as its instant: the next page may repeat ends, and skips none.
 fn parse_since(raw: &str) -> Option<FeedCursor> {
     if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-        return raw.parse().ok().map(FeedCursor::After);
+        return (raw.len() <= MAX_CURSOR_DIGITS)
+            .then(|| raw.parse().ok().map(FeedCursor::After))
+            .flatten();
     }
     if let Ok(at) = raw.parse::<Timestamp>() {
         return Some(FeedCursor::Since(at));

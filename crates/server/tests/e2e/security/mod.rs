@@ -125,14 +125,24 @@ async fn row38_the_session_cap_holds_under_parallel_logins() {
 #[tokio::test]
 async fn row47_audit_records_are_injection_safe() {
     let srv = server(&[]).await;
-    let forged =
-        "mallory\r\n2030-01-01T00:00:00Z  LOGIN_SUCCESS  admin\u{1b}[2J\u{2028}\"},{\"x\":\"";
+    // A username with control characters is refused at the edge (docs/api.md, "Input"): it
+    // never reaches the audit trail.
+    let forged = "mallory\r\n2030-01-01T00:00:00Z  LOGIN_SUCCESS  admin\u{1b}[2J";
+    let r = srv.browser().login(forged, "wrong password").await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (400, &"invalid_request".into())
+    );
+    assert!(srv.audited("LOGIN_FAILED").await.is_empty());
+    // What does reach it, a user agent with JSON's quotes and a line separator, is kept
+    // exactly and cannot break a record or a rendered line.
     let mut b = srv.browser();
-    b.user_agent = "evil\"},{\"agent".into();
-    assert_eq!(b.login(forged, "wrong password").await.status, 401);
+    let agent = "evil\"},{\"agent\u{2028}\"},{\"x\":\"";
+    b.user_agent = agent.into();
+    assert_eq!(b.login("mallory", "wrong password").await.status, 401);
     let events = srv.audited("LOGIN_FAILED").await;
     let failed = &events[0];
-    assert_eq!(failed.username.as_deref(), Some(forged), "stored exactly");
+    assert_eq!(failed.user_agent.as_deref(), Some(agent), "stored exactly");
     let json = serde_json::to_string(failed).unwrap();
     assert!(
         !json.contains('\n') && !json.contains('\r'),
