@@ -2,13 +2,11 @@
 //! load, restarted, and every login or logout that was answered 2xx is checked.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::binary::{sessiond, start_with, workdir};
+use crate::binary::{sessiond_fed, start_with, workdir};
 
 const PASSWORD: &str = "durable password";
 
@@ -41,17 +39,12 @@ fn kill_under_load(vars: &[(&str, &str)]) {
     let dir = workdir();
     let mut vars = vars.to_vec();
     vars.push(("SESSION_MAX_CONCURRENT_PER_USER", "100000"));
-    let mut add = sessiond(&dir, &vars)
-        .args(["users", "add", "alice", "--role", "oss", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    sessiond_fed(
+        &dir,
+        &vars,
+        &["users", "add", "alice", "--role", "oss", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
 
     let (mut server, addr, _) = start_with(&dir, &vars);
     let acked: Arc<Mutex<HashMap<String, Acked>>> = Arc::default();
@@ -126,28 +119,6 @@ fn no_acknowledged_write_is_lost_on_sigkill_with_sqlite() {
 
 #[test]
 fn no_acknowledged_write_is_lost_on_sigkill_with_postgres() {
-    let base = std::env::var("SESSIOND_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let db = format!(
-        "sessiond_kill_{}",
-        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..12]
-    );
-    let psql = |sql: &str| {
-        std::process::Command::new("psql")
-            .arg(&base)
-            .args(["-qc", sql])
-            .status()
-            .unwrap()
-            .success()
-    };
-    assert!(
-        psql(&format!("CREATE DATABASE {db}")),
-        "could not create a database at {base}: run scripts/test"
-    );
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => panic!("unexpected URL {base}"),
-    };
-    kill_under_load(&[("SESSIOND_STORE_URL", &url)]);
-    psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
+    let db = crate::binary::FreshDatabase::create("sessiond_kill");
+    kill_under_load(&[("SESSIOND_STORE_URL", &db.url)]);
 }

@@ -8,14 +8,11 @@
 //! field is covered without a change here.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 use sessiond_testkit::PASSWORD;
 
-use crate::binary::{sessiond, start_with_log, workdir};
+use crate::binary::{FreshDatabase, sessiond_fed, start_with_log, workdir};
 
 /// Each case's (status, code), by the case's name.
 type Answers = BTreeMap<String, (u16, String)>;
@@ -274,30 +271,6 @@ impl Target {
     }
 }
 
-fn cli(dir: &Path, vars: &[(&str, &str)], args: &[&str], stdin: &str) -> String {
-    let mut child = sessiond(dir, vars)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "sessiond {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// Every case against a server on `store_url`: its answers, and its log.
 async fn run_on(store_url: &str) -> (Answers, String) {
     let dir = workdir();
@@ -317,18 +290,10 @@ async fn run_on(store_url: &str) -> (Answers, String) {
         ("SESSIOND_LOGIN_RATE_LIMIT", "100000"),
         ("SESSIOND_UNKNOWN_TOKEN_LIMIT", "100000"),
     ];
-    cli(
-        &dir,
-        &vars,
-        &["users", "add", &user, "--role", "oss", "--password-stdin"],
-        PASSWORD,
-    );
-    let api_key = cli(
-        &dir,
-        &vars,
-        &["api-keys", "create", &user, "--scope", "admin"],
-        "",
-    );
+    let add = ["users", "add", &user, "--role", "oss", "--password-stdin"];
+    sessiond_fed(&dir, &vars, &add, PASSWORD);
+    let create = ["api-keys", "create", &user, "--scope", "admin"];
+    let api_key = sessiond_fed(&dir, &vars, &create, "").trim().to_owned();
     let (_server, addr, log) = start_with_log(&dir, &vars);
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
@@ -381,41 +346,21 @@ async fn run_on(store_url: &str) -> (Answers, String) {
     (answers, std::fs::read_to_string(log).unwrap())
 }
 
-fn postgres_database() -> (String, impl FnOnce()) {
-    let base = sessiond_testkit::stores::postgres_url();
-    let db = format!(
-        "sessiond_contract_{}",
-        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..12]
-    );
-    let psql = move |sql: &str| {
-        std::process::Command::new("psql")
-            .arg(sessiond_testkit::stores::postgres_url())
-            .args(["-qc", sql])
-            .status()
-            .unwrap()
-            .success()
-    };
-    assert!(
-        psql(&format!("CREATE DATABASE {db}")),
-        "could not create a database at {base}: run scripts/test"
-    );
-    let (server, _) = base.rsplit_once('/').unwrap();
-    let url = format!("{server}/{db}");
-    (url, move || {
-        psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
-    })
-}
-
 #[tokio::test]
 async fn every_route_gives_every_store_the_same_400_for_the_same_bad_input() {
-    let (pg, drop_pg) = postgres_database();
+    let pg = FreshDatabase::create("sessiond_contract");
     let redis = std::env::var("SESSIOND_TEST_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let cluster = std::env::var("SESSIOND_TEST_REDIS_CLUSTER_URL")
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".into());
     // `memory://` is left out: its users live in the server's process, where the CLI that
     // makes this run's user and key cannot reach them.
-    let stores = ["sqlite://data/sessiond.db".to_owned(), pg, redis, cluster];
+    let stores = [
+        "sqlite://data/sessiond.db".to_owned(),
+        pg.url.clone(),
+        redis,
+        cluster,
+    ];
     // Every problem on every store, so that a failure shows the whole difference.
     let mut problems = Vec::new();
     let mut first: Option<(&String, Answers)> = None;
@@ -457,7 +402,6 @@ async fn every_route_gives_every_store_the_same_400_for_the_same_bad_input() {
             }
         }
     }
-    drop_pg();
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",

@@ -2,10 +2,9 @@
 //! CSRF token or password to its log or to an error body.
 
 use std::io::{Read as _, Write as _};
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::binary::{exchange, sessiond, workdir};
+use crate::binary::{exchange, workdir};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -21,18 +20,12 @@ type Step = (
 #[test]
 fn row45_no_secret_reaches_the_log_or_an_error_body() {
     let dir = workdir();
-    let mut add = sessiond(&dir, &[])
-        .args(["users", "add", "alice", "--role", "oss", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    crate::binary::sessiond_fed(
+        &dir,
+        &[],
+        &["users", "add", "alice", "--role", "oss", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
 
     let (server, addr, log_path) = crate::binary::start_with_log(
         &dir,

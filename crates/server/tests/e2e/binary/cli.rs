@@ -6,8 +6,10 @@ use super::*;
 #[test]
 fn users_add_list_disable_through_the_cli() {
     let dir = workdir();
-    let mut child = sessiond(&dir, &[])
-        .args([
+    sessiond_fed(
+        &dir,
+        &[],
+        &[
             "users",
             "add",
             "Carol",
@@ -16,23 +18,8 @@ fn users_add_list_disable_through_the_cli() {
             "--display-name",
             "Carol C",
             "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        "a long enough password\n",
     );
     let list = sessiond(&dir, &[])
         .args(["users", "list"])
@@ -112,28 +99,7 @@ fn the_cli_reaches_a_caching_server_on_sqlite_within_a_second() {
         ("SESSIOND_CACHE_TTL_SECONDS", "60"),
     ];
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = sessiond(&dir, &cached)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        sessiond_fed(&dir, &cached, args, stdin.unwrap_or_default())
     };
     run(
         &["users", "add", "alice", "--role", "oss", "--password-stdin"],

@@ -43,6 +43,78 @@ pub(crate) fn sessiond_ok(dir: &Path, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `sessiond args...` with only `vars`, `input` written to its stdin, run to completion: the
+/// test fails with its stderr unless it succeeds. Returns its stdout.
+pub(crate) fn sessiond_fed(
+    dir: &Path,
+    vars: &[(&str, &str)],
+    args: &[&str],
+    input: &str,
+) -> String {
+    let mut child = sessiond(dir, vars)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "sessiond {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A PostgreSQL database of its own for a run of the binary (the binary has no schema
+/// setting), dropped with this.
+pub(crate) struct FreshDatabase {
+    pub(crate) url: String,
+    base: String,
+    name: String,
+}
+
+impl FreshDatabase {
+    pub(crate) fn create(prefix: &str) -> Self {
+        let base = sessiond_testkit::stores::postgres_url();
+        let name = format!(
+            "{prefix}_{}",
+            &sessiond_core::Token::generate().unwrap().hash().to_hex()[..12]
+        );
+        assert!(
+            psql(&base, &format!("CREATE DATABASE {name}")),
+            "could not create a database at {base}: run scripts/test"
+        );
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("unexpected URL {base}"),
+        };
+        Self { url, base, name }
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.base,
+            &format!("DROP DATABASE {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .arg(url)
+        .args(["-qc", sql])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// One HTTP/1.1 request over a fresh connection, with `headers` besides Host and a JSON
 /// Content-Type: (status, the session cookie it set, body). `None` when the server is gone.
 pub(crate) fn exchange(
