@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use sessiond_testkit::PASSWORD;
+use sessiond_core::api_key::Scope;
+use sessiond_core::service::NewApiKey;
+use sessiond_testkit::{PASSWORD, TestServer};
 
 use crate::binary::{FreshDatabase, sessiond_fed, start_with_log, workdir};
 
@@ -271,31 +273,26 @@ impl Target {
     }
 }
 
-/// Every case against a server on `store_url`: its answers, and its log.
-async fn run_on(store_url: &str) -> (Answers, String) {
-    let dir = workdir();
-    // A store other runs share (Redis) keeps their users: this run's are its own.
-    let user = format!(
-        "contract{}",
-        &sessiond_core::Token::generate().unwrap().hash().to_hex()[..8]
-    );
-    let vars = [
-        ("SESSIOND_STORE_URL", store_url),
-        // One key for every run: the signing keys that runs before left on a shared store
-        // (Redis) open with it.
-        (
-            "SESSIOND_SECRET_KEY",
-            "input-contract-test-secret-key-0123456789",
-        ),
-        ("SESSIOND_LOGIN_RATE_LIMIT", "100000"),
-        ("SESSIOND_UNKNOWN_TOKEN_LIMIT", "100000"),
-    ];
-    let add = ["users", "add", &user, "--role", "oss", "--password-stdin"];
-    sessiond_fed(&dir, &vars, &add, PASSWORD);
-    let create = ["api-keys", "create", &user, "--scope", "admin"];
-    let api_key = sessiond_fed(&dir, &vars, &create, "").trim().to_owned();
-    let (_server, addr, log) = start_with_log(&dir, &vars);
-    let base = format!("http://{addr}");
+/// The variables of every server the test starts.
+const VARS: [(&str, &str); 3] = [
+    // One key for every run: the signing keys that runs before left on a shared store (Redis)
+    // open with it.
+    (
+        "SESSIOND_SECRET_KEY",
+        "input-contract-test-secret-key-0123456789",
+    ),
+    ("SESSIOND_LOGIN_RATE_LIMIT", "100000"),
+    ("SESSIOND_UNKNOWN_TOKEN_LIMIT", "100000"),
+];
+
+/// A user of this run's own: a store other runs share (Redis) keeps theirs.
+fn fresh_user() -> String {
+    let hex = sessiond_core::Token::generate().unwrap().hash().to_hex();
+    format!("contract{}", &hex[..8])
+}
+
+/// Every case against the server at `base`, as `user`, who has `api_key`.
+async fn answers(base: String, user: String, api_key: String) -> Answers {
     let http = reqwest::Client::new();
     let login = json!({"username": user, "password": PASSWORD});
     let r = http
@@ -343,7 +340,34 @@ async fn run_on(store_url: &str) -> (Answers, String) {
     for case in cases(&doc) {
         answers.insert(case.key(), target.send(&case).await);
     }
+    answers
+}
+
+/// Every case against the binary on `store_url`: its answers, and its log.
+async fn on_the_binary(store_url: &str) -> (Answers, String) {
+    let dir = workdir();
+    let user = fresh_user();
+    let mut vars = VARS.to_vec();
+    vars.push(("SESSIOND_STORE_URL", store_url));
+    let add = ["users", "add", &user, "--role", "oss", "--password-stdin"];
+    sessiond_fed(&dir, &vars, &add, PASSWORD);
+    let create = ["api-keys", "create", &user, "--scope", "admin"];
+    let api_key = sessiond_fed(&dir, &vars, &create, "").trim().to_owned();
+    let (_server, addr, log) = start_with_log(&dir, &vars);
+    let answers = answers(format!("http://{addr}"), user, api_key).await;
     (answers, std::fs::read_to_string(log).unwrap())
+}
+
+/// Every case against the memory store, which lives in the server's process where the CLI
+/// cannot reach it: the same server in this process, its user and key made through the
+/// service. It has no store to fail, and its log is this process's.
+async fn on_memory() -> Answers {
+    let srv = TestServer::start(&VARS).await;
+    let user = fresh_user();
+    srv.add_user(&user, "oss").await;
+    let key = NewApiKey::new(&user, &[Scope::Admin]);
+    let secret = srv.state.service.create_api_key(key).await.unwrap();
+    answers(srv.base.clone(), user, secret.expose().to_owned()).await
 }
 
 #[tokio::test]
@@ -353,8 +377,6 @@ async fn every_route_gives_every_store_the_same_400_for_the_same_bad_input() {
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let cluster = std::env::var("SESSIOND_TEST_REDIS_CLUSTER_URL")
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".into());
-    // `memory://` is left out: its users live in the server's process, where the CLI that
-    // makes this run's user and key cannot reach them.
     let stores = [
         "sqlite://data/sessiond.db".to_owned(),
         pg.url.clone(),
@@ -363,15 +385,15 @@ async fn every_route_gives_every_store_the_same_400_for_the_same_bad_input() {
     ];
     // Every problem on every store, so that a failure shows the whole difference.
     let mut problems = Vec::new();
-    let mut first: Option<(&String, Answers)> = None;
-    for store in &stores {
-        let (answers, log) = run_on(store).await;
-        assert!(
-            answers.len() > 100,
-            "only {} cases on {store}",
-            answers.len()
-        );
-        for (case, (status, code)) in &answers {
+    let memory = on_memory().await;
+    assert!(memory.len() > 100, "only {} cases", memory.len());
+    let mut runs = vec![("memory://".to_owned(), memory.clone(), String::new())];
+    for store in stores {
+        let (answers, log) = on_the_binary(&store).await;
+        runs.push((store, answers, log));
+    }
+    for (store, answers, log) in &runs {
+        for (case, (status, code)) in answers {
             let coded = [
                 "invalid_request",
                 "malformed_json",
@@ -388,16 +410,17 @@ async fn every_route_gives_every_store_the_same_400_for_the_same_bad_input() {
                 problems.push(format!("on {store}, the log says: {line}"));
             }
         }
-        match &first {
-            None => first = Some((store, answers)),
-            Some((name, expected)) => {
-                for (case, answer) in &answers {
-                    if expected.get(case) != Some(answer) {
-                        problems.push(format!(
-                            "{case}: {answer:?} on {store}, {:?} on {name}",
-                            expected.get(case)
-                        ));
-                    }
+        if answers.len() != memory.len() {
+            let (n, m) = (answers.len(), memory.len());
+            problems.push(format!("{n} cases on {store}, {m} in memory"));
+        }
+        if answers != &memory {
+            for (case, answer) in answers {
+                if memory.get(case) != Some(answer) {
+                    let there = memory.get(case);
+                    problems.push(format!(
+                        "{case}: {answer:?} on {store}, {there:?} in memory"
+                    ));
                 }
             }
         }
