@@ -162,6 +162,13 @@ impl SecretKey {
         self.mac(&[b"csrf", session.as_uuid().as_bytes(), token.as_bytes()])
     }
 
+    /// What the store keeps to tell this key from another (`SecretCheck`): a MAC of a fixed
+    /// label, from which the key cannot be found.
+    pub fn check_value(&self) -> String {
+        let mac = self.mac(&[b"sessiond secret check", b"v1"]);
+        mac.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// HMAC-SHA256 under the server key of `parts`, each length-prefixed so no two inputs
     /// share a message. The first part names the purpose, so no two purposes share a MAC.
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {

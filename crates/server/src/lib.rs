@@ -24,7 +24,7 @@ pub use jobs::{
     spawn_gauges, spawn_key_maintenance, spawn_security_checks,
 };
 pub use listen::{ConnectionLimits, serve_on, serve_router};
-pub use secret::load_secret_key;
+pub use secret::{SecretMismatch, load_secret_key};
 
 /// The one place a backend is chosen from the configuration: its roles, and its bus when nodes
 /// share it.
@@ -167,7 +167,16 @@ pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App
 }
 
 /// Opens the configured store, with the error a person can act on.
+/// The store is held to the secret it was first opened with ([`secret::check_secret`]).
 pub async fn open(config: &Config) -> anyhow::Result<Stores> {
+    let stores = open_unchecked(config).await?;
+    let key = load_secret_key(config)?;
+    secret::check_secret(&stores, &key, &config.server.store.to_string()).await?;
+    Ok(stores)
+}
+
+/// [`open`] without the secret check: for `keys adopt-secret`, which replaces it.
+pub async fn open_unchecked(config: &Config) -> anyhow::Result<Stores> {
     open_store(&config.server)
         .await
         .with_context(|| format!("could not open the store {}", config.server.store))

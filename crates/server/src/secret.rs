@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
-use sessiond_core::SecretKey;
+use sessiond_core::{SecretKey, Stores};
 
 use crate::config::{Config, Environment};
 
@@ -63,5 +63,55 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("could not create {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
+    Ok(())
+}
+
+/// A node whose secret is not the one the store was first opened with: every CSRF token,
+/// access token and signing key the other nodes made would fail on it. The CLI exits 2.
+#[derive(Debug)]
+pub struct SecretMismatch {
+    pub store: String,
+}
+
+impl std::fmt::Display for SecretMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the store {} was first opened with another server secret. Give every node, and \
+             the CLI, the same SESSIOND_SECRET_KEY (or SESSIOND_SECRET_KEY_FILE): a node \
+             started from another folder generates a secret of its own into its data folder. \
+             To change the secret on purpose, stop every node, run `sessiond keys adopt-secret` \
+             with the new one, then start the nodes with it (docs/deployment.md, \"One secret\")",
+            self.store
+        )
+    }
+}
+
+impl std::error::Error for SecretMismatch {}
+
+/// Holds the store to the secret it was first opened with (`SecretCheck`): the first node to
+/// open a store leaves the check value of its secret there. A store from before the check has
+/// none, but its signing keys tell: a secret that opens none of them is another one.
+pub(crate) async fn check_secret(
+    stores: &Stores,
+    key: &SecretKey,
+    store: &str,
+) -> anyhow::Result<()> {
+    let mismatch = || SecretMismatch {
+        store: store.to_owned(),
+    };
+    let sealed = stores.signing_keys.signing_keys().await?;
+    if !sealed.is_empty() && sealed.iter().all(|k| k.open(key).is_none()) {
+        return Err(mismatch().into());
+    }
+    let mine = key.check_value();
+    let kept = stores
+        .secret_check
+        .claim_secret_check(&mine)
+        .await
+        .with_context(|| format!("could not read the secret check of the store {store}"))?;
+    if kept != mine {
+        return Err(mismatch().into());
+    }
     Ok(())
 }

@@ -32,6 +32,7 @@ macro_rules! store_conformance_tests {
         $crate::counters_conformance_tests!($make);
         $crate::api_keys_conformance_tests!($make);
         $crate::signing_keys_conformance_tests!($make);
+        $crate::secret_check_conformance_tests!($make);
         $crate::health_conformance_tests!($make);
     };
 }
@@ -117,6 +118,17 @@ macro_rules! signing_keys_conformance_tests {
             signing_keys_are_kept_as_sealed_and_listed_oldest_first,
             a_kid_is_added_once_even_in_parallel,
             a_deleted_key_is_gone,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! secret_check_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(secret_check, $make;
+            the_first_check_value_is_kept_and_returned_to_every_later_claim,
+            parallel_first_claims_agree_on_one_value,
+            a_replaced_value_is_the_one_later_claims_get,
         );
     };
 }

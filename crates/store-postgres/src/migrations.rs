@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (7, include_str!("../migrations/0007_api_key_roles.sql")),
     (8, include_str!("../migrations/0008_revocations_feed.sql")),
     (9, include_str!("../migrations/0009_audit_base_time.sql")),
+    (10, include_str!("../migrations/0010_meta.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -109,6 +109,11 @@ impl Keys {
         format!("{}sk:kids", self.prefix)
     }
 
+    /// The check value of the server secret the store was first opened with.
+    pub fn secret_check(&self) -> String {
+        format!("{}meta:secret_check", self.prefix)
+    }
+
     /// The audit stream; entry ids follow the event time.
     pub fn audit(&self) -> String {
         format!("{}audit", self.prefix)

@@ -43,6 +43,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0008_revocations_feed.sql")),
         M::up(include_str!("../migrations/0009_notices.sql")),
         M::up(include_str!("../migrations/0010_audit_base_time.sql")),
+        M::up(include_str!("../migrations/0011_meta.sql")),
     ])
 }
 

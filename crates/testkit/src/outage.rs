@@ -13,8 +13,8 @@ use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
-    ApiKeys, AuditLog, Counter, Counters, Ended, Health, SessionSweep, Sessions, SigningKeys,
-    StoreResult, Users,
+    ApiKeys, AuditLog, Counter, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions,
+    SigningKeys, StoreResult, Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -168,6 +168,24 @@ impl AuditLog for OutageStore {
     }
     async fn count_audit_before(&self, before: Timestamp) -> StoreResult<u64> {
         self.up().await?.audit.count_audit_before(before).await
+    }
+}
+
+#[async_trait]
+impl SecretCheck for OutageStore {
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String> {
+        self.up()
+            .await?
+            .secret_check
+            .claim_secret_check(check)
+            .await
+    }
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()> {
+        self.up()
+            .await?
+            .secret_check
+            .replace_secret_check(check)
+            .await
     }
 }
 

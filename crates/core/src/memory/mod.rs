@@ -30,6 +30,7 @@ struct Inner {
     counters: HashMap<String, Counter>,
     api_keys: Vec<crate::api_key::ApiKey>,
     signing_keys: Vec<crate::access_token::SealedKey>,
+    secret_check: Option<String>,
     /// The last feed position given to an end, and each ended session's.
     feed: u64,
     end_seqs: HashMap<SessionId, u64>,

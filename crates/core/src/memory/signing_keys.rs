@@ -1,10 +1,11 @@
-//! The memory store's access token signing keys.
+//! The memory store's access token signing keys, and the check value of the secret they are
+//! sealed under.
 
 use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::access_token::SealedKey;
-use crate::store::{SigningKeys, StoreError, StoreResult};
+use crate::store::{SecretCheck, SigningKeys, StoreError, StoreResult};
 
 #[async_trait]
 impl SigningKeys for MemoryStore {
@@ -31,5 +32,21 @@ impl SigningKeys for MemoryStore {
         let before = inner.signing_keys.len();
         inner.signing_keys.retain(|k| k.kid != kid);
         Ok(inner.signing_keys.len() < before)
+    }
+}
+
+#[async_trait]
+impl SecretCheck for MemoryStore {
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String> {
+        Ok(self
+            .lock()
+            .secret_check
+            .get_or_insert_with(|| check.to_owned())
+            .clone())
+    }
+
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()> {
+        self.lock().secret_check = Some(check.to_owned());
+        Ok(())
     }
 }

@@ -2,17 +2,27 @@
 
 use std::sync::Arc;
 
-use super::{ApiKeys, AuditLog, Counters, Health, SessionSweep, Sessions, SigningKeys, Users};
+use super::{
+    ApiKeys, AuditLog, Counters, Health, SecretCheck, SessionSweep, Sessions, SigningKeys, Users,
+};
 use crate::cache::{CacheSettings, CacheStats, CachedStore, InvalidationBus};
 
 /// A backend: one type that plays every role.
 pub trait Backend:
-    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + Health
+    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + SecretCheck + Health
 {
 }
 
 impl<T> Backend for T where
-    T: Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + Health
+    T: Sessions
+        + SessionSweep
+        + Users
+        + AuditLog
+        + Counters
+        + ApiKeys
+        + SigningKeys
+        + SecretCheck
+        + Health
 {
 }
 
@@ -37,6 +47,8 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeys>,
     /// The access tokens' signing keys.
     pub signing_keys: Arc<dyn SigningKeys>,
+    /// The server secret's check value.
+    pub secret_check: Arc<dyn SecretCheck>,
     /// Name and ping.
     pub health: Arc<dyn Health>,
     bus: Option<Arc<dyn InvalidationBus>>,
@@ -62,6 +74,7 @@ impl Stores {
             counters: backend.clone(),
             api_keys: backend.clone(),
             signing_keys: backend.clone(),
+            secret_check: backend.clone(),
             health: backend,
             bus,
         }

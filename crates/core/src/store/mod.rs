@@ -50,7 +50,8 @@ mod roles;
 
 pub use bundle::{Backend, Stores};
 pub use roles::{
-    ApiKeys, AuditLog, Counters, Ended, Health, SessionSweep, Sessions, SigningKeys, Users,
+    ApiKeys, AuditLog, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions, SigningKeys,
+    Users,
 };
 
 use crate::time::Timestamp;

@@ -166,6 +166,18 @@ pub trait SigningKeys: Send + Sync + 'static {
     async fn delete_signing_key(&self, kid: &str) -> StoreResult<bool>;
 }
 
+/// The check value of the server secret the store was first opened with (an HMAC of a fixed
+/// label, never the secret): a node with another secret refuses to start instead of failing
+/// every CSRF token, access token and signing key the others made.
+#[async_trait]
+pub trait SecretCheck: Send + Sync + 'static {
+    /// The stored check value, after storing `check` when there is none. Atomic: of nodes
+    /// opening a fresh store at once, one value is kept and all of them read it.
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String>;
+    /// Replaces the stored value: the secret was rotated on purpose (`sessiond secret adopt`).
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()>;
+}
+
 /// The backend as a whole.
 #[async_trait]
 pub trait Health: Send + Sync + 'static {

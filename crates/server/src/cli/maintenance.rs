@@ -116,3 +116,29 @@ pub(super) async fn revoke_key(env_file: &Path, kid: &str) -> anyhow::Result<()>
     println!("revoked signing key {kid}; its tokens are refused from now on");
     Ok(())
 }
+
+/// `sessiond keys adopt-secret`: the store's secret check replaced by this node's.
+pub(super) async fn adopt_secret(env_file: &Path) -> anyhow::Result<()> {
+    let filter = std::env::var("SESSIOND_LOG").unwrap_or_else(|_| "warn".into());
+    super::init_tracing(&filter, false, false);
+    let (config, _) = super::load_config(env_file)?;
+    let stores = crate::open_unchecked(&config).await?;
+    let key = crate::load_secret_key(&config)?;
+    stores
+        .secret_check
+        .replace_secret_check(&key.check_value())
+        .await?;
+    let mut dropped = 0;
+    for sealed in stores.signing_keys.signing_keys().await? {
+        if sealed.open(&key).is_none()
+            && stores.signing_keys.delete_signing_key(&sealed.kid).await?
+        {
+            dropped += 1;
+        }
+    }
+    println!(
+        "the store {} now holds this secret; {dropped} signing key(s) sealed under another were dropped",
+        config.server.store
+    );
+    Ok(())
+}

@@ -74,6 +74,11 @@ pub enum KeysCommand {
     /// tokens refused by every node within five seconds. A new key signs at once when it was
     /// the one that signed.
     Revoke { kid: String },
+    /// Make this node's server secret the store's, for a secret changed on purpose, with every
+    /// node stopped: the store then refuses nodes with the old one. Signing keys sealed under
+    /// the old secret are dropped (their tokens stop verifying, a new key signs); sessions
+    /// stay, and their CSRF tokens change at the next check.
+    AdoptSecret,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +113,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Keys(KeysCommand::Revoke { kid }) => {
             maintenance::revoke_key(&cli.env_file, &kid).await
         }
+        Command::Keys(KeysCommand::AdoptSecret) => maintenance::adopt_secret(&cli.env_file).await,
         Command::Cleanup { dry_run } => maintenance::cleanup(&cli.env_file, dry_run).await,
         Command::Migrate => maintenance::migrate(&cli.env_file).await,
         Command::Store(StoreCommand::Check) => maintenance::store_check(&cli.env_file).await,
@@ -115,7 +121,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<ConfigInvalid>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<ConfigInvalid>().is_some()
+                || e.downcast_ref::<crate::SecretMismatch>().is_some() =>
+        {
             eprintln!("sessiond: {e}");
             ExitCode::from(2)
         }

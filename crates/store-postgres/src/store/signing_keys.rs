@@ -1,8 +1,9 @@
-//! The access token signing keys' role.
+//! The access token signing keys' role, and the check value of the secret they are sealed
+//! under.
 
 use async_trait::async_trait;
 use sessiond_core::access_token::SealedKey;
-use sessiond_core::store::{SigningKeys, StoreResult};
+use sessiond_core::store::{SecretCheck, SigningKeys, StoreResult};
 
 use super::P;
 use crate::PostgresStore;
@@ -36,5 +37,34 @@ impl SigningKeys for PostgresStore {
             .execute("DELETE FROM signing_keys WHERE kid = $1", &params)
             .await?
             > 0)
+    }
+}
+
+#[async_trait]
+impl SecretCheck for PostgresStore {
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String> {
+        let params: [Param; 1] = [Box::new(check.to_owned())];
+        self.execute(
+            "INSERT INTO meta (name, value) VALUES ('secret_check', $1) \
+             ON CONFLICT (name) DO NOTHING",
+            &params,
+        )
+        .await?;
+        let row = self
+            .row("SELECT value FROM meta WHERE name = 'secret_check'", &[])
+            .await?;
+        // Only a concurrent `replace` could have removed it: the inserted value stands.
+        Ok(row.map_or_else(|| check.to_owned(), |r| r.get(0)))
+    }
+
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()> {
+        let params: [Param; 1] = [Box::new(check.to_owned())];
+        self.execute(
+            "INSERT INTO meta (name, value) VALUES ('secret_check', $1) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &params,
+        )
+        .await
+        .map(|_| ())
     }
 }

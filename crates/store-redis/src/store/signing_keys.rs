@@ -1,4 +1,5 @@
-//! The access token signing keys' role. Every operation touches single keys, so it works the
+//! The access token signing keys' role, and the check value of the secret they are sealed
+//! under. Every operation touches single keys, so it works the
 //! same on a cluster.
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use redis::cmd;
 use serde::{Deserialize, Serialize};
 use sessiond_core::StoreError;
 use sessiond_core::access_token::SealedKey;
-use sessiond_core::store::{SigningKeys, StoreResult};
+use sessiond_core::store::{SecretCheck, SigningKeys, StoreResult};
 use sessiond_core::time::{from_millis, to_millis};
 
 use super::{json, parse};
@@ -71,5 +72,21 @@ impl SigningKeys for RedisStore {
         self.q::<()>(cmd("SREM").arg(self.keys.signing_keys()).arg(kid))
             .await?;
         Ok(deleted > 0)
+    }
+}
+
+#[async_trait]
+impl SecretCheck for RedisStore {
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String> {
+        let key = self.keys.secret_check();
+        self.q::<()>(cmd("SET").arg(&key).arg(check).arg("NX"))
+            .await?;
+        let stored: Option<String> = self.q(cmd("GET").arg(&key)).await?;
+        Ok(stored.unwrap_or_else(|| check.to_owned()))
+    }
+
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()> {
+        self.q::<()>(cmd("SET").arg(self.keys.secret_check()).arg(check))
+            .await
     }
 }

@@ -1,9 +1,10 @@
-//! The access token signing keys' role.
+//! The access token signing keys' role, and the check value of the secret they are sealed
+//! under.
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use sessiond_core::access_token::SealedKey;
-use sessiond_core::store::{SigningKeys, StoreResult};
+use sessiond_core::store::{SecretCheck, SigningKeys, StoreResult};
 
 use super::P;
 use crate::SqliteStore;
@@ -37,5 +38,30 @@ impl SigningKeys for SqliteStore {
     async fn delete_signing_key(&self, kid: &str) -> StoreResult<bool> {
         let sql = "DELETE FROM signing_keys WHERE kid = ?1".to_owned();
         Ok(self.execute(sql, vec![Value::Text(kid.to_owned())]).await? > 0)
+    }
+}
+
+#[async_trait]
+impl SecretCheck for SqliteStore {
+    async fn claim_secret_check(&self, check: &str) -> StoreResult<String> {
+        let check = check.to_owned();
+        self.pool
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('secret_check', ?1)",
+                )?
+                .execute([&check])?;
+                c.prepare_cached("SELECT value FROM meta WHERE name = 'secret_check'")?
+                    .query_row([], |r| r.get(0))
+            })
+            .await
+    }
+
+    async fn replace_secret_check(&self, check: &str) -> StoreResult<()> {
+        let sql = "INSERT INTO meta (name, value) VALUES ('secret_check', ?1) \
+                   ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+        self.execute(sql.to_owned(), vec![Value::Text(check.to_owned())])
+            .await
+            .map(|_| ())
     }
 }
