@@ -98,6 +98,10 @@ pub struct KeepaliveBody {
     pub timeout_minutes: i64,
     /// The token was renewed: a new cookie, and `csrf_token` is its CSRF token.
     pub rotated: bool,
+    /// The idle deadline moved. It is written at most once per coalescing interval (the idle
+    /// timeout / 100, at least 1 s), so a keep-alive sooner after the last write leaves it where
+    /// that write put it.
+    pub extended: bool,
     #[serde(flatten)]
     pub session: SessionBody,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,6 +263,8 @@ pub struct ActivityBody {
     pub success: bool,
     pub session_id: String,
     pub idle_expires_at: Timestamp,
+    /// The idle deadline moved (at most once per coalescing interval, as a keep-alive's).
+    pub extended: bool,
 }
 
 /// `DELETE /api/v1/sessions/{session_id}`.

@@ -187,7 +187,23 @@ async fn request_span(req: Request, next: Next) -> Response {
         method = %req.method(),
         path = %req.uri().path()
     );
-    let mut res = next.run(req).instrument(span).await;
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).instrument(span.clone()).await;
+    // One line per request (never its query, headers or body, where tokens travel), under a
+    // target of its own: `SESSIOND_LOG=info,sessiond::access=warn` turns it off.
+    span.in_scope(|| {
+        tracing::info!(
+            target: "sessiond::access",
+            route = route.as_deref().unwrap_or("(none)"),
+            status = res.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

@@ -33,7 +33,13 @@ export type KeepaliveBody = { success: boolean, message: string, timeout_minutes
 /**
  * The token was renewed: a new cookie, and `csrf_token` is its CSRF token.
  */
-rotated: boolean, csrf_token?: string, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
+rotated: boolean, 
+/**
+ * The idle deadline moved. It is written at most once per coalescing interval (the idle
+ * timeout / 100, at least 1 s), so a keep-alive sooner after the last write leaves it where
+ * that write put it.
+ */
+extended: boolean, csrf_token?: string, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
@@ -101,7 +107,11 @@ export type DataBody = {
  */
 version: string, data: Record<string, unknown>, };
 
-export type ActivityBody = { success: boolean, session_id: string, idle_expires_at: string, };
+export type ActivityBody = { success: boolean, session_id: string, idle_expires_at: string, 
+/**
+ * The idle deadline moved (at most once per coalescing interval, as a keep-alive's).
+ */
+extended: boolean, };
 
 export type RevokedBody = { success: boolean, session_id: string, };
 

@@ -7,7 +7,6 @@ use sha2::{Digest as _, Sha256};
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::SessionId;
-use crate::session::Session;
 
 use super::update::{Outcome, Reread, Step};
 use super::{SessionError, SessionResult, SessionService};
@@ -96,22 +95,22 @@ impl SessionService {
         kind: &str,
         details: Option<Value>,
         api_key: &str,
-    ) -> SessionResult<Session> {
+    ) -> SessionResult<super::Activity> {
         crate::input::ACTIVITY_TYPE
             .check(kind)
             .map_err(SessionError::Invalid)?;
         let session = self.session_by_id(id).await?;
         let now = self.now();
-        let touched = self.touch(session, now).await?.status.session;
+        let activity = self.touch(session, now).await?;
         let mut event = AuditEvent::new(AuditKind::SessionActivity, now)
-            .session(&touched)
+            .session(&activity.status.session)
             .detail("activity", kind)
             .detail("api_key", api_key);
         if let Some(details) = details {
             event = event.detail("details", details);
         }
         self.audit.record(event).await?;
-        Ok(touched)
+        Ok(activity)
     }
 }
 

@@ -29,6 +29,10 @@ pub struct Activity {
     pub status: SessionStatus,
     /// Set when the token was rotated: the client must switch to it.
     pub new_token: Option<Token>,
+    /// Whether the idle deadline moved. It is written at most once per coalescing interval
+    /// (the idle timeout / 100, at least 1 s): activity sooner after the last write is
+    /// recorded by that write's deadline.
+    pub extended: bool,
 }
 
 impl SessionService {
@@ -122,6 +126,7 @@ impl SessionService {
         now: Timestamp,
     ) -> SessionResult<Activity> {
         let t = self.settings.timeouts;
+        let before = session.idle_expires_at;
         let outcome = self
             .update_session(session, Reread::Active(now), |session| {
                 let rotate = may_rotate && t.needs_rotation(session, now);
@@ -160,6 +165,7 @@ impl SessionService {
             Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession)),
         };
         Ok(Activity {
+            extended: session.idle_expires_at > before,
             status: self.status(session, now),
             new_token,
         })

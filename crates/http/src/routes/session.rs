@@ -210,7 +210,13 @@ pub async fn keepalive(
     }
     let body = KeepaliveBody {
         success: true,
-        message: "Session extended successfully".into(),
+        message: if activity.extended {
+            "Session extended successfully"
+        } else {
+            "Session active; its deadline was extended moments ago"
+        }
+        .into(),
+        extended: activity.extended,
         timeout_minutes: state.service.timeouts().idle_secs / 60,
         rotated: activity.new_token.is_some(),
         session: SessionBody::new(&state, &activity.status),

@@ -193,6 +193,10 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         r.problem("SESSIOND_METRICS_TOKEN=<redacted>: must have at least 16 characters".into());
     }
     let log_json = r.choice(SESSIOND_LOG_FORMAT) == "json";
+    let log_filter = r.text(SESSIOND_LOG);
+    if let Err(why) = check_log_filter(&log_filter) {
+        r.problem(format!("SESSIOND_LOG={log_filter:?}: {why}"));
+    }
     let connections = crate::ConnectionLimits {
         header_read_timeout: std::time::Duration::from_secs(
             r.number(SESSIOND_HEADER_READ_TIMEOUT_SECONDS),
@@ -230,7 +234,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         returns,
         ldap,
-        log_filter: r.text(SESSIOND_LOG),
+        log_filter,
         log_json,
         metrics_bind,
         metrics_token,
@@ -325,4 +329,28 @@ pub(super) fn read_tokens(
         leeway_secs: num(r, SESSIOND_TOKEN_LEEWAY_SECONDS).min(60),
         key_rotation_secs: num(r, SESSIOND_SIGNING_KEY_ROTATION_SECONDS),
     }
+}
+
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// A log filter in tracing's `EnvFilter` syntax, held to what a person means by one: each
+/// directive a level (`debug`) or `TARGET=LEVEL` (`sessiond_http=debug`). A bare word is, to
+/// `EnvFilter`, a target to log at every level and everything else off: `verbose` would
+/// silence the server.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    let levels = LEVELS.join(", ");
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match directive.rsplit_once('=') {
+            Some((_, level)) => level,
+            None => directive,
+        };
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "{directive:?} is not a level ({levels}) nor TARGET=LEVEL"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

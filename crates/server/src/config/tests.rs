@@ -315,3 +315,30 @@ fn trusted_proxies_and_the_metrics_settings_are_checked() {
         );
     }
 }
+
+/// `SESSIOND_LOG=verbose` is, to tracing, a target logged at every level with everything else
+/// off: a server that prints nothing. It is refused like any other bad value.
+#[test]
+fn a_log_filter_is_levels_or_target_equals_level() {
+    for good in [
+        "info",
+        "warn,sessiond_http=debug",
+        "sessiond_core::service=TRACE",
+        "off",
+    ] {
+        assert!(
+            from_maps(&env(&[]), &env(&[("SESSIOND_LOG", good)])).is_ok(),
+            "{good}"
+        );
+    }
+    for bad in ["verbose", "info,loud", "sessiond_http=chatty"] {
+        let problems = from_maps(&env(&[]), &env(&[("SESSIOND_LOG", bad)])).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(&format!("SESSIOND_LOG={bad:?}"))
+                    && p.contains("not a level (trace, debug, info, warn, error, off)")),
+            "{bad}: {problems:?}"
+        );
+    }
+}

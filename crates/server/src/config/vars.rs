@@ -320,7 +320,7 @@ table! {
     SESSIOND_REFRESH_REUSE_GRACE_SECONDS = whole("10", Server, "how long a rotated-out refresh token still gets its session's current tokens (parallel refreshes, a lost answer); at most 30; 0: any reuse is theft");
     SESSIOND_TOKEN_LEEWAY_SECONDS = whole("5", Server, "clock skew allowed on an access token's exp and nbf; at most 60");
     SESSIOND_SIGNING_KEY_ROTATION_SECONDS = whole("2592000", Server, "a new access token signing key once the newest is this old (the old one verifies until its tokens expire); 0: only sessiond keys rotate");
-    SESSIOND_LOG = text("info", Server, "log filter (tracing EnvFilter syntax)");
+    SESSIOND_LOG = text("info", Server, "log filter: a level (trace, debug, info, warn, error, off), then TARGET=LEVEL directives, e.g. info,sessiond::access=warn");
     SESSIOND_LOG_FORMAT = choice(&["json", "text"], "json", Server, "json | text");
 }
 

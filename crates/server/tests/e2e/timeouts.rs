@@ -46,6 +46,7 @@ async fn keepalive_extends_the_idle_deadline() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["success"], true);
     assert_eq!(r.body["message"], "Session extended successfully");
+    assert_eq!(r.body["extended"], true);
     assert_eq!(r.body["timeout_minutes"], 10);
     assert_eq!(r.body["time_remaining_seconds"], 600);
     srv.advance(599);
@@ -176,17 +177,28 @@ async fn activity_writes_are_coalesced() {
     let b = alice(&srv).await;
     let v0 = srv.stored_session(&b).await.version;
     srv.advance(3);
-    b.keepalive().await;
+    let r = b.keepalive().await;
     assert_eq!(
         srv.stored_session(&b).await.version,
         v0,
         "within the window: no write"
     );
+    // And the answer says so: the deadline stayed where the login put it.
+    assert_eq!(r.body["extended"], false, "{}", r.body);
+    assert_eq!(r.body["time_remaining_seconds"], 597);
+    assert!(
+        !r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("extended successfully")
+    );
     srv.advance(3);
-    b.keepalive().await;
+    let r = b.keepalive().await;
     assert_eq!(
         srv.stored_session(&b).await.version,
         v0 + 1,
         "after the window: one write"
     );
+    assert_eq!(r.body["extended"], true);
+    assert_eq!(r.body["time_remaining_seconds"], 600);
 }

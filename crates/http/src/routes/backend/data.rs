@@ -160,7 +160,7 @@ pub async fn record_activity(
     ApiJson(req): ApiJson<ActivityRequest>,
 ) -> Result<Json<ActivityBody>, ApiError> {
     let key = api_key(&state, &headers, &caller, Scope::SessionsWrite, "activity").await?;
-    let session = state
+    let activity = state
         .service
         .record_activity(
             &id,
@@ -169,9 +169,11 @@ pub async fn record_activity(
             &key.name,
         )
         .await?;
+    let session = &activity.status.session;
     Ok(Json(ActivityBody {
         success: true,
         session_id: session.id.to_string(),
         idle_expires_at: session.idle_expires_at,
+        extended: activity.extended,
     }))
 }

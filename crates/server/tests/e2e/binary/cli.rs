@@ -153,3 +153,33 @@ fn the_cli_reaches_a_caching_server_on_sqlite_within_a_second() {
     run(&["api-keys", "revoke", "shop"], None);
     refused_within("api-keys revoke", &list);
 }
+
+/// `sessiond config reference | head`: a reader that goes away ends the output, quietly. The
+/// reading end is closed before the command writes, so every write fails.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = workdir();
+    sessiond_fed(
+        &dir,
+        &[],
+        &["users", "add", "alice", "--role", "oss", "--password-stdin"],
+        "a long password\n",
+    );
+    for args in [
+        &["config", "reference"][..],
+        &["config", "show"],
+        &["audit", "list"],
+    ] {
+        let mut child = sessiond(&dir, &[])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 mod cli;
 mod config;
 mod limits;
+mod logs;
 mod one_secret;
 
 pub(crate) fn workdir() -> PathBuf {

@@ -1,0 +1,42 @@
+//! What the server logs of its requests: one line each at `info`, with the route, the status,
+//! the duration and the request id a client can quote; never a token.
+
+use super::*;
+
+#[tokio::test]
+async fn every_request_is_one_line_with_route_status_duration_and_id() {
+    let dir = workdir();
+    let (_server, addr, log) = start_with_log(&dir, &[]);
+    let token = "b".repeat(43);
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/api/session/check?next=/secret-path"))
+        .header("cookie", format!("sessiond={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.contains(&id) && l.contains("\"request\""))
+        {
+            break serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no line with {id}:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert_eq!(line["target"], "sessiond::access");
+    assert_eq!(line["route"], "/api/session/check");
+    assert_eq!(line["status"], 401);
+    assert!(line["duration_ms"].as_f64().is_some(), "{line}");
+    assert_eq!(line["span"]["id"], id.as_str());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains(&token) && !text.contains("secret-path"),
+        "{text}"
+    );
+}
