@@ -67,7 +67,12 @@ fn scopes(names: &[String]) -> anyhow::Result<Vec<Scope>> {
 }
 
 pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let reach = match cmd {
+        ApiKeysCommand::Create { .. } => super::Reach::MayCreate,
+        _ => super::Reach::Existing,
+    };
+    let (config, state) = super::tool_state(env_file, reach).await?;
+    let store = super::store::named(&config);
     let service = &state.service;
     match cmd {
         ApiKeysCommand::Create {
@@ -130,13 +135,13 @@ pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<
                 .await
                 .map_err(explain)?;
             if !changed {
-                bail!("no active API key named {name:?}");
+                bail!("no active API key named {name:?} in the store {store}");
             }
             println!("API key {name:?} may now assert the roles given");
         }
         ApiKeysCommand::Revoke { name } => {
             if !service.revoke_api_key(&name).await? {
-                bail!("no active API key named {name:?}");
+                bail!("no active API key named {name:?} in the store {store}");
             }
             println!("revoked API key {name:?}");
         }

@@ -69,7 +69,7 @@ pub fn parse_since(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
 }
 
 pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
     let store = &state.service.stores().audit;
     match cmd {
         AuditCommand::List {

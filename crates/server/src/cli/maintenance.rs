@@ -7,7 +7,7 @@ use sessiond_core::service::{CleanupOptions, CleanupPhase, CleanupProgress};
 use std::sync::Mutex;
 
 pub(super) async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
     let opts = CleanupOptions {
         phases: CleanupPhase::ALL.to_vec(),
         max_batches: None,
@@ -59,7 +59,7 @@ pub(super) async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()
 }
 
 pub(super) async fn migrate(env_file: &Path) -> anyhow::Result<()> {
-    let (config, state) = super::tool_state(env_file).await?;
+    let (config, state) = super::tool_state(env_file, super::Reach::MayCreate).await?;
     println!(
         "{} store {} is at the latest schema",
         state.service.stores().health.kind(),
@@ -69,7 +69,7 @@ pub(super) async fn migrate(env_file: &Path) -> anyhow::Result<()> {
 }
 
 pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
-    let (config, state) = super::tool_state(env_file).await?;
+    let (config, state) = super::tool_state(env_file, super::Reach::Existing).await?;
     let stores = state.service.stores();
     let store = &stores.health;
     let where_ = config.server.store.to_string();
@@ -99,7 +99,7 @@ pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
 
 /// `sessiond keys rotate`: a new access token signing key; prints its `kid`.
 pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
     let kid = state.service.rotate_signing_key().await?;
     println!("{kid}");
     Ok(())
@@ -107,7 +107,7 @@ pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
 
 /// `sessiond keys revoke KID`: the key dropped at once.
 pub(super) async fn revoke_key(env_file: &Path, kid: &str) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
     if !state.service.revoke_signing_key(kid).await? {
         anyhow::bail!(
             "no signing key {kid:?} (sessiond keys rotate prints a key's id; the JWKS document lists them)"
@@ -122,6 +122,7 @@ pub(super) async fn adopt_secret(env_file: &Path) -> anyhow::Result<()> {
     let filter = std::env::var("SESSIOND_LOG").unwrap_or_else(|_| "warn".into());
     super::init_tracing(&filter, false, false);
     let (config, _) = super::load_config(env_file)?;
+    super::store::reach(&config, super::Reach::Existing)?;
     let stores = crate::open_unchecked(&config).await?;
     let key = crate::load_secret_key(&config)?;
     stores

@@ -6,6 +6,7 @@ pub mod audit;
 mod config_cmd;
 mod maintenance;
 mod serve;
+mod store;
 mod users;
 
 use std::path::PathBuf;
@@ -174,12 +175,35 @@ pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
     drop(result);
 }
 
+/// Whether a tool command may create the store it is pointed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// It makes the first records (`users add`, `api-keys create`, `migrate`): a store that
+    /// does not exist yet is created, and the CLI says where.
+    MayCreate,
+    /// It reads or changes records that must already be there: a missing store is an error
+    /// that names where it looked, never a new empty one.
+    Existing,
+}
+
 /// Configuration, logging and the service, for the tool commands.
-pub(crate) async fn tool_state(env_file: &std::path::Path) -> anyhow::Result<(Config, AppState)> {
+pub(crate) async fn tool_state(
+    env_file: &std::path::Path,
+    reach: Reach,
+) -> anyhow::Result<(Config, AppState)> {
     let filter = std::env::var("SESSIOND_LOG").unwrap_or_else(|_| "warn".into());
     init_tracing(&filter, false, false);
     let (config, raw) = load_config(env_file)?;
     warn_unknown(&raw);
+    let created = store::reach(&config, reach)?;
     let state = crate::build(&config, Arc::new(SystemClock)).await?;
+    if let Some(path) = created {
+        eprintln!(
+            "sessiond: created a new store at {} (SESSIOND_STORE_URL={}); the server must use \
+             the same one",
+            path.display(),
+            config.server.store
+        );
+    }
     Ok((config, state))
 }

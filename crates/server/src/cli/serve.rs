@@ -105,7 +105,12 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
 /// stdout, which is the log stream that log shippers collect.
 fn hand_over_admin_password(config: &crate::Config, password: &str) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
-    let change = "Change it with: sessiond users set-password admin --password-stdin";
+    let change = if config.server.store == crate::config::StoreUrl::Memory {
+        "It lasts as long as this process: the CLI cannot reach a memory:// store"
+    } else {
+        "Change it with: sessiond users set-password admin --password-stdin, run where the \
+         server runs (its folder, its .env)"
+    };
     if std::io::stderr().is_terminal() {
         eprintln!(
             "\n  First start: created the superadmin user `admin` with password:\n\n      {password}\n\n  \

@@ -60,16 +60,21 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn explain(e: SessionError, name: &str) -> anyhow::Error {
+fn explain(e: SessionError, name: &str, store: &str) -> anyhow::Error {
     match e {
-        SessionError::NotFound => anyhow::anyhow!("no user named {name:?}"),
+        SessionError::NotFound => anyhow::anyhow!("no user named {name:?} in the store {store}"),
         SessionError::Invalid(m) | SessionError::Conflict(m) => anyhow::anyhow!(m),
         e => anyhow::Error::new(e),
     }
 }
 
 pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()> {
-    let (_, state) = super::tool_state(env_file).await?;
+    let reach = match cmd {
+        UsersCommand::Add { .. } => super::Reach::MayCreate,
+        _ => super::Reach::Existing,
+    };
+    let (config, state) = super::tool_state(env_file, reach).await?;
+    let store = super::store::named(&config);
     let service = &state.service;
     match cmd {
         UsersCommand::Add {
@@ -89,7 +94,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
                     contexts,
                 })
                 .await
-                .map_err(|e| explain(e, &name))?;
+                .map_err(|e| explain(e, &name, &store))?;
             println!(
                 "created user {} ({}, role {})",
                 user.username, user.id, user.role
@@ -117,7 +122,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
             let ended = service
                 .disable_user(&name)
                 .await
-                .map_err(|e| explain(e, &name))?;
+                .map_err(|e| explain(e, &name, &store))?;
             println!("disabled {name}; ended {ended} active session(s)");
         }
         UsersCommand::SetPassword {
@@ -128,21 +133,21 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
             let ended = service
                 .set_password(&name, &password)
                 .await
-                .map_err(|e| explain(e, &name))?;
+                .map_err(|e| explain(e, &name, &store))?;
             println!("password of {name} changed; ended {ended} active session(s)");
         }
         UsersCommand::SetRole { name, role } => {
             let ended = service
                 .set_role(&name, &role)
                 .await
-                .map_err(|e| explain(e, &name))?;
+                .map_err(|e| explain(e, &name, &store))?;
             println!("{name} is now {role}; ended {ended} active session(s)");
         }
         UsersCommand::SetContexts { name, contexts } => {
             let (user, moved) = service
                 .set_contexts(&name, contexts)
                 .await
-                .map_err(|e| explain(e, &name))?;
+                .map_err(|e| explain(e, &name, &store))?;
             println!(
                 "contexts of {name}: {}; moved {moved} active session(s) out of removed contexts",
                 user.contexts.join(", ")

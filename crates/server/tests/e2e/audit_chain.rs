@@ -46,9 +46,15 @@ fn tampered(original: &Path, tamper: &str) -> PathBuf {
     dir
 }
 
+/// Each copy is in a folder of its own: one secret for all of them, as for nodes.
+const SECRET: (&str, &str) = (
+    "SESSIOND_SECRET_KEY",
+    "audit-chain-test-secret-0123456789abcdef",
+);
+
 fn audit(dir: &Path, args: &[&str]) -> (bool, String) {
     let url = format!("sqlite://{}", dir.join("sessiond.db").display());
-    let out = sessiond(dir, &[("SESSIOND_STORE_URL", &url)])
+    let out = sessiond(dir, &[("SESSIOND_STORE_URL", &url), SECRET])
         .arg("audit")
         .args(args)
         .output()
@@ -278,7 +284,7 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
 fn the_server_logs_anchors_that_verify_checks() {
     let dir = workdir();
     let url = format!("sqlite://{}", dir.join("sessiond.db").display());
-    let (server, _, printed) = start_with(&dir, &[("SESSIOND_STORE_URL", &url)]);
+    let (server, _, printed) = start_with(&dir, &[("SESSIOND_STORE_URL", &url), SECRET]);
     drop(server);
     let line = printed
         .lines()

@@ -54,6 +54,7 @@ async fn the_jwks_document_lists_the_current_key_and_the_one_it_replaced() {
 #[test]
 fn keys_rotate_makes_a_key_every_server_on_the_store_shows() {
     let dir = workdir();
+    sessiond_ok(&dir, &["migrate"]);
     let out = sessiond_ok(&dir, &["keys", "rotate"]);
     let kid = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(!kid.is_empty());

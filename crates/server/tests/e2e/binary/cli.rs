@@ -78,6 +78,7 @@ fn users_add_list_disable_through_the_cli() {
 #[test]
 fn cleanup_reports_a_summary() {
     let dir = workdir();
+    sessiond_ok(&dir, &["migrate"]);
     let out = sessiond_ok(&dir, &["cleanup", "--dry-run"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -182,4 +183,82 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// The CLI run from another folder, or without the server's `SESSIOND_STORE_URL`, used to make
+/// an empty store of its own and then find nothing in it. A command that reads or changes
+/// records now refuses a missing store and names where it looked; one that makes the first
+/// records creates it and says where.
+#[test]
+fn the_cli_never_makes_an_empty_store_to_look_in() {
+    let (server_dir, elsewhere) = (workdir(), workdir());
+    sessiond_fed(
+        &server_dir,
+        &[],
+        &["users", "add", "admin", "--role", "oss", "--password-stdin"],
+        "a long password\n",
+    );
+    for args in [
+        &["users", "set-password", "admin", "--password-stdin"][..],
+        &["users", "list"],
+        &["audit", "list"],
+        &["api-keys", "revoke", "nobody"],
+        &["keys", "rotate"],
+    ] {
+        let out = sessiond(&elsewhere, &[])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let missing = elsewhere.join("data/sessiond.db");
+        assert!(
+            stderr.contains(&format!("no store at {}", missing.display())),
+            "{args:?}: {stderr}"
+        );
+        assert!(!missing.exists(), "{args:?} made a store");
+    }
+
+    // Where the store is, a name it lacks is named with the store.
+    let out = sessiond(&server_dir, &[])
+        .args(["users", "disable", "carol"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let db = server_dir.join("data/sessiond.db");
+    assert!(
+        stderr.contains(&format!(
+            "no user named \"carol\" in the store sqlite://data/sessiond.db ({})",
+            db.display()
+        )),
+        "{stderr}"
+    );
+
+    // The first records may make the store, and the CLI says where.
+    let out = sessiond(&elsewhere, &[])
+        .args(["users", "add", "bob", "--role", "oss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"a long password\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("created a new store at"), "{stderr}");
+
+    // A store in the server's memory is out of the CLI's reach, and it says so.
+    let out = sessiond(&elsewhere, &[("SESSIOND_STORE_URL", "memory://")])
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the CLI cannot reach it"), "{stderr}");
 }

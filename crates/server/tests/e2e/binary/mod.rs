@@ -259,15 +259,12 @@ fn first_start_creates_admin_and_hands_over_the_password_privately_once() {
     assert!(!printed.contains(&password));
 }
 
-/// Serve-time warnings (here the session cache without an invalidation channel) are for
-/// `serve`; a CLI tool on the same configuration does not repeat them.
+/// Serve-time warnings (here a trusted proxy range of every address) are for `serve`; a CLI
+/// tool on the same configuration does not repeat them.
 #[test]
 fn only_serve_prints_the_serve_time_warnings() {
     let dir = workdir();
-    let vars = [
-        ("SESSION_FEATURE_CACHING", "true"),
-        ("SESSIOND_STORE_URL", "memory://"),
-    ];
+    let vars = [("SESSIOND_TRUSTED_PROXIES", "0.0.0.0/0")];
     let mut add = sessiond(&dir, &vars)
         .args(["users", "add", "bob", "--role", "oss", "--password-stdin"])
         .stdin(Stdio::piped())
@@ -287,12 +284,10 @@ fn only_serve_prints_the_serve_time_warnings() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!all.contains("SESSION_FEATURE_CACHING"), "{all}");
+    let warning = "SESSIOND_TRUSTED_PROXIES includes a range of every address";
+    assert!(!all.contains(warning), "{all}");
     let (_server, _, printed) = start_with(&dir, &vars);
-    assert!(
-        printed.contains("SESSION_FEATURE_CACHING"),
-        "serve warns:\n{printed}"
-    );
+    assert!(printed.contains(warning), "serve warns:\n{printed}");
 }
 
 /// A tiny blocking HTTP client for the binary tests, to keep them free of an async runtime.

@@ -100,6 +100,7 @@ fn a_node_with_another_secret_refuses_to_start_on_redis() {
 fn a_store_from_before_the_check_is_held_to_its_signing_keys() {
     let dir = workdir();
     let with_a = [("SESSIOND_SECRET_KEY", SECRET_A)];
+    sessiond_fed(&dir, &with_a, &["migrate"], "");
     sessiond_fed(&dir, &with_a, &["keys", "rotate"], "");
     let db = rusqlite::Connection::open(dir.join("data/sessiond.db")).unwrap();
     assert_eq!(db.execute("DELETE FROM meta", []).unwrap(), 1);
