@@ -134,10 +134,14 @@ pub enum EndReason {
     ApiRevoked,
     /// A rotated-out refresh token came back: the token family is presumed stolen.
     TokenReuse,
+    /// The account was renamed: the name its sessions carry (headers, token claims) is gone.
+    UserRenamed,
+    /// The account was deleted.
+    UserDeleted,
 }
 
 impl EndReason {
-    const ALL: [Self; 16] = [
+    const ALL: [Self; 18] = [
         Self::Idle,
         Self::Absolute,
         Self::UserLogout,
@@ -154,6 +158,8 @@ impl EndReason {
         Self::UserChangedDuringLogin,
         Self::ApiRevoked,
         Self::TokenReuse,
+        Self::UserRenamed,
+        Self::UserDeleted,
     ];
 
     /// The stored name.
@@ -175,6 +181,8 @@ impl EndReason {
             Self::UserChangedDuringLogin => "user_changed_during_login",
             Self::ApiRevoked => "api_revoked",
             Self::TokenReuse => "token_reuse",
+            Self::UserRenamed => "user_renamed",
+            Self::UserDeleted => "user_deleted",
         }
     }
 

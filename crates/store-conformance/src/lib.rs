@@ -72,6 +72,8 @@ macro_rules! users_conformance_tests {
         $crate::role_tests!(users, $make;
             users_are_unique_without_regard_to_case,
             users_update_list_and_count,
+            a_renamed_user_is_found_by_its_new_name_only,
+            a_deleted_user_is_gone_and_its_name_free,
         );
     };
 }

@@ -119,6 +119,7 @@ delegating_impl!(Users.users {
     update_user(u: &User) -> ();
     list_users() -> Vec<User>;
     count_users() -> u64;
+    delete_user(id: &UserId) -> bool;
 });
 
 delegating_impl!(Counters.counters {

@@ -33,6 +33,12 @@ pub enum AuditKind {
     UserCreated,
     /// An account was disabled; its sessions end.
     UserDisabled,
+    /// A disabled account was enabled again.
+    UserEnabled,
+    /// An account was renamed (`from`, `to`); its sessions end.
+    UserRenamed,
+    /// An account was deleted; its sessions end, its audit records stay.
+    UserDeleted,
     /// A password was changed (by its user or an administrator).
     PasswordChanged,
     /// Reported by the browser client (`POST /api/session/events`).
@@ -106,6 +112,9 @@ impl AuditKind {
             Self::SessionsCleanedUp => "SESSIONS_CLEANED_UP",
             Self::UserCreated => "USER_CREATED",
             Self::UserDisabled => "USER_DISABLED",
+            Self::UserEnabled => "USER_ENABLED",
+            Self::UserRenamed => "USER_RENAMED",
+            Self::UserDeleted => "USER_DELETED",
             Self::PasswordChanged => "PASSWORD_CHANGED",
             Self::SessionWarningShown => "SESSION_WARNING_SHOWN",
             Self::SessionExtendedByUser => "SESSION_EXTENDED_BY_USER",

@@ -319,6 +319,10 @@ impl Users for MemoryStore {
     async fn count_users(&self) -> StoreResult<u64> {
         Ok(self.lock().users.len() as u64)
     }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        Ok(self.lock().users.remove(id).is_some())
+    }
 }
 
 #[async_trait]

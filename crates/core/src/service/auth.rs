@@ -284,9 +284,9 @@ impl SessionService {
         self.evict_least_active(active, excess).await
     }
 
-    /// Disabling a user, or changing their password or role, updates the user and then ends
-    /// the user's sessions. A login that checked the password before that update may create
-    /// its session after the sweep ended the others. It reads the user again after its create:
+    /// Disabling, renaming or deleting a user, or changing their password or role, updates the
+    /// user and then ends the user's sessions. A login that checked the password before that
+    /// update may create its session after the sweep ended the others. It reads the user again after its create:
     /// the sweep came after the update, so a create the sweep missed comes after the update too,
     /// and this read sees it. The new session then ends before anyone holds its token.
     pub(super) async fn confirm_user_unchanged(
@@ -300,6 +300,7 @@ impl SessionService {
         // sessions it finds, and may not have found this one yet).
         let unchanged = fresh.as_ref().is_some_and(|f| {
             f.enabled
+                && f.username == user.username
                 && f.password_hash == user.password_hash
                 && f.role == user.role
                 && f.auth_method == user.auth_method

@@ -96,6 +96,62 @@ impl SessionService {
             .await
     }
 
+    /// Enables a disabled user again: they may log in. No session comes back.
+    pub async fn enable_user(&self, username: &str) -> SessionResult<User> {
+        let mut user = self.user(username).await?;
+        if user.enabled {
+            return Ok(user);
+        }
+        user.enabled = true;
+        user.updated_at = self.now();
+        self.stores.users.update_user(&user).await?;
+        let event = AuditEvent::new(AuditKind::UserEnabled, user.updated_at);
+        self.audit.record(event.username(&user.username)).await?;
+        Ok(user)
+    }
+
+    /// Renames a user: the new name is held to the username rule and must be free. Their
+    /// sessions end, because the name they carry (forward auth's headers, access tokens'
+    /// `name`) is no longer the user's. Returns how many ended.
+    pub async fn rename_user(&self, from: &str, to: &str) -> SessionResult<u64> {
+        validate_username(to).map_err(SessionError::Invalid)?;
+        let to = crate::user::normalize_username(to);
+        let mut user = self.user(from).await?;
+        let old = std::mem::replace(&mut user.username, to.clone());
+        user.updated_at = self.now();
+        self.stores.users.update_user(&user).await?;
+        let event = AuditEvent::new(AuditKind::UserRenamed, user.updated_at)
+            .detail("from", old)
+            .detail("to", to);
+        self.revoke_then_record(&user, EndReason::UserRenamed, event)
+            .await
+    }
+
+    /// Deletes a user. The record goes first, then their sessions end: a login that read the
+    /// user before the delete finds it gone when it checks again after creating its session
+    /// (`confirm_user_unchanged`), and one that created its session sooner is in the sweep.
+    /// The audit records that name them stay: the trail is a hash chain, and who did what is
+    /// what an audit is for; retention (`SESSION_AUDIT_RETENTION_DAYS`) removes them in time.
+    /// The last superadmin cannot be deleted. Returns how many sessions ended.
+    pub async fn delete_user(&self, username: &str) -> SessionResult<u64> {
+        let user = self.user(username).await?;
+        if user.role == SUPERADMIN {
+            let users = self.stores.users.list_users().await?;
+            if users.iter().filter(|u| u.role == SUPERADMIN).count() == 1 {
+                return Err(SessionError::Invalid(format!(
+                    "{} is the last superadmin: make another one first",
+                    user.username
+                )));
+            }
+        }
+        if !self.stores.users.delete_user(&user.id).await? {
+            return Err(SessionError::NotFound);
+        }
+        let event = AuditEvent::new(AuditKind::UserDeleted, self.now());
+        self.revoke_then_record(&user, EndReason::UserDeleted, event)
+            .await
+    }
+
     /// Ends the user's sessions, then records why. The sessions end even if the record cannot
     /// be stored; that failure is reported after the sweep.
     async fn revoke_then_record(

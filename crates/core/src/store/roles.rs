@@ -86,6 +86,8 @@ pub trait Users: Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<User>>;
     /// How many users there are.
     async fn count_users(&self) -> StoreResult<u64>;
+    /// Deletes the user `id`, freeing its name; `false` when there is none.
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool>;
 }
 
 /// The audit trail, a hash chain (`crate::audit_chain`).

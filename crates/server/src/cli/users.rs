@@ -28,6 +28,19 @@ pub enum UsersCommand {
     List,
     /// Disable a user and end all their sessions.
     Disable { name: String },
+    /// Enable a disabled user again: they may log in.
+    Enable { name: String },
+    /// Rename a user and end their sessions (the old name is in their headers and tokens).
+    Rename { name: String, new_name: String },
+    /// Delete a user and end their sessions. Their audit records stay (the trail is a hash
+    /// chain, and who did what outlives the account) until SESSION_AUDIT_RETENTION_DAYS. The
+    /// last superadmin cannot be deleted.
+    Delete {
+        name: String,
+        /// Confirm: the account cannot be brought back.
+        #[arg(long, required = true)]
+        yes: bool,
+    },
     /// Set a user's password (from standard input) and end their sessions.
     SetPassword {
         name: String,
@@ -124,6 +137,27 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
             println!("disabled {name}; ended {ended} active session(s)");
+        }
+        UsersCommand::Enable { name } => {
+            let user = service
+                .enable_user(&name)
+                .await
+                .map_err(|e| explain(e, &name, &store))?;
+            println!("enabled {}", user.username);
+        }
+        UsersCommand::Rename { name, new_name } => {
+            let ended = service
+                .rename_user(&name, &new_name)
+                .await
+                .map_err(|e| explain(e, &name, &store))?;
+            println!("renamed {name} to {new_name}; ended {ended} active session(s)");
+        }
+        UsersCommand::Delete { name, yes: _ } => {
+            let ended = service
+                .delete_user(&name)
+                .await
+                .map_err(|e| explain(e, &name, &store))?;
+            println!("deleted {name}; ended {ended} active session(s); their audit records stay");
         }
         UsersCommand::SetPassword {
             name,

@@ -6,6 +6,7 @@
 // `std::thread::sleep` for the library code only.
 #![allow(clippy::disallowed_methods)]
 
+mod accounts;
 mod audit_chain;
 mod audit_durability;
 mod backend_api;

@@ -39,6 +39,13 @@ async fn race(srv: &TestServer, name: &str, command: &str) -> Vec<Arc<Browser>> 
         "disable" => drop(service.disable_user(name).await.unwrap()),
         "set-password" => drop(service.set_password(name, NEW_PASSWORD).await.unwrap()),
         "set-role" => drop(service.set_role(name, "netadmin").await.unwrap()),
+        "rename" => drop(
+            service
+                .rename_user(name, &format!("{name}.new"))
+                .await
+                .unwrap(),
+        ),
+        "delete" => drop(service.delete_user(name).await.unwrap()),
         _ => {
             let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
             let r = changer
@@ -58,8 +65,8 @@ async fn race(srv: &TestServer, name: &str, command: &str) -> Vec<Arc<Browser>> 
     browsers
 }
 
-/// After `users disable`, `set-password`, `set-role` or the user's own password change
-/// returns, no session of the user created before it answers 200, whatever the interleaving.
+/// After `users disable`, `set-password`, `set-role`, `rename`, `delete` or the user's own
+/// password change returns, no session of the user created before it answers 200, whatever the interleaving.
 async fn no_login_survives_the_revocation_it_raced(backend: Backend) {
     let store = SharedStore::new(backend);
     let vars = [
@@ -68,7 +75,14 @@ async fn no_login_survives_the_revocation_it_raced(backend: Backend) {
     ];
     let srv = TestServer::start_with(config_with(&vars), store.open().await).await;
     for round in 0..3 {
-        for command in ["disable", "set-password", "set-role", "own-password"] {
+        for command in [
+            "disable",
+            "set-password",
+            "set-role",
+            "rename",
+            "delete",
+            "own-password",
+        ] {
             let name = format!("u{round}-{command}");
             srv.add_user(&name, "oss").await;
             for b in race(&srv, &name, command).await {

@@ -51,3 +51,30 @@ pub async fn users_update_list_and_count(stores: Stores) {
         Err(StoreError::Conflict(_))
     ));
 }
+
+pub async fn a_renamed_user_is_found_by_its_new_name_only(stores: Stores) {
+    let mut bob = user("bob");
+    stores.users.create_user(&bob).await.unwrap();
+    bob.username = "Robert".into();
+    stores.users.update_user(&bob).await.unwrap();
+    assert_eq!(
+        stores.users.user_by_name("robert").await.unwrap(),
+        Some(bob.clone())
+    );
+    assert_eq!(stores.users.user_by_name("bob").await.unwrap(), None);
+    // The old name is free again.
+    stores.users.create_user(&user("bob")).await.unwrap();
+}
+
+pub async fn a_deleted_user_is_gone_and_its_name_free(stores: Stores) {
+    let (carol, dave) = (user("Carol"), user("dave"));
+    stores.users.create_user(&carol).await.unwrap();
+    stores.users.create_user(&dave).await.unwrap();
+    assert!(stores.users.delete_user(&carol.id).await.unwrap());
+    assert!(!stores.users.delete_user(&carol.id).await.unwrap());
+    assert_eq!(stores.users.user_by_name("carol").await.unwrap(), None);
+    assert_eq!(stores.users.user_by_id(&carol.id).await.unwrap(), None);
+    assert_eq!(stores.users.count_users().await.unwrap(), 1);
+    assert_eq!(stores.users.list_users().await.unwrap(), vec![dave]);
+    stores.users.create_user(&user("CAROL")).await.unwrap();
+}

@@ -42,6 +42,14 @@ impl Users for PostgresStore {
         self.rows(&sql, &[]).await?.iter().map(rows::user).collect()
     }
 
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let params: [crate::rows::Param; 1] = [Box::new(id.to_string())];
+        Ok(self
+            .execute("DELETE FROM users WHERE id = $1", &params)
+            .await?
+            > 0)
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let row = self.row("SELECT COUNT(*) FROM users", &[]).await?;
         Ok(row.map_or(0, |r| count(r.get(0))))

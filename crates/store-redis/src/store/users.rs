@@ -86,4 +86,18 @@ impl Users for RedisStore {
     async fn count_users(&self) -> StoreResult<u64> {
         self.q(cmd("SCARD").arg(self.keys.users())).await
     }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let Some(user) = self.user_by_id(id).await? else {
+            return Ok(false);
+        };
+        // The record first: a name left claimed by a failure after it is a `Conflict` for a
+        // new user of that name, never a lookup that finds a deleted user.
+        let deleted: u64 = self.q(cmd("DEL").arg(self.keys.user(id))).await?;
+        let name_key = self.keys.username(&User::username_key(&user.username));
+        self.q::<()>(cmd("DEL").arg(name_key)).await?;
+        self.q::<()>(cmd("SREM").arg(self.keys.users()).arg(id.to_string()))
+            .await?;
+        Ok(deleted > 0)
+    }
 }

@@ -50,6 +50,12 @@ impl Users for SqliteStore {
             .await
     }
 
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let sql = "DELETE FROM users WHERE id = ?1".to_owned();
+        let id = rusqlite::types::Value::Text(id.to_string());
+        Ok(self.execute(sql, vec![id]).await? > 0)
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         self.pool.read(|c| {
             c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))

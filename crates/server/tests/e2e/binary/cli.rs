@@ -262,3 +262,25 @@ fn the_cli_never_makes_an_empty_store_to_look_in() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the CLI cannot reach it"), "{stderr}");
 }
+
+/// `users enable`, `rename` and `delete` through the binary, as an operator runs them.
+#[test]
+fn users_are_enabled_renamed_and_deleted_from_the_cli() {
+    let dir = workdir();
+    let add = ["users", "add", "carol", "--role", "oss", "--password-stdin"];
+    sessiond_fed(&dir, &[], &add, "a long enough password\n");
+    sessiond_ok(&dir, &["users", "disable", "carol"]);
+    let out = sessiond_ok(&dir, &["users", "enable", "carol"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "enabled carol");
+    let out = sessiond_ok(&dir, &["users", "rename", "carol", "caroline"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("renamed carol to caroline"));
+    let refused = sessiond(&dir, &[])
+        .args(["users", "delete", "caroline"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "delete asks for --yes");
+    let out = sessiond_ok(&dir, &["users", "delete", "caroline", "--yes"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("their audit records stay"));
+    let list = sessiond_ok(&dir, &["users", "list"]);
+    assert!(!String::from_utf8_lossy(&list.stdout).contains("carol"));
+}
