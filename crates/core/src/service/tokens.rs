@@ -61,7 +61,10 @@ pub struct Revocation {
     pub user_id: Option<crate::ids::UserId>,
     /// When it ended.
     pub ended_at: Timestamp,
-    /// Why.
+    /// What its tokens are now refused with: the 401 `code` (`logged_out`, `revoked`,
+    /// `evicted`).
+    pub code: crate::session::EndCode,
+    /// Why, in more detail (`user_logout`, `password_changed`, ...): each reason has one code.
     pub reason: Option<EndReason>,
 }
 
@@ -385,10 +388,12 @@ impl SessionService {
             .map(|e| e.session)
             .filter(|s| !matches!(s.state, SessionState::Expired | SessionState::Active))
             .filter_map(|s| {
+                let ended_at = s.ended_at?;
                 Some(Revocation {
                     session_id: s.id,
                     user_id: s.user_id,
-                    ended_at: s.ended_at?,
+                    code: s.end_code_at(ended_at)?,
+                    ended_at,
                     reason: s.end_reason,
                 })
             })

@@ -179,6 +179,8 @@ async fn the_revocations_feed_lists_ended_sessions_by_cursor() {
     assert_eq!(feed.status, 200, "{}", feed.body);
     assert_eq!(feed.body["revocations"][0]["session_id"], a["session_id"]);
     assert_eq!(feed.body["revocations"][0]["reason"], "user_logout");
+    // One vocabulary with the 401 its token gets: the feed's `code` is that answer's `code`.
+    assert_eq!(feed.body["revocations"][0]["code"], "logged_out");
     let next = text(&feed.body, "next");
     let feed = call(
         &srv,

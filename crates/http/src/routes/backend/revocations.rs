@@ -71,7 +71,11 @@ pub struct RevocationItem {
     pub session_id: String,
     pub user_id: Option<String>,
     pub ended_at: Timestamp,
-    /// Why: `user_logout`, `user_revoked`, `token_reuse`, `user_disabled`, ...
+    /// What its tokens are refused with now: the 401 `code`, `logged_out`, `revoked` or
+    /// `evicted` (docs/api.md, "End codes").
+    pub code: &'static str,
+    /// Why, in more detail: `user_logout`, `password_changed`, `token_reuse`, ... Each reason
+    /// has one code (docs/api.md, "Revocations").
     pub reason: Option<String>,
 }
 
@@ -159,6 +163,7 @@ pub async fn revocations(
                 session_id: r.session_id.to_string(),
                 user_id: r.user_id.map(|u| u.to_string()),
                 ended_at: r.ended_at,
+                code: r.code.as_str(),
                 reason: r.reason.map(|r| r.as_str().to_owned()),
             })
             .collect(),
