@@ -59,8 +59,8 @@ pub const METHODS: MethodFilter = MethodFilter::GET
     ),
     responses(
         (status = 200, description = "A live session. `X-Session-User`, `X-Session-User-Id`, \
-            `X-Session-Role` and `X-Session-Context` name its user (absent for an anonymous \
-            session), role and context", body = SessionBody,
+            `X-Session-Role` and `X-Session-Context` name its user, role and context; each is \
+            sent, empty when the session has none (an anonymous session's user, no context)", body = SessionBody,
             headers(
                 ("X-Session-Id" = String, description = "The session's id"),
                 ("X-Session-Remaining" = String, description = "Seconds until the idle deadline"),
@@ -112,11 +112,14 @@ pub async fn verify(
     ];
     let mut out = HeaderMap::new();
     for (name, value) in identity {
-        // As UTF-8 bytes: a name may have letters beyond ASCII, which `from_str` would refuse
-        // and the application would then see no identity at all.
-        if let Some(value) = value.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
-            out.insert(HeaderName::from_static(name), value);
-        }
+        // Every one, empty when the session has no such value: a proxy that copies a header
+        // the answer lacks may send the application its own placeholder instead (Caddy 2.6
+        // sends `{http.reverse_proxy.header.X-Session-Context}`). As UTF-8 bytes: a name may
+        // have letters beyond ASCII, which `from_str` would refuse.
+        let value = value.unwrap_or_default();
+        let value = HeaderValue::from_bytes(value.as_bytes())
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
+        out.insert(HeaderName::from_static(name), value);
     }
     (out, Json(SessionBody::new(&state, &status))).into_response()
 }

@@ -156,3 +156,25 @@ async fn a_switch_racing_the_removal_never_stays_in_it(backend: Backend) {
 mod a_switch_racing_the_removal_never_stays_in_the_removed_context {
     sessiond_testkit::on_every_store!(super::a_switch_racing_the_removal_never_stays_in_it);
 }
+
+/// Every identity header is on a 200, empty when the session has no such value: a proxy that
+/// copies a header the answer lacks may put its own placeholder there (Caddy 2.6 sends
+/// `{http.reverse_proxy.header.X-Session-Context}` to the application).
+#[tokio::test]
+async fn forward_auth_sends_every_identity_header_empty_when_absent() {
+    let srv = sessiond_testkit::TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    let r = b.get("/auth/verify").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-session-context"), Some(""));
+    assert_eq!(r.header("x-session-user"), Some("alice"));
+    for name in [
+        "x-session-user-id",
+        "x-session-role",
+        "x-session-id",
+        "x-session-remaining",
+    ] {
+        assert!(r.header(name).is_some_and(|v| !v.is_empty()), "{name}");
+    }
+}
