@@ -151,9 +151,20 @@ pub(crate) fn warn_unknown(raw: &RawConfig) {
 /// Sets up logging. CLI tools log warnings only, to stderr, unless `SESSIOND_LOG` says
 /// otherwise; the server logs at the configured level to stdout.
 pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours for a person at a terminal only: never in a file, a pipe, or with NO_COLOR set
+    // (no-color.org).
+    let terminal = if to_stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour);
     let result = match (json, to_stdout) {
         // The request's span (its id, method and path) rides on every line logged in it.
         (true, true) => builder

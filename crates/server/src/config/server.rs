@@ -192,7 +192,12 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
     {
         r.problem("SESSIOND_METRICS_TOKEN=<redacted>: must have at least 16 characters".into());
     }
-    let log_json = r.choice(SESSIOND_LOG_FORMAT) == "json";
+    let log_json = match r.choice(SESSIOND_LOG_FORMAT).as_str() {
+        "json" => true,
+        "text" => false,
+        // `auto`: a person at a terminal reads text; a pipe or a file feeds a log shipper.
+        _ => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
     let log_filter = r.text(SESSIOND_LOG);
     if let Err(why) = check_log_filter(&log_filter) {
         r.problem(format!("SESSIOND_LOG={log_filter:?}: {why}"));

@@ -253,7 +253,7 @@ fn problems_never_echo_a_secret_and_every_kind_is_checked() {
     for needle in [
         "SESSIOND_SECRET_KEY=<redacted>",
         "ftp://admin:<redacted>@db",
-        "SESSIOND_LOG_FORMAT=\"xml\": expected json or text",
+        "SESSIOND_LOG_FORMAT=\"xml\": expected auto, json or text",
         "SESSION_ALERT_FAILURE_RATE=-1: must be a non-negative number",
         "SESSION_ENVIRONMENT=\"prod\": expected development, testing, staging or production",
     ] {

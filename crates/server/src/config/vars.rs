@@ -288,7 +288,7 @@ table! {
     SESSIOND_COOKIE_NAME = text("sessiond", Server, "session cookie name (__Host- is prefixed when Secure)");
     SESSIOND_COOKIE_SECURE = flag("", Server, "Secure cookie: default true in staging/production, false otherwise")
         .presets(["false", "false", "true", "true"]);
-    SESSIOND_ALLOW_INSECURE_COOKIE = flag("false", Server, "true lets production run with SESSIOND_COOKIE_SECURE=false (behind plain HTTP on purpose, e.g. a TLS-terminating proxy on the same host); otherwise that is refused at start");
+    SESSIOND_ALLOW_INSECURE_COOKIE = flag("false", Server, "true lets production run with SESSIOND_COOKIE_SECURE=false, for a service reached over plain HTTP on purpose (a closed network). Behind a TLS-terminating proxy keep the cookie Secure: the browser sees HTTPS, whatever the proxy speaks to sessiond");
     SESSIOND_COOKIE_SAMESITE = choice(&["lax", "strict"], "lax", Server, "lax | strict");
     SESSIOND_SUSPICIOUS_RESPONSE = choice(&["log", "reauth", "revoke"], "reauth", Server, "at SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD: log, reauth (end the session) or revoke (end all the user's)");
     SESSIOND_CONCURRENT_POLICY = choice(&["evict_oldest", "deny_new"], "evict_oldest", Server, "a login beyond SESSION_MAX_CONCURRENT_PER_USER: evict_oldest or deny_new");
@@ -321,7 +321,7 @@ table! {
     SESSIOND_TOKEN_LEEWAY_SECONDS = whole("5", Server, "clock skew allowed on an access token's exp and nbf; at most 60");
     SESSIOND_SIGNING_KEY_ROTATION_SECONDS = whole("2592000", Server, "a new access token signing key once the newest is this old (the old one verifies until its tokens expire); 0: only sessiond keys rotate");
     SESSIOND_LOG = text("info", Server, "log filter: a level (trace, debug, info, warn, error, off), then TARGET=LEVEL directives, e.g. info,sessiond::access=warn");
-    SESSIOND_LOG_FORMAT = choice(&["json", "text"], "json", Server, "json | text");
+    SESSIOND_LOG_FORMAT = choice(&["auto", "json", "text"], "auto", Server, "auto (text on a terminal, JSON into a pipe or file) | json | text; colours only on a terminal, never with NO_COLOR set");
 }
 
 pub fn find(name: &str) -> Option<&'static Var> {

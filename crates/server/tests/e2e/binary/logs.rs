@@ -40,3 +40,26 @@ async fn every_request_is_one_line_with_route_status_duration_and_id() {
         "{text}"
     );
 }
+
+/// Into a file the log is JSON by default, and text when asked, without a colour code either
+/// way: a terminal gets colours, a file gets none.
+#[test]
+fn a_log_in_a_file_is_json_by_default_and_never_coloured() {
+    let dir = workdir();
+    let (server, _, log) = start_with_log(&dir, &[]);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(first).is_ok(),
+        "{first}"
+    );
+    let (server, _, log) = start_with_log(&dir, &[("SESSIOND_LOG_FORMAT", "text")]);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("listening on"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI codes in a file: {text:?}"
+    );
+}
