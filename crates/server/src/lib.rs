@@ -38,9 +38,23 @@ pub async fn open_store(config: &config::ServerConfig) -> Result<Stores, StoreEr
         config::StoreUrl::Memory => MemoryStore::stores(),
         config::StoreUrl::Sqlite(url) => SqliteStore::open(url, pool).await?.into_stores(),
         config::StoreUrl::Postgres(url) => {
-            sessiond_store_postgres::PostgresStore::open(url.expose(), pool)
-                .await?
-                .into_stores()
+            let (schema, explicitly) = &config.postgres_schema;
+            let (store, legacy) = sessiond_store_postgres::PostgresStore::open_own_schema(
+                url.expose(),
+                pool,
+                schema,
+                *explicitly,
+            )
+            .await?;
+            if legacy {
+                tracing::warn!(
+                    "sessiond's tables are in the PostgreSQL schema public, from an older \
+                     version: they stay in use. Set SESSIOND_POSTGRES_SCHEMA=public to keep them \
+                     there and silence this, or move them to a schema of their own (docs/\
+                     deployment.md, \"PostgreSQL\")"
+                );
+            }
+            store.into_stores()
         }
         config::StoreUrl::Redis(url) => {
             let settings = sessiond_store_redis::PoolSettings { timeout };

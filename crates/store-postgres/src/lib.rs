@@ -82,6 +82,25 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Every table in `schema`, sessiond's own (created if missing), so that a database the
+    /// application also uses is shared without a collision. A database whose sessiond tables
+    /// are in `public`, from before the schema setting, keeps using them unless `schema` was
+    /// chosen `explicitly`: the answer then says `true`, for the caller to warn.
+    pub async fn open_own_schema(
+        url: &str,
+        settings: PoolSettings,
+        schema: &str,
+        explicitly: bool,
+    ) -> Result<(Self, bool), StoreError> {
+        let legacy =
+            !explicitly && schema != "public" && tables_in_public(url, &settings, schema).await?;
+        let schema = if legacy { "public" } else { schema };
+        Ok((
+            Self::open_in_schema(url, settings, Some(schema)).await?,
+            legacy,
+        ))
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(StoreError::unavailable)
     }
@@ -92,6 +111,29 @@ impl PostgresStore {
         let bus = self.bus.clone();
         sessiond_core::Stores::shared(std::sync::Arc::new(self), bus)
     }
+}
+
+/// Whether sessiond's tables are in `public` and `schema` does not exist yet.
+async fn tables_in_public(
+    url: &str,
+    settings: &PoolSettings,
+    schema: &str,
+) -> Result<bool, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(StoreError::unavailable)?;
+    config.connect_timeout(settings.acquire_timeout);
+    let (client, connection) = config.connect(NoTls).await.map_err(store_error)?;
+    let connection = tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT to_regclass('public.sessiond_migrations') IS NOT NULL \
+                    AND to_regnamespace($1::text) IS NULL",
+            &[&schema],
+        )
+        .await
+        .map_err(store_error);
+    drop(client);
+    let _ = connection.await;
+    Ok(row?.get(0))
 }
 
 /// Maps driver errors onto the store contract, keeping the source.

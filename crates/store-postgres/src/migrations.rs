@@ -39,6 +39,24 @@ pub(crate) async fn migrate(client: &Client, schema: Option<&str>) -> Result<(),
     result
 }
 
+/// A table of another's where sessiond would make its own (the application's `users` in a
+/// shared schema) is said as what it is, not as an outage.
+fn collision(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) {
+        let what = e
+            .as_db_error()
+            .map_or_else(|| e.to_string(), |d| d.message().to_owned());
+        return StoreError::unavailable(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "the schema already holds a table sessiond did not make ({what}): give sessiond \
+                 a schema of its own (SESSIOND_POSTGRES_SCHEMA, `sessiond` by default)"
+            ),
+        ));
+    }
+    store_error(e)
+}
+
 async fn apply(client: &Client) -> Result<(), StoreError> {
     let applied: i32 = client
         .query_one(
@@ -49,7 +67,7 @@ async fn apply(client: &Client) -> Result<(), StoreError> {
         .map_err(store_error)?
         .get(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
-        client.batch_execute(sql).await.map_err(store_error)?;
+        client.batch_execute(sql).await.map_err(collision)?;
         client
             .execute(
                 "INSERT INTO sessiond_migrations (version) VALUES ($1)",

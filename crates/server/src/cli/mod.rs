@@ -130,10 +130,28 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("sessiond: {e:#}");
+            eprintln!("sessiond: {}", said_once(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, each said once: a wrapper that repeats its source in its own text
+/// (a pool's "...: db error" around the driver's "db error", around PostgreSQL's "FATAL: ...")
+/// would otherwise print `db error: db error: FATAL: ...`.
+fn said_once(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Loads and checks the configuration.

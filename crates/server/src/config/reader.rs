@@ -104,6 +104,15 @@ impl<'a> Reader<'a> {
         self.value(var).to_owned()
     }
 
+    /// Whether the variable was set in the environment or the `.env` file, rather than left
+    /// to its default or its environment's preset.
+    pub(super) fn given(&self, var: &Var) -> bool {
+        matches!(
+            self.raw.source(var),
+            Some(super::Source::DotEnv | super::Source::Environment)
+        )
+    }
+
     /// The value when one is set (not empty).
     pub(super) fn optional(&self, var: &Var) -> Option<String> {
         Some(self.text(var)).filter(|v| !v.is_empty())

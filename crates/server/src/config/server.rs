@@ -199,6 +199,19 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         _ => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     let log_filter = r.text(SESSIOND_LOG);
+    let schema = r.text(SESSIOND_POSTGRES_SCHEMA);
+    let plain = schema.len() <= 63
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        r.problem(format!(
+            "SESSIOND_POSTGRES_SCHEMA={schema:?}: a schema name is 1 to 63 lower-case letters, \
+             digits and _, not starting with a digit"
+        ));
+    }
+    let postgres_schema = (schema, r.given(SESSIOND_POSTGRES_SCHEMA));
     if let Err(why) = check_log_filter(&log_filter) {
         r.problem(format!("SESSIOND_LOG={log_filter:?}: {why}"));
     }
@@ -223,6 +236,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         connections,
         store,
         store_pool_size: u32::try_from(r.number(SESSIOND_STORE_POOL_SIZE)).unwrap_or(u32::MAX),
+        postgres_schema,
         store_timeout_secs: r.number(SESSIOND_STORE_TIMEOUT_SECONDS),
         cache: r.flag(SESSION_FEATURE_CACHING).then(|| CacheSettings {
             capacity: usize::try_from(r.number(SESSIOND_CACHE_CAPACITY)).unwrap_or(usize::MAX),

@@ -88,6 +88,8 @@ pub struct ServerConfig {
     pub connections: crate::ConnectionLimits,
     pub store: StoreUrl,
     pub store_pool_size: u32,
+    /// PostgreSQL's schema for sessiond's tables, and whether it was set rather than defaulted.
+    pub postgres_schema: (String, bool),
     pub store_timeout_secs: u64,
     /// `SESSION_FEATURE_CACHING`: on with these settings, or off.
     pub cache: Option<CacheSettings>,

@@ -279,6 +279,7 @@ table! {
     SESSIOND_METRICS_BIND = text("", Server, "HOST:PORT of a listener of its own for /metrics (then the main listener does not serve it); empty: /metrics is on the main listener");
     SESSIOND_METRICS_TOKEN = secret(Server, "bearer token a scrape of /metrics must send (Authorization: Bearer ...); with neither this nor SESSIOND_METRICS_BIND, /metrics answers this host only");
     SESSIOND_STORE_POOL_SIZE = positive("8", Server, "store connections");
+    SESSIOND_POSTGRES_SCHEMA = text("sessiond", Server, "PostgreSQL: the schema of sessiond's tables, its own (created at start or by migrate), so that the application's database can be shared; tables left in public by an older version stay in use until this is set");
     SESSIOND_STORE_TIMEOUT_SECONDS = positive("5", Server, "longest wait for a store connection");
     SESSIOND_CACHE_CAPACITY = positive("10000", Server, "sessions each node caches when SESSION_FEATURE_CACHING is on");
     SESSIOND_CACHE_TTL_SECONDS = positive("5", Server, "longest a cached session or API key is used without an invalidation notice (at most 60; notices reach every node within a second, on SQLite through the file)");

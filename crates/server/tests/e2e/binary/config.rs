@@ -159,3 +159,25 @@ fn config_validate_explains_settings_that_follow_a_seeds_meaning() {
         "{err}"
     );
 }
+
+/// An error whose causes repeat each other is said once (it used to read `db error: db error:
+/// FATAL: ...`).
+#[test]
+fn a_store_error_says_each_cause_once() {
+    let dir = workdir();
+    let base = sessiond_testkit::stores::postgres_url();
+    let (server, _) = base.rsplit_once('@').unwrap();
+    let (scheme, _) = server.split_once("://").unwrap();
+    let url = format!(
+        "{scheme}://no_such_role_here@{}",
+        base.rsplit_once('@').unwrap().1
+    );
+    let out = sessiond(&dir, &[("SESSIOND_STORE_URL", &url)])
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no_such_role_here"), "{stderr}");
+    assert_eq!(stderr.matches("db error").count(), 1, "{stderr}");
+}

@@ -10,6 +10,7 @@ mod config;
 mod limits;
 mod logs;
 mod one_secret;
+mod postgres_schema;
 
 pub(crate) fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
