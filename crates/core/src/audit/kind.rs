@@ -94,6 +94,55 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every event type, in the order the enum declares them (`sessiond audit list --event`
+    /// takes their names).
+    pub const ALL: [Self; 44] = [
+        Self::LoginSuccess,
+        Self::LoginFailed,
+        Self::SessionCreated,
+        Self::SessionExtended,
+        Self::SessionRotated,
+        Self::SessionExpiredIdle,
+        Self::SessionExpiredAbsolute,
+        Self::SessionLoggedOut,
+        Self::SessionLoggedOutAll,
+        Self::SessionRevoked,
+        Self::SessionEvicted,
+        Self::KeepaliveRateLimited,
+        Self::SessionsCleanedUp,
+        Self::UserCreated,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserRenamed,
+        Self::UserDeleted,
+        Self::PasswordChanged,
+        Self::SessionWarningShown,
+        Self::SessionExtendedByUser,
+        Self::SessionExpiredShown,
+        Self::MaliciousCsrf,
+        Self::AccountLocked,
+        Self::LoginRateLimited,
+        Self::SessionGuessing,
+        Self::ContextSwitched,
+        Self::ContextSwitchLimited,
+        Self::UserContextsChanged,
+        Self::SessionDrift,
+        Self::SuspiciousActivity,
+        Self::SessionUpgraded,
+        Self::UserRoleChanged,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
+        Self::ApiKeyRolesChanged,
+        Self::ApiAssertionRefused,
+        Self::ApiRequest,
+        Self::SessionActivity,
+        Self::SigningKeyRotated,
+        Self::TokenRefreshed,
+        Self::TokenReuseDetected,
+        Self::SigningKeyRetired,
+        Self::SigningKeyRevoked,
+    ];
+
     /// The stored name (`LOGIN_SUCCESS`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -167,5 +216,72 @@ impl AuditKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditKind;
+
+    /// An exhaustive match: a new variant does not compile until it is given a place here, and
+    /// the test then holds `ALL` to the same place.
+    fn place(k: AuditKind) -> usize {
+        match k {
+            AuditKind::LoginSuccess => 0,
+            AuditKind::LoginFailed => 1,
+            AuditKind::SessionCreated => 2,
+            AuditKind::SessionExtended => 3,
+            AuditKind::SessionRotated => 4,
+            AuditKind::SessionExpiredIdle => 5,
+            AuditKind::SessionExpiredAbsolute => 6,
+            AuditKind::SessionLoggedOut => 7,
+            AuditKind::SessionLoggedOutAll => 8,
+            AuditKind::SessionRevoked => 9,
+            AuditKind::SessionEvicted => 10,
+            AuditKind::KeepaliveRateLimited => 11,
+            AuditKind::SessionsCleanedUp => 12,
+            AuditKind::UserCreated => 13,
+            AuditKind::UserDisabled => 14,
+            AuditKind::UserEnabled => 15,
+            AuditKind::UserRenamed => 16,
+            AuditKind::UserDeleted => 17,
+            AuditKind::PasswordChanged => 18,
+            AuditKind::SessionWarningShown => 19,
+            AuditKind::SessionExtendedByUser => 20,
+            AuditKind::SessionExpiredShown => 21,
+            AuditKind::MaliciousCsrf => 22,
+            AuditKind::AccountLocked => 23,
+            AuditKind::LoginRateLimited => 24,
+            AuditKind::SessionGuessing => 25,
+            AuditKind::ContextSwitched => 26,
+            AuditKind::ContextSwitchLimited => 27,
+            AuditKind::UserContextsChanged => 28,
+            AuditKind::SessionDrift => 29,
+            AuditKind::SuspiciousActivity => 30,
+            AuditKind::SessionUpgraded => 31,
+            AuditKind::UserRoleChanged => 32,
+            AuditKind::ApiKeyCreated => 33,
+            AuditKind::ApiKeyRevoked => 34,
+            AuditKind::ApiKeyRolesChanged => 35,
+            AuditKind::ApiAssertionRefused => 36,
+            AuditKind::ApiRequest => 37,
+            AuditKind::SessionActivity => 38,
+            AuditKind::SigningKeyRotated => 39,
+            AuditKind::TokenRefreshed => 40,
+            AuditKind::TokenReuseDetected => 41,
+            AuditKind::SigningKeyRetired => 42,
+            AuditKind::SigningKeyRevoked => 43,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_with_a_name_of_its_own() {
+        for (i, k) in AuditKind::ALL.iter().enumerate() {
+            assert_eq!(place(*k), i, "{k:?}");
+        }
+        let mut names: Vec<_> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), AuditKind::ALL.len());
     }
 }

@@ -24,7 +24,7 @@ pub enum AuditCommand {
         since: Option<String>,
         /// Only events of this type (repeat for several). Seed 000's `SESSION_EXPIRED` finds
         /// both `SESSION_EXPIRED_IDLE` and `SESSION_EXPIRED_ABSOLUTE`.
-        #[arg(long = "event", value_name = "TYPE")]
+        #[arg(long = "event", value_name = "TYPE", long_help = event_help())]
         events: Vec<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -44,6 +44,36 @@ pub enum AuditCommand {
     },
     /// Print the chain's head as `SEQ:HASH`, to keep outside the store as an anchor.
     Head,
+}
+
+fn event_help() -> String {
+    let names: Vec<_> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+    format!(
+        "Only events of this type (repeat for several), in any letter case: {}. Seed 000's \
+         SESSION_EXPIRED finds both SESSION_EXPIRED_IDLE and SESSION_EXPIRED_ABSOLUTE.",
+        names.join(", ")
+    )
+}
+
+/// The stored types `--event` names; an unknown name is refused with the list, rather than
+/// matching nothing.
+fn event_types(events: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut types = Vec::new();
+    for name in events {
+        let matching = AuditKind::matching(name);
+        if !matching
+            .iter()
+            .all(|m| AuditKind::ALL.iter().any(|k| k.as_str() == m))
+        {
+            let names: Vec<_> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+            bail!(
+                "--event {name:?}: no such event type; the types are {}",
+                names.join(", ")
+            );
+        }
+        types.extend(matching);
+    }
+    Ok(types)
 }
 
 /// An RFC 3339 instant, or a span back from `now` such as `90s`, `30m`, `2h`, `7d`.
@@ -80,7 +110,7 @@ pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
             limit,
             json,
         } => {
-            let event_types = events.iter().flat_map(|e| AuditKind::matching(e)).collect();
+            let event_types = event_types(&events)?;
             list(&state, user, session, since, event_types, limit, json).await
         }
         AuditCommand::Head => {
@@ -152,6 +182,9 @@ async fn list(
         limit: limit.clamp(1, 10_000),
     };
     let events = state.service.stores().audit.audit_events(&query).await?;
+    if !json {
+        println!("{}", header_line());
+    }
     for e in events {
         if json {
             let mut value = serde_json::to_value(&e)?;
@@ -171,11 +204,19 @@ async fn list(
 /// separator cannot forge a second line or repaint the terminal (docs/security.md row 47).
 /// A record outside the hash chain (no `seq`: sessiond did not write it, or it predates the
 /// chain) is marked `!` in the first column; `audit verify` reports such records.
+/// The table's header, over the columns of [`render_line`].
+fn header_line() -> String {
+    format!(
+        "  {:<24}  {:<24} {:<16} {:<36} {:<15} DETAILS",
+        "AT (UTC)", "EVENT", "USER", "SESSION", "IP"
+    )
+}
+
 pub fn render_line(e: &sessiond_core::audit::AuditEvent) -> String {
     format!(
-        "{} {}  {:<24} {:<16} {:<36} {:<15} {}",
+        "{} {:<24}  {:<24} {:<16} {:<36} {:<15} {}",
         if e.seq.is_some() { ' ' } else { '!' },
-        e.at,
+        e.at.to_string(),
         printable(&e.event_type),
         printable(e.username.as_deref().unwrap_or("-")),
         e.session_id
@@ -201,6 +242,30 @@ fn printable(s: &str) -> String {
 mod tests {
     use super::*;
     use sessiond_core::{Clock, ManualClock};
+
+    #[test]
+    fn event_types_are_checked_and_the_seeds_name_finds_both_timeouts() {
+        assert_eq!(
+            event_types(&["login_success".into()]).unwrap(),
+            vec!["LOGIN_SUCCESS"]
+        );
+        assert_eq!(event_types(&["SESSION_EXPIRED".into()]).unwrap().len(), 2);
+        let refused = event_types(&["LOGIN_SUCESS".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("no such event type") && refused.contains("LOGIN_FAILED"),
+            "{refused}"
+        );
+        assert!(event_help().contains("USER_DELETED"));
+        let readme = include_str!("../../../../README.md");
+        for k in AuditKind::ALL {
+            assert!(
+                readme.contains(&format!("`{}`", k.as_str())),
+                "README lacks {k:?}"
+            );
+        }
+    }
 
     #[test]
     fn since_accepts_instants_and_spans() {

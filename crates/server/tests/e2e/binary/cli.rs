@@ -283,4 +283,20 @@ fn users_are_enabled_renamed_and_deleted_from_the_cli() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("their audit records stay"));
     let list = sessiond_ok(&dir, &["users", "list"]);
     assert!(!String::from_utf8_lossy(&list.stdout).contains("carol"));
+
+    // The trail keeps what happened to the account, under a header row.
+    let audit = sessiond_ok(&dir, &["audit", "list", "--event", "user_deleted"]);
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    let mut lines = audit.lines();
+    assert!(lines.next().unwrap().starts_with("  AT (UTC)"), "{audit}");
+    assert!(lines.next().unwrap().contains("USER_DELETED"), "{audit}");
+    let typo = sessiond(&dir, &[])
+        .args(["audit", "list", "--event", "USER_DELETD"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        stderr.contains("no such event type") && stderr.contains("USER_DELETED"),
+        "{stderr}"
+    );
 }
