@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 mod cli;
 mod config;
+mod deploy;
 mod limits;
 mod logs;
 mod one_secret;
