@@ -103,6 +103,11 @@ pub struct TokenSettings {
     pub reuse_grace_secs: i64,
     /// `SESSIOND_TOKEN_LEEWAY_SECONDS`: clock skew allowed on `exp` and `nbf`.
     pub leeway_secs: i64,
+    /// `SESSIOND_REFRESH_ROTATION`: each refresh gives a new refresh token and a reused one is
+    /// theft (the default). Off, as seed 003's clients expect, a refresh token is used again
+    /// until it expires: still stored hashed, bound to its session and revocable with it, but
+    /// a stolen one is no longer told apart from its owner's.
+    pub rotate_refresh: bool,
     /// `SESSIOND_SIGNING_KEY_ROTATION_SECONDS`: a key older than this is replaced by the
     /// cleanup job (0: only `sessiond keys rotate`).
     pub key_rotation_secs: i64,
@@ -117,6 +122,7 @@ impl Default for TokenSettings {
             refresh_lifetime_secs: 86_400,
             reuse_grace_secs: 10,
             leeway_secs: 5,
+            rotate_refresh: true,
             key_rotation_secs: 30 * 86_400,
         }
     }

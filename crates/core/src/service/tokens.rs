@@ -72,6 +72,8 @@ pub struct Revocation {
 enum Found {
     /// The current token: rotated to this one.
     Rotated(RefreshToken),
+    /// The current token, kept (`SESSIOND_REFRESH_ROTATION=false`).
+    Kept(RefreshToken),
     /// The previous one within the grace: the lineage's current token.
     Replayed(RefreshToken),
     /// Anything older, or the previous one after the grace.
@@ -167,6 +169,14 @@ impl SessionService {
         let grace = self.settings.tokens.reuse_grace_secs;
         let outcome = self
             .update_session(session, Reread::Active(now), |s| {
+                if s.token_hash == hash && !self.settings.tokens.rotate_refresh {
+                    let mut next = s.clone();
+                    next.last_activity = now;
+                    next.idle_expires_at = t
+                        .idle_deadline(now, next.absolute_expires_at)
+                        .max(next.idle_expires_at);
+                    return Ok(Step::Write(Box::new(next), Found::Kept(token.clone())));
+                }
                 if s.token_hash == hash {
                     let next_token = token.next(&self.key);
                     let mut next = s.clone();
@@ -197,6 +207,14 @@ impl SessionService {
                     .detail("generation", next.generation());
                 self.audit.record(event).await?;
                 self.pair(*session, next, now).await
+            }
+            Outcome::Written(session, Found::Kept(same)) => {
+                let event = AuditEvent::new(AuditKind::TokenRefreshed, now)
+                    .client(client)
+                    .session(&session)
+                    .detail("rotated", false);
+                self.audit.record(event).await?;
+                self.pair(*session, same, now).await
             }
             Outcome::Kept(session, Found::Replayed(current)) => {
                 self.pair(*session, current, now).await

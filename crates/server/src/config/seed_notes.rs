@@ -49,6 +49,15 @@ pub fn seed_notes(raw: &RawConfig, config: &Config) -> Vec<String> {
                 .to_owned(),
         );
     }
+    if config.environment == super::Environment::Production && !config.service.tokens.rotate_refresh
+    {
+        notes.push(
+            "SESSIOND_REFRESH_ROTATION=false: refresh tokens are used again until they expire, so \
+             a stolen one works as its owner's and is never detected; keep rotation on unless a \
+             client cannot store the new token each refresh gives (docs/origins.md, \"Tokens\")"
+                .to_owned(),
+        );
+    }
     notes
 }
 
@@ -82,6 +91,27 @@ mod tests {
             ("SESSION_EXPIRATION_GRACE_SECONDS", "30"),
         ]);
         assert!(seed_000.is_empty(), "{seed_000:?}");
+    }
+
+    #[test]
+    fn production_is_told_when_refresh_tokens_do_not_rotate() {
+        let production = [
+            ("SESSION_ENVIRONMENT", "production"),
+            ("SESSIOND_PUBLIC_URL", "https://auth.example.com"),
+            (
+                "SESSIOND_SECRET_KEY",
+                "a-production-secret-key-0123456789abcdef",
+            ),
+        ];
+        assert!(notes(&production).is_empty());
+        let mut kept = production.to_vec();
+        kept.push(("SESSIOND_REFRESH_ROTATION", "false"));
+        let n = notes(&kept);
+        assert!(
+            n.iter()
+                .any(|n| n.starts_with("SESSIOND_REFRESH_ROTATION=false")),
+            "{n:?}"
+        );
     }
 
     #[test]

@@ -346,6 +346,7 @@ pub(super) fn read_tokens(
         refresh_lifetime_secs: num(r, SESSIOND_REFRESH_TOKEN_SECONDS),
         reuse_grace_secs: num(r, SESSIOND_REFRESH_REUSE_GRACE_SECONDS).min(30),
         leeway_secs: num(r, SESSIOND_TOKEN_LEEWAY_SECONDS).min(60),
+        rotate_refresh: r.flag(SESSIOND_REFRESH_ROTATION),
         key_rotation_secs: num(r, SESSIOND_SIGNING_KEY_ROTATION_SECONDS),
     }
 }

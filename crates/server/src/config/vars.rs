@@ -318,6 +318,7 @@ table! {
     SESSIOND_TOKEN_AUDIENCE = text("sessiond", Server, "the access tokens' aud");
     SESSIOND_ACCESS_TOKEN_SECONDS = positive("900", Server, "an access token's lifetime (seed 003), never past its session's deadline");
     SESSIOND_REFRESH_TOKEN_SECONDS = positive("86400", Server, "a refresh token's lifetime after it was issued (seed 003), never past its session's deadline");
+    SESSIOND_REFRESH_ROTATION = flag("true", Server, "each refresh gives a new refresh token, and a reused one revokes the session as stolen; false keeps one refresh token until it expires (seed 003's clients), still hashed and revocable, but a stolen one works as its owner's");
     SESSIOND_REFRESH_REUSE_GRACE_SECONDS = whole("10", Server, "how long a rotated-out refresh token still gets its session's current tokens (parallel refreshes, a lost answer); at most 30; 0: any reuse is theft");
     SESSIOND_TOKEN_LEEWAY_SECONDS = whole("5", Server, "clock skew allowed on an access token's exp and nbf; at most 60");
     SESSIOND_SIGNING_KEY_ROTATION_SECONDS = whole("2592000", Server, "a new access token signing key once the newest is this old (the old one verifies until its tokens expire); 0: only sessiond keys rotate");

@@ -38,3 +38,48 @@ fn the_systemd_unit_verifies() {
     assert!(out.status.success(), "{said}");
     assert!(said.trim().is_empty(), "systemd-analyze says: {said}");
 }
+
+/// `scripts/dist` packs the binary with the unit, the example settings and the proxy examples;
+/// unpacked into a prefix of its own, the binary starts from there and serves.
+#[test]
+fn the_release_archive_unpacks_and_its_binary_serves() {
+    let out = workdir();
+    let dist = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/dist"))
+        .args(["--binary", env!("CARGO_BIN_EXE_sessiond"), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        dist.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dist.stderr)
+    );
+    let archive = String::from_utf8(dist.stdout).unwrap().trim().to_owned();
+    let prefix = workdir();
+    let unpacked = Command::new("tar")
+        .args(["-xzf", &archive, "-C"])
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(unpacked.success());
+    let top = std::fs::read_dir(&prefix)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for file in [
+        "bin/sessiond",
+        "deploy/sessiond.service",
+        "deploy/sessiond.env.example",
+        "docs/forward-auth/nginx.conf",
+        "docs/deployment.md",
+        "README.md",
+    ] {
+        assert!(top.join(file).exists(), "the archive lacks {file}");
+    }
+    let data = workdir();
+    let (_server, addr, _) = start_binary(&top.join("bin/sessiond"), &data, &[]);
+    let answer = raw_http::send(&addr, "GET /healthz HTTP/1.1", "");
+    assert_eq!(raw_http::status(&answer), 200, "{answer}");
+}

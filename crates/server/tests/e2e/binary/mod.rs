@@ -24,7 +24,12 @@ pub(crate) fn workdir() -> PathBuf {
 
 /// `sessiond` run in `dir` with only the variables given (none inherited from the developer).
 pub(crate) fn sessiond(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessiond"));
+    sessiond_at(Path::new(env!("CARGO_BIN_EXE_sessiond")), dir, vars)
+}
+
+/// The same with the binary at `bin` (one unpacked from the release archive).
+pub(crate) fn sessiond_at(bin: &Path, dir: &Path, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -172,12 +177,21 @@ fn start(dir: &Path) -> (Server, String, String) {
 }
 
 /// The same with more variables.
+pub(crate) fn start_with(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, String) {
+    start_binary(Path::new(env!("CARGO_BIN_EXE_sessiond")), dir, vars)
+}
+
+/// [`start_with`] with the binary at `bin`.
 // The child is handed to `Server`, whose drop waits for it; clippy cannot see that far.
 #[allow(clippy::zombie_processes)]
-pub(crate) fn start_with(dir: &Path, vars: &[(&str, &str)]) -> (Server, String, String) {
+pub(crate) fn start_binary(
+    bin: &Path,
+    dir: &Path,
+    vars: &[(&str, &str)],
+) -> (Server, String, String) {
     let mut all = vec![("SESSIOND_BIND", "127.0.0.1:0")];
     all.extend_from_slice(vars);
-    let mut child = sessiond(dir, &all)
+    let mut child = sessiond_at(bin, dir, &all)
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -11,6 +11,7 @@ use sessiond_testkit::stores::{Backend, SharedStore};
 use sessiond_testkit::{PASSWORD, Resp, TestServer, config_with};
 
 mod docs;
+mod kept;
 
 /// A call from an API client: a fresh client each time, so no cookie is ever involved.
 pub(crate) async fn call(
