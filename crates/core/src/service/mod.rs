@@ -14,6 +14,7 @@ mod data;
 mod error;
 mod ops;
 mod reauth;
+mod revocations;
 mod security;
 mod settings;
 mod signing;
@@ -44,10 +45,11 @@ pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, 
 pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use error::SessionError;
 pub use ops::{Activity, SessionStatus};
+pub use revocations::{FeedCursor, Revocation};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use settings::{CleanupSettings, ConcurrentPolicy, Settings, TokenSettings};
 pub use signing::PUBLISH_AHEAD_SECS;
-pub use tokens::{FeedCursor, Revocation, TokenLogin, TokenPair};
+pub use tokens::{TokenLogin, TokenPair};
 pub use users::NewUser;
 
 /// Users whose login locks a node keeps. A lock evicted while a login holds it only lets a

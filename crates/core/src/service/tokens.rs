@@ -51,23 +51,6 @@ pub struct TokenLogin<'a> {
     pub device: Option<&'a str>,
 }
 
-/// A session that ended other than by a timeout, for resource servers that drop its access
-/// tokens early (`GET /api/v1/revocations`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Revocation {
-    /// The session.
-    pub session_id: SessionId,
-    /// Its user, if any.
-    pub user_id: Option<crate::ids::UserId>,
-    /// When it ended.
-    pub ended_at: Timestamp,
-    /// What its tokens are now refused with: the 401 `code` (`logged_out`, `revoked`,
-    /// `evicted`).
-    pub code: crate::session::EndCode,
-    /// Why, in more detail (`user_logout`, `password_changed`, ...): each reason has one code.
-    pub reason: Option<EndReason>,
-}
-
 /// What a refresh found the presented token to be.
 enum Found {
     /// The current token: rotated to this one.
@@ -78,16 +61,6 @@ enum Found {
     Replayed(RefreshToken),
     /// Anything older, or the previous one after the grace.
     Reused,
-}
-
-/// Where the revocations feed is read from (`?since=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedCursor {
-    /// After this place in the order the store committed the ends: a previous page's `next`.
-    After(u64),
-    /// From the ends at or after this instant (the first call of a resource server that
-    /// starts late). Later pages go by place, which may repeat an end, never skip one.
-    Since(Timestamp),
 }
 
 impl SessionService {
@@ -380,42 +353,5 @@ impl SessionService {
         )
         .await?;
         Ok(id)
-    }
-
-    /// Sessions that ended other than by a timeout, after `cursor`, at most `limit`, in the
-    /// order their ends were committed; and the cursor to ask from next time. An end is served
-    /// as soon as it is committed: one still in flight when a page is read commits with a later
-    /// place than that page's last, so no cursor ever moves past it.
-    pub async fn revocations(
-        &self,
-        cursor: FeedCursor,
-        limit: u32,
-    ) -> SessionResult<(Vec<Revocation>, FeedCursor)> {
-        let (after, since) = match cursor {
-            FeedCursor::After(seq) => (seq, Timestamp::UNIX_EPOCH),
-            FeedCursor::Since(at) => (0, at),
-        };
-        let ended = self
-            .stores
-            .sweep
-            .ended_sessions(after, since, limit)
-            .await?;
-        let next = ended.last().map_or(cursor, |e| FeedCursor::After(e.seq));
-        let revoked = ended
-            .into_iter()
-            .map(|e| e.session)
-            .filter(|s| !matches!(s.state, SessionState::Expired | SessionState::Active))
-            .filter_map(|s| {
-                let ended_at = s.ended_at?;
-                Some(Revocation {
-                    session_id: s.id,
-                    user_id: s.user_id,
-                    code: s.end_code_at(ended_at)?,
-                    ended_at,
-                    reason: s.end_reason,
-                })
-            })
-            .collect();
-        Ok((revoked, next))
     }
 }
