@@ -139,8 +139,8 @@ impl SessionService {
         username: &str,
         req: &AppLogin,
     ) -> SessionResult<User> {
-        validate_username(username).map_err(SessionError::Invalid)?;
-        // `checked` has held the role to `SESSION_ROLES`.
+        // `checked` has held the name as sent to the username rule (its NFKC form, `username`,
+        // may hold what a compatibility letter expands to) and the role to `SESSION_ROLES`.
         let role = match &req.role {
             Some(role) => role.clone(),
             None => self.settings.roles.first().cloned().unwrap_or_default(),

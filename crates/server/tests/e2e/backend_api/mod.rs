@@ -350,3 +350,16 @@ async fn the_python_and_node_examples_of_docs_api_md_work() {
         assert_eq!(printed, "alice true pro", "{program} printed {printed:?}");
     }
 }
+
+/// A name the username rule admits as sent is created even when its NFKC form holds what a
+/// compatibility letter expands to (`Ŀ` is `L·`): the document calls it valid, and so does
+/// the server (schemathesis found the refusal).
+#[tokio::test]
+async fn create_user_takes_every_name_the_rule_admits_as_sent() {
+    let srv = TestServer::start(&[]).await;
+    let admin = key(&srv, "admin", &[Scope::Admin]).await;
+    let body = json!({"username": "Ŀina", "create_user": true});
+    let r = api(&srv, &admin, Method::POST, "/api/v1/sessions", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["username"], "L·ina");
+}
