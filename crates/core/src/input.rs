@@ -92,7 +92,7 @@ pub const PASSWORD: Rule = Rule {
     padded: false,
 };
 
-/// A password being set (docs/security.md: at least 8 characters, any printable ones).
+/// A password being set: long enough to matter, short enough not to be a hashing DoS.
 pub const NEW_PASSWORD: Rule = Rule {
     field: "new_password",
     min: 8,
@@ -170,11 +170,12 @@ impl Rule {
         } else {
             value
         };
-        let leading = value.len() - value.trim_start_matches(' ').len();
-        let trailing = value.len() - value.trim_end_matches(' ').len();
+        // Each side's spaces within the pattern's ` {0,max}` (spaces are one byte each).
+        let padding = value.len() - value.trim_start_matches(' ').len();
+        let padding = padding.max(value.len() - value.trim_end_matches(' ').len());
         let count = inner.chars().count();
         if (self.min..=self.max).contains(&count)
-            && leading.max(trailing) <= self.max
+            && (!self.padded || padding <= self.max)
             && inner.chars().all(|c| self.chars.admits(c))
         {
             return Ok(());

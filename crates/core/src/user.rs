@@ -93,16 +93,6 @@ pub fn validate_username(name: &str) -> Result<(), String> {
     crate::input::USERNAME.check(name)
 }
 
-/// Checks a platform context's name against [`crate::input::CONTEXT`].
-pub fn validate_context(context: &str) -> Result<(), String> {
-    crate::input::CONTEXT.check(context)
-}
-
-/// Checks a display name against [`crate::input::DISPLAY_NAME`].
-pub fn validate_display_name(name: &str) -> Result<(), String> {
-    crate::input::DISPLAY_NAME.check(name)
-}
-
 /// Argon2id hashing with OWASP's parameters (19 MiB, 2 passes).
 #[derive(Clone)]
 pub struct Passwords {
@@ -224,11 +214,6 @@ impl Passwords {
         let same: bool = subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()).into();
         same && real
     }
-}
-
-/// Checks a new password: long enough to matter, short enough not to be a hashing DoS.
-pub fn validate_password(password: &str) -> Result<(), String> {
-    crate::input::NEW_PASSWORD.check(password)
 }
 
 #[cfg(test)]

@@ -187,10 +187,11 @@ async fn request_span(req: Request, next: Next) -> Response {
         method = %req.method(),
         path = %req.uri().path()
     );
+    // An `Arc` inside: cloned, not copied.
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+        .cloned();
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     // One line per request (never its query, headers or body, where tokens travel), under a
@@ -198,7 +199,7 @@ async fn request_span(req: Request, next: Next) -> Response {
     span.in_scope(|| {
         tracing::info!(
             target: "sessiond::access",
-            route = route.as_deref().unwrap_or("(none)"),
+            route = route.as_ref().map_or("(none)", |r| r.as_str()),
             status = res.status().as_u16(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"

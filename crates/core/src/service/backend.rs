@@ -11,10 +11,7 @@ use crate::input;
 use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::store::StoreError;
 use crate::token::Token;
-use crate::user::{
-    AuthMethod, User, normalize_username, validate_context, validate_display_name,
-    validate_username,
-};
+use crate::user::{AuthMethod, User, normalize_username, validate_username};
 
 use super::ops::SessionStatus;
 use super::{Issued, SessionError, SessionResult, SessionService};
@@ -46,20 +43,23 @@ impl AppLogin {
     /// The address comes back in its canonical form.
     fn checked(mut self, roles: &[String]) -> SessionResult<Self> {
         validate_username(&self.username).map_err(SessionError::Invalid)?;
-        if let Some(role) = &self.role {
-            input::ROLE.check(role).map_err(SessionError::Invalid)?;
-            if !roles.contains(role) {
-                return Err(SessionError::Invalid(format!(
-                    "unknown role {role:?}: choose one of {}",
-                    roles.join(", ")
-                )));
-            }
+        if let Some(role) = &self.role
+            && !roles.contains(role)
+        {
+            return Err(SessionError::Invalid(format!(
+                "unknown role {role:?}: choose one of {}",
+                roles.join(", ")
+            )));
         }
         if let Some(context) = &self.context {
-            validate_context(context).map_err(SessionError::Invalid)?;
+            input::CONTEXT
+                .check(context)
+                .map_err(SessionError::Invalid)?;
         }
         if let Some(name) = &self.display_name {
-            validate_display_name(name).map_err(SessionError::Invalid)?;
+            input::DISPLAY_NAME
+                .check(name)
+                .map_err(SessionError::Invalid)?;
         }
         if let Some(ip) = &self.client.ip {
             self.client.ip = Some(input::ip(ip).map_err(SessionError::Invalid)?.to_string());

@@ -4,11 +4,12 @@
 //! again is a login that replaces the session (new id, token and CSRF token), keeping its data.
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::input;
 use crate::session::EndReason;
 use crate::session::{ClientInfo, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
-use crate::user::{AuthMethod, validate_password};
+use crate::user::AuthMethod;
 
 use super::{Issued, SessionError, SessionResult, SessionService};
 
@@ -61,7 +62,9 @@ impl SessionService {
         client: &ClientInfo,
         device: Option<&str>,
     ) -> SessionResult<Issued> {
-        validate_password(new_password).map_err(SessionError::Invalid)?;
+        input::NEW_PASSWORD
+            .check(new_password)
+            .map_err(SessionError::Invalid)?;
         let current = self.resolve(token, self.now()).await?.session;
         let user = match current.user_id {
             Some(id) => self.stores.users.user_by_id(&id).await?,

@@ -2,12 +2,10 @@
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::UserId;
+use crate::input;
 use crate::random;
 use crate::session::EndReason;
-use crate::user::{
-    AuthMethod, SUPERADMIN, User, validate_context, validate_display_name, validate_password,
-    validate_username,
-};
+use crate::user::{AuthMethod, SUPERADMIN, User, validate_username};
 
 use super::{SessionError, SessionResult, SessionService};
 
@@ -30,12 +28,18 @@ impl SessionService {
     /// Creates a local user, audited `USER_CREATED`.
     pub async fn create_user(&self, new: NewUser) -> SessionResult<User> {
         validate_username(&new.username).map_err(SessionError::Invalid)?;
-        validate_password(&new.password).map_err(SessionError::Invalid)?;
+        input::NEW_PASSWORD
+            .check(&new.password)
+            .map_err(SessionError::Invalid)?;
         if let Some(name) = &new.display_name {
-            validate_display_name(name).map_err(SessionError::Invalid)?;
+            input::DISPLAY_NAME
+                .check(name)
+                .map_err(SessionError::Invalid)?;
         }
         for context in &new.contexts {
-            validate_context(context).map_err(SessionError::Invalid)?;
+            input::CONTEXT
+                .check(context)
+                .map_err(SessionError::Invalid)?;
         }
         if !self.settings.roles.iter().any(|r| r == &new.role) {
             let roles = self.settings.roles.join(", ");
@@ -167,7 +171,9 @@ impl SessionService {
 
     /// Sets a new password and ends the user's sessions, which were opened with the old one.
     pub async fn set_password(&self, username: &str, password: &str) -> SessionResult<u64> {
-        validate_password(password).map_err(SessionError::Invalid)?;
+        input::NEW_PASSWORD
+            .check(password)
+            .map_err(SessionError::Invalid)?;
         // Hashed before the user is read: the read-modify-write of the record stays short, so
         // a concurrent disable or role change is not overwritten by a stale copy.
         let hash = self.hash_password(password.to_owned()).await?;
@@ -212,7 +218,9 @@ impl SessionService {
         contexts: Vec<String>,
     ) -> SessionResult<(User, u64)> {
         for context in &contexts {
-            validate_context(context).map_err(SessionError::Invalid)?;
+            input::CONTEXT
+                .check(context)
+                .map_err(SessionError::Invalid)?;
         }
         let mut user = self.user(username).await?;
         user.contexts = contexts;
