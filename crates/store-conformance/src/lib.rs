@@ -74,6 +74,7 @@ macro_rules! users_conformance_tests {
             users_update_list_and_count,
             a_renamed_user_is_found_by_its_new_name_only,
             a_deleted_user_is_gone_and_its_name_free,
+            a_lookup_racing_a_rename_finds_only_the_name_it_asked_for,
         );
     };
 }

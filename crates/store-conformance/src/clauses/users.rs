@@ -78,3 +78,26 @@ pub async fn a_deleted_user_is_gone_and_its_name_free(stores: Stores) {
     assert_eq!(stores.users.list_users().await.unwrap(), vec![dave]);
     stores.users.create_user(&user("CAROL")).await.unwrap();
 }
+
+/// A lookup by name that runs while the user is renamed finds the user under the name it asked
+/// for or not at all, never the record under its new name: a login by the old name must not
+/// get a session of the renamed user after the rename swept the others.
+pub async fn a_lookup_racing_a_rename_finds_only_the_name_it_asked_for(stores: Stores) {
+    let mut bob = user("bob");
+    stores.users.create_user(&bob).await.unwrap();
+    let renamer = stores.clone();
+    let renames = tokio::spawn(async move {
+        for i in 0..40 {
+            bob.username = if i % 2 == 0 { "robert" } else { "bob" }.into();
+            renamer.users.update_user(&bob).await.unwrap();
+        }
+    });
+    while !renames.is_finished() {
+        for name in ["bob", "robert"] {
+            if let Some(found) = stores.users.user_by_name(name).await.unwrap() {
+                assert_eq!(found.username, name, "a lookup of {name} found {found:?}");
+            }
+        }
+    }
+    renames.await.unwrap();
+}

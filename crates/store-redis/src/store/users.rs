@@ -40,7 +40,14 @@ impl Users for RedisStore {
             return Ok(None);
         };
         let id: UserId = id.parse().map_err(corrupt)?;
-        self.user_by_id(&id).await
+        // The name key and the record are two keys: read between a rename's steps, the key can
+        // still point at a record that already carries the new name. That user is no longer
+        // this name's.
+        let wanted = User::username_key(username);
+        Ok(self
+            .user_by_id(&id)
+            .await?
+            .filter(|u| User::username_key(&u.username) == wanted))
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
