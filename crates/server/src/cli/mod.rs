@@ -4,6 +4,7 @@
 mod api_keys;
 pub mod audit;
 mod config_cmd;
+mod json_log;
 mod maintenance;
 mod serve;
 mod store;
@@ -183,18 +184,23 @@ pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour);
-    let result = match (json, to_stdout) {
+    let json_lines = |span: bool| {
         // The request's span (its id, method and path) rides on every line logged in it.
-        (true, true) => builder
+        let format = tracing_subscriber::fmt::format()
             .json()
             .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_current_span(span)
+            .with_span_list(false);
+        json_log::ObjectDetails(format)
+    };
+    let result = match (json, to_stdout) {
+        (true, true) => builder
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(json_lines(true))
             .try_init(),
         (true, false) => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(json_lines(false))
             .with_writer(std::io::stderr)
             .try_init(),
         (false, true) => builder.try_init(),

@@ -63,3 +63,31 @@ fn a_log_in_a_file_is_json_by_default_and_never_coloured() {
         "no ANSI codes in a file: {text:?}"
     );
 }
+
+/// An audit line's `details` is a JSON object a log pipeline can query (`details.reason`), not
+/// a string of JSON inside the line.
+#[tokio::test]
+async fn an_audit_lines_details_are_an_object() {
+    let dir = workdir();
+    let (_server, addr, log) = start_with_log(&dir, &[]);
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/api/session/login"))
+        .header("origin", format!("http://{addr}"))
+        .json(&serde_json::json!({"username": "nobody", "password": "not the password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if let Some(line) = text.lines().find(|l| l.contains("LOGIN_FAILED")) {
+            break serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no LOGIN_FAILED line:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(line["target"], "sessiond::audit", "{line}");
+    assert!(line["details"].is_object(), "{line}");
+    assert!(line["details"]["reason"].is_string(), "{line}");
+}
