@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sessiond_testkit::{Browser, PASSWORD, PrivateNginx, TestServer};
 
 /// The protected application: it answers with the identity headers it received.
-async fn start_app() -> String {
+pub(crate) async fn start_app() -> String {
     let echo = |headers: HeaderMap| async move {
         let pick = |name: &str| {
             headers
@@ -24,6 +24,7 @@ async fn start_app() -> String {
             "user_id": pick("x-session-user-id"),
             "role": pick("x-session-role"),
             "session_id": pick("x-session-id"),
+            "context": pick("x-session-context"),
         }))
     };
     let app = axum::Router::new().fallback(echo);

@@ -1,0 +1,68 @@
+//! Forward auth behind a real Caddy (Debian's 2.6), configured with docs/forward-auth/Caddyfile:
+//! a page without a session goes to the login page and back, a fetch gets 401, the application
+//! sees who is signed in and nothing a client forged, a missing context arrives empty rather
+//! than as Caddy's placeholder, and a logout stops the next request.
+
+use reqwest::Method;
+use serde_json::json;
+use sessiond_testkit::{Browser, PASSWORD, PrivateCaddy, TestServer};
+
+use crate::forward_auth::start_app;
+
+const PAGE: (&str, &str) = ("accept", "text/html,application/xhtml+xml");
+
+/// The shipped Caddyfile, on plain HTTP at the test's port, pointed at this test's sessiond
+/// and application.
+fn caddyfile(sessiond: &str, app: &str) -> String {
+    include_str!("../../../../docs/forward-auth/Caddyfile")
+        .replace("app.example.com {", "http://127.0.0.1:{listen} {")
+        .replace("127.0.0.1:8080", sessiond)
+        .replace("127.0.0.1:3000", app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caddy_sends_pages_to_the_login_and_lets_a_session_through_with_its_identity() {
+    let srv = TestServer::start(&[("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    srv.add_user("alice", "oss").await;
+    let sessiond = srv.base.trim_start_matches("http://").to_owned();
+    let caddy = PrivateCaddy::start(&caddyfile(&sessiond, &start_app().await));
+    let b = Browser::new(&caddy.base(), &srv.state.cookie.name);
+
+    let r = b
+        .request_with(Method::GET, "/reports?month=11", None, &[PAGE])
+        .await;
+    assert_eq!(r.status, 302, "a page without a session: {}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some("/login?next=%2Freports%3Fmonth%3D11")
+    );
+    let r = b.get("/reports").await;
+    assert_eq!(r.status, 401, "a fetch without a session: {}", r.body);
+
+    let r = b.login("alice", PASSWORD).await;
+    assert_eq!(r.status, 200, "login through Caddy: {}", r.body);
+    let r = b.get("/reports").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (&r.body["user"], &r.body["role"], &r.body["context"]),
+        (&json!("alice"), &json!("oss"), &json!("")),
+        "no context arrives empty, not as a placeholder"
+    );
+    assert_eq!(r.body["session_id"], b.check().await.body["session_id"]);
+
+    let forged = b
+        .request_with(
+            Method::GET,
+            "/reports",
+            None,
+            &[("x-session-user", "root"), ("x-session-context", "admin")],
+        )
+        .await;
+    assert_eq!(
+        (&forged.body["user"], &forged.body["context"]),
+        (&json!("alice"), &json!(""))
+    );
+
+    assert_eq!(b.post("/api/session/logout", None).await.status, 200);
+    assert_eq!(b.get("/reports").await.status, 401, "after logout");
+}
