@@ -72,6 +72,7 @@ fn the_release_archive_unpacks_and_its_binary_serves() {
         "bin/sessiond",
         "deploy/sessiond.service",
         "deploy/sessiond.env.example",
+        "deploy/nginx.conf",
         "docs/forward-auth/nginx.conf",
         "docs/deployment.md",
         "README.md",

@@ -12,6 +12,7 @@ mod limits;
 mod logs;
 mod one_secret;
 mod postgres_schema;
+mod two_nodes;
 
 pub(crate) fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
