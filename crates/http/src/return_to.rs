@@ -47,19 +47,29 @@ pub fn is_page_request(headers: &HeaderMap, method: &Method, trusted: bool) -> b
     get && html && !script
 }
 
-/// The path to come back to after the login, when the held request's host may be returned to.
-pub fn return_path(
+/// Where a browser is sent back to after the login: the held request's origin, when the proxy
+/// names its scheme, and its path, when that is a plain path of this host.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Return {
+    /// `scheme://host[:port]`, an allowed host's.
+    pub origin: Option<String>,
+    pub path: Option<String>,
+}
+
+/// The way back, when the held request's host may be returned to.
+pub fn return_to(
     headers: &HeaderMap,
     trusted: bool,
     own_host: Option<&str>,
     settings: &ReturnSettings,
-) -> Option<String> {
+) -> Option<Return> {
     if !trusted {
         return None;
     }
-    let (host, path) = match header(headers, "x-original-url") {
+    let (scheme, host, path) = match header(headers, "x-original-url") {
         Some(url) => split_url(url)?,
         None => (
+            header(headers, "x-forwarded-proto").map(str::to_ascii_lowercase),
             header(headers, "x-forwarded-host")?.to_owned(),
             header(headers, "x-forwarded-uri")?.to_owned(),
         ),
@@ -70,14 +80,22 @@ pub fn return_path(
     if !allowed {
         return None;
     }
-    plain_path(&path)
+    let origin = scheme
+        .filter(|s| s == "http" || s == "https")
+        .map(|s| format!("{s}://{host}"));
+    Some(Return {
+        origin,
+        path: plain_path(&path),
+    })
 }
 
-/// `scheme://host[:port]/path?query` into its authority and path; nothing else parses.
-fn split_url(url: &str) -> Option<(String, String)> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
+/// `scheme://host[:port]/path?query` into its scheme, authority and path; nothing else parses.
+fn split_url(url: &str) -> Option<(Option<String>, String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
     let (authority, path) = match rest.find(['/', '?', '#']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -87,7 +105,8 @@ fn split_url(url: &str) -> Option<(String, String)> {
     } else {
         format!("/{path}")
     };
-    (!authority.is_empty() && !authority.contains('@')).then(|| (authority.to_owned(), path))
+    (!authority.is_empty() && !authority.contains('@'))
+        .then(|| (Some(scheme), authority.to_owned(), path))
 }
 
 /// `host` is `allowed`: the same name, and the same port when `allowed` names one.
@@ -123,17 +142,20 @@ fn plain_path(path: &str) -> Option<String> {
     ours.then(|| url[url::Position::BeforePath..].to_owned())
 }
 
-/// The login page's address with `next`, for the `Location` of a 302. Relative: the login page
-/// is served on the browser's own host.
-pub fn login_location(next: Option<&str>) -> String {
-    match next {
+/// The login page's address with `next`, for the `Location` of a 302: on the held request's
+/// origin when the proxy named it, since a proxy may resolve a relative `Location` against its
+/// request to sessiond (Traefik does, sending the browser to sessiond's private address);
+/// relative otherwise, which is the browser's own host.
+pub fn login_location(back: Option<&Return>) -> String {
+    let origin = back.and_then(|b| b.origin.as_deref()).unwrap_or_default();
+    match back.and_then(|b| b.path.as_deref()) {
         Some(path) => {
             let query: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("next", path)
                 .finish();
-            format!("/login?{query}")
+            format!("{origin}/login?{query}")
         }
-        None => "/login".to_owned(),
+        None => format!("{origin}/login"),
     }
 }
 
@@ -149,6 +171,15 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    fn return_path(
+        headers: &HeaderMap,
+        trusted: bool,
+        own_host: Option<&str>,
+        settings: &ReturnSettings,
+    ) -> Option<String> {
+        return_to(headers, trusted, own_host, settings)?.path
     }
 
     fn settings(hosts: &[&str]) -> ReturnSettings {
@@ -295,10 +326,49 @@ mod tests {
 
     #[test]
     fn the_return_path_is_encoded_into_next() {
+        let back = Return {
+            origin: None,
+            path: Some("/reports?month=11&y=2026".into()),
+        };
         assert_eq!(
-            login_location(Some("/reports?month=11&y=2026")),
+            login_location(Some(&back)),
             "/login?next=%2Freports%3Fmonth%3D11%26y%3D2026"
         );
         assert_eq!(login_location(None), "/login");
+    }
+
+    #[test]
+    fn the_login_page_is_on_the_held_requests_origin_when_the_proxy_names_it() {
+        let h = headers(&[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "app.example.com:8443"),
+            ("x-forwarded-uri", "/a?b=c"),
+        ]);
+        let back = return_to(&h, true, None, &settings(&["app.example.com"]));
+        assert_eq!(
+            login_location(back.as_ref()),
+            "https://app.example.com:8443/login?next=%2Fa%3Fb%3Dc"
+        );
+        let h = headers(&[("x-original-url", "HTTPS://app.example.com//evil.example/")]);
+        let back = return_to(&h, true, None, &settings(&["app.example.com"]));
+        assert_eq!(
+            login_location(back.as_ref()),
+            "https://app.example.com/login"
+        );
+        // No scheme said, or a scheme that is not the web's: relative, as ever.
+        for proto in [None, Some("javascript")] {
+            let mut pairs = vec![
+                ("x-forwarded-host", "app.example.com"),
+                ("x-forwarded-uri", "/a"),
+            ];
+            pairs.extend(proto.map(|p| ("x-forwarded-proto", p)));
+            let back = return_to(
+                &headers(&pairs),
+                true,
+                None,
+                &settings(&["app.example.com"]),
+            );
+            assert_eq!(login_location(back.as_ref()), "/login?next=%2Fa");
+        }
     }
 }

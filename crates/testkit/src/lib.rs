@@ -15,14 +15,14 @@ use sessiond_http::AppState;
 use sessiond_server::config::{self, Config};
 use tokio::sync::oneshot;
 
-mod caddy;
 mod nginx;
 mod outage;
+mod proxies;
 mod services;
 pub mod stores;
-pub use caddy::PrivateCaddy;
 pub use nginx::PrivateNginx;
 pub use outage::OutageStore;
+pub use proxies::{PrivateCaddy, PrivateTraefik};
 pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
 
 pub const PASSWORD: &str = "correct horse battery";

@@ -144,8 +144,8 @@ fn to_login(
         Some(origin) => origin.split_once("://").map(|(_, host)| host),
         None => headers.get(header::HOST).and_then(|h| h.to_str().ok()),
     };
-    let next = return_to::return_path(headers, trusted, own_host, &state.returns);
-    let location = return_to::login_location(next.as_deref());
+    let back = return_to::return_to(headers, trusted, own_host, &state.returns);
+    let location = return_to::login_location(back.as_ref());
     let Ok(location) = HeaderValue::from_str(&location) else {
         return refused;
     };

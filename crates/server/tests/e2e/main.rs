@@ -18,7 +18,7 @@ mod durability;
 mod errors;
 mod faults;
 mod forward_auth;
-mod forward_caddy;
+mod forward_proxies;
 mod forward_redirect;
 mod input_contract;
 mod jwks;
