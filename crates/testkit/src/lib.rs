@@ -23,7 +23,7 @@ pub mod stores;
 pub use nginx::PrivateNginx;
 pub use outage::OutageStore;
 pub use proxies::{PrivateCaddy, PrivateTraefik};
-pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd};
+pub use services::{LDAP_PASSWORD, PrivatePostgres, PrivateRedis, PrivateSlapd, free_port};
 
 pub const PASSWORD: &str = "correct horse battery";
 

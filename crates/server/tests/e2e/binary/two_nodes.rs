@@ -2,20 +2,14 @@
 //! nodes from deploy/compose/sessiond.env on one PostgreSQL, deploy/nginx.conf in front with a
 //! self-signed certificate, and curl as the client. Only the addresses, ports and paths differ.
 
+use sessiond_testkit::free_port;
+
 use super::*;
 
 const ENV_FILE: &str = include_str!("../../../../../deploy/compose/sessiond.env");
 const NGINX: &str = include_str!("../../../../../deploy/nginx.conf");
 const COMPOSE: &str = include_str!("../../../../../deploy/compose/compose.yaml");
 const DOCKERFILE: &str = include_str!("../../../../../Dockerfile");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A certificate for app.example.com, as `certs/fullchain.pem` and `certs/privkey.pem`.
 fn self_signed(dir: &Path) -> PathBuf {
