@@ -6,7 +6,17 @@
  * pathname `//evil.example`). So the answer is the whole parsed URL, never a path: a URL whose
  * origin was checked cannot be read as another authority, whatever its path looks like.
  */
-import { END_TEXT } from "./ui";
+import type { EndCode } from "./types";
+
+/** Titles and explanations of each way a session can end. */
+export const END_TEXT: Record<EndCode, [string, string]> = {
+  expired_idle: ["Session expired", "You were logged out after a period of inactivity."],
+  expired_absolute: ["Session expired", "Your session reached its maximum length. Please log in again."],
+  logged_out: ["Logged out", "You logged out, in this tab or another one."],
+  revoked: ["Session ended", "This session was ended from another device or by an administrator."],
+  evicted: ["Session ended", "You logged in on too many devices; this session was closed."],
+  no_session: ["Not logged in", "There is no active session."],
+};
 
 const FALLBACK_ORIGIN = "http://sessiond.invalid";
 

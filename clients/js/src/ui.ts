@@ -1,4 +1,5 @@
 import type { Ui } from "./session";
+import { END_TEXT } from "./links";
 import type { EndCode } from "./types";
 
 /** `m:ss`, as the warning shows it. */
@@ -25,16 +26,6 @@ const CSS = `
 .sessiond-progress{width:280px;height:8px;background:#334155;border-radius:4px;margin:20px auto 8px;overflow:hidden}
 .sessiond-progress div{height:100%;width:0;background:#38bdf8;transition:width .2s linear}
 `;
-
-/** Titles and explanations of each way a session can end. */
-export const END_TEXT: Record<EndCode, [string, string]> = {
-  expired_idle: ["Session expired", "You were logged out after a period of inactivity."],
-  expired_absolute: ["Session expired", "Your session reached its maximum length. Please log in again."],
-  logged_out: ["Logged out", "You logged out, in this tab or another one."],
-  revoked: ["Session ended", "This session was ended from another device or by an administrator."],
-  evicted: ["Session ended", "You logged in on too many devices; this session was closed."],
-  no_session: ["Not logged in", "There is no active session."],
-};
 
 const OVERLAY_MS = 2000;
 

@@ -12,11 +12,14 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::Block;
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::CoreError;
-use crate::user::Passwords;
+use crate::random;
 
 /// A worker frees its Argon2 memory after this long without work.
 const IDLE_RELEASE: Duration = Duration::from_secs(1);
@@ -160,6 +163,120 @@ fn work(rx: &Mutex<mpsc::Receiver<Job>>, spares: &Spares, passwords: &Passwords)
     }
 }
 
+/// Argon2id hashing with OWASP's parameters (19 MiB, 2 passes).
+#[derive(Clone)]
+pub struct Passwords {
+    argon: Argon2<'static>,
+    /// A hash of a random password: unknown users are verified against it so that their
+    /// answer takes as long as a wrong password's.
+    dummy_hash: String,
+}
+
+impl Passwords {
+    /// The Argon2id parameters sessiond uses, and a dummy hash for unknown users.
+    pub fn new() -> Result<Self, CoreError> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
+        let mut me = Self {
+            argon,
+            dummy_hash: String::new(),
+        };
+        let dummy = random::bytes::<24>()?;
+        me.dummy_hash = me.hash(&String::from_utf8_lossy(&dummy))?;
+        Ok(me)
+    }
+
+    /// Hashes `password` (Argon2id, PHC string).
+    pub fn hash(&self, password: &str) -> Result<String, CoreError> {
+        let salt = SaltString::encode_b64(&random::bytes::<16>()?)
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;
+        self.argon
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))
+    }
+
+    /// Verifies `password` against `hash`, or against the dummy hash when there is none.
+    pub fn verify(&self, password: &str, hash: Option<&str>) -> bool {
+        let real = hash.is_some();
+        let Ok(parsed) = PasswordHash::new(hash.unwrap_or(&self.dummy_hash)) else {
+            return false;
+        };
+        self.argon
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && real
+    }
+}
+
+impl Passwords {
+    /// Like `hash`, with the Argon2 memory of `scratch` (the hashing pool's workers keep one).
+    pub fn hash_with(&self, password: &str, scratch: &mut Scratch) -> Result<String, CoreError> {
+        let fail = |e: argon2::password_hash::Error| CoreError::PasswordHash(Box::new(e));
+        let salt_bytes = random::bytes::<16>()?;
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(fail)?;
+        let params = self.argon.params();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt_bytes,
+                &mut out,
+                scratch.blocks(params.block_count()),
+            )
+            .map_err(|e| CoreError::PasswordHash(Box::new(e)))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params).map_err(fail)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(fail)?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Like `verify`, with the Argon2 memory of `scratch`. The parameters, salt and length come
+    /// from the stored hash, so hashes made with other parameters still verify.
+    pub fn verify_with(&self, password: &str, hash: Option<&str>, scratch: &mut Scratch) -> bool {
+        let real = hash.is_some();
+        let Ok(parsed) = PasswordHash::new(hash.unwrap_or(&self.dummy_hash)) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) = (
+            Algorithm::try_from(parsed.algorithm),
+            Params::try_from(&parsed),
+        ) else {
+            return false;
+        };
+        let version = parsed
+            .version
+            .map_or(Ok(Version::V0x13), Version::try_from)
+            .unwrap_or(Version::V0x13);
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        if argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                scratch.blocks(blocks),
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let same: bool = subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()).into();
+        same && real
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +331,15 @@ mod tests {
         let theirs = p.hash("correct horse").unwrap();
         assert!(p.verify_with("correct horse", Some(&theirs), &mut scratch));
         assert!(!p.verify_with("correct horsf", Some(&theirs), &mut scratch));
+    }
+
+    #[test]
+    fn hash_verifies_only_the_right_password() {
+        let p = Passwords::new().unwrap();
+        let h = p.hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(p.verify("correct horse", Some(&h)));
+        assert!(!p.verify("wrong", Some(&h)));
+        assert!(!p.verify("correct horse", None));
     }
 }

@@ -8,6 +8,11 @@ use sessiond_core::{EndCode, SessionError};
 
 use crate::body::ErrorBody;
 
+/// Set on a response whose presented token opened no session (`code: no_session`), for the
+/// guessing limit (`crate::guessing`).
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownToken;
+
 #[derive(Debug)]
 pub enum ApiError {
     /// 401 for a missing, unknown or ended session; the body says which.
@@ -189,7 +194,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::NotAuthenticated(EndCode::NoSession)) {
-            res.extensions_mut().insert(crate::guessing::UnknownToken);
+            res.extensions_mut().insert(UnknownToken);
         }
         let retry = match &self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),

@@ -8,13 +8,9 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, UnknownToken};
 use crate::extract::{client_of, find_cookie};
 use crate::state::AppState;
-
-/// Set on a response whose presented token opened no session (`code: no_session`).
-#[derive(Debug, Clone, Copy)]
-pub struct UnknownToken;
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let presented = matches!(find_cookie(req.headers(), &state.cookie.name), Ok(Some(_)));

@@ -28,6 +28,7 @@ use crate::audit::Auditor;
 use crate::counter::Limit;
 use crate::error::CoreError;
 use crate::hashing::HashPool;
+use crate::hashing::Passwords;
 use crate::ids::UserId;
 use crate::lockout::Lockouts;
 use crate::policy::Timeouts;
@@ -37,7 +38,6 @@ use crate::shared_limit::SharedLimit;
 use crate::store::Stores;
 use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
-use crate::user::Passwords;
 
 pub use api_keys::NewApiKey;
 pub use backend::AppLogin;

@@ -54,39 +54,8 @@ pub use roles::{
     Users,
 };
 
+pub use crate::error::{BoxError, StoreError, StoreResult};
 use crate::time::Timestamp;
-
-/// Any error, kept whole so its source chain reaches the log.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// What can go wrong in a store, typed so the service can react (retry, 409, 503).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Insert of an existing key, or update with a stale version.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The store cannot be reached or timed out; the request may be retried later.
-    #[error("store unavailable")]
-    Unavailable(#[source] BoxError),
-    /// The store answered with data we cannot read.
-    #[error("corrupt record: {0}")]
-    Corrupt(#[source] BoxError),
-}
-
-impl StoreError {
-    /// The store could not be reached: `e` says why.
-    pub fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::Unavailable(Box::new(e))
-    }
-
-    /// Data that cannot be read: the parser's error, or words saying what is wrong.
-    pub fn corrupt(e: impl Into<BoxError>) -> Self {
-        Self::Corrupt(e.into())
-    }
-}
-
-/// The result of a store operation.
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A shared counter's value and when it lapses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! parsed raw (strings with their source), then checked once into a typed [`Config`] that lists
 //! every problem together.
 
+mod ldap;
 mod raw;
 mod reader;
 mod seed_notes;
@@ -13,8 +14,10 @@ pub mod vars;
 
 pub use raw::{RawConfig, Source, process_env, read_dotenv};
 pub use seed_notes::seed_notes;
+pub use server::ServerConfig;
 pub use server::{Secret, StoreUrl, redact_url};
-pub use typed::{Config, Environment, Features, Monitoring, Security, ServerConfig, SyncConfig};
+pub use typed::{Config, Features, Monitoring, Security, SyncConfig};
+pub use vars::Environment;
 
 use std::collections::BTreeMap;
 use std::path::Path;

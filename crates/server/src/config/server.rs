@@ -2,13 +2,13 @@
 //! proxies, LDAP and logging.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use sessiond_core::cache::CacheSettings;
 use sessiond_http::SameSite;
 
 use super::reader::Reader;
-use super::typed::{Environment, ServerConfig};
 use super::vars::*;
 
 /// A secret value: `Debug` and `Display` never show it.
@@ -48,6 +48,41 @@ impl fmt::Display for StoreUrl {
             Self::Postgres(url) | Self::Redis(url) => f.write_str(&redact_url(url.expose())),
         }
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// `SESSIOND_HEADER_READ_TIMEOUT_SECONDS`, `SESSIOND_MAX_CONNECTIONS`.
+    pub connections: crate::ConnectionLimits,
+    pub store: StoreUrl,
+    pub store_pool_size: u32,
+    /// PostgreSQL's schema for sessiond's tables, and whether it was set rather than defaulted.
+    pub postgres_schema: (String, bool),
+    pub store_timeout_secs: u64,
+    /// `SESSION_FEATURE_CACHING`: on with these settings, or off.
+    pub cache: Option<CacheSettings>,
+    pub data_dir: PathBuf,
+    pub secret_key: Option<Secret>,
+    pub secret_key_file: Option<PathBuf>,
+    pub cookie_name: String,
+    pub cookie_secure: bool,
+    pub cookie_same_site: SameSite,
+    /// `SESSIOND_ALLOW_INSECURE_COOKIE`: production without a Secure cookie, on purpose.
+    pub insecure_cookie_allowed: bool,
+    /// `SESSIOND_PUBLIC_URL`: where browsers reach sessiond.
+    pub public_url: Option<String>,
+    pub trusted_proxies: std::sync::Arc<sessiond_http::proxies::TrustedProxies>,
+    /// `SESSIOND_VERIFY_REDIRECT`, `SESSIOND_RETURN_HOSTS`.
+    pub returns: sessiond_http::return_to::ReturnSettings,
+    /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
+    pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
+    pub log_filter: String,
+    pub log_json: bool,
+    /// `SESSIOND_METRICS_BIND`: `/metrics` on a listener of its own.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `SESSIOND_METRICS_TOKEN`: the bearer token a scrape must send.
+    pub metrics_token: Option<Secret>,
 }
 
 /// `scheme://user:password@host/...` with the password replaced, for messages and logs.
@@ -172,7 +207,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
             "SESSIOND_PUBLIC_URL={url:?}: expected http(s)://HOST[:PORT], with no path"
         ));
     }
-    let ldap = read_ldap(r);
+    let ldap = super::ldap::read_ldap(r);
     let metrics_bind = match r.text(SESSIOND_METRICS_BIND).trim() {
         "" => None,
         text => match text.parse() {
@@ -258,62 +293,6 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         metrics_bind,
         metrics_token,
     }
-}
-
-fn read_ldap(r: &mut Reader<'_>) -> Option<sessiond_auth_ldap::LdapSettings> {
-    let url = r.text(SESSIOND_LDAP_URL);
-    if url.is_empty() {
-        return None;
-    }
-    let starttls = r.flag(SESSIOND_LDAP_STARTTLS);
-    if !url.starts_with("ldap://") && !url.starts_with("ldaps://") {
-        r.problem(format!(
-            "SESSIOND_LDAP_URL={url:?}: expected ldaps://HOST:PORT or ldap://HOST:PORT"
-        ));
-    } else if starttls && url.starts_with("ldaps://") {
-        r.problem(
-            "SESSIOND_LDAP_STARTTLS=true with an ldaps:// URL: the connection is TLS already; \
-             use one or the other"
-                .to_owned(),
-        );
-    }
-    let ca_file = r.text(SESSIOND_LDAP_CA_FILE);
-    let user_dn = r.text(SESSIOND_LDAP_USER_DN);
-    if !user_dn.contains("{username}") {
-        r.problem(format!(
-            "SESSIOND_LDAP_USER_DN={user_dn:?}: must contain {{username}}"
-        ));
-    }
-    // DN=ROLE pairs apart by `;`: a DN has commas of its own.
-    let mut group_roles = Vec::new();
-    for pair in r
-        .text(SESSIOND_LDAP_GROUP_ROLES)
-        .split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        match pair.rsplit_once('=') {
-            Some((group, role)) if group.contains('=') && !role.trim().is_empty() => {
-                group_roles.push((group.trim().to_owned(), role.trim().to_owned()));
-            }
-            _ => r.problem(format!(
-                "SESSIOND_LDAP_GROUP_ROLES: {pair:?} is not GROUP_DN=ROLE (a group is named by \
-                 its full DN, e.g. cn=netadmins,ou=groups,dc=example,dc=org=netadmin; pairs are \
-                 separated by ;)"
-            )),
-        }
-    }
-    let group_base = r.text(SESSIOND_LDAP_GROUP_BASE);
-    Some(sessiond_auth_ldap::LdapSettings {
-        url,
-        starttls,
-        ca_file: (!ca_file.is_empty()).then(|| ca_file.into()),
-        user_dn,
-        group_base: (!group_base.is_empty()).then_some(group_base),
-        group_roles,
-        default_role: r.text(SESSIOND_LDAP_DEFAULT_ROLE),
-        timeout: std::time::Duration::from_secs(r.number(SESSIOND_STORE_TIMEOUT_SECONDS)),
-    })
 }
 
 /// `SESSIOND_TOKEN_*` and the token lifetimes.

@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::from_maps;
-use super::typed::*;
-use super::vars::ENVIRONMENTS;
+use super::vars::{ENVIRONMENTS, Environment};
 use super::{Secret, StoreUrl};
 
 fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

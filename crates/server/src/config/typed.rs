@@ -4,45 +4,15 @@
 //! are read in `server.rs`.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use sessiond_core::cache::CacheSettings;
 use sessiond_core::policy::Timeouts;
 use sessiond_core::service::{CleanupSettings, ConcurrentPolicy, Suspicion, SuspiciousResponse};
 use sessiond_core::{Settings, user::SUPERADMIN};
-use sessiond_http::SameSite;
 
 use super::raw::RawConfig;
 use super::reader::Reader;
-use super::server::{Secret, StoreUrl};
+use super::server::ServerConfig;
 use super::vars::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Environment {
-    Development,
-    Testing,
-    Staging,
-    Production,
-}
-
-impl Environment {
-    pub fn as_str(self) -> &'static str {
-        ENVIRONMENTS[self as usize]
-    }
-
-    /// By name, in any letter case.
-    pub fn parse(name: &str) -> Option<Self> {
-        let all = [
-            Self::Development,
-            Self::Testing,
-            Self::Staging,
-            Self::Production,
-        ];
-        all.into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(name.trim()))
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
@@ -79,41 +49,6 @@ pub struct Features {
     pub optimistic_ui: bool,
     pub background_cleanup: bool,
     pub anonymous_sessions: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    pub bind: SocketAddr,
-    /// `SESSIOND_HEADER_READ_TIMEOUT_SECONDS`, `SESSIOND_MAX_CONNECTIONS`.
-    pub connections: crate::ConnectionLimits,
-    pub store: StoreUrl,
-    pub store_pool_size: u32,
-    /// PostgreSQL's schema for sessiond's tables, and whether it was set rather than defaulted.
-    pub postgres_schema: (String, bool),
-    pub store_timeout_secs: u64,
-    /// `SESSION_FEATURE_CACHING`: on with these settings, or off.
-    pub cache: Option<CacheSettings>,
-    pub data_dir: PathBuf,
-    pub secret_key: Option<Secret>,
-    pub secret_key_file: Option<PathBuf>,
-    pub cookie_name: String,
-    pub cookie_secure: bool,
-    pub cookie_same_site: SameSite,
-    /// `SESSIOND_ALLOW_INSECURE_COOKIE`: production without a Secure cookie, on purpose.
-    pub insecure_cookie_allowed: bool,
-    /// `SESSIOND_PUBLIC_URL`: where browsers reach sessiond.
-    pub public_url: Option<String>,
-    pub trusted_proxies: std::sync::Arc<sessiond_http::proxies::TrustedProxies>,
-    /// `SESSIOND_VERIFY_REDIRECT`, `SESSIOND_RETURN_HOSTS`.
-    pub returns: sessiond_http::return_to::ReturnSettings,
-    /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
-    pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
-    pub log_filter: String,
-    pub log_json: bool,
-    /// `SESSIOND_METRICS_BIND`: `/metrics` on a listener of its own.
-    pub metrics_bind: Option<SocketAddr>,
-    /// `SESSIOND_METRICS_TOKEN`: the bearer token a scrape must send.
-    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]

@@ -5,8 +5,6 @@
 //!
 //! The table keeps the order docs/configuration.md shows.
 
-use super::Environment;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Timeouts,
@@ -328,4 +326,31 @@ table! {
 
 pub fn find(name: &str) -> Option<&'static Var> {
     VARS.iter().copied().find(|v| v.name == name)
+}
+
+/// `SESSION_ENVIRONMENT`, one of [`ENVIRONMENTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Testing,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        ENVIRONMENTS[self as usize]
+    }
+
+    /// By name, in any letter case.
+    pub fn parse(name: &str) -> Option<Self> {
+        let all = [
+            Self::Development,
+            Self::Testing,
+            Self::Staging,
+            Self::Production,
+        ];
+        all.into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(name.trim()))
+    }
 }
