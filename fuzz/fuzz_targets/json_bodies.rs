@@ -50,9 +50,9 @@ fn world() -> &'static World {
                 password: "a long enough password".into(),
                 contexts: vec!["lab".into()],
             };
-            service.create_user(user).await.unwrap();
+            service.admin().create_user(user).await.unwrap();
             let issued = service
-                .login(
+                .browser().login(
                     "alice",
                     "a long enough password",
                     false,
@@ -62,7 +62,7 @@ fn world() -> &'static World {
                 )
                 .await
                 .unwrap();
-            let csrf = service.csrf_token(&issued.session);
+            let csrf = service.browser().csrf_token(&issued.session);
             (issued.token.expose().to_owned(), csrf)
         });
         let state = AppState::new(Shared {

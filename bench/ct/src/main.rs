@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sessiond_core::api_key::Scope;
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
-use sessiond_core::service::{NewApiKey, NewUser};
+use sessiond_core::service::{NewApiKey, NewUser, Read};
 use sessiond_core::time::ManualClock;
 use sessiond_core::{ClientInfo, Clock, SecretKey, SessionId, SessionService, Settings, Token};
 
@@ -97,7 +97,7 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
         Auditor::new(stores.audit.clone(), true),
     )
     .unwrap();
-    rt.block_on(service.create_user(NewUser {
+    rt.block_on(service.admin().create_user(NewUser {
         username: "alice".into(),
         display_name: None,
         role: "oss".into(),
@@ -117,13 +117,20 @@ fn login_unknown_vs_wrong_password(runner: &mut CtRunner, rng: &mut BenchRng) {
         .collect();
     for (class, username) in inputs {
         runner.run_one(class, || {
-            rt.block_on(service.login(username, "a wrong password", false, &client, None, None))
-                .is_err()
+            rt.block_on(service.browser().login(
+                username,
+                "a wrong password",
+                false,
+                &client,
+                None,
+                None,
+            ))
+            .is_err()
         });
     }
 }
 
-/// The backend API's key check (`SessionService::authenticate_api_key`, on a memory store):
+/// The backend API's key check (`SessionService::backend_api`'s gate, on a memory store):
 /// Class Left, keys that share all but their last two characters with the real key; Class
 /// Right, keys that share as much with a decoy key the store does not hold. Keys are found by
 /// their SHA-256, so resembling the real key must gain nothing. (Against fully random keys the
@@ -149,7 +156,11 @@ fn api_key_near_miss_vs_decoy(runner: &mut CtRunner, rng: &mut BenchRng) {
     )
     .unwrap();
     let secret = rt
-        .block_on(service.create_api_key(NewApiKey::new("app", &[Scope::SessionsRead])))
+        .block_on(
+            service
+                .admin()
+                .create_api_key(NewApiKey::new("app", &[Scope::SessionsRead])),
+        )
         .unwrap();
     let right = secret.expose().to_owned();
     let decoy = format!("sk_{}", random_token(rng, right.len() - 3));
@@ -173,8 +184,8 @@ fn api_key_near_miss_vs_decoy(runner: &mut CtRunner, rng: &mut BenchRng) {
         .collect();
     for (class, presented) in inputs {
         runner.run_one(class, || {
-            rt.block_on(service.authenticate_api_key(Some(&presented), &client))
-                .is_err()
+            let gate = service.backend_api::<Read>(Some(&presented), "ct", &client);
+            rt.block_on(gate).is_err()
         });
     }
 }

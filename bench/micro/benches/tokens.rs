@@ -49,9 +49,9 @@ fn bench(c: &mut Criterion) {
             password: "correct horse battery".into(),
             contexts: vec![],
         };
-        service.create_user(user).await.unwrap();
+        service.admin().create_user(user).await.unwrap();
         let pair = service
-            .token_login(
+            .tokens().token_login(
                 TokenLogin {
                     username: "alice",
                     password: "correct horse battery",
@@ -63,13 +63,13 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
         let cookie = service
-            .login("alice", "correct horse battery", false, &client, None, None)
+            .browser().login("alice", "correct horse battery", false, &client, None, None)
             .await
             .unwrap();
         (service, pair, cookie)
     });
     let mut verifier = Verifier::new("sessiond", "sessiond", 5);
-    for jwk in rt.block_on(service.jwks()).unwrap() {
+    for jwk in rt.block_on(service.tokens().jwks()).unwrap() {
         verifier.trust_jwk(&jwk);
     }
     let now = service.now();
@@ -80,13 +80,13 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("access_token/resolve_on_sessiond", |b| {
         b.iter(|| {
-            rt.block_on(service.check(Presented::Bearer(&pair.access_token), &client))
+            rt.block_on(service.browser().check(Presented::Bearer(&pair.access_token), &client))
                 .unwrap()
         })
     });
     c.bench_function("cookie/check", |b| {
         b.iter(|| {
-            rt.block_on(service.check(Some(&cookie.token), &client))
+            rt.block_on(service.browser().check(Some(&cookie.token), &client))
                 .unwrap()
         })
     });

@@ -16,6 +16,7 @@ async fn a_login_opens_a_session_and_every_refusal_looks_the_same() {
     let issued = h.login().await;
     let status = h
         .service
+        .browser()
         .check(Some(&issued.token), &browser())
         .await
         .unwrap();
@@ -24,6 +25,7 @@ async fn a_login_opens_a_session_and_every_refusal_looks_the_same() {
     for (name, password) in [("alice", "wrong password"), ("nobody", PASSWORD)] {
         let e = h
             .service
+            .browser()
             .login(name, password, false, &browser(), None, None)
             .await
             .unwrap_err();
@@ -44,7 +46,12 @@ async fn the_token_rotates_after_the_lifetime_and_the_old_one_lasts_its_grace() 
     let rotated = loop {
         h.advance(t.idle_secs / 2);
         elapsed += t.idle_secs / 2;
-        let activity = h.service.keepalive(Some(&token), &browser()).await.unwrap();
+        let activity = h
+            .service
+            .browser()
+            .keepalive(Some(&token), &browser())
+            .await
+            .unwrap();
         if let Some(new) = activity.new_token {
             break new;
         }
@@ -52,18 +59,33 @@ async fn the_token_rotates_after_the_lifetime_and_the_old_one_lasts_its_grace() 
     };
     assert!(elapsed >= t.lifetime_secs);
     assert!(
-        h.service.check(Some(&token), &browser()).await.is_ok(),
+        h.service
+            .browser()
+            .check(Some(&token), &browser())
+            .await
+            .is_ok(),
         "in grace"
     );
     h.advance(t.expiration_grace_secs);
-    let e = h.service.check(Some(&token), &browser()).await.unwrap_err();
+    let e = h
+        .service
+        .browser()
+        .check(Some(&token), &browser())
+        .await
+        .unwrap_err();
     assert_eq!(
         code(e),
         EndCode::NoSession,
         "past its grace the old token is unknown"
     );
     token = rotated;
-    assert!(h.service.check(Some(&token), &browser()).await.is_ok());
+    assert!(
+        h.service
+            .browser()
+            .check(Some(&token), &browser())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -73,18 +95,26 @@ async fn the_cap_evicts_the_least_recently_active_or_refuses_with_deny_new() {
     // Past the coalescing interval (idle / 100), so the keep-alive is written.
     h.advance(h.service.timeouts().activity_write_interval_secs() + 1);
     h.service
+        .browser()
         .keepalive(Some(&first.token), &browser())
         .await
         .unwrap();
     let third = h.login().await;
     let e = h
         .service
+        .browser()
         .check(Some(&second.token), &browser())
         .await
         .unwrap_err();
     assert_eq!(code(e), EndCode::Evicted, "the least recently active goes");
     for kept in [&first, &third] {
-        assert!(h.service.check(Some(&kept.token), &browser()).await.is_ok());
+        assert!(
+            h.service
+                .browser()
+                .check(Some(&kept.token), &browser())
+                .await
+                .is_ok()
+        );
     }
 
     let h = Harness::new(|s| {
@@ -95,7 +125,13 @@ async fn the_cap_evicts_the_least_recently_active_or_refuses_with_deny_new() {
     let only = h.login().await;
     let e = h.login_from(&browser()).await.unwrap_err();
     assert!(matches!(e, SessionError::TooManySessions), "{e:?}");
-    assert!(h.service.check(Some(&only.token), &browser()).await.is_ok());
+    assert!(
+        h.service
+            .browser()
+            .check(Some(&only.token), &browser())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -114,6 +150,7 @@ async fn suspicion_reaching_the_threshold_applies_the_configured_response() {
     let issued = h.login().await;
     let e = h
         .service
+        .browser()
         .check(Some(&issued.token), &curl)
         .await
         .unwrap_err();
@@ -132,7 +169,11 @@ async fn suspicion_reaching_the_threshold_applies_the_configured_response() {
     .await;
     let issued = h.login().await;
     assert!(
-        h.service.check(Some(&issued.token), &curl).await.is_ok(),
+        h.service
+            .browser()
+            .check(Some(&issued.token), &curl)
+            .await
+            .is_ok(),
         "log only"
     );
 
@@ -143,7 +184,11 @@ async fn suspicion_reaching_the_threshold_applies_the_configured_response() {
         ..browser()
     };
     assert!(
-        h.service.check(Some(&issued.token), &moved).await.is_ok(),
+        h.service
+            .browser()
+            .check(Some(&issued.token), &moved)
+            .await
+            .is_ok(),
         "one new network is 5 points, under the threshold"
     );
 }
@@ -155,12 +200,14 @@ async fn revoking_another_session_needs_the_password_within_the_window() {
     h.advance(61);
     let e = h
         .service
+        .browser()
         .revoke_own(Some(&mine.token), &other.session.id)
         .await
         .unwrap_err();
     assert!(matches!(e, SessionError::ReauthRequired), "{e:?}");
     let e = h
         .service
+        .browser()
         .logout_all(Some(&mine.token), true, &Default::default())
         .await
         .unwrap_err();
@@ -170,18 +217,21 @@ async fn revoking_another_session_needs_the_password_within_the_window() {
     );
     let fresh = h
         .service
+        .browser()
         .reauthenticate(Some(&mine.token), PASSWORD, &browser(), None)
         .await
         .unwrap();
     assert_ne!(fresh.session.id, mine.session.id, "a new session");
     let was_current = h
         .service
+        .browser()
         .revoke_own(Some(&fresh.token), &other.session.id)
         .await
         .unwrap();
     assert!(!was_current);
     let e = h
         .service
+        .browser()
         .check(Some(&other.token), &browser())
         .await
         .unwrap_err();
@@ -195,12 +245,14 @@ async fn contexts_switch_among_the_users_own_within_the_hourly_limit() {
     let t = Some(&issued.token);
     let status = h
         .service
+        .browser()
         .switch_context(t, "prod", &browser())
         .await
         .unwrap();
     assert_eq!(status.session.context.as_deref(), Some("prod"));
     let e = h
         .service
+        .browser()
         .switch_context(t, "admin", &browser())
         .await
         .unwrap_err();
@@ -209,11 +261,13 @@ async fn contexts_switch_among_the_users_own_within_the_hourly_limit() {
         "{e:?}"
     );
     h.service
+        .browser()
         .switch_context(t, "lab", &browser())
         .await
         .unwrap();
     let e = h
         .service
+        .browser()
         .switch_context(t, "prod", &browser())
         .await
         .unwrap_err();
@@ -221,6 +275,7 @@ async fn contexts_switch_among_the_users_own_within_the_hourly_limit() {
     h.advance(3600);
     assert!(
         h.service
+            .browser()
             .switch_context(t, "prod", &browser())
             .await
             .is_ok()
@@ -238,9 +293,19 @@ async fn idle_and_absolute_timeouts_end_sessions_with_their_own_codes() {
     .await;
     let idle = h.login().await;
     h.advance(599);
-    assert!(h.service.check(Some(&idle.token), &browser()).await.is_ok());
+    assert!(
+        h.service
+            .browser()
+            .check(Some(&idle.token), &browser())
+            .await
+            .is_ok()
+    );
     h.advance(1);
-    let e = h.service.check(Some(&idle.token), &browser()).await;
+    let e = h
+        .service
+        .browser()
+        .check(Some(&idle.token), &browser())
+        .await;
     assert_eq!(code(e.unwrap_err()), EndCode::ExpiredIdle);
 
     // Activity every five minutes keeps it past the idle timeout, never past the absolute one.
@@ -248,13 +313,22 @@ async fn idle_and_absolute_timeouts_end_sessions_with_their_own_codes() {
     let mut token = busy.token;
     for _ in 0..5 {
         h.advance(300);
-        let activity = h.service.keepalive(Some(&token), &browser()).await.unwrap();
+        let activity = h
+            .service
+            .browser()
+            .keepalive(Some(&token), &browser())
+            .await
+            .unwrap();
         if let Some(new) = activity.new_token {
             token = new;
         }
     }
     h.advance(300);
-    let e = h.service.keepalive(Some(&token), &browser()).await;
+    let e = h
+        .service
+        .browser()
+        .keepalive(Some(&token), &browser())
+        .await;
     assert_eq!(code(e.unwrap_err()), EndCode::ExpiredAbsolute);
 }
 
@@ -268,6 +342,7 @@ async fn the_lockout_refuses_even_the_right_password_until_it_lapses() {
     for _ in 0..3 {
         let e = h
             .service
+            .browser()
             .login("alice", "wrong password", false, &browser(), None, None)
             .await;
         assert!(matches!(e, Err(SessionError::InvalidCredentials)));
@@ -288,24 +363,22 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
     let h = Harness::new(|_| {}).await;
     let secret = h
         .service
+        .admin()
         .create_api_key(NewApiKey::new("shop", &[Scope::SessionsWrite]).roles(&["oss"]))
         .await
         .unwrap();
-    let key = h
-        .service
-        .authenticate_api_key(Some(secret.expose()), &browser())
-        .await
-        .unwrap();
+    use sessiond_core::service::{Read, Write};
     let stored = || async {
         let query = AuditQuery {
             event_types: vec!["API_REQUEST".into()],
             limit: 20_000,
             ..AuditQuery::default()
         };
-        h.service.stores().audit.audit_events(&query).await.unwrap()
+        h.stores.audit.audit_events(&query).await.unwrap()
     };
+    let key = Some(secret.expose());
     h.service
-        .authorize_api_call(&key, Scope::SessionsWrite, "create_session", &browser())
+        .backend_api::<Write>(key, "create_session", &browser())
         .await
         .unwrap();
     assert_eq!(
@@ -320,7 +393,7 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
             user_agent: None,
         };
         h.service
-            .authorize_api_call(&key, Scope::SessionsRead, "validate", &caller)
+            .backend_api::<Read>(key, "validate", &caller)
             .await
             .unwrap();
     }
@@ -329,7 +402,7 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
         2,
         "the reads wait for the flush, but one"
     );
-    assert_eq!(h.service.flush_api_reads().await.unwrap(), 10_000);
+    assert_eq!(h.service.admin().flush_api_reads().await.unwrap(), 10_000);
     let events = stored().await;
     assert_eq!(events.len(), 10_002);
     let counted: u64 = events
@@ -344,9 +417,14 @@ async fn api_reads_are_counted_within_a_bound_and_writes_recorded_at_once() {
 async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
     use sessiond_core::access_token::{ACCESS_LIFETIME_SECS, AccessClaims, Verifier};
     let h = Harness::new(|_| {}).await;
-    let first = h.service.current_signing_key().await.unwrap();
+    let first = h.service.tokens().current_signing_key().await.unwrap();
     assert_eq!(
-        h.service.current_signing_key().await.unwrap().kid(),
+        h.service
+            .tokens()
+            .current_signing_key()
+            .await
+            .unwrap()
+            .kid(),
         first.kid(),
         "made once"
     );
@@ -368,22 +446,22 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
     let old_token = first.sign(&claims).unwrap();
 
     h.advance(10);
-    let kid = h.service.rotate_signing_key().await.unwrap();
-    let current = h.service.current_signing_key().await.unwrap();
+    let kid = h.service.admin().rotate_signing_key().await.unwrap();
+    let current = h.service.tokens().current_signing_key().await.unwrap();
     assert_eq!(
         current.kid(),
         first.kid(),
         "published ahead: not signing yet"
     );
     h.advance(sessiond_core::service::PUBLISH_AHEAD_SECS);
-    let current = h.service.current_signing_key().await.unwrap();
+    let current = h.service.tokens().current_signing_key().await.unwrap();
     assert_eq!(current.kid(), kid, "the newest key signs");
     let verifier = |jwks: &[sessiond_core::access_token::Jwk]| {
         let mut v = Verifier::new("sessiond", "sessiond", 0);
         assert!(jwks.iter().all(|k| v.trust_jwk(k)));
         v
     };
-    let jwks = h.service.jwks().await.unwrap();
+    let jwks = h.service.tokens().jwks().await.unwrap();
     let kids: Vec<_> = jwks.iter().map(|k| k.kid.as_str()).collect();
     assert_eq!(kids, [first.kid(), kid.as_str()]);
     assert!(
@@ -394,7 +472,7 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
     // Once every token the old key signed has expired (and the leeway passed), it is no
     // longer shown.
     h.advance(ACCESS_LIFETIME_SECS + h.service.settings().tokens.leeway_secs);
-    let jwks = h.service.jwks().await.unwrap();
+    let jwks = h.service.tokens().jwks().await.unwrap();
     assert_eq!(jwks.len(), 1);
     assert_eq!(jwks[0].kid, kid);
     let query = sessiond_core::audit::AuditQuery {
@@ -402,6 +480,6 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
         limit: 10,
         ..Default::default()
     };
-    let rotated = h.service.stores().audit.audit_events(&query).await.unwrap();
+    let rotated = h.stores.audit.audit_events(&query).await.unwrap();
     assert_eq!(rotated.len(), 2, "the first key and the rotation");
 }

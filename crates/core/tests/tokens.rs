@@ -18,6 +18,7 @@ use sessiond_core::{Clock as _, EndCode, SessionState};
 
 async fn login(h: &Harness) -> TokenPair {
     h.service
+        .tokens()
         .token_login(
             TokenLogin {
                 username: "alice",
@@ -37,18 +38,18 @@ async fn events(h: &Harness, kind: &str) -> usize {
         limit: 1000,
         ..Default::default()
     };
-    h.service
-        .stores()
-        .audit
-        .audit_events(&query)
-        .await
-        .unwrap()
-        .len()
+    h.stores.audit.audit_events(&query).await.unwrap().len()
 }
 
 /// The end code a refresh with `raw` is refused with.
 async fn refused(h: &Harness, raw: &str) -> EndCode {
-    code(h.service.refresh(raw, &browser()).await.unwrap_err())
+    code(
+        h.service
+            .tokens()
+            .refresh(raw, &browser())
+            .await
+            .unwrap_err(),
+    )
 }
 
 /// Cleanup options that run `phases` to the end.
@@ -62,13 +63,7 @@ fn cleanup(phases: &[CleanupPhase]) -> CleanupOptions {
 
 async fn state(h: &Harness, pair: &TokenPair) -> SessionState {
     let id = pair.session.id;
-    let s = h
-        .service
-        .stores()
-        .sessions
-        .session_by_id(&id)
-        .await
-        .unwrap();
+    let s = h.stores.sessions.session_by_id(&id).await.unwrap();
     s.unwrap().state
 }
 
@@ -79,7 +74,7 @@ async fn a_token_login_is_a_session_with_a_signed_access_token() {
     assert_eq!(pair.expires_in, 900);
     assert_eq!(pair.refresh_expires_in, 86_400);
     let mut verifier = Verifier::new("sessiond", "sessiond", 0);
-    for jwk in h.service.jwks().await.unwrap() {
+    for jwk in h.service.tokens().jwks().await.unwrap() {
         assert!(verifier.trust_jwk(&jwk));
     }
     let claims = verifier.verify(&pair.access_token, h.clock.now()).unwrap();
@@ -91,6 +86,7 @@ async fn a_token_login_is_a_session_with_a_signed_access_token() {
     // Listed with the user's sessions, and usable with the bearer on the session routes.
     let (current, listed) = h
         .service
+        .browser()
         .list_sessions(Presented::Bearer(&pair.access_token))
         .await
         .unwrap();
@@ -105,6 +101,7 @@ async fn row25_a_refresh_rotates_and_the_old_token_is_then_theft() {
     h.advance(60);
     let r1 = h
         .service
+        .tokens()
         .refresh(r0.refresh_token.expose(), &browser())
         .await
         .unwrap();
@@ -131,6 +128,7 @@ async fn row25_a_refresh_rotates_and_the_old_token_is_then_theft() {
     );
     let e = h
         .service
+        .browser()
         .check(Presented::Bearer(&r1.access_token), &browser())
         .await
         .unwrap_err();
@@ -144,12 +142,14 @@ async fn row28_within_the_grace_a_replay_gets_the_current_pair_of_the_same_linea
     let r0 = login(&h).await;
     let r1 = h
         .service
+        .tokens()
         .refresh(r0.refresh_token.expose(), &browser())
         .await
         .unwrap();
     h.advance(9);
     let again = h
         .service
+        .tokens()
         .refresh(r0.refresh_token.expose(), &browser())
         .await
         .unwrap();
@@ -161,6 +161,7 @@ async fn row28_within_the_grace_a_replay_gets_the_current_pair_of_the_same_linea
     assert_eq!(state(&h, &r0).await, SessionState::Active);
     let r2 = h
         .service
+        .tokens()
         .refresh(r1.refresh_token.expose(), &browser())
         .await
         .unwrap();
@@ -174,11 +175,13 @@ async fn row27_a_token_two_rotations_behind_is_theft_whatever_the_grace() {
     let r0 = login(&h).await;
     let r1 = h
         .service
+        .tokens()
         .refresh(r0.refresh_token.expose(), &browser())
         .await
         .unwrap();
     let _r2 = h
         .service
+        .tokens()
         .refresh(r1.refresh_token.expose(), &browser())
         .await
         .unwrap();
@@ -194,6 +197,7 @@ async fn row28_with_no_grace_any_replay_is_theft() {
     let h = Harness::new(|s| s.tokens.reuse_grace_secs = 0).await;
     let r0 = login(&h).await;
     h.service
+        .tokens()
         .refresh(r0.refresh_token.expose(), &browser())
         .await
         .unwrap();
@@ -211,7 +215,7 @@ async fn row29_parallel_refreshes_commit_one_rotation_and_agree_on_its_token() {
         .map(|_| {
             let h = h.clone();
             let raw = r0.refresh_token.expose().to_owned();
-            tokio::spawn(async move { h.service.refresh(&raw, &browser()).await })
+            tokio::spawn(async move { h.service.tokens().refresh(&raw, &browser()).await })
         })
         .collect();
     let mut tokens = std::collections::HashSet::new();
@@ -236,6 +240,7 @@ async fn row30_refreshing_every_minute_still_ends_at_the_absolute_deadline() {
         h.advance(60);
         pair = h
             .service
+            .tokens()
             .refresh(pair.refresh_token.expose(), &browser())
             .await
             .unwrap();
@@ -268,6 +273,7 @@ async fn a_refresh_token_is_good_for_its_own_lifetime_only() {
     // A bearer keep-alive keeps the session alive without renewing the refresh token.
     h.advance(500);
     h.service
+        .browser()
         .keepalive(Presented::Bearer(&pair.access_token), &browser())
         .await
         .unwrap();
@@ -284,9 +290,18 @@ async fn row14_ending_a_session_stops_its_access_token_on_sessiond_at_once() {
     let h = Harness::new(|_| {}).await;
     let pair = login(&h).await;
     let bearer = Presented::Bearer(&pair.access_token);
-    h.service.keepalive(bearer, &browser()).await.unwrap();
-    h.service.disable_user("alice").await.unwrap();
-    let e = h.service.check(bearer, &browser()).await.unwrap_err();
+    h.service
+        .browser()
+        .keepalive(bearer, &browser())
+        .await
+        .unwrap();
+    h.service.admin().disable_user("alice").await.unwrap();
+    let e = h
+        .service
+        .browser()
+        .check(bearer, &browser())
+        .await
+        .unwrap_err();
     assert_eq!(code(e), EndCode::Revoked);
     assert_eq!(
         refused(&h, pair.refresh_token.expose()).await,
@@ -299,12 +314,14 @@ async fn logout_takes_either_token_and_logout_all_ends_every_session() {
     let h = Harness::new(|_| {}).await;
     let a = login(&h).await;
     h.service
+        .tokens()
         .logout_refresh(a.refresh_token.expose(), &browser())
         .await
         .unwrap();
     assert_eq!(state(&h, &a).await, SessionState::LoggedOut);
     let b = login(&h).await;
     h.service
+        .tokens()
         .logout_bearer(&b.access_token, &browser())
         .await
         .unwrap();
@@ -314,12 +331,14 @@ async fn logout_takes_either_token_and_logout_all_ends_every_session() {
     let cookie = h.login().await;
     let ended = h
         .service
+        .browser()
         .logout_all(Presented::Bearer(&c.access_token), false, &browser())
         .await
         .unwrap();
     assert_eq!(ended, 2, "the caller's session and the browser's");
     let e = h
         .service
+        .browser()
         .check(Some(&cookie.token), &browser())
         .await
         .unwrap_err();
@@ -335,28 +354,31 @@ async fn the_revocations_feed_pages_through_ended_sessions_but_not_timeouts() {
     let _idle = login(&h).await;
     h.advance(10);
     h.service
+        .tokens()
         .logout_bearer(&a.access_token, &browser())
         .await
         .unwrap();
     h.advance(1);
     h.service
+        .tokens()
         .logout_refresh(b.refresh_token.expose(), &browser())
         .await
         .unwrap();
-    let (page, _) = h.service.revocations(epoch, 10).await.unwrap();
+    let (page, _) = h.backend_read().await.revocations(epoch, 10).await.unwrap();
     assert_eq!(page.len(), 2, "served as soon as they are committed");
     h.advance(200);
     h.service
+        .admin()
         .cleanup(&cleanup(&[CleanupPhase::Expire]), &|_| {})
         .await
         .unwrap();
-    let (page, next) = h.service.revocations(epoch, 1).await.unwrap();
+    let (page, next) = h.backend_read().await.revocations(epoch, 1).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].session_id, a.session.id);
-    let (page, next) = h.service.revocations(next, 10).await.unwrap();
+    let (page, next) = h.backend_read().await.revocations(next, 10).await.unwrap();
     let ids: Vec<_> = page.iter().map(|r| r.session_id).collect();
     assert_eq!(ids, [b.session.id], "the idle timeout is not a revocation");
-    let (page, _) = h.service.revocations(next, 10).await.unwrap();
+    let (page, _) = h.backend_read().await.revocations(next, 10).await.unwrap();
     assert!(page.is_empty());
 }
 
@@ -367,7 +389,7 @@ async fn keys_rotated_elsewhere_sign_here_after_the_reload_and_retire_after_thei
     h.advance(3000);
     let before = login(&h).await;
     h.advance(600);
-    let (rotated, retired) = h.service.maintain_signing_keys().await.unwrap();
+    let (rotated, retired) = h.service.admin().maintain_signing_keys().await.unwrap();
     assert_eq!((rotated, retired), (1, 0));
     let kid = |t: &str| jsonwebtoken_kid(t);
     let published = login(&h).await;
@@ -381,13 +403,14 @@ async fn keys_rotated_elsewhere_sign_here_after_the_reload_and_retire_after_thei
     assert_ne!(kid(&before.access_token), kid(&after.access_token));
     // The old key's tokens still verify for their lifetime.
     h.service
+        .browser()
         .check(Presented::Bearer(&before.access_token), &browser())
         .await
         .unwrap();
     h.advance(905);
-    let (_, retired) = h.service.maintain_signing_keys().await.unwrap();
+    let (_, retired) = h.service.admin().maintain_signing_keys().await.unwrap();
     assert_eq!(retired, 1);
-    assert_eq!(h.service.jwks().await.unwrap().len(), 1);
+    assert_eq!(h.service.tokens().jwks().await.unwrap().len(), 1);
     assert_eq!(events(&h, "SIGNING_KEY_RETIRED").await, 1);
 }
 
@@ -410,14 +433,14 @@ async fn the_cleanup_job_removes_expired_token_sessions_and_their_tokens_are_the
     h.advance(3600 + 600 + days * 86_400 + 1);
     let report = h
         .service
+        .admin()
         .cleanup(&cleanup(&CleanupPhase::ALL), &|_| {})
         .await
         .unwrap();
     assert_eq!((report.expired, report.purged_sessions), (1, 1));
     let id = pair.session.id;
     assert!(
-        h.service
-            .stores()
+        h.stores
             .sessions
             .session_by_id(&id)
             .await

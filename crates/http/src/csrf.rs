@@ -155,7 +155,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             (None, _) => Ok(()),
             (Some(token), Some(presented)) => {
                 let presented = presented.to_str().unwrap_or("");
-                match state.service.check_csrf(token, presented).await {
+                match state.service.browser().check_csrf(token, presented).await {
                     Ok(CsrfVerdict::Valid | CsrfVerdict::NoSession) => Ok(()),
                     Ok(CsrfVerdict::Invalid) => Err((
                         "invalid_csrf_token",
@@ -174,6 +174,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             let client = client_of(&parts, &state);
             match state
                 .service
+                .browser()
                 .record_refusal(AuditKind::MaliciousCsrf, token.as_ref(), &client, reason)
                 .await
             {

@@ -24,9 +24,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if res.extensions().get::<UnknownToken>().is_none() {
         return res;
     }
-    if let Err(retry_after_secs) = state.service.guessing_blocked(&ip) {
+    if let Err(retry_after_secs) = state.service.browser().guessing_blocked(&ip) {
         return ApiError::RateLimited { retry_after_secs }.into_response();
     }
-    state.service.note_unknown_token(&ip, &client).await;
+    state
+        .service
+        .browser()
+        .note_unknown_token(&ip, &client)
+        .await;
     res
 }

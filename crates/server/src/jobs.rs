@@ -15,7 +15,7 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = service.security_check().await {
+            if let Err(e) = service.admin().security_check().await {
                 tracing::warn!(error = %e, "security check failed");
             }
         }
@@ -37,14 +37,7 @@ pub fn spawn_gauges(state: AppState, every: Duration) -> JoinHandle<()> {
 
 /// One reading of the store-backed gauges; a store outage leaves the last reading.
 pub async fn refresh_gauges(state: &AppState) {
-    let now = state.service.now();
-    match state
-        .service
-        .stores()
-        .sweep
-        .count_active_sessions(now)
-        .await
-    {
+    match state.service.admin().count_active_sessions().await {
         Ok(n) => state.metrics.set_active_sessions(n),
         Err(e) => tracing::warn!(error = %e, "metrics: could not count active sessions"),
     }
@@ -59,7 +52,7 @@ pub const KEY_MAINTENANCE: Duration = Duration::from_secs(60);
 pub fn spawn_key_maintenance(service: Arc<SessionService>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match service.maintain_signing_keys().await {
+            match service.admin().maintain_signing_keys().await {
                 Ok((0, 0)) => {}
                 Ok((rotated, retired)) => {
                     tracing::info!(rotated, retired, "signing keys maintained");
@@ -80,7 +73,7 @@ pub fn spawn_api_read_flush(service: Arc<SessionService>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(API_READS_FLUSH).await;
-            if let Err(e) = service.flush_api_reads().await {
+            if let Err(e) = service.admin().flush_api_reads().await {
                 tracing::warn!(error = %e, "could not store the API's counted reads; retrying");
             }
         }
@@ -96,12 +89,7 @@ pub fn spawn_cleanup(service: Arc<SessionService>) -> JoinHandle<()> {
             Duration::from_secs(u64::try_from(settings.interval_secs.clamp(1, 60)).unwrap_or(60));
         let mut schedule = CleanupSchedule::default();
         loop {
-            let due = match service
-                .stores()
-                .sweep
-                .count_sessions_due(service.now())
-                .await
-            {
+            let due = match service.admin().count_sessions_due().await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "cleanup: could not count expired sessions");
@@ -116,7 +104,7 @@ pub fn spawn_cleanup(service: Arc<SessionService>) -> JoinHandle<()> {
                         "cleanup: backlog above SESSION_MAX_EXPIRED_THRESHOLD, draining it"
                     );
                 }
-                match service.cleanup(&opts, &|_| {}).await {
+                match service.admin().cleanup(&opts, &|_| {}).await {
                     Ok(r) => tracing::info!(
                         expired = r.expired,
                         purged_sessions = r.purged_sessions,

@@ -64,6 +64,9 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub config: Config,
+    /// The store the server was started on, for a test to look at directly: the service
+    /// hands out no stores.
+    pub stores: sessiond_core::Stores,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -77,7 +80,8 @@ impl TestServer {
     /// Starts on a store the test built (to wrap it, or to share it between servers).
     pub async fn start_with(config: Config, stores: sessiond_core::Stores) -> Self {
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = sessiond_server::build_with_store(&config, stores, clock.clone()).unwrap();
+        let state =
+            sessiond_server::build_with_store(&config, stores.clone(), clock.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind(config.server.bind)
             .await
             .unwrap();
@@ -97,6 +101,7 @@ impl TestServer {
             clock,
             state,
             config,
+            stores,
             stop: Some(stop),
         }
     }
@@ -109,7 +114,7 @@ impl TestServer {
             password: PASSWORD.into(),
             contexts: vec![],
         };
-        self.state.service.create_user(new).await.unwrap();
+        self.state.service.admin().create_user(new).await.unwrap();
     }
 
     pub fn browser(&self) -> Browser {
@@ -131,9 +136,7 @@ impl TestServer {
             .unwrap()
             .parse()
             .unwrap();
-        self.state
-            .service
-            .stores()
+        self.stores
             .sessions
             .session_by_id(&id)
             .await
@@ -147,14 +150,7 @@ impl TestServer {
             limit: 1000,
             ..Default::default()
         };
-        let events = self
-            .state
-            .service
-            .stores()
-            .audit
-            .audit_events(&q)
-            .await
-            .unwrap();
+        let events = self.stores.audit.audit_events(&q).await.unwrap();
         events
             .into_iter()
             .filter(|e| e.event_type == kind)

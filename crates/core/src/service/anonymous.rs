@@ -9,9 +9,10 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::session::{ClientInfo, Session};
 use crate::token::Token;
 
-use super::{SessionResult, SessionService};
+use super::SessionResult;
+use super::faces::Browser;
 
-impl SessionService {
+impl Browser<'_> {
     /// The browser's live session if it has one; otherwise a new anonymous session and its
     /// token. New ones count against the client address's login budget.
     pub async fn start_anonymous(

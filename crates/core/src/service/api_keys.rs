@@ -12,6 +12,7 @@ use crate::store::StoreError;
 use crate::token::TokenHash;
 use crate::user::{SUPERADMIN, User, validate_username};
 
+use super::faces::Admin;
 use super::{SessionError, SessionResult, SessionService};
 
 /// What `sessiond api-keys create` asks for.
@@ -52,6 +53,134 @@ fn valid_key_name(name: &str) -> bool {
 }
 
 impl SessionService {
+    /// The roles and users a key with `scopes` may carry, checked and normalised. Only a
+    /// `sessions:write` key carries them: a read key asserts nobody and an `admin` key anyone.
+    fn grants(
+        &self,
+        scopes: &[Scope],
+        mut roles: Vec<String>,
+        users: Vec<String>,
+    ) -> SessionResult<(Vec<String>, Vec<String>)> {
+        let invalid = |m: String| Err(SessionError::Invalid(m));
+        let writes = scopes.iter().any(|s| s.grants(Scope::SessionsWrite));
+        let admin = scopes.contains(&Scope::Admin);
+        if (!roles.is_empty() || !users.is_empty()) && (admin || !writes) {
+            return invalid(
+                "--roles and --users are for sessions:write keys: a read key asserts nobody, \
+                 an admin key anyone"
+                    .into(),
+            );
+        }
+        if !users.is_empty() && roles.is_empty() {
+            return invalid("--users needs --roles: the roles those users may have".into());
+        }
+        for role in &roles {
+            if role == SUPERADMIN {
+                return invalid(format!(
+                    "a write key never asserts {SUPERADMIN}: a superadmin's session takes an \
+                     admin key"
+                ));
+            }
+            if !self.settings.roles.contains(role) {
+                let known = self.settings.roles.join(", ");
+                return invalid(format!("unknown role {role:?}: choose among {known}"));
+            }
+        }
+        roles.sort();
+        roles.dedup();
+        let mut keyed = Vec::with_capacity(users.len());
+        for user in users {
+            validate_username(&user)
+                .map_err(|m| SessionError::Invalid(format!("--users {user:?}: {m}")))?;
+            keyed.push(User::username_key(&user));
+        }
+        keyed.sort();
+        keyed.dedup();
+        Ok((roles, keyed))
+    }
+
+    /// Tells the nodes that cache keys to drop them. The change stands either way; a node that
+    /// misses the notice drops its copy within SESSIOND_CACHE_TTL_SECONDS.
+    async fn publish_api_keys_changed(&self) {
+        if let Some(bus) = self.stores.bus()
+            && let Err(e) = bus.publish(&Notice::ApiKeys).await
+        {
+            tracing::error!(error = %e, "could not tell the other nodes of a changed API key");
+        }
+    }
+
+    /// Refuses a session or a user that `key` may not assert (docs/api.md, "Backend API"):
+    /// `insufficient_scope`, audited `API_ASSERTION_REFUSED` with what was asked.
+    pub(super) async fn may_assert(
+        &self,
+        key: &ApiKey,
+        username: &str,
+        role: &str,
+        client: &ClientInfo,
+    ) -> SessionResult<()> {
+        if key.may_assert(username, role) {
+            return Ok(());
+        }
+        let event = AuditEvent::new(AuditKind::ApiAssertionRefused, self.now())
+            .client(client)
+            .username(username)
+            .detail("api_key", key.name.clone())
+            .detail("role", role);
+        self.audit.record(event).await?;
+        Err(SessionError::InsufficientScope(Scope::Admin))
+    }
+
+    /// The key `presented` is, if it is a valid one. A malformed key is looked up too (as a
+    /// hash no key has), so a wrong key costs what a right one does. Wrong keys count against
+    /// the address like unknown session tokens: past `SESSIOND_UNKNOWN_TOKEN_LIMIT` a minute it
+    /// is answered 429.
+    pub(super) async fn authenticate_api_key(
+        &self,
+        presented: Option<&str>,
+        client: &ClientInfo,
+    ) -> SessionResult<ApiKey> {
+        let hash = presented
+            .and_then(ApiKeySecret::hash_of)
+            .unwrap_or_else(|| TokenHash::from_bytes([0; 32]));
+        let found = self.stores.api_keys.api_key_by_hash(&hash).await?;
+        if let Some(key) = found.filter(|k| k.authenticates(&hash)) {
+            return Ok(key);
+        }
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        if let Err(retry_after_secs) = self.browser().guessing_blocked(ip) {
+            return Err(SessionError::RateLimited { retry_after_secs });
+        }
+        self.browser().note_unknown_token(ip, client).await;
+        Err(SessionError::InvalidApiKey)
+    }
+
+    /// Refuses `key` unless one of its scopes grants `scope`; audits the call otherwise
+    /// (`API_REQUEST`, with the key's name and `operation`): a call that changes something on
+    /// its own before it is answered, a read (`sessions:read`) as a count (`api_reads`).
+    pub(super) async fn authorize_api_call(
+        &self,
+        key: &ApiKey,
+        scope: Scope,
+        operation: &str,
+        client: &ClientInfo,
+    ) -> SessionResult<()> {
+        if !key.allows(scope) {
+            return Err(SessionError::InsufficientScope(scope));
+        }
+        if scope == Scope::SessionsRead {
+            return self.audit_api_read(&key.name, operation, client).await;
+        }
+        let event = AuditEvent::new(AuditKind::ApiRequest, self.now())
+            .client(client)
+            .detail("api_key", key.name.clone())
+            .detail("operation", operation)
+            .detail("count", 1);
+        self.audit.record(event).await?;
+        Ok(())
+    }
+}
+
+impl Admin<'_> {
     /// Creates an API key; the secret is returned once and never stored. Audited
     /// `API_KEY_CREATED` with its scopes, roles and users.
     pub async fn create_api_key(&self, new: NewApiKey) -> SessionResult<ApiKeySecret> {
@@ -106,52 +235,6 @@ impl SessionService {
         Ok(secret)
     }
 
-    /// The roles and users a key with `scopes` may carry, checked and normalised. Only a
-    /// `sessions:write` key carries them: a read key asserts nobody and an `admin` key anyone.
-    fn grants(
-        &self,
-        scopes: &[Scope],
-        mut roles: Vec<String>,
-        users: Vec<String>,
-    ) -> SessionResult<(Vec<String>, Vec<String>)> {
-        let invalid = |m: String| Err(SessionError::Invalid(m));
-        let writes = scopes.iter().any(|s| s.grants(Scope::SessionsWrite));
-        let admin = scopes.contains(&Scope::Admin);
-        if (!roles.is_empty() || !users.is_empty()) && (admin || !writes) {
-            return invalid(
-                "--roles and --users are for sessions:write keys: a read key asserts nobody, \
-                 an admin key anyone"
-                    .into(),
-            );
-        }
-        if !users.is_empty() && roles.is_empty() {
-            return invalid("--users needs --roles: the roles those users may have".into());
-        }
-        for role in &roles {
-            if role == SUPERADMIN {
-                return invalid(format!(
-                    "a write key never asserts {SUPERADMIN}: a superadmin's session takes an \
-                     admin key"
-                ));
-            }
-            if !self.settings.roles.contains(role) {
-                let known = self.settings.roles.join(", ");
-                return invalid(format!("unknown role {role:?}: choose among {known}"));
-            }
-        }
-        roles.sort();
-        roles.dedup();
-        let mut keyed = Vec::with_capacity(users.len());
-        for user in users {
-            validate_username(&user)
-                .map_err(|m| SessionError::Invalid(format!("--users {user:?}: {m}")))?;
-            keyed.push(User::username_key(&user));
-        }
-        keyed.sort();
-        keyed.dedup();
-        Ok((roles, keyed))
-    }
-
     /// Gives the write key `name` the roles and users it may assert, replacing what it had
     /// (`sessiond api-keys set-roles`): how a key made before keys carried roles gets them
     /// without a new secret. Acts on every node at once, as a revocation does. `false` when
@@ -191,37 +274,6 @@ impl SessionService {
         Ok(changed)
     }
 
-    /// Tells the nodes that cache keys to drop them. The change stands either way; a node that
-    /// misses the notice drops its copy within SESSIOND_CACHE_TTL_SECONDS.
-    async fn publish_api_keys_changed(&self) {
-        if let Some(bus) = self.stores.bus()
-            && let Err(e) = bus.publish(&Notice::ApiKeys).await
-        {
-            tracing::error!(error = %e, "could not tell the other nodes of a changed API key");
-        }
-    }
-
-    /// Refuses a session or a user that `key` may not assert (docs/api.md, "Backend API"):
-    /// `insufficient_scope`, audited `API_ASSERTION_REFUSED` with what was asked.
-    pub(super) async fn may_assert(
-        &self,
-        key: &ApiKey,
-        username: &str,
-        role: &str,
-        client: &ClientInfo,
-    ) -> SessionResult<()> {
-        if key.may_assert(username, role) {
-            return Ok(());
-        }
-        let event = AuditEvent::new(AuditKind::ApiAssertionRefused, self.now())
-            .client(client)
-            .username(username)
-            .detail("api_key", key.name.clone())
-            .detail("role", role);
-        self.audit.record(event).await?;
-        Err(SessionError::InsufficientScope(Scope::Admin))
-    }
-
     /// Every API key, by name (hashes only).
     pub async fn api_keys(&self) -> SessionResult<Vec<ApiKey>> {
         Ok(self.stores.api_keys.api_keys().await?)
@@ -239,54 +291,5 @@ impl SessionService {
             self.audit.record(event).await?;
         }
         Ok(revoked)
-    }
-
-    /// The key `presented` is, if it is a valid one. A malformed key is looked up too (as a
-    /// hash no key has), so a wrong key costs what a right one does. Wrong keys count against
-    /// the address like unknown session tokens: past `SESSIOND_UNKNOWN_TOKEN_LIMIT` a minute it
-    /// is answered 429.
-    pub async fn authenticate_api_key(
-        &self,
-        presented: Option<&str>,
-        client: &ClientInfo,
-    ) -> SessionResult<ApiKey> {
-        let hash = presented
-            .and_then(ApiKeySecret::hash_of)
-            .unwrap_or_else(|| TokenHash::from_bytes([0; 32]));
-        let found = self.stores.api_keys.api_key_by_hash(&hash).await?;
-        if let Some(key) = found.filter(|k| k.authenticates(&hash)) {
-            return Ok(key);
-        }
-        let ip = client.ip.as_deref().unwrap_or("unknown");
-        if let Err(retry_after_secs) = self.guessing_blocked(ip) {
-            return Err(SessionError::RateLimited { retry_after_secs });
-        }
-        self.note_unknown_token(ip, client).await;
-        Err(SessionError::InvalidApiKey)
-    }
-
-    /// Refuses `key` unless one of its scopes grants `scope`; audits the call otherwise
-    /// (`API_REQUEST`, with the key's name and `operation`): a call that changes something on
-    /// its own before it is answered, a read (`sessions:read`) as a count (`api_reads`).
-    pub async fn authorize_api_call(
-        &self,
-        key: &ApiKey,
-        scope: Scope,
-        operation: &str,
-        client: &ClientInfo,
-    ) -> SessionResult<()> {
-        if !key.allows(scope) {
-            return Err(SessionError::InsufficientScope(scope));
-        }
-        if scope == Scope::SessionsRead {
-            return self.audit_api_read(&key.name, operation, client).await;
-        }
-        let event = AuditEvent::new(AuditKind::ApiRequest, self.now())
-            .client(client)
-            .detail("api_key", key.name.clone())
-            .detail("operation", operation)
-            .detail("count", 1);
-        self.audit.record(event).await?;
-        Ok(())
     }
 }

@@ -13,6 +13,7 @@ use crate::Timestamp;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::session::ClientInfo;
 
+use super::faces::Admin;
 use super::{SessionResult, SessionService};
 
 /// Counts held at most: past this many distinct callers, a read is recorded on its own, so a
@@ -104,7 +105,28 @@ impl SessionService {
         };
         Ok(self.audit.record(record(&caller, alone)).await?)
     }
+}
 
+impl ReadTallies {
+    /// A count whose record failed, merged back into the table (dropped when it is full: its
+    /// log line already holds it).
+    fn put_back(&self, caller: Caller, tally: Tally) {
+        let mut tallies = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let full = tallies.len() >= MAX_TALLIES;
+        match tallies.get_mut(&caller) {
+            Some(t) => {
+                t.count += tally.count;
+                t.first = t.first.min(tally.first);
+            }
+            None if full => {}
+            None => {
+                tallies.insert(caller, tally);
+            }
+        }
+    }
+}
+
+impl Admin<'_> {
     /// Stores the reads counted since the last flush, one `API_REQUEST` record per key,
     /// operation and address; returns how many calls they account for. Counts whose records
     /// could not be stored are counted again, to be stored at the next flush (their log lines
@@ -124,25 +146,6 @@ impl SessionService {
         match failed {
             Some(e) => Err(e.into()),
             None => Ok(calls),
-        }
-    }
-}
-
-impl ReadTallies {
-    /// A count whose record failed, merged back into the table (dropped when it is full: its
-    /// log line already holds it).
-    fn put_back(&self, caller: Caller, tally: Tally) {
-        let mut tallies = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let full = tallies.len() >= MAX_TALLIES;
-        match tallies.get_mut(&caller) {
-            Some(t) => {
-                t.count += tally.count;
-                t.first = t.first.min(tally.first);
-            }
-            None if full => {}
-            None => {
-                tallies.insert(caller, tally);
-            }
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::user::User;
 
 use std::sync::Arc;
 
+use super::faces::Browser;
 use super::{ConcurrentPolicy, Issued, SessionError, SessionResult, SessionService};
 
 /// What a new session takes over from the browser's previous one.
@@ -23,61 +24,6 @@ struct Carried {
 }
 
 impl SessionService {
-    /// `device` is the browser's device cookie, if it sent one (`crate::device`).
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        remember_me: bool,
-        client: &ClientInfo,
-        existing: Option<&Token>,
-        device: Option<&str>,
-    ) -> SessionResult<Issued> {
-        self.limit_login(client).await?;
-        let username = &crate::user::normalize_username(username);
-        let user = self
-            .authenticate(username, password, client, device)
-            .await?;
-        let now = self.now();
-        let carried = self.end_previous(existing, &user, now).await?;
-        let token = Token::generate()?;
-        let mut session = self.new_session(Some(&user), &token, remember_me, client, now)?;
-        if let Some(c) = &carried {
-            session.data.clone_from(&c.data);
-            if c.context
-                .as_ref()
-                .is_some_and(|ctx| user.contexts.contains(ctx))
-            {
-                session.context.clone_from(&c.context);
-            }
-        }
-        self.admit(&user, &session, client, now).await?;
-        if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
-            let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
-                .session(&session)
-                .client(client)
-                .detail("from_session_id", c.from.to_string());
-            self.audit.record(event).await?;
-        }
-        let mut event = AuditEvent::new(AuditKind::LoginSuccess, now)
-            .session(&session)
-            .client(client)
-            .detail("remember_me", remember_me);
-        if let Some(c) = carried.as_ref().filter(|c| !c.anonymous) {
-            event = event.detail("reauthenticated_from", c.from.to_string());
-        }
-        self.audit.record(event).await?;
-        self.audit_created(&session, now).await?;
-        let device = (self.settings.device_cookie_secs > 0)
-            .then(|| self.key.device_token(username, now))
-            .transpose()?;
-        Ok(Issued {
-            session,
-            token,
-            device,
-        })
-    }
-
     /// Stores `session`, a new one of `user`, under the session cap: one login of the user at
     /// a time on this node, and the cap checked again after the create for other nodes.
     pub(super) async fn admit(
@@ -148,7 +94,7 @@ impl SessionService {
         let Some(token) = existing else {
             return Ok(None);
         };
-        let Ok(found) = self.resolve(Some(token), now).await else {
+        let Ok(found) = self.browser().resolve(Some(token), now).await else {
             return Ok(None);
         };
         let prev = &found.session;
@@ -373,5 +319,62 @@ impl SessionService {
         };
         session.lookup_until = t.lookup_until(&session);
         Ok(session)
+    }
+}
+
+impl Browser<'_> {
+    /// `device` is the browser's device cookie, if it sent one (`crate::device`).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        remember_me: bool,
+        client: &ClientInfo,
+        existing: Option<&Token>,
+        device: Option<&str>,
+    ) -> SessionResult<Issued> {
+        self.limit_login(client).await?;
+        let username = &crate::user::normalize_username(username);
+        let user = self
+            .authenticate(username, password, client, device)
+            .await?;
+        let now = self.now();
+        let carried = self.end_previous(existing, &user, now).await?;
+        let token = Token::generate()?;
+        let mut session = self.new_session(Some(&user), &token, remember_me, client, now)?;
+        if let Some(c) = &carried {
+            session.data.clone_from(&c.data);
+            if c.context
+                .as_ref()
+                .is_some_and(|ctx| user.contexts.contains(ctx))
+            {
+                session.context.clone_from(&c.context);
+            }
+        }
+        self.admit(&user, &session, client, now).await?;
+        if let Some(c) = carried.as_ref().filter(|c| c.anonymous) {
+            let event = AuditEvent::new(AuditKind::SessionUpgraded, now)
+                .session(&session)
+                .client(client)
+                .detail("from_session_id", c.from.to_string());
+            self.audit.record(event).await?;
+        }
+        let mut event = AuditEvent::new(AuditKind::LoginSuccess, now)
+            .session(&session)
+            .client(client)
+            .detail("remember_me", remember_me);
+        if let Some(c) = carried.as_ref().filter(|c| !c.anonymous) {
+            event = event.detail("reauthenticated_from", c.from.to_string());
+        }
+        self.audit.record(event).await?;
+        self.audit_created(&session, now).await?;
+        let device = (self.settings.device_cookie_secs > 0)
+            .then(|| self.key.device_token(username, now))
+            .transpose()?;
+        Ok(Issued {
+            session,
+            token,
+            device,
+        })
     }
 }

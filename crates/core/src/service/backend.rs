@@ -2,13 +2,16 @@
 //! API key. A session made here is the same session as a browser's: the cap, the timeouts,
 //! revocation and the audit trail apply, and its token works as the cookie.
 
+use std::marker::PhantomData;
+use std::ops::Deref;
+
 use serde_json::{Map, Value};
 
-use crate::api_key::ApiKey;
+use crate::api_key::{ApiKey, Scope};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::{SessionId, UserId};
 use crate::input;
-use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
+use crate::session::{ClientInfo, EndReason, Session, SessionState};
 use crate::store::StoreError;
 use crate::token::Token;
 use crate::user::{AuthMethod, User, normalize_username, validate_username};
@@ -76,11 +79,105 @@ impl AppLogin {
     }
 }
 
+/// A scope the backend API's gate grants: [`Read`] (`sessions:read`) or [`Write`]
+/// (`sessions:write`, which reads too).
+pub trait Grant {
+    /// The scope the key must have.
+    const SCOPE: Scope;
+}
+
+/// `sessions:read`: validate, look up, list, the revocations feed.
+pub enum Read {}
+/// `sessions:write`: also create, revoke, change data, record activity.
+pub enum Write {}
+
+impl Grant for Read {
+    const SCOPE: Scope = Scope::SessionsRead;
+}
+
+impl Grant for Write {
+    const SCOPE: Scope = Scope::SessionsWrite;
+}
+
+/// The backend API's face: handed out by [`SessionService::backend_api`] only once the key was
+/// found, holds `G`'s scope and the call was audited, and carrying only the operations `G`
+/// allows. It owns the key, so each operation acts and audits as that key.
+pub struct BackendApi<'a, G> {
+    service: &'a SessionService,
+    key: ApiKey,
+    grant: PhantomData<G>,
+}
+
+impl<G> Deref for BackendApi<'_, G> {
+    type Target = SessionService;
+    fn deref(&self) -> &SessionService {
+        self.service
+    }
+}
+
 impl SessionService {
+    /// The backend API's gate: the key `presented` (`Authorization: Bearer sk_...`) must be a
+    /// valid one that grants `G`'s scope; the call is audited as `operation` (a read counted,
+    /// a write on its own); only then are `G`'s operations handed out.
+    pub async fn backend_api<G: Grant>(
+        &self,
+        presented: Option<&str>,
+        operation: &str,
+        client: &ClientInfo,
+    ) -> SessionResult<BackendApi<'_, G>> {
+        let key = self.authenticate_api_key(presented, client).await?;
+        self.authorize_api_call(&key, G::SCOPE, operation, client)
+            .await?;
+        Ok(BackendApi {
+            service: self,
+            key,
+            grant: PhantomData,
+        })
+    }
+}
+
+impl<G> BackendApi<'_, G> {
+    /// The key the call came with.
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
+    /// Validates a token for an application's server, passively. The caller is the
+    /// application's server, so its address is not the session's client and drift is not
+    /// scored.
+    pub async fn validate(&self, token: &Token) -> SessionResult<SessionStatus> {
+        self.seen_by_another(Some(token).into(), None, false, true)
+            .await
+    }
+
+    /// An active session by id, for the backend API; anything else is `NotFound`.
+    pub async fn session_by_id(&self, id: &SessionId) -> SessionResult<Session> {
+        let now = self.now();
+        self.stores
+            .sessions
+            .session_by_id(id)
+            .await?
+            .filter(|s| s.is_active_at(now))
+            .ok_or(SessionError::NotFound)
+    }
+
+    /// The active sessions of the user `username`, oldest first.
+    pub async fn sessions_of(&self, username: &str) -> SessionResult<Vec<Session>> {
+        let user = self.admin().user(username).await?;
+        Ok(self
+            .stores
+            .sessions
+            .user_sessions(&user.id, self.now())
+            .await?)
+    }
+}
+
+impl BackendApi<'_, Write> {
     /// A session for a user the application authenticated: the browser's login without the
     /// password, under the same cap and timeouts. `key` must be allowed to assert the user
     /// (its roles and users; `admin` for anyone else and for every superadmin).
-    pub async fn login_for_app(&self, key: &ApiKey, req: AppLogin) -> SessionResult<Issued> {
+    pub async fn login_for_app(&self, req: AppLogin) -> SessionResult<Issued> {
+        let key = &self.key;
         let req = req.checked(&self.settings.roles)?;
         let username = normalize_username(&req.username);
         let user = match self.stores.users.user_by_name(&username).await? {
@@ -191,68 +288,6 @@ impl SessionService {
         }
     }
 
-    /// Validates a token for an application's server. Passive unless `activity`, which extends
-    /// the idle deadline (coalesced writes) and never renews the token: the browser holds it.
-    /// The caller is the application's server, so its address is not the session's client and
-    /// drift is not scored.
-    pub async fn validate(&self, token: &Token, activity: bool) -> SessionResult<SessionStatus> {
-        self.seen_by_another(Some(token).into(), None, activity, true)
-            .await
-    }
-
-    /// Forward auth (`GET /auth/verify`): the browser's request, forwarded by a proxy. Its
-    /// client is the browser's, so drift is scored as for a check. Activity unless `passive`
-    /// (writes coalesced); the token is never renewed, since a proxy cannot be relied on to
-    /// pass a new cookie back. An anonymous session is refused (`anonymous_session`) unless
-    /// `SESSIOND_VERIFY_ANONYMOUS` lets it through: the application behind the proxy would
-    /// otherwise serve a visitor who never logged in.
-    pub async fn verify_forwarded(
-        &self,
-        presented: impl Into<super::Presented<'_>>,
-        client: &ClientInfo,
-        passive: bool,
-    ) -> SessionResult<SessionStatus> {
-        let anonymous = self.settings.verify_anonymous;
-        self.seen_by_another(presented.into(), Some(client), !passive, anonymous)
-            .await
-    }
-
-    /// A token presented by someone other than its holder (an application's server, a proxy):
-    /// drift is scored only against `browser`, the holder's own client when it is known, and
-    /// `activity` is recorded without renewing the token. An anonymous session is refused
-    /// unless `anonymous` allows it.
-    async fn seen_by_another(
-        &self,
-        presented: super::Presented<'_>,
-        browser: Option<&ClientInfo>,
-        activity: bool,
-        anonymous: bool,
-    ) -> SessionResult<SessionStatus> {
-        let now = self.now();
-        let resolved = self.resolve_presented(presented, now).await?;
-        if !anonymous && resolved.session.user_id.is_none() {
-            return Err(SessionError::NotAuthenticated(EndCode::Anonymous));
-        }
-        if let Some(client) = browser {
-            self.screen(&resolved.session, client, now).await?;
-        }
-        if !activity {
-            return Ok(self.status(resolved.session, now));
-        }
-        Ok(self.touch(resolved.session, now).await?.status)
-    }
-
-    /// An active session by id, for the backend API; anything else is `NotFound`.
-    pub async fn session_by_id(&self, id: &SessionId) -> SessionResult<Session> {
-        let now = self.now();
-        self.stores
-            .sessions
-            .session_by_id(id)
-            .await?
-            .filter(|s| s.is_active_at(now))
-            .ok_or(SessionError::NotFound)
-    }
-
     /// Revokes the session `id`, audited with the key's name.
     pub async fn revoke_session_by_id(&self, id: &SessionId) -> SessionResult<()> {
         let session = self.session_by_id(id).await?;
@@ -265,20 +300,17 @@ impl SessionService {
         .await
     }
 
-    /// The active sessions of the user `username`, oldest first.
-    pub async fn sessions_of(&self, username: &str) -> SessionResult<Vec<Session>> {
-        let user = self.user(username).await?;
-        Ok(self
-            .stores
-            .sessions
-            .user_sessions(&user.id, self.now())
-            .await?)
-    }
-
     /// Revokes every session of the user `username`; returns how many ended.
     pub async fn revoke_sessions_of(&self, username: &str) -> SessionResult<u64> {
-        let user = self.user(username).await?;
+        let user = self.admin().user(username).await?;
         self.revoke_user_sessions(&user.id, EndReason::ApiRevoked)
+            .await
+    }
+
+    /// [`BackendApi::validate`], counted as activity: the idle deadline moves (coalesced
+    /// writes), and the token is never renewed, since the browser holds it.
+    pub async fn validate_with_activity(&self, token: &Token) -> SessionResult<SessionStatus> {
+        self.seen_by_another(Some(token).into(), None, true, true)
             .await
     }
 }

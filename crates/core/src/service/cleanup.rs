@@ -8,6 +8,7 @@ use crate::session::EndReason;
 use crate::session::{EndCode, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
+use super::faces::Admin;
 use super::{CleanupSettings, SessionError, SessionResult, SessionService};
 
 /// One part of a cleanup run.
@@ -74,58 +75,6 @@ pub struct CleanupReport {
 }
 
 impl SessionService {
-    /// Runs the phases `opts` asks for, telling `progress` how far each one is.
-    pub async fn cleanup(
-        &self,
-        opts: &CleanupOptions,
-        progress: &(dyn Fn(CleanupProgress) + Send + Sync),
-    ) -> SessionResult<CleanupReport> {
-        let now = self.now();
-        let c = self.settings.cleanup;
-        let mut report = CleanupReport {
-            dry_run: opts.dry_run,
-            ..Default::default()
-        };
-        for &phase in &opts.phases {
-            let total = self.count_phase(phase, now, &c).await?;
-            progress(CleanupProgress {
-                phase,
-                done: 0,
-                total,
-            });
-            if opts.dry_run {
-                *report.slot(phase) = total;
-                continue;
-            }
-            let mut done = 0;
-            while opts.max_batches.is_none_or(|max| report.batches < max) {
-                let n = self.run_batch(phase, now, &c).await?;
-                report.batches += 1;
-                done += n;
-                progress(CleanupProgress {
-                    phase,
-                    done,
-                    total: total.max(done),
-                });
-                // A short batch means nothing is left; an empty one means no progress is
-                // possible now (every row was busy), so stop rather than spin.
-                if n < u64::from(c.batch_size) || n == 0 {
-                    break;
-                }
-            }
-            *report.slot(phase) = done;
-        }
-        if !opts.dry_run && report.expired + report.purged_sessions + report.purged_audit > 0 {
-            let event = AuditEvent::new(AuditKind::SessionsCleanedUp, now)
-                .detail("expired", report.expired)
-                .detail("purged_sessions", report.purged_sessions)
-                .detail("purged_audit", report.purged_audit)
-                .detail("batches", report.batches);
-            self.audit.record(event).await?;
-        }
-        Ok(report)
-    }
-
     async fn count_phase(
         &self,
         phase: CleanupPhase,
@@ -256,6 +205,60 @@ impl CleanupSchedule {
             max_batches,
             dry_run: false,
         })
+    }
+}
+
+impl Admin<'_> {
+    /// Runs the phases `opts` asks for, telling `progress` how far each one is.
+    pub async fn cleanup(
+        &self,
+        opts: &CleanupOptions,
+        progress: &(dyn Fn(CleanupProgress) + Send + Sync),
+    ) -> SessionResult<CleanupReport> {
+        let now = self.now();
+        let c = self.settings.cleanup;
+        let mut report = CleanupReport {
+            dry_run: opts.dry_run,
+            ..Default::default()
+        };
+        for &phase in &opts.phases {
+            let total = self.count_phase(phase, now, &c).await?;
+            progress(CleanupProgress {
+                phase,
+                done: 0,
+                total,
+            });
+            if opts.dry_run {
+                *report.slot(phase) = total;
+                continue;
+            }
+            let mut done = 0;
+            while opts.max_batches.is_none_or(|max| report.batches < max) {
+                let n = self.run_batch(phase, now, &c).await?;
+                report.batches += 1;
+                done += n;
+                progress(CleanupProgress {
+                    phase,
+                    done,
+                    total: total.max(done),
+                });
+                // A short batch means nothing is left; an empty one means no progress is
+                // possible now (every row was busy), so stop rather than spin.
+                if n < u64::from(c.batch_size) || n == 0 {
+                    break;
+                }
+            }
+            *report.slot(phase) = done;
+        }
+        if !opts.dry_run && report.expired + report.purged_sessions + report.purged_audit > 0 {
+            let event = AuditEvent::new(AuditKind::SessionsCleanedUp, now)
+                .detail("expired", report.expired)
+                .detail("purged_sessions", report.purged_sessions)
+                .detail("purged_audit", report.purged_audit)
+                .detail("batches", report.batches);
+            self.audit.record(event).await?;
+        }
+        Ok(report)
     }
 }
 

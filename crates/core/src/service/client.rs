@@ -5,12 +5,13 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::session::{ClientInfo, EndCode};
 use crate::token::Token;
 
-use super::{SessionError, SessionResult, SessionService};
+use super::faces::Browser;
+use super::{SessionError, SessionResult};
 
 /// Client events per session per minute: a page has no reason to report more.
 pub(super) const CLIENT_EVENTS_PER_MINUTE: u32 = 30;
 
-impl SessionService {
+impl Browser<'_> {
     /// Records `kind` against the session `token` names, even one that has just ended: the
     /// expiry notice is shown after the end. `time_remaining_seconds` is what the client showed.
     pub async fn record_client_event(

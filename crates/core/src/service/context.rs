@@ -5,12 +5,54 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::session::{ClientInfo, Session};
 use crate::time::Timestamp;
 
+use super::faces::Browser;
 use super::security::CONTEXT_SWITCH_FLOOD;
 use super::update::{Outcome, Reread, Step};
 use super::{Presented, SessionError, SessionResult, SessionService, SessionStatus};
 use crate::session::EndCode;
 
 impl SessionService {
+    /// Moves `session` out of a context that is not among `contexts` (the user's own): to the
+    /// first of them, or to none. Audited `CONTEXT_SWITCHED` with `reason: context_removed`.
+    /// Returns the session as it now is, and whether it moved.
+    pub(super) async fn settle_context(
+        &self,
+        session: Session,
+        contexts: &[String],
+        now: Timestamp,
+    ) -> SessionResult<(Session, bool)> {
+        let allowed = |s: &Session| s.context.as_ref().is_none_or(|c| contexts.contains(c));
+        if allowed(&session) {
+            return Ok((session, false));
+        }
+        let to = contexts.first().cloned();
+        let outcome = self
+            .update_session(session, Reread::Any, |s| {
+                if allowed(s) || !s.is_active_at(now) {
+                    return Ok(Step::Keep(None));
+                }
+                let mut next = s.clone();
+                next.context.clone_from(&to);
+                Ok(Step::Write(Box::new(next), s.context.clone()))
+            })
+            .await?;
+        match outcome {
+            Outcome::Written(next, from) => {
+                let event = AuditEvent::new(AuditKind::ContextSwitched, now)
+                    .session(&next)
+                    .detail("from", from)
+                    .detail("to", to)
+                    .detail("reason", "context_removed");
+                self.audit.record(event).await?;
+                Ok((*next, true))
+            }
+            Outcome::Kept(s, _) => Ok((*s, false)),
+            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+        }
+    }
+}
+
+impl Browser<'_> {
     /// Makes `context` the session's active one. It must be one of the user's allowed contexts
     /// (`sessiond users set-contexts`), and a session may switch at most
     /// `SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR` times an hour.
@@ -83,44 +125,5 @@ impl SessionService {
             return Err(SessionError::NotAllowed("context_not_allowed"));
         }
         Ok(self.status(next, now))
-    }
-
-    /// Moves `session` out of a context that is not among `contexts` (the user's own): to the
-    /// first of them, or to none. Audited `CONTEXT_SWITCHED` with `reason: context_removed`.
-    /// Returns the session as it now is, and whether it moved.
-    pub(super) async fn settle_context(
-        &self,
-        session: Session,
-        contexts: &[String],
-        now: Timestamp,
-    ) -> SessionResult<(Session, bool)> {
-        let allowed = |s: &Session| s.context.as_ref().is_none_or(|c| contexts.contains(c));
-        if allowed(&session) {
-            return Ok((session, false));
-        }
-        let to = contexts.first().cloned();
-        let outcome = self
-            .update_session(session, Reread::Any, |s| {
-                if allowed(s) || !s.is_active_at(now) {
-                    return Ok(Step::Keep(None));
-                }
-                let mut next = s.clone();
-                next.context.clone_from(&to);
-                Ok(Step::Write(Box::new(next), s.context.clone()))
-            })
-            .await?;
-        match outcome {
-            Outcome::Written(next, from) => {
-                let event = AuditEvent::new(AuditKind::ContextSwitched, now)
-                    .session(&next)
-                    .detail("from", from)
-                    .detail("to", to)
-                    .detail("reason", "context_removed");
-                self.audit.record(event).await?;
-                Ok((*next, true))
-            }
-            Outcome::Kept(s, _) => Ok((*s, false)),
-            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::NoSession)),
-        }
     }
 }

@@ -8,8 +8,9 @@ use sha2::{Digest as _, Sha256};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::SessionId;
 
+use super::backend::{BackendApi, Write};
 use super::update::{Outcome, Reread, Step};
-use super::{SessionError, SessionResult, SessionService};
+use super::{SessionError, SessionResult};
 
 /// The most a session's data may take, serialised.
 pub const MAX_DATA_BYTES: usize = 8 * 1024;
@@ -47,7 +48,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-impl SessionService {
+impl BackendApi<'_, Write> {
     /// Merges `patch` (an object) into the data of the session `id`. With `if_match`, only
     /// when the stored data still has that version. Not activity. Returns the new data.
     pub async fn patch_data(
@@ -88,13 +89,13 @@ impl SessionService {
     }
 
     /// Records an activity of the session `id` (`SESSION_ACTIVITY`, with its type and
-    /// details); it counts as activity, like a keep-alive that never renews the token.
+    /// details, and the key's name); it counts as activity, like a keep-alive that never
+    /// renews the token.
     pub async fn record_activity(
         &self,
         id: &SessionId,
         kind: &str,
         details: Option<Value>,
-        api_key: &str,
     ) -> SessionResult<super::Activity> {
         crate::input::ACTIVITY_TYPE
             .check(kind)
@@ -105,7 +106,7 @@ impl SessionService {
         let mut event = AuditEvent::new(AuditKind::SessionActivity, now)
             .session(&activity.status.session)
             .detail("activity", kind)
-            .detail("api_key", api_key);
+            .detail("api_key", self.key().name.clone());
         if let Some(details) = details {
             event = event.detail("details", details);
         }

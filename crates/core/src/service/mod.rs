@@ -1,6 +1,7 @@
 //! [`SessionService`]: every session operation of sessiond, free of HTTP and of any storage
 //! engine. The HTTP crate and the CLI are thin shells around it.
 
+mod admin;
 mod anonymous;
 mod api_keys;
 mod api_reads;
@@ -12,6 +13,8 @@ mod context;
 mod credentials;
 mod data;
 mod error;
+mod faces;
+mod forward;
 mod ops;
 mod reauth;
 mod revocations;
@@ -40,10 +43,11 @@ use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 
 pub use api_keys::NewApiKey;
-pub use backend::AppLogin;
+pub use backend::{AppLogin, BackendApi, Grant, Read, Write};
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use error::SessionError;
+pub use faces::{Admin, Browser, Forward, Tokens};
 pub use ops::{Activity, SessionStatus};
 pub use revocations::{FeedCursor, Revocation};
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
@@ -180,12 +184,6 @@ impl SessionService {
         &self.settings
     }
 
-    /// The store's roles, for the operations the service does not wrap (listing users and
-    /// audit records, health).
-    pub fn stores(&self) -> &Stores {
-        &self.stores
-    }
-
     /// The current time, truncated to the millisecond that stores keep, so a session reads
     /// back exactly as it was written whatever the backend.
     pub fn now(&self) -> Timestamp {
@@ -197,6 +195,37 @@ impl SessionService {
         &self.settings.timeouts
     }
 
+    /// The record a token finds, active or ended, and whether it is the previous token. A
+    /// rotated-out token past its grace is simply unknown. Never writes.
+    pub(crate) async fn lookup(
+        &self,
+        token: &Token,
+        now: Timestamp,
+    ) -> SessionResult<Option<(Session, bool)>> {
+        let hash = token.hash();
+        let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
+            return Ok(None);
+        };
+        let via_previous = session.token_hash != hash;
+        let grace_over = session
+            .prev_token_expires_at
+            .is_none_or(|until| now >= until);
+        if via_previous && grace_over {
+            return Ok(None);
+        }
+        Ok(Some((session, via_previous)))
+    }
+
+    /// Writes `session` and bumps its in-memory version to match the store.
+    async fn save(&self, session: &mut Session) -> SessionResult<()> {
+        session.lookup_until = self.settings.timeouts.lookup_until(session);
+        self.stores.sessions.update_session(session).await?;
+        session.version += 1;
+        Ok(())
+    }
+}
+
+impl Browser<'_> {
     /// The CSRF token that goes with the session's current token.
     pub fn csrf_token(&self, session: &Session) -> String {
         self.key.csrf_token(&session.id, &session.token_hash)
@@ -228,36 +257,7 @@ impl SessionService {
     ) -> SessionResult<Resolved> {
         match presented {
             Presented::Cookie(token) => self.resolve(token, now).await,
-            Presented::Bearer(jwt) => self.resolve_bearer(jwt, now).await,
+            Presented::Bearer(jwt) => self.tokens().resolve_bearer(jwt, now).await,
         }
-    }
-
-    /// The record a token finds, active or ended, and whether it is the previous token. A
-    /// rotated-out token past its grace is simply unknown. Never writes.
-    pub(crate) async fn lookup(
-        &self,
-        token: &Token,
-        now: Timestamp,
-    ) -> SessionResult<Option<(Session, bool)>> {
-        let hash = token.hash();
-        let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
-            return Ok(None);
-        };
-        let via_previous = session.token_hash != hash;
-        let grace_over = session
-            .prev_token_expires_at
-            .is_none_or(|until| now >= until);
-        if via_previous && grace_over {
-            return Ok(None);
-        }
-        Ok(Some((session, via_previous)))
-    }
-
-    /// Writes `session` and bumps its in-memory version to match the store.
-    async fn save(&self, session: &mut Session) -> SessionResult<()> {
-        session.lookup_until = self.settings.timeouts.lookup_until(session);
-        self.stores.sessions.update_session(session).await?;
-        session.version += 1;
-        Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
+use super::faces::Browser;
 use super::update::{Outcome, Reread, Step};
 use super::{Presented, SessionError, SessionResult, SessionService};
 
@@ -36,6 +37,171 @@ pub struct Activity {
 }
 
 impl SessionService {
+    /// Records activity: extends the idle deadline (writing at most once per coalescing
+    /// interval) and rotates the token once it is older than `SESSION_LIFETIME_SECONDS`.
+    pub(crate) async fn apply_activity(
+        &self,
+        session: Session,
+        via_previous: bool,
+        now: Timestamp,
+    ) -> SessionResult<Activity> {
+        // A request carrying the previous token comes from before the rotation: it must not
+        // rotate again, or two tabs would keep displacing each other's token.
+        self.activity(session, !via_previous, now).await
+    }
+
+    /// Activity seen by someone other than the token's holder (the backend API, forward auth):
+    /// extends the idle deadline, never renews the token, which only its holder could take up.
+    pub(crate) async fn touch(&self, session: Session, now: Timestamp) -> SessionResult<Activity> {
+        self.activity(session, false, now).await
+    }
+
+    async fn activity(
+        &self,
+        session: Session,
+        may_rotate: bool,
+        now: Timestamp,
+    ) -> SessionResult<Activity> {
+        let t = self.settings.timeouts;
+        let before = session.idle_expires_at;
+        let outcome = self
+            .update_session(session, Reread::Active(now), |session| {
+                let rotate = may_rotate && t.needs_rotation(session, now);
+                let write_due =
+                    secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
+                if !rotate && !write_due {
+                    return Ok(Step::Keep(None));
+                }
+                let mut next = session.clone();
+                next.last_activity = now;
+                next.idle_expires_at = t
+                    .idle_deadline(now, next.absolute_expires_at)
+                    .max(next.idle_expires_at);
+                let new_token = if rotate {
+                    let token = Token::generate()?;
+                    next.prev_token_hash = Some(next.token_hash);
+                    next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
+                    next.token_hash = token.hash();
+                    next.renewed_at = now;
+                    Some(token)
+                } else {
+                    None
+                };
+                Ok(Step::Write(Box::new(next), new_token))
+            })
+            .await?;
+        let (session, new_token) = match outcome {
+            Outcome::Written(next, new_token) => {
+                if new_token.is_some() {
+                    let event = AuditEvent::new(AuditKind::SessionRotated, now).session(&next);
+                    self.audit.record(event).await?;
+                }
+                (*next, new_token)
+            }
+            Outcome::Kept(session, _) => (*session, None),
+            Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+        };
+        Ok(Activity {
+            extended: session.idle_expires_at > before,
+            status: self.browser().status(session, now),
+            new_token,
+        })
+    }
+
+    /// Ends `session` with `state`, retrying on concurrent updates. Ending an already ended
+    /// session is a no-op.
+    pub(super) async fn end(
+        &self,
+        session: Session,
+        state: SessionState,
+        reason: EndReason,
+        kind: AuditKind,
+    ) -> SessionResult<()> {
+        self.end_by(session, state, reason, kind, None).await
+    }
+
+    /// [`Self::end`], audited with `caller`'s address and user agent when the request that
+    /// ends it is not the session's own client (a token client's refresh or logout comes from
+    /// wherever the client is now, not from where it logged in).
+    pub(super) async fn end_by(
+        &self,
+        session: Session,
+        state: SessionState,
+        reason: EndReason,
+        kind: AuditKind,
+        caller: Option<&ClientInfo>,
+    ) -> SessionResult<()> {
+        let now = self.now();
+        let outcome = self
+            .update_session(session, Reread::Any, |session| {
+                if session.state != SessionState::Active {
+                    return Ok(Step::Keep(()));
+                }
+                let mut next = session.clone();
+                next.state = state;
+                next.end_reason = Some(reason.to_owned());
+                next.ended_at = Some(now.min(next.deadline()));
+                Ok(Step::Write(Box::new(next), ()))
+            })
+            .await?;
+        if let Outcome::Written(next, ()) = outcome {
+            let mut event = AuditEvent::new(kind, now);
+            if let Some(caller) = caller {
+                event = event.client(caller);
+            }
+            let event = event.session(&next).duration(&next, now);
+            self.audit
+                .record(event.detail("reason", reason.as_str()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every active session of a user (disable, password change). Returns how many.
+    pub(crate) async fn revoke_user_sessions(
+        &self,
+        user: &crate::ids::UserId,
+        reason: EndReason,
+    ) -> SessionResult<u64> {
+        let now = self.now();
+        let sessions = self.stores.sessions.user_sessions(user, now).await?;
+        let n = self
+            .end_all(
+                sessions,
+                SessionState::Revoked,
+                reason,
+                AuditKind::SessionRevoked,
+            )
+            .await?;
+        if n > 0 {
+            let reason = reason.as_str();
+            tracing::info!(user = %user, ended = n, reason, "revoked user sessions");
+        }
+        Ok(n)
+    }
+
+    /// Ends each of `sessions`, going on past a failure (a write or its audit record) so that
+    /// one failure never leaves the rest alive; the first failure is returned once all were
+    /// tried. Returns how many ended.
+    pub(super) async fn end_all(
+        &self,
+        sessions: impl IntoIterator<Item = Session>,
+        state: SessionState,
+        reason: EndReason,
+        kind: AuditKind,
+    ) -> SessionResult<u64> {
+        let (mut ended, mut failure) = (0, None);
+        for s in sessions {
+            match self.end(s, state, reason, kind).await {
+                Ok(()) => ended += 1,
+                Err(e) => drop(failure.get_or_insert(e)),
+            }
+        }
+        failure.map_or(Ok(ended), Err)
+    }
+}
+
+impl Browser<'_> {
     /// How `session` stands at `now`.
     pub fn status(&self, session: Session, now: Timestamp) -> SessionStatus {
         let remaining_secs = self.settings.timeouts.remaining_secs(&session, now);
@@ -98,126 +264,6 @@ impl SessionService {
             )
             .await?;
         Ok(activity)
-    }
-
-    /// Records activity: extends the idle deadline (writing at most once per coalescing
-    /// interval) and rotates the token once it is older than `SESSION_LIFETIME_SECONDS`.
-    pub async fn apply_activity(
-        &self,
-        session: Session,
-        via_previous: bool,
-        now: Timestamp,
-    ) -> SessionResult<Activity> {
-        // A request carrying the previous token comes from before the rotation: it must not
-        // rotate again, or two tabs would keep displacing each other's token.
-        self.activity(session, !via_previous, now).await
-    }
-
-    /// Activity seen by someone other than the token's holder (the backend API, forward auth):
-    /// extends the idle deadline, never renews the token, which only its holder could take up.
-    pub async fn touch(&self, session: Session, now: Timestamp) -> SessionResult<Activity> {
-        self.activity(session, false, now).await
-    }
-
-    async fn activity(
-        &self,
-        session: Session,
-        may_rotate: bool,
-        now: Timestamp,
-    ) -> SessionResult<Activity> {
-        let t = self.settings.timeouts;
-        let before = session.idle_expires_at;
-        let outcome = self
-            .update_session(session, Reread::Active(now), |session| {
-                let rotate = may_rotate && t.needs_rotation(session, now);
-                let write_due =
-                    secs_between(session.last_activity, now) >= t.activity_write_interval_secs();
-                if !rotate && !write_due {
-                    return Ok(Step::Keep(None));
-                }
-                let mut next = session.clone();
-                next.last_activity = now;
-                next.idle_expires_at = t
-                    .idle_deadline(now, next.absolute_expires_at)
-                    .max(next.idle_expires_at);
-                let new_token = if rotate {
-                    let token = Token::generate()?;
-                    next.prev_token_hash = Some(next.token_hash);
-                    next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
-                    next.token_hash = token.hash();
-                    next.renewed_at = now;
-                    Some(token)
-                } else {
-                    None
-                };
-                Ok(Step::Write(Box::new(next), new_token))
-            })
-            .await?;
-        let (session, new_token) = match outcome {
-            Outcome::Written(next, new_token) => {
-                if new_token.is_some() {
-                    let event = AuditEvent::new(AuditKind::SessionRotated, now).session(&next);
-                    self.audit.record(event).await?;
-                }
-                (*next, new_token)
-            }
-            Outcome::Kept(session, _) => (*session, None),
-            Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession)),
-        };
-        Ok(Activity {
-            extended: session.idle_expires_at > before,
-            status: self.status(session, now),
-            new_token,
-        })
-    }
-
-    /// Ends `session` with `state`, retrying on concurrent updates. Ending an already ended
-    /// session is a no-op.
-    pub(super) async fn end(
-        &self,
-        session: Session,
-        state: SessionState,
-        reason: EndReason,
-        kind: AuditKind,
-    ) -> SessionResult<()> {
-        self.end_by(session, state, reason, kind, None).await
-    }
-
-    /// [`Self::end`], audited with `caller`'s address and user agent when the request that
-    /// ends it is not the session's own client (a token client's refresh or logout comes from
-    /// wherever the client is now, not from where it logged in).
-    pub(super) async fn end_by(
-        &self,
-        session: Session,
-        state: SessionState,
-        reason: EndReason,
-        kind: AuditKind,
-        caller: Option<&ClientInfo>,
-    ) -> SessionResult<()> {
-        let now = self.now();
-        let outcome = self
-            .update_session(session, Reread::Any, |session| {
-                if session.state != SessionState::Active {
-                    return Ok(Step::Keep(()));
-                }
-                let mut next = session.clone();
-                next.state = state;
-                next.end_reason = Some(reason.to_owned());
-                next.ended_at = Some(now.min(next.deadline()));
-                Ok(Step::Write(Box::new(next), ()))
-            })
-            .await?;
-        if let Outcome::Written(next, ()) = outcome {
-            let mut event = AuditEvent::new(kind, now);
-            if let Some(caller) = caller {
-                event = event.client(caller);
-            }
-            let event = event.session(&next).duration(&next, now);
-            self.audit
-                .record(event.detail("reason", reason.as_str()))
-                .await?;
-        }
-        Ok(())
     }
 
     /// Ends the presented session. `Ok(None)` when there was none to end.
@@ -329,48 +375,5 @@ impl SessionService {
         )
         .await?;
         Ok(is_current)
-    }
-
-    /// Ends every active session of a user (disable, password change). Returns how many.
-    pub async fn revoke_user_sessions(
-        &self,
-        user: &crate::ids::UserId,
-        reason: EndReason,
-    ) -> SessionResult<u64> {
-        let now = self.now();
-        let sessions = self.stores.sessions.user_sessions(user, now).await?;
-        let n = self
-            .end_all(
-                sessions,
-                SessionState::Revoked,
-                reason,
-                AuditKind::SessionRevoked,
-            )
-            .await?;
-        if n > 0 {
-            let reason = reason.as_str();
-            tracing::info!(user = %user, ended = n, reason, "revoked user sessions");
-        }
-        Ok(n)
-    }
-
-    /// Ends each of `sessions`, going on past a failure (a write or its audit record) so that
-    /// one failure never leaves the rest alive; the first failure is returned once all were
-    /// tried. Returns how many ended.
-    pub(super) async fn end_all(
-        &self,
-        sessions: impl IntoIterator<Item = Session>,
-        state: SessionState,
-        reason: EndReason,
-        kind: AuditKind,
-    ) -> SessionResult<u64> {
-        let (mut ended, mut failure) = (0, None);
-        for s in sessions {
-            match self.end(s, state, reason, kind).await {
-                Ok(()) => ended += 1,
-                Err(e) => drop(failure.get_or_insert(e)),
-            }
-        }
-        failure.map_or(Ok(ended), Err)
     }
 }

@@ -11,6 +11,7 @@ use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
 use crate::user::AuthMethod;
 
+use super::faces::Browser;
 use super::{Issued, SessionError, SessionResult, SessionService};
 
 impl SessionService {
@@ -22,7 +23,9 @@ impl SessionService {
         }
         Ok(())
     }
+}
 
+impl Browser<'_> {
     /// The signed-in user enters their password again: the session is replaced by a new one
     /// (its data and context carried over) that is freshly authenticated. A wrong password
     /// leaves the session as it was and counts towards the account's lockout.

@@ -6,7 +6,8 @@ use crate::ids::SessionId;
 use crate::session::{EndReason, SessionState};
 use crate::time::Timestamp;
 
-use super::{SessionResult, SessionService};
+use super::SessionResult;
+use super::backend::BackendApi;
 
 /// A session that ended other than by a timeout, for resource servers that drop its access
 /// tokens early (`GET /api/v1/revocations`).
@@ -35,7 +36,7 @@ pub enum FeedCursor {
     Since(Timestamp),
 }
 
-impl SessionService {
+impl<G> BackendApi<'_, G> {
     /// Sessions that ended other than by a timeout, after `cursor`, at most `limit`, in the
     /// order their ends were committed; and the cursor to ask from next time. An end is served
     /// as soon as it is committed: one still in flight when a page is read commits with a later

@@ -11,6 +11,7 @@ use crate::session::{ClientInfo, EndCode, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
 
+use super::faces::{Admin, Browser};
 use super::{SessionError, SessionResult, SessionService};
 
 /// `SESSIOND_SUSPICIOUS_RESPONSE`: what happens when a session's suspicion score reaches
@@ -94,61 +95,6 @@ pub enum CsrfVerdict {
 }
 
 impl SessionService {
-    /// Compares `presented` with the CSRF token of the session `token` names, in constant time.
-    /// The CSRF token is derived from the key, the session id and a session token's hash, so it
-    /// changes whenever the session token rotates. During the rotation grace the previous
-    /// token's CSRF token is still accepted, as the previous session token is: tabs learn of a
-    /// rotation a moment apart. A session that has ended is held to its token too: the routes
-    /// that still take it (client events after the end) must not take it from another site.
-    pub async fn check_csrf(&self, token: &Token, presented: &str) -> SessionResult<CsrfVerdict> {
-        let now = self.now();
-        let Some((s, _)) = self.lookup(token, now).await? else {
-            return Ok(CsrfVerdict::NoSession);
-        };
-        let current = self.key.verify_csrf(&s.id, &s.token_hash, presented);
-        let previous = s
-            .prev_token_hash
-            .filter(|_| s.prev_token_expires_at.is_some_and(|until| now < until))
-            .is_some_and(|prev| self.key.verify_csrf(&s.id, &prev, presented));
-        Ok(if current | previous {
-            CsrfVerdict::Valid
-        } else {
-            CsrfVerdict::Invalid
-        })
-    }
-
-    /// Audits a request a defence refused, attributed to the session its cookie names when
-    /// there is one. The request is refused whether or not its record is stored (the log line
-    /// keeps it), and an unreachable store only loses the attribution. An address gets at most
-    /// `REFUSALS_AUDITED_PER_MINUTE` such records a minute on a node, so an anonymous client
-    /// cannot grow the audit trail at will: past that, `Err(seconds)` says to answer 429
-    /// instead, unrecorded.
-    pub async fn record_refusal(
-        &self,
-        kind: AuditKind,
-        token: Option<&Token>,
-        client: &ClientInfo,
-        reason: &str,
-    ) -> Result<(), i64> {
-        let now = self.now();
-        self.refusal_budget(kind, client, now)?;
-        let mut event = AuditEvent::new(kind, now);
-        if let Some(token) = token
-            && let Ok(Some(session)) = self
-                .stores
-                .sessions
-                .session_by_token(&token.hash(), now)
-                .await
-        {
-            event = event.session(&session);
-        }
-        let _logged_anyway = self
-            .audit
-            .record(event.client(client).detail("reason", reason))
-            .await;
-        Ok(())
-    }
-
     /// Counts a refusal of `kind` against the client's address.
     pub(super) fn refusal_budget(
         &self,
@@ -164,63 +110,6 @@ impl SessionService {
         }
         self.refusals
             .hit(&format!("{}:{address}", kind.as_str()), now)
-    }
-
-    /// Whether `ip` presented too many unknown session tokens lately (docs/security.md row 41):
-    /// `Err(seconds)` until it may try again. Asked only about a request whose token opened no
-    /// session: the limit stops guessing, never a valid session from the same address (an
-    /// office behind one NAT, a user whose old tab sends a stale cookie).
-    pub fn guessing_blocked(&self, ip: &str) -> Result<(), i64> {
-        self.unknown_tokens
-            .refused_here(&crate::drift::address_key(ip), self.now())
-    }
-
-    /// Counts an unknown session token from `ip` (IPv6 by its /64), on the counter every node
-    /// shares. Returns true when this one reached the limit, which is audited once per window
-    /// across all nodes. From then on each node that counts one refuses the address's unknown
-    /// tokens until the window ends.
-    pub async fn note_unknown_token(&self, ip: &str, client: &ClientInfo) -> bool {
-        let limit = self.unknown_tokens.limit();
-        let key = crate::drift::address_key(ip);
-        let hit = match self
-            .unknown_tokens
-            .hit(&*self.stores.counters, &key, self.now(), limit)
-            .await
-        {
-            Ok(hit) => hit,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not count an unknown session token");
-                return false;
-            }
-        };
-        let tripped = hit.count == limit;
-        if tripped {
-            let _once_per_window = self
-                .record_refusal(
-                    AuditKind::SessionGuessing,
-                    None,
-                    client,
-                    "unknown_session_tokens",
-                )
-                .await;
-        }
-        tripped
-    }
-
-    /// The periodic security check (`SESSION_SECURITY_CHECK_INTERVAL_SECONDS`): logs the audit
-    /// chain's head, so the log stream holds anchors taken at a steady pace (row 48), and deletes
-    /// lapsed shared counters (lockouts, login and guessing limits).
-    pub async fn security_check(&self) -> SessionResult<()> {
-        self.audit.log_chain_head().await;
-        let batch = self.settings.cleanup.batch_size.max(1);
-        while self
-            .stores
-            .counters
-            .purge_counters(self.now(), batch)
-            .await?
-            >= u64::from(batch)
-        {}
-        Ok(())
     }
 
     /// Scores how far this request's client drifted from the one that logged in (rows 23 and
@@ -350,5 +239,121 @@ impl SessionService {
             return Ok(());
         }
         Err(SessionError::NotAuthenticated(EndCode::Revoked))
+    }
+}
+
+impl Browser<'_> {
+    /// Compares `presented` with the CSRF token of the session `token` names, in constant time.
+    /// The CSRF token is derived from the key, the session id and a session token's hash, so it
+    /// changes whenever the session token rotates. During the rotation grace the previous
+    /// token's CSRF token is still accepted, as the previous session token is: tabs learn of a
+    /// rotation a moment apart. A session that has ended is held to its token too: the routes
+    /// that still take it (client events after the end) must not take it from another site.
+    pub async fn check_csrf(&self, token: &Token, presented: &str) -> SessionResult<CsrfVerdict> {
+        let now = self.now();
+        let Some((s, _)) = self.lookup(token, now).await? else {
+            return Ok(CsrfVerdict::NoSession);
+        };
+        let current = self.key.verify_csrf(&s.id, &s.token_hash, presented);
+        let previous = s
+            .prev_token_hash
+            .filter(|_| s.prev_token_expires_at.is_some_and(|until| now < until))
+            .is_some_and(|prev| self.key.verify_csrf(&s.id, &prev, presented));
+        Ok(if current | previous {
+            CsrfVerdict::Valid
+        } else {
+            CsrfVerdict::Invalid
+        })
+    }
+
+    /// Audits a request a defence refused, attributed to the session its cookie names when
+    /// there is one. The request is refused whether or not its record is stored (the log line
+    /// keeps it), and an unreachable store only loses the attribution. An address gets at most
+    /// `REFUSALS_AUDITED_PER_MINUTE` such records a minute on a node, so an anonymous client
+    /// cannot grow the audit trail at will: past that, `Err(seconds)` says to answer 429
+    /// instead, unrecorded.
+    pub async fn record_refusal(
+        &self,
+        kind: AuditKind,
+        token: Option<&Token>,
+        client: &ClientInfo,
+        reason: &str,
+    ) -> Result<(), i64> {
+        let now = self.now();
+        self.refusal_budget(kind, client, now)?;
+        let mut event = AuditEvent::new(kind, now);
+        if let Some(token) = token
+            && let Ok(Some(session)) = self
+                .stores
+                .sessions
+                .session_by_token(&token.hash(), now)
+                .await
+        {
+            event = event.session(&session);
+        }
+        let _logged_anyway = self
+            .audit
+            .record(event.client(client).detail("reason", reason))
+            .await;
+        Ok(())
+    }
+
+    /// Whether `ip` presented too many unknown session tokens lately (docs/security.md row 41):
+    /// `Err(seconds)` until it may try again. Asked only about a request whose token opened no
+    /// session: the limit stops guessing, never a valid session from the same address (an
+    /// office behind one NAT, a user whose old tab sends a stale cookie).
+    pub fn guessing_blocked(&self, ip: &str) -> Result<(), i64> {
+        self.unknown_tokens
+            .refused_here(&crate::drift::address_key(ip), self.now())
+    }
+
+    /// Counts an unknown session token from `ip` (IPv6 by its /64), on the counter every node
+    /// shares. Returns true when this one reached the limit, which is audited once per window
+    /// across all nodes. From then on each node that counts one refuses the address's unknown
+    /// tokens until the window ends.
+    pub async fn note_unknown_token(&self, ip: &str, client: &ClientInfo) -> bool {
+        let limit = self.unknown_tokens.limit();
+        let key = crate::drift::address_key(ip);
+        let hit = match self
+            .unknown_tokens
+            .hit(&*self.stores.counters, &key, self.now(), limit)
+            .await
+        {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count an unknown session token");
+                return false;
+            }
+        };
+        let tripped = hit.count == limit;
+        if tripped {
+            let _once_per_window = self
+                .record_refusal(
+                    AuditKind::SessionGuessing,
+                    None,
+                    client,
+                    "unknown_session_tokens",
+                )
+                .await;
+        }
+        tripped
+    }
+}
+
+impl Admin<'_> {
+    /// The periodic security check (`SESSION_SECURITY_CHECK_INTERVAL_SECONDS`): logs the audit
+    /// chain's head, so the log stream holds anchors taken at a steady pace (row 48), and deletes
+    /// lapsed shared counters (lockouts, login and guessing limits).
+    pub async fn security_check(&self) -> SessionResult<()> {
+        self.audit.log_chain_head().await;
+        let batch = self.settings.cleanup.batch_size.max(1);
+        while self
+            .stores
+            .counters
+            .purge_counters(self.now(), batch)
+            .await?
+            >= u64::from(batch)
+        {}
+        Ok(())
     }
 }

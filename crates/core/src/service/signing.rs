@@ -14,6 +14,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::error::CoreError;
 use crate::time::{SignedDuration, Timestamp, plus_secs};
 
+use super::faces::{Admin, Tokens};
 use super::{SessionError, SessionResult, SessionService};
 
 /// How long a node signs and verifies with the keys it read before reading them again.
@@ -95,12 +96,6 @@ impl SessionService {
         SignedDuration::from_secs(t.access_lifetime_secs + t.leeway_secs)
     }
 
-    /// Makes a new signing key, published at once and signing [`PUBLISH_AHEAD_SECS`] later;
-    /// returns its `kid`.
-    pub async fn rotate_signing_key(&self) -> SessionResult<String> {
-        self.add_signing_key(self.now()).await
-    }
-
     /// Adds a key made at `made` (now, or earlier for one that must sign at once).
     async fn add_signing_key(&self, made: Timestamp) -> SessionResult<String> {
         let key = SigningKey::generate()?;
@@ -121,30 +116,6 @@ impl SessionService {
         Ok(key.kid().to_owned())
     }
 
-    /// Drops the key `kid` from the store, and so from the JWKS document at once and from every
-    /// node's keys within [`RELOAD_SECS`]: for a key suspected to have leaked, whose tokens
-    /// must stop verifying. When it was the key that signs, a new one signs at once, without
-    /// being published ahead (there is no time to wait). Audited `SIGNING_KEY_REVOKED`; `false`
-    /// when there is no such key.
-    pub async fn revoke_signing_key(&self, kid: &str) -> SessionResult<bool> {
-        let now = self.now();
-        let keys = self.opened_signing_keys().await?;
-        let signed = keys
-            .get(Self::signer_at(&keys, now))
-            .is_some_and(|k| k.key.kid() == kid);
-        if !self.stores.signing_keys.delete_signing_key(kid).await? {
-            return Ok(false);
-        }
-        self.keyring.forget();
-        let event = AuditEvent::new(AuditKind::SigningKeyRevoked, now).detail("kid", kid);
-        self.audit.record(event).await?;
-        if signed {
-            self.add_signing_key(plus_secs(now, -PUBLISH_AHEAD_SECS))
-                .await?;
-        }
-        Ok(true)
-    }
-
     /// The stored keys, the first one made when there is none. Nodes that make the first key
     /// at once each add one; the newest of them signs on every node.
     async fn signing_keys_or_first(&self) -> SessionResult<Vec<Opened>> {
@@ -152,7 +123,7 @@ impl SessionService {
         if !keys.is_empty() {
             return Ok(keys);
         }
-        match self.rotate_signing_key().await {
+        match self.admin().rotate_signing_key().await {
             Ok(_) | Err(SessionError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
@@ -163,12 +134,6 @@ impl SessionService {
             );
         }
         Ok(keys)
-    }
-
-    /// The key that signs now (see [`PUBLISH_AHEAD_SECS`]).
-    pub async fn current_signing_key(&self) -> SessionResult<SigningKey> {
-        let keys = self.signing_keys_or_first().await?;
-        Ok(self.live_keys(keys, self.now())?.1)
     }
 
     /// Which of `keys` (oldest first) signs at `now`: the newest published at least
@@ -208,14 +173,6 @@ impl SessionService {
             .map(|(_, (k, _))| k.key)
             .collect();
         Ok((live, signing))
-    }
-
-    /// The public keys a resource server verifies with (`/.well-known/jwks.json`), read from
-    /// the store, so a key just rotated anywhere is in it.
-    pub async fn jwks(&self) -> SessionResult<Vec<Jwk>> {
-        let keys = self.signing_keys_or_first().await?;
-        let (live, _) = self.live_keys(keys, self.now())?;
-        Ok(live.iter().map(|k| k.public_key().jwk()).collect())
     }
 
     /// This node's keys, read again when they are older than [`RELOAD_SECS`].
@@ -264,18 +221,37 @@ impl SessionService {
             other => Ok(other),
         }
     }
+}
 
-    /// The kids this node verifies with now.
-    pub fn verifying_kids(&self) -> Vec<String> {
-        let loaded = self
-            .keyring
-            .loaded
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        loaded
-            .iter()
-            .flat_map(|l| l.public.iter().map(|k| k.kid().to_owned()))
-            .collect()
+impl Admin<'_> {
+    /// Makes a new signing key, published at once and signing [`PUBLISH_AHEAD_SECS`] later;
+    /// returns its `kid`.
+    pub async fn rotate_signing_key(&self) -> SessionResult<String> {
+        self.add_signing_key(self.now()).await
+    }
+
+    /// Drops the key `kid` from the store, and so from the JWKS document at once and from every
+    /// node's keys within [`RELOAD_SECS`]: for a key suspected to have leaked, whose tokens
+    /// must stop verifying. When it was the key that signs, a new one signs at once, without
+    /// being published ahead (there is no time to wait). Audited `SIGNING_KEY_REVOKED`; `false`
+    /// when there is no such key.
+    pub async fn revoke_signing_key(&self, kid: &str) -> SessionResult<bool> {
+        let now = self.now();
+        let keys = self.opened_signing_keys().await?;
+        let signed = keys
+            .get(SessionService::signer_at(&keys, now))
+            .is_some_and(|k| k.key.kid() == kid);
+        if !self.stores.signing_keys.delete_signing_key(kid).await? {
+            return Ok(false);
+        }
+        self.keyring.forget();
+        let event = AuditEvent::new(AuditKind::SigningKeyRevoked, now).detail("kid", kid);
+        self.audit.record(event).await?;
+        if signed {
+            self.add_signing_key(plus_secs(now, -PUBLISH_AHEAD_SECS))
+                .await?;
+        }
+        Ok(true)
     }
 
     /// The cleanup job's part for keys: a new key once the newest is older than
@@ -315,5 +291,34 @@ impl SessionService {
             self.keyring.forget();
         }
         Ok((rotated, retired))
+    }
+}
+
+impl Tokens<'_> {
+    /// The key that signs now (see [`PUBLISH_AHEAD_SECS`]).
+    pub async fn current_signing_key(&self) -> SessionResult<SigningKey> {
+        let keys = self.signing_keys_or_first().await?;
+        Ok(self.live_keys(keys, self.now())?.1)
+    }
+
+    /// The public keys a resource server verifies with (`/.well-known/jwks.json`), read from
+    /// the store, so a key just rotated anywhere is in it.
+    pub async fn jwks(&self) -> SessionResult<Vec<Jwk>> {
+        let keys = self.signing_keys_or_first().await?;
+        let (live, _) = self.live_keys(keys, self.now())?;
+        Ok(live.iter().map(|k| k.public_key().jwk()).collect())
+    }
+
+    /// The kids this node verifies with now.
+    pub fn verifying_kids(&self) -> Vec<String> {
+        let loaded = self
+            .keyring
+            .loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        loaded
+            .iter()
+            .flat_map(|l| l.public.iter().map(|k| k.kid().to_owned()))
+            .collect()
     }
 }

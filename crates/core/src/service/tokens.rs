@@ -16,6 +16,7 @@ use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
+use super::faces::Tokens;
 use super::update::{Outcome, Reread, Step};
 use super::{Resolved, SessionError, SessionResult, SessionService};
 
@@ -64,6 +65,111 @@ enum Found {
 }
 
 impl SessionService {
+    /// A token of ours that is neither the current nor the previous one of its session: theft
+    /// while the session lives, otherwise the reason it ended.
+    async fn stale_refresh(
+        &self,
+        token: &RefreshToken,
+        now: Timestamp,
+        client: &ClientInfo,
+    ) -> SessionError {
+        let session = match self.stores.sessions.session_by_id(&token.session()).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
+            Err(e) => return e.into(),
+        };
+        if let Some(code) = session.end_code_at(now) {
+            return SessionError::NotAuthenticated(code);
+        }
+        self.theft(session, token, client).await
+    }
+
+    /// Revokes the family of a reused refresh token, audited `TOKEN_REUSE_DETECTED` with the
+    /// address and user agent of whoever presented it.
+    async fn theft(
+        &self,
+        session: Session,
+        token: &RefreshToken,
+        client: &ClientInfo,
+    ) -> SessionError {
+        tracing::warn!(
+            session = %session.id,
+            generation = token.generation(),
+            "a rotated-out refresh token was presented: revoking its session"
+        );
+        match self
+            .end_by(
+                session,
+                SessionState::Revoked,
+                EndReason::TokenReuse,
+                AuditKind::TokenReuseDetected,
+                Some(client),
+            )
+            .await
+        {
+            Ok(()) => SessionError::NotAuthenticated(EndCode::RefreshTokenReused),
+            Err(e) => e,
+        }
+    }
+
+    /// When the current refresh token stops being good: its lifetime after it was issued,
+    /// never past the session's deadline.
+    fn refresh_deadline(&self, session: &Session) -> Timestamp {
+        plus_secs(
+            session.renewed_at,
+            self.settings.tokens.refresh_lifetime_secs,
+        )
+        .min(session.deadline())
+    }
+
+    /// The access token of `session`, and `refresh`.
+    async fn pair(
+        &self,
+        session: Session,
+        refresh: RefreshToken,
+        now: Timestamp,
+    ) -> SessionResult<TokenPair> {
+        let t = &self.settings.tokens;
+        let exp = plus_secs(now, t.access_lifetime_secs).min(session.deadline());
+        let claims = AccessClaims {
+            iss: t.issuer.clone(),
+            aud: t.audience.clone(),
+            sub: session.user_id.map(|u| u.to_string()).unwrap_or_default(),
+            sid: session.id.to_string(),
+            name: session.username.clone().unwrap_or_default(),
+            role: session.role.clone().unwrap_or_default(),
+            ctx: session.context.clone(),
+            iat: now.as_second(),
+            nbf: now.as_second(),
+            exp: exp.as_second(),
+            jti: SessionId::generate(now)?.to_string(),
+        };
+        let keys = self.keys(now).await?;
+        Ok(TokenPair {
+            access_token: keys.signer.sign(&claims)?,
+            expires_in: secs_between(now, exp).max(0),
+            refresh_expires_in: secs_between(now, self.refresh_deadline(&session)).max(0),
+            refresh_token: refresh,
+            session,
+            device: None,
+        })
+    }
+
+    async fn log_out(&self, session: Session, client: &ClientInfo) -> SessionResult<SessionId> {
+        let id = session.id;
+        self.end_by(
+            session,
+            SessionState::LoggedOut,
+            EndReason::UserLogout,
+            AuditKind::SessionLoggedOut,
+            Some(client),
+        )
+        .await?;
+        Ok(id)
+    }
+}
+
+impl Tokens<'_> {
     /// `POST /api/token/login`: the password login of a cookie session, answered with tokens.
     /// A context the user does not have fails the login as a wrong password does, counted by
     /// the lockout and audited, so the answer never tells whether the password was right.
@@ -199,96 +305,6 @@ impl SessionService {
         }
     }
 
-    /// A token of ours that is neither the current nor the previous one of its session: theft
-    /// while the session lives, otherwise the reason it ended.
-    async fn stale_refresh(
-        &self,
-        token: &RefreshToken,
-        now: Timestamp,
-        client: &ClientInfo,
-    ) -> SessionError {
-        let session = match self.stores.sessions.session_by_id(&token.session()).await {
-            Ok(Some(s)) => s,
-            Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
-            Err(e) => return e.into(),
-        };
-        if let Some(code) = session.end_code_at(now) {
-            return SessionError::NotAuthenticated(code);
-        }
-        self.theft(session, token, client).await
-    }
-
-    /// Revokes the family of a reused refresh token, audited `TOKEN_REUSE_DETECTED` with the
-    /// address and user agent of whoever presented it.
-    async fn theft(
-        &self,
-        session: Session,
-        token: &RefreshToken,
-        client: &ClientInfo,
-    ) -> SessionError {
-        tracing::warn!(
-            session = %session.id,
-            generation = token.generation(),
-            "a rotated-out refresh token was presented: revoking its session"
-        );
-        match self
-            .end_by(
-                session,
-                SessionState::Revoked,
-                EndReason::TokenReuse,
-                AuditKind::TokenReuseDetected,
-                Some(client),
-            )
-            .await
-        {
-            Ok(()) => SessionError::NotAuthenticated(EndCode::RefreshTokenReused),
-            Err(e) => e,
-        }
-    }
-
-    /// When the current refresh token stops being good: its lifetime after it was issued,
-    /// never past the session's deadline.
-    fn refresh_deadline(&self, session: &Session) -> Timestamp {
-        plus_secs(
-            session.renewed_at,
-            self.settings.tokens.refresh_lifetime_secs,
-        )
-        .min(session.deadline())
-    }
-
-    /// The access token of `session`, and `refresh`.
-    async fn pair(
-        &self,
-        session: Session,
-        refresh: RefreshToken,
-        now: Timestamp,
-    ) -> SessionResult<TokenPair> {
-        let t = &self.settings.tokens;
-        let exp = plus_secs(now, t.access_lifetime_secs).min(session.deadline());
-        let claims = AccessClaims {
-            iss: t.issuer.clone(),
-            aud: t.audience.clone(),
-            sub: session.user_id.map(|u| u.to_string()).unwrap_or_default(),
-            sid: session.id.to_string(),
-            name: session.username.clone().unwrap_or_default(),
-            role: session.role.clone().unwrap_or_default(),
-            ctx: session.context.clone(),
-            iat: now.as_second(),
-            nbf: now.as_second(),
-            exp: exp.as_second(),
-            jti: SessionId::generate(now)?.to_string(),
-        };
-        let keys = self.keys(now).await?;
-        Ok(TokenPair {
-            access_token: keys.signer.sign(&claims)?,
-            expires_in: secs_between(now, exp).max(0),
-            refresh_expires_in: secs_between(now, self.refresh_deadline(&session)).max(0),
-            refresh_token: refresh,
-            session,
-            device: None,
-        })
-    }
-
     /// The live session an access token names. sessiond's own routes ask the store every
     /// time, so a revoked session's tokens stop working at once (docs/security.md row 14).
     pub async fn resolve_bearer(&self, jwt: &str, now: Timestamp) -> SessionResult<Resolved> {
@@ -340,18 +356,5 @@ impl SessionService {
     pub async fn logout_bearer(&self, jwt: &str, client: &ClientInfo) -> SessionResult<SessionId> {
         let session = self.resolve_bearer(jwt, self.now()).await?.session;
         self.log_out(session, client).await
-    }
-
-    async fn log_out(&self, session: Session, client: &ClientInfo) -> SessionResult<SessionId> {
-        let id = session.id;
-        self.end_by(
-            session,
-            SessionState::LoggedOut,
-            EndReason::UserLogout,
-            AuditKind::SessionLoggedOut,
-            Some(client),
-        )
-        .await?;
-        Ok(id)
     }
 }

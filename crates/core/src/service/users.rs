@@ -7,6 +7,7 @@ use crate::random;
 use crate::session::EndReason;
 use crate::user::{AuthMethod, SUPERADMIN, User, validate_username};
 
+use super::faces::Admin;
 use super::{SessionError, SessionResult, SessionService};
 
 /// What is needed to create a local user.
@@ -25,6 +26,31 @@ pub struct NewUser {
 }
 
 impl SessionService {
+    /// Ends the user's sessions, then records why. The sessions end even if the record cannot
+    /// be stored; that failure is reported after the sweep.
+    async fn revoke_then_record(
+        &self,
+        user: &User,
+        reason: EndReason,
+        event: AuditEvent,
+    ) -> SessionResult<u64> {
+        let swept = self.revoke_user_sessions(&user.id, reason).await;
+        self.audit.record(event.username(&user.username)).await?;
+        swept
+    }
+
+    /// Argon2 on the hashing pool: off the async workers, one per core at most.
+    pub(super) async fn hash_password(&self, password: String) -> SessionResult<String> {
+        Ok(self.hashing.reserve()?.hash(password).await?)
+    }
+}
+
+fn base64_password() -> SessionResult<String> {
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<18>()?))
+}
+
+impl Admin<'_> {
     /// Creates a local user, audited `USER_CREATED`.
     pub async fn create_user(&self, new: NewUser) -> SessionResult<User> {
         validate_username(&new.username).map_err(SessionError::Invalid)?;
@@ -156,19 +182,6 @@ impl SessionService {
             .await
     }
 
-    /// Ends the user's sessions, then records why. The sessions end even if the record cannot
-    /// be stored; that failure is reported after the sweep.
-    async fn revoke_then_record(
-        &self,
-        user: &User,
-        reason: EndReason,
-        event: AuditEvent,
-    ) -> SessionResult<u64> {
-        let swept = self.revoke_user_sessions(&user.id, reason).await;
-        self.audit.record(event.username(&user.username)).await?;
-        swept
-    }
-
     /// Sets a new password and ends the user's sessions, which were opened with the old one.
     pub async fn set_password(&self, username: &str, password: &str) -> SessionResult<u64> {
         input::NEW_PASSWORD
@@ -263,14 +276,4 @@ impl SessionService {
             Err(e) => Err(e),
         }
     }
-
-    /// Argon2 on the hashing pool: off the async workers, one per core at most.
-    pub(super) async fn hash_password(&self, password: String) -> SessionResult<String> {
-        Ok(self.hashing.reserve()?.hash(password).await?)
-    }
-}
-
-fn base64_password() -> SessionResult<String> {
-    use base64::Engine as _;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<18>()?))
 }

@@ -11,9 +11,11 @@
 
 use std::sync::Arc;
 
+use sessiond_core::Stores;
+use sessiond_core::api_key::Scope;
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
-use sessiond_core::service::{Issued, NewUser};
+use sessiond_core::service::{BackendApi, Issued, NewApiKey, NewUser, Read};
 use sessiond_core::{
     ClientInfo, EndCode, ManualClock, SecretKey, SessionError, SessionService, Settings,
 };
@@ -25,6 +27,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Harness {
     pub service: SessionService,
     pub clock: Arc<ManualClock>,
+    /// The service's stores, for a test to look at directly.
+    pub stores: Stores,
 }
 
 impl Harness {
@@ -35,7 +39,8 @@ impl Harness {
         let clock = Arc::new(ManualClock::at_epoch());
         let key = SecretKey::new(vec![7; 32]).unwrap();
         let audit = Auditor::new(stores.audit.clone(), true);
-        let service = SessionService::new(stores, clock.clone(), settings, key, audit).unwrap();
+        let service =
+            SessionService::new(stores.clone(), clock.clone(), settings, key, audit).unwrap();
         let alice = NewUser {
             username: "alice".into(),
             display_name: None,
@@ -43,8 +48,24 @@ impl Harness {
             password: PASSWORD.into(),
             contexts: vec!["lab".into(), "prod".into()],
         };
-        service.create_user(alice).await.unwrap();
-        Self { service, clock }
+        service.admin().create_user(alice).await.unwrap();
+        Self {
+            service,
+            clock,
+            stores,
+        }
+    }
+
+    /// The backend API's reads, through its gate with a new admin key.
+    pub async fn backend_read(&self) -> BackendApi<'_, Read> {
+        let name = sessiond_core::Token::generate().unwrap().hash().to_hex();
+        let new = NewApiKey::new(&name[..12], &[Scope::Admin]);
+        let key = self.service.admin().create_api_key(new).await.unwrap();
+        let client = ClientInfo::default();
+        let api = self
+            .service
+            .backend_api::<Read>(Some(key.expose()), "read", &client);
+        api.await.unwrap()
     }
 
     pub async fn login(&self) -> Issued {
@@ -53,6 +74,7 @@ impl Harness {
 
     pub async fn login_from(&self, client: &ClientInfo) -> Result<Issued, SessionError> {
         self.service
+            .browser()
             .login("alice", PASSWORD, false, client, None, None)
             .await
     }

@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
-use sessiond_core::service::Presented;
+use sessiond_core::service::{BackendApi, Grant, Presented};
 use sessiond_core::{ClientInfo, Token};
 
 use crate::error::ApiError;
@@ -205,6 +205,44 @@ where
         }
         let SessionCookie(token) = SessionCookie::from_request_parts(parts, state).await?;
         Ok(Self::Cookie(token))
+    }
+}
+
+/// The backend API's caller: the key it presented (`Authorization: Bearer sk_...`, read by
+/// [`bearer`], the one parser of the scheme) and its client. A handler does nothing with it but
+/// pass its gate ([`ApiCaller::gate`]), which hands out the operations the key's scope allows.
+pub struct ApiCaller {
+    key: Option<String>,
+    client: ClientInfo,
+}
+
+impl ApiCaller {
+    /// The service's gate ([`sessiond_core::SessionService::backend_api`]): the key must be
+    /// valid and grant `G`'s scope; the call is audited as `operation`.
+    pub async fn gate<'s, G: Grant>(
+        &self,
+        state: &'s AppState,
+        operation: &str,
+    ) -> Result<BackendApi<'s, G>, ApiError> {
+        let key = self.key.as_deref();
+        Ok(state
+            .service
+            .backend_api::<G>(key, operation, &self.client)
+            .await?)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            key: bearer(&parts.headers).map(str::to_owned),
+            client: client_of(parts, &AppState::from_ref(state)),
+        })
     }
 }
 

@@ -56,6 +56,7 @@ pub async fn reauth(
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
+            .browser()
             .reauthenticate(
                 token.as_ref(),
                 req.password.as_str(),
@@ -107,6 +108,7 @@ pub async fn change_password(
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
+            .browser()
             .change_password(
                 token.as_ref(),
                 req.current_password.as_str(),

@@ -63,6 +63,7 @@ pub async fn record_event(
         .map(|r| r.clamp(0, 10 * 365 * 86_400));
     state
         .service
+        .browser()
         .record_client_event(token.as_ref(), kind, remaining, &client)
         .await?;
     Ok(Json(ClientEventBody {

@@ -82,6 +82,7 @@ pub async fn verify(
 ) -> Response {
     let verified = state
         .service
+        .forward()
         .verify_forwarded(auth.presented(), &client, passive(&headers))
         .await;
     let status = match verified {

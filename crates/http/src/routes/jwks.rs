@@ -50,6 +50,7 @@ pub struct JwksBody {
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state
         .service
+        .tokens()
         .jwks()
         .await?
         .into_iter()

@@ -80,7 +80,7 @@ async fn log_out_each(
 ) -> Result<Option<sessiond_core::Session>, ApiError> {
     let mut first = None;
     for token in tokens {
-        if let Some(ended) = state.service.logout(Some(token)).await? {
+        if let Some(ended) = state.service.browser().logout(Some(token)).await? {
             first.get_or_insert(ended);
         }
     }
@@ -134,6 +134,7 @@ pub async fn logout_all(
 ) -> Result<Response, ApiError> {
     let ended = state
         .service
+        .browser()
         .logout_all(token.as_ref(), req.keep_current, &client)
         .await?;
     let body = LogoutAllBody {

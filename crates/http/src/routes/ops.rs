@@ -38,11 +38,11 @@ pub async fn healthz() -> Json<HealthBody> {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, ApiError> {
-    let store = &state.service.stores().health;
-    match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
+    let admin = state.service.admin();
+    match tokio::time::timeout(READY_TIMEOUT, admin.ping_store()).await {
         Ok(Ok(())) => Ok(Json(HealthBody {
             status: "ready".into(),
-            store: Some(store.kind().into()),
+            store: Some(admin.store_kind().into()),
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: store ping failed");

@@ -66,6 +66,7 @@ pub async fn login(
     let service = state.service.clone();
     let issued = to_completion(async move {
         let issued = service
+            .browser()
             .login(
                 req.username.as_str(),
                 req.password.as_str(),
@@ -76,7 +77,7 @@ pub async fn login(
             )
             .await?;
         for token in &existing {
-            service.logout(Some(token)).await?;
+            service.browser().logout(Some(token)).await?;
         }
         Ok::<_, sessiond_core::SessionError>(issued)
     })
@@ -113,8 +114,8 @@ pub(crate) fn issued_response(state: &AppState, issued: Issued) -> Result<Respon
         .session
         .persistent
         .then(|| secs_between(now, issued.session.absolute_expires_at));
-    let csrf = state.service.csrf_token(&issued.session);
-    let status = state.service.status(issued.session, now);
+    let csrf = state.service.browser().csrf_token(&issued.session);
+    let status = state.service.browser().status(issued.session, now);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -152,11 +153,15 @@ pub async fn check(
     auth: SessionAuth,
     Client(client): Client,
 ) -> Result<Json<CheckBody>, ApiError> {
-    let status = state.service.check(auth.presented(), &client).await?;
+    let status = state
+        .service
+        .browser()
+        .check(auth.presented(), &client)
+        .await?;
     Ok(Json(CheckBody {
         session: SessionBody::new(&state, &status),
         // A page that was reloaded learns its CSRF token here (same-origin reads only).
-        csrf_token: state.service.csrf_token(&status.session),
+        csrf_token: state.service.browser().csrf_token(&status.session),
     }))
 }
 
@@ -195,7 +200,11 @@ pub async fn keepalive(
     auth: SessionAuth,
     Client(client): Client,
 ) -> Result<Response, ApiError> {
-    let activity = state.service.keepalive(auth.presented(), &client).await?;
+    let activity = state
+        .service
+        .browser()
+        .keepalive(auth.presented(), &client)
+        .await?;
     let mut headers = HeaderMap::new();
     let mut csrf_token = None;
     if let Some(token) = &activity.new_token {
@@ -204,7 +213,7 @@ pub async fn keepalive(
             .persistent
             .then(|| secs_between(state.service.now(), s.absolute_expires_at));
         headers.insert(header::SET_COOKIE, state.cookie.issue(token, max_age));
-        let csrf = state.service.csrf_token(s);
+        let csrf = state.service.browser().csrf_token(s);
         with_csrf(&mut headers, &csrf);
         csrf_token = Some(csrf);
     }
@@ -239,7 +248,11 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     auth: SessionAuth,
 ) -> Result<Json<SessionListBody>, ApiError> {
-    let (current, sessions) = state.service.list_sessions(auth.presented()).await?;
+    let (current, sessions) = state
+        .service
+        .browser()
+        .list_sessions(auth.presented())
+        .await?;
     let items: Vec<SessionListItem> = sessions
         .into_iter()
         .map(|s| SessionListItem {
@@ -279,7 +292,11 @@ pub async fn revoke_session(
     auth: SessionAuth,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Response, ApiError> {
-    let was_current = state.service.revoke_own(auth.presented(), &id).await?;
+    let was_current = state
+        .service
+        .browser()
+        .revoke_own(auth.presented(), &id)
+        .await?;
     let body = RevokeBody {
         success: true,
         session_id: id.to_string(),
@@ -319,6 +336,7 @@ pub async fn switch_context(
 ) -> Result<Json<ContextBody>, ApiError> {
     let status = state
         .service
+        .browser()
         .switch_context(auth.presented(), req.context.as_str(), &client)
         .await?;
     Ok(Json(ContextBody {
@@ -346,10 +364,11 @@ pub async fn anonymous(
 ) -> Result<Response, ApiError> {
     let (session, token) = state
         .service
+        .browser()
         .start_anonymous(existing.as_ref(), &client)
         .await?;
-    let csrf = state.service.csrf_token(&session);
-    let status = state.service.status(session, state.service.now());
+    let csrf = state.service.browser().csrf_token(&session);
+    let status = state.service.browser().status(session, state.service.now());
     let mut headers = HeaderMap::new();
     if let Some(token) = &token {
         headers.insert(header::SET_COOKIE, state.cookie.issue(token, None));

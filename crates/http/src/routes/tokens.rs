@@ -112,7 +112,7 @@ pub async fn login(
             context: req.context.as_ref().map(ContextName::as_str),
             device: req.device_token.as_ref().map(DeviceToken::as_str),
         };
-        service.token_login(login, &client).await
+        service.tokens().token_login(login, &client).await
     })
     .await?;
     Ok(Json(pair.into()))
@@ -136,9 +136,13 @@ pub async fn refresh(
     // Runs to its end like a login: a rotation half done when the client hangs up would leave
     // the client without the token the store now expects.
     let service = state.service.clone();
-    let pair =
-        to_completion(async move { service.refresh(req.refresh_token.as_str(), &client).await })
-            .await?;
+    let pair = to_completion(async move {
+        service
+            .tokens()
+            .refresh(req.refresh_token.as_str(), &client)
+            .await
+    })
+    .await?;
     Ok(Json(pair.into()))
 }
 
@@ -161,10 +165,11 @@ pub async fn logout(
     OptionalJson(req): OptionalJson<TokenLogoutRequest>,
 ) -> Result<Json<LogoutBody>, ApiError> {
     let ended = match (bearer(&headers), req.refresh_token) {
-        (Some(jwt), _) => state.service.logout_bearer(jwt, &client).await?,
+        (Some(jwt), _) => state.service.tokens().logout_bearer(jwt, &client).await?,
         (None, Some(refresh)) => {
             state
                 .service
+                .tokens()
                 .logout_refresh(refresh.as_str(), &client)
                 .await?
         }
@@ -196,6 +201,7 @@ pub async fn logout_all(
     let jwt = bearer(&headers).ok_or_else(invalid_token)?;
     let ended = state
         .service
+        .browser()
         .logout_all(Presented::Bearer(jwt), false, &client)
         .await?;
     Ok(Json(LogoutAllBody {

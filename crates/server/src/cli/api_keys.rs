@@ -90,7 +90,7 @@ pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<
             let asserts_nobody = new.roles.is_empty()
                 && new.scopes.contains(&Scope::SessionsWrite)
                 && !new.scopes.contains(&Scope::Admin);
-            let secret = service.create_api_key(new).await.map_err(explain)?;
+            let secret = service.admin().create_api_key(new).await.map_err(explain)?;
             eprintln!("created API key {name:?}; it is shown this once, keep it secret:");
             if asserts_nobody {
                 eprintln!(
@@ -105,7 +105,7 @@ pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<
                 "{:<24} {:<30} {:<30} {:<26} status",
                 "name", "scopes", "roles (users)", "created"
             );
-            for key in service.api_keys().await? {
+            for key in service.admin().api_keys().await? {
                 let scopes: Vec<_> = key.scopes.iter().map(|s| s.as_str()).collect();
                 let status = key
                     .revoked_at
@@ -131,6 +131,7 @@ pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<
         }
         ApiKeysCommand::SetRoles { name, roles, users } => {
             let changed = service
+                .admin()
                 .set_api_key_roles(&name, trimmed(roles), trimmed(users))
                 .await
                 .map_err(explain)?;
@@ -140,7 +141,7 @@ pub(super) async fn run(env_file: &Path, cmd: ApiKeysCommand) -> anyhow::Result<
             println!("API key {name:?} may now assert the roles given");
         }
         ApiKeysCommand::Revoke { name } => {
-            if !service.revoke_api_key(&name).await? {
+            if !service.admin().revoke_api_key(&name).await? {
                 bail!("no active API key named {name:?} in the store {store}");
             }
             println!("revoked API key {name:?}");

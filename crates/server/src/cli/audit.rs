@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::bail;
 use clap::Subcommand;
 use sessiond_core::audit::{AuditKind, AuditQuery};
-use sessiond_core::audit_chain::{ChainLink, verify_store};
+use sessiond_core::audit_chain::ChainLink;
 use sessiond_core::{SessionId, Timestamp};
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +100,7 @@ pub fn parse_since(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
 
 pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
-    let store = &state.service.stores().audit;
+    let admin = state.service.admin();
     match cmd {
         AuditCommand::List {
             user,
@@ -114,24 +114,24 @@ pub async fn run(env_file: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
             list(&state, user, session, since, event_types, limit, json).await
         }
         AuditCommand::Head => {
-            println!("{}", store.audit_chain_ends().await?.head);
+            println!("{}", admin.audit_head().await?);
             Ok(())
         }
         AuditCommand::Verify { anchors } => {
             let now = state.service.now();
             let days = state.service.settings().cleanup.audit_retention_days;
             let oldest_kept = sessiond_core::time::plus_secs(now, -days.saturating_mul(86_400));
-            verify(&**store, anchors, oldest_kept).await
+            verify(admin, anchors, oldest_kept).await
         }
     }
 }
 
 async fn verify(
-    store: &dyn sessiond_core::store::AuditLog,
+    admin: sessiond_core::service::Admin<'_>,
     anchors: Vec<ChainLink>,
     oldest_kept: Timestamp,
 ) -> anyhow::Result<()> {
-    match verify_store(store, anchors, Some(oldest_kept)).await? {
+    match admin.verify_audit(anchors, Some(oldest_kept)).await? {
         Ok(v) => {
             println!(
                 "audit chain intact: {} records from {} to {}, {} anchors matched",
@@ -181,7 +181,7 @@ async fn list(
         event_types,
         limit: limit.clamp(1, 10_000),
     };
-    let events = state.service.stores().audit.audit_events(&query).await?;
+    let events = state.service.admin().audit_events(&query).await?;
     if !json {
         println!("{}", header_line());
     }

@@ -34,7 +34,7 @@ pub(super) async fn cleanup(env_file: &Path, dry_run: bool) -> anyhow::Result<()
             b.set_position(p.done);
         }
     };
-    let report = state.service.cleanup(&opts, &on_progress).await?;
+    let report = state.service.admin().cleanup(&opts, &on_progress).await?;
     if let Some((_, b)) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
         b.finish();
     }
@@ -62,7 +62,7 @@ pub(super) async fn migrate(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file, super::Reach::MayCreate).await?;
     println!(
         "{} store {} is at the latest schema",
-        state.service.stores().health.kind(),
+        state.service.admin().store_kind(),
         config.server.store
     );
     Ok(())
@@ -70,37 +70,30 @@ pub(super) async fn migrate(env_file: &Path) -> anyhow::Result<()> {
 
 pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     let (config, state) = super::tool_state(env_file, super::Reach::Existing).await?;
-    let stores = state.service.stores();
-    let store = &stores.health;
+    let admin = state.service.admin();
+    let kind = admin.store_kind();
     let where_ = config.server.store.to_string();
     let started = std::time::Instant::now();
-    store
-        .ping()
+    admin
+        .ping_store()
         .await
-        .map_err(|e| anyhow::anyhow!("{} store at {where_} is unhealthy: {e}", store.kind()))?;
+        .map_err(|e| anyhow::anyhow!("{kind} store at {where_} is unhealthy: {e}"))?;
     let latency = started.elapsed();
-    let now = state.service.now();
-    println!("store:           {} ({where_})", store.kind());
+    println!("store:           {kind} ({where_})");
     println!(
         "health:          ok (ping {:.1} ms)",
         latency.as_secs_f64() * 1000.0
     );
-    println!("users:           {}", stores.users.count_users().await?);
-    println!(
-        "active sessions: {}",
-        stores.sweep.count_active_sessions(now).await?
-    );
-    println!(
-        "awaiting expiry: {}",
-        stores.sweep.count_sessions_due(now).await?
-    );
+    println!("users:           {}", admin.count_users().await?);
+    println!("active sessions: {}", admin.count_active_sessions().await?);
+    println!("awaiting expiry: {}", admin.count_sessions_due().await?);
     Ok(())
 }
 
 /// `sessiond keys rotate`: a new access token signing key; prints its `kid`.
 pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
-    let kid = state.service.rotate_signing_key().await?;
+    let kid = state.service.admin().rotate_signing_key().await?;
     println!("{kid}");
     Ok(())
 }
@@ -108,7 +101,7 @@ pub(super) async fn rotate_keys(env_file: &Path) -> anyhow::Result<()> {
 /// `sessiond keys revoke KID`: the key dropped at once.
 pub(super) async fn revoke_key(env_file: &Path, kid: &str) -> anyhow::Result<()> {
     let (_, state) = super::tool_state(env_file, super::Reach::Existing).await?;
-    if !state.service.revoke_signing_key(kid).await? {
+    if !state.service.admin().revoke_signing_key(kid).await? {
         anyhow::bail!(
             "no signing key {kid:?} (sessiond keys rotate prints a key's id; the JWKS document lists them)"
         );

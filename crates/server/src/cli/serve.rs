@@ -18,7 +18,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let stores = crate::open(&config).await?;
     crate::serve_warnings(&config, &stores);
     let state = crate::build_with_store(&config, stores, Arc::new(SystemClock))?;
-    if let Some(password) = state.service.ensure_initial_admin().await? {
+    if let Some(password) = state.service.admin().ensure_initial_admin().await? {
         hand_over_admin_password(&config, &password)?;
     }
     warn_of_keys_that_assert_nobody(&state.service).await;
@@ -27,7 +27,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
         .background_cleanup
         .then(|| crate::spawn_cleanup(state.service.clone()));
     // The first check before listening: a start always leaves an anchor in the log.
-    if let Err(e) = state.service.security_check().await {
+    if let Err(e) = state.service.admin().security_check().await {
         tracing::warn!(error = %e, "security check failed");
     }
     let checks = crate::spawn_security_checks(
@@ -42,7 +42,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     tracing::info!(
         address = %addr,
         environment = config.environment.as_str(),
-        store = state.service.stores().health.kind(),
+        store = state.service.admin().store_kind(),
         cookie = %state.cookie.name,
         "sessiond listening on http://{addr}"
     );
@@ -93,7 +93,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     reads.abort();
     keys.abort();
     // The reads counted since the last flush: in-flight requests have drained by now.
-    if let Err(e) = service.flush_api_reads().await {
+    if let Err(e) = service.admin().flush_api_reads().await {
         tracing::warn!(error = %e, "could not store the API's last counted reads");
     }
     tracing::info!("sessiond stopped");
@@ -141,7 +141,7 @@ pub(super) const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 /// some: say so at start, with the command that does it, rather than let applications meet 403s.
 async fn warn_of_keys_that_assert_nobody(service: &sessiond_core::SessionService) {
     use sessiond_core::api_key::Scope;
-    let Ok(keys) = service.api_keys().await else {
+    let Ok(keys) = service.admin().api_keys().await else {
         return;
     };
     for key in keys {

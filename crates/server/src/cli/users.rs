@@ -99,6 +99,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         } => {
             let password = read_password()?;
             let user = service
+                .admin()
                 .create_user(NewUser {
                     username: name.clone(),
                     display_name,
@@ -114,7 +115,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
             );
         }
         UsersCommand::List => {
-            let users = service.stores().users.list_users().await?;
+            let users = service.admin().list_users().await?;
             println!(
                 "{:<24} {:<12} {:<8} {:<8} DISPLAY NAME",
                 "USERNAME", "ROLE", "AUTH", "ENABLED"
@@ -133,6 +134,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::Disable { name } => {
             let ended = service
+                .admin()
                 .disable_user(&name)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -140,6 +142,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::Enable { name } => {
             let user = service
+                .admin()
                 .enable_user(&name)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -147,6 +150,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::Rename { name, new_name } => {
             let ended = service
+                .admin()
                 .rename_user(&name, &new_name)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -154,6 +158,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::Delete { name, yes: _ } => {
             let ended = service
+                .admin()
                 .delete_user(&name)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -165,6 +170,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         } => {
             let password = read_password()?;
             let ended = service
+                .admin()
                 .set_password(&name, &password)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -172,6 +178,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::SetRole { name, role } => {
             let ended = service
+                .admin()
                 .set_role(&name, &role)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;
@@ -179,6 +186,7 @@ pub(super) async fn run(env_file: &Path, cmd: UsersCommand) -> anyhow::Result<()
         }
         UsersCommand::SetContexts { name, contexts } => {
             let (user, moved) = service
+                .admin()
                 .set_contexts(&name, contexts)
                 .await
                 .map_err(|e| explain(e, &name, &store))?;

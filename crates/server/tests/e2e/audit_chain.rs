@@ -252,7 +252,7 @@ async fn row48_postgres_refuses_changes_to_audit_records() {
     let b = srv.browser();
     b.login("alice", sessiond_testkit::PASSWORD).await;
     b.post("/api/session/logout", None).await;
-    let audit = srv.state.service.stores().audit.clone();
+    let audit = srv.stores.audit.clone();
     assert!(verify_store(&*audit, vec![], None).await.unwrap().is_ok());
 
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)

@@ -54,7 +54,7 @@ async fn every_acknowledged_event_is_stored(backend: Backend) {
                 limit: 10_000,
                 ..Default::default()
             };
-            let events = service.stores().audit.audit_events(&q).await.unwrap();
+            let events = service.admin().audit_events(&q).await.unwrap();
             events.iter().filter(|e| e.event_type == kind).count()
         }
     };
@@ -68,7 +68,7 @@ async fn every_acknowledged_event_is_stored(backend: Backend) {
         logged_out,
         "{backend:?}: every acknowledged logout is audited"
     );
-    let verdict = verify_store(&*srv.state.service.stores().audit, vec![], None)
+    let verdict = verify_store(&*srv.stores.audit, vec![], None)
         .await
         .unwrap();
     assert!(verdict.is_ok(), "{backend:?}: {verdict:?}");
@@ -129,7 +129,12 @@ async fn a_sweep_ends_every_session_even_when_its_records_cannot_be_stored() {
     }
     store.fail_audit_writes(u64::MAX);
     assert!(
-        srv.state.service.disable_user("alice").await.is_err(),
+        srv.state
+            .service
+            .admin()
+            .disable_user("alice")
+            .await
+            .is_err(),
         "the failure is reported"
     );
     store.fail_audit_writes(0);

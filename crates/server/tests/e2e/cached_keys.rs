@@ -38,6 +38,7 @@ where
     let secret = a
         .state
         .service
+        .admin()
         .create_api_key(NewApiKey::new("shop", &[Scope::SessionsRead]))
         .await
         .unwrap();
@@ -54,7 +55,14 @@ where
     );
 
     let revoked = Instant::now();
-    assert!(a.state.service.revoke_api_key("shop").await.unwrap());
+    assert!(
+        a.state
+            .service
+            .admin()
+            .revoke_api_key("shop")
+            .await
+            .unwrap()
+    );
     let acknowledged = revoked.elapsed();
     let refused_after = loop {
         if list(&b, &key).await == 401 {
@@ -102,12 +110,20 @@ async fn a_key_revoked_on_a_cached_single_node_is_refused_at_once() {
     let secret = srv
         .state
         .service
+        .admin()
         .create_api_key(NewApiKey::new("shop", &[Scope::SessionsRead]))
         .await
         .unwrap();
     let key = secret.expose().to_owned();
     assert_eq!(list(&srv, &key).await, 200);
     assert_eq!(list(&srv, &key).await, 200);
-    assert!(srv.state.service.revoke_api_key("shop").await.unwrap());
+    assert!(
+        srv.state
+            .service
+            .admin()
+            .revoke_api_key("shop")
+            .await
+            .unwrap()
+    );
     assert_eq!(list(&srv, &key).await, 401, "this node's own revocation");
 }

@@ -25,6 +25,7 @@ async fn set_contexts(srv: &TestServer, contexts: &[&str]) -> u64 {
     let (_, moved) = srv
         .state
         .service
+        .admin()
         .set_contexts("alice", contexts)
         .await
         .unwrap();

@@ -270,6 +270,7 @@ async fn every_route_refuses_bad_paths_queries_bodies_and_methods_with_json() {
     let key = srv
         .state
         .service
+        .admin()
         .create_api_key(sessiond_core::service::NewApiKey::new(
             "edge",
             &[sessiond_core::api_key::Scope::Admin],

@@ -179,7 +179,13 @@ async fn a_revocation_stops_the_next_request_through_nginx() {
     let b = Arc::new(through_nginx(&s));
     assert_eq!(b.login("alice", PASSWORD).await.status, 200);
     assert_eq!(b.get("/").await.status, 200);
-    s.srv.state.service.disable_user("alice").await.unwrap();
+    s.srv
+        .state
+        .service
+        .admin()
+        .disable_user("alice")
+        .await
+        .unwrap();
     assert_eq!(b.get("/").await.status, 302, "revoked at once");
 }
 

@@ -366,7 +366,7 @@ async fn on_memory() -> Answers {
     let user = fresh_user();
     srv.add_user(&user, "oss").await;
     let key = NewApiKey::new(&user, &[Scope::Admin]);
-    let secret = srv.state.service.create_api_key(key).await.unwrap();
+    let secret = srv.state.service.admin().create_api_key(key).await.unwrap();
     answers(srv.base.clone(), user, secret.expose().to_owned()).await
 }
 

@@ -38,7 +38,13 @@ async fn the_jwks_document_lists_the_current_key_and_the_one_it_replaced() {
         first
     );
 
-    let rotated = srv.state.service.rotate_signing_key().await.unwrap();
+    let rotated = srv
+        .state
+        .service
+        .admin()
+        .rotate_signing_key()
+        .await
+        .unwrap();
     let both = kids(&srv.browser().get("/.well-known/jwks.json").await.body);
     assert_eq!(both, [first[0].clone(), rotated.clone()]);
     // It signs 5 s later; the old key's last tokens live the access lifetime (900 s) and the
@@ -89,7 +95,13 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
     srv.add_user("alice", "oss").await;
     let first = token_login(&srv, "alice").await;
     let old = kid_of(&first["access_token"]);
-    let new = srv.state.service.rotate_signing_key().await.unwrap();
+    let new = srv
+        .state
+        .service
+        .admin()
+        .rotate_signing_key()
+        .await
+        .unwrap();
     let published = kids(&srv.browser().get("/.well-known/jwks.json").await.body);
     assert!(published.contains(&new), "published at once");
     srv.advance(4);
@@ -103,7 +115,14 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
         "signing one cache lifetime later"
     );
 
-    assert!(srv.state.service.revoke_signing_key(&new).await.unwrap());
+    assert!(
+        srv.state
+            .service
+            .admin()
+            .revoke_signing_key(&new)
+            .await
+            .unwrap()
+    );
     let listed = kids(&srv.browser().get("/.well-known/jwks.json").await.body);
     assert!(
         !listed.contains(&new),
@@ -126,5 +145,12 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
     let signing = kid_of(&next["access_token"]);
     assert!(signing != new && signing != old, "a new key signs at once");
     assert_eq!(srv.audited("SIGNING_KEY_REVOKED").await.len(), 1);
-    assert!(!srv.state.service.revoke_signing_key(&new).await.unwrap());
+    assert!(
+        !srv.state
+            .service
+            .admin()
+            .revoke_signing_key(&new)
+            .await
+            .unwrap()
+    );
 }

@@ -9,7 +9,7 @@ use sessiond_core::service::NewApiKey;
 use sessiond_testkit::{Resp, TestServer};
 
 async fn key(srv: &TestServer, new: NewApiKey) -> String {
-    let secret = srv.state.service.create_api_key(new).await.unwrap();
+    let secret = srv.state.service.admin().create_api_key(new).await.unwrap();
     secret.expose().to_owned()
 }
 
@@ -60,7 +60,7 @@ async fn a_write_key_asserts_only_its_roles_and_never_a_superadmin() {
         assert!(refused(&r), "{body}: {} {}", r.status, r.body);
     }
     assert!(
-        srv.state.service.user("eve").await.is_err(),
+        srv.state.service.admin().user("eve").await.is_err(),
         "no user was made"
     );
     let refusals = srv.audited("API_ASSERTION_REFUSED").await;
@@ -116,6 +116,7 @@ async fn a_key_without_roles_asserts_nobody_until_it_is_given_some() {
     let service = &srv.state.service;
     assert!(
         service
+            .admin()
             .set_api_key_roles("legacy", vec!["oss".into()], vec![])
             .await
             .unwrap()
@@ -131,6 +132,7 @@ async fn a_key_without_roles_asserts_nobody_until_it_is_given_some() {
     assert_eq!(changed.details["roles"], json!(["oss"]));
     assert!(
         !service
+            .admin()
             .set_api_key_roles("nobody", vec!["oss".into()], vec![])
             .await
             .unwrap()
@@ -162,9 +164,10 @@ async fn keys_that_would_assert_too_much_are_refused_when_made() {
             "users without roles",
         ),
     ] {
-        assert!(service.create_api_key(new).await.is_err(), "{why}");
+        assert!(service.admin().create_api_key(new).await.is_err(), "{why}");
     }
-    let made = service
+    let admin = service.admin();
+    let made = admin
         .create_api_key(NewApiKey::new("e", &[Scope::SessionsWrite]).roles(&["oss", "netadmin"]));
     made.await.unwrap();
     let created = &srv.audited("API_KEY_CREATED").await[0];
@@ -239,12 +242,18 @@ async fn the_create_route_holds_every_field_to_the_rules_of_the_other_paths() {
         );
     }
     assert!(
-        srv.state.service.user("dora").await.is_err(),
+        srv.state.service.admin().user("dora").await.is_err(),
         "nothing was stored"
     );
     let r = create(&srv, &shop, new_user(json!({"ip": "::ffff:10.0.0.1"}))).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["session_id"].as_str().unwrap().parse().unwrap();
-    let stored = srv.state.service.session_by_id(&id).await.unwrap();
+    let stored = srv
+        .stores
+        .sessions
+        .session_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.client.ip.as_deref(), Some("10.0.0.1"), "canonical");
 }

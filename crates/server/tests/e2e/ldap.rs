@@ -32,7 +32,7 @@ async fn directory_users_log_in_and_their_groups_give_their_role() {
     let r = alice.login("alice", LDAP_PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["role"], "netadmin", "member of netadmins");
-    let user = srv.state.service.user("alice").await.unwrap();
+    let user = srv.state.service.admin().user("alice").await.unwrap();
     assert_eq!(user.auth_method.as_str(), "ldap");
     assert_eq!(user.display_name, "Alice Admin");
     assert!(
@@ -236,6 +236,7 @@ async fn a_key_cannot_create_a_user_under_a_directory_users_name() {
     let key = srv
         .state
         .service
+        .admin()
         .create_api_key(NewApiKey::new("shop", &[Scope::SessionsWrite]).roles(&["oss"]))
         .await
         .unwrap();
@@ -261,7 +262,7 @@ async fn a_key_cannot_create_a_user_under_a_directory_users_name() {
         "{}",
         r.body
     );
-    assert!(srv.state.service.user("alice").await.is_err());
+    assert!(srv.state.service.admin().user("alice").await.is_err());
     assert_eq!(create("zed").await.status, 201, "not the directory's");
     slapd.stop();
     let r = create("yan").await;
@@ -271,5 +272,5 @@ async fn a_key_cannot_create_a_user_under_a_directory_users_name() {
         "{}",
         r.body
     );
-    assert!(srv.state.service.user("yan").await.is_err());
+    assert!(srv.state.service.admin().user("yan").await.is_err());
 }

@@ -60,7 +60,7 @@ async fn wrong_password_unknown_and_disabled_users_get_the_same_answer() {
     let srv = TestServer::start(&[]).await;
     srv.add_user("alice", "oss").await;
     srv.add_user("bob", "oss").await;
-    srv.state.service.disable_user("bob").await.unwrap();
+    srv.state.service.admin().disable_user("bob").await.unwrap();
     let b = srv.browser();
     let wrong = b.login("alice", "not the password").await;
     let unknown = b.login("nobody", PASSWORD).await;

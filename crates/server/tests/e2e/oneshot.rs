@@ -24,7 +24,7 @@ async fn state(vars: &[(&str, &str)]) -> AppState {
         password: PASSWORD.into(),
         contexts: vec![],
     };
-    state.service.create_user(user).await.unwrap();
+    state.service.admin().create_user(user).await.unwrap();
     state
 }
 
@@ -41,18 +41,18 @@ fn login_request(peer: &str, forwarded_for: Option<&str>) -> Request<Body> {
     req
 }
 
-/// The addresses alice's sessions were opened from, sorted.
+/// The addresses alice's logins were recorded from, sorted.
 async fn alices_addresses(state: &AppState) -> Vec<String> {
-    let user = state.service.user("alice").await.unwrap();
-    let mut ips: Vec<_> = state
-        .service
-        .stores()
-        .sessions
-        .user_sessions(&user.id, state.service.now())
-        .await
-        .unwrap()
+    let query = sessiond_core::audit::AuditQuery {
+        username: Some("alice".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let events = state.service.admin().audit_events(&query).await.unwrap();
+    let mut ips: Vec<_> = events
         .into_iter()
-        .map(|s| s.client.ip.unwrap())
+        .filter(|e| e.event_type == "LOGIN_SUCCESS")
+        .map(|e| e.ip.unwrap())
         .collect();
     ips.sort();
     ips

@@ -38,6 +38,7 @@ async fn metrics_count_the_seed_metrics_and_logins() {
     srv.advance(700);
     srv.state
         .service
+        .admin()
         .cleanup(
             &CleanupOptions {
                 phases: vec![CleanupPhase::Expire],
@@ -83,9 +84,7 @@ async fn every_session_event_is_audited_with_who_where_and_when() {
     b.keepalive().await;
     b.post("/api/session/logout", None).await;
     let events = srv
-        .state
-        .service
-        .stores()
+        .stores
         .audit
         .audit_events(&AuditQuery {
             username: Some("alice".into()),
@@ -128,13 +127,25 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
         max_batches: None,
         dry_run: true,
     };
-    let dry = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    let dry = srv
+        .state
+        .service
+        .admin()
+        .cleanup(&opts, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(dry.expired, 3);
     let opts = CleanupOptions {
         dry_run: false,
         ..opts
     };
-    let report = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    let report = srv
+        .state
+        .service
+        .admin()
+        .cleanup(&opts, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(report.expired, 3);
     assert!(
         report.batches >= 2,
@@ -148,14 +159,7 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
         limit: 10,
         ..Default::default()
     };
-    let events = srv
-        .state
-        .service
-        .stores()
-        .audit
-        .audit_events(&q)
-        .await
-        .unwrap();
+    let events = srv.stores.audit.audit_events(&q).await.unwrap();
     let expired = events
         .iter()
         .filter(|e| e.event_type == "SESSION_EXPIRED_IDLE")
@@ -163,7 +167,13 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
     assert_eq!(expired, 3);
     // A week later the records are purged.
     srv.advance(8 * 86_400);
-    let report = srv.state.service.cleanup(&opts, &|_| {}).await.unwrap();
+    let report = srv
+        .state
+        .service
+        .admin()
+        .cleanup(&opts, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(report.purged_sessions, 3);
 }
 

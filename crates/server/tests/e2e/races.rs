@@ -36,16 +36,23 @@ async fn race(srv: &TestServer, name: &str, command: &str) -> Vec<Arc<Browser>> 
     handle.await.unwrap();
     let service = &srv.state.service;
     match command {
-        "disable" => drop(service.disable_user(name).await.unwrap()),
-        "set-password" => drop(service.set_password(name, NEW_PASSWORD).await.unwrap()),
-        "set-role" => drop(service.set_role(name, "netadmin").await.unwrap()),
+        "disable" => drop(service.admin().disable_user(name).await.unwrap()),
+        "set-password" => drop(
+            service
+                .admin()
+                .set_password(name, NEW_PASSWORD)
+                .await
+                .unwrap(),
+        ),
+        "set-role" => drop(service.admin().set_role(name, "netadmin").await.unwrap()),
         "rename" => drop(
             service
+                .admin()
                 .rename_user(name, &format!("{name}.new"))
                 .await
                 .unwrap(),
         ),
-        "delete" => drop(service.delete_user(name).await.unwrap()),
+        "delete" => drop(service.admin().delete_user(name).await.unwrap()),
         _ => {
             let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
             let r = changer

@@ -167,7 +167,12 @@ async fn the_revocations_feed_lists_ended_sessions_by_cursor() {
         max_batches: None,
         dry_run: false,
     };
-    srv.state.service.cleanup(&expire, &|_| {}).await.unwrap();
+    srv.state
+        .service
+        .admin()
+        .cleanup(&expire, &|_| {})
+        .await
+        .unwrap();
     let feed = call(
         &srv,
         Method::GET,

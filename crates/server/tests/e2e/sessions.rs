@@ -132,11 +132,20 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sessions() {
     srv.add_user("bob", "oss").await;
     let alice = srv.logged_in("alice").await;
     let bob = srv.logged_in("bob").await;
-    assert_eq!(srv.state.service.disable_user("alice").await.unwrap(), 1);
+    assert_eq!(
+        srv.state
+            .service
+            .admin()
+            .disable_user("alice")
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(alice.check().await.body["code"], "revoked");
     assert_eq!(
         srv.state
             .service
+            .admin()
             .set_password("bob", "another long password")
             .await
             .unwrap(),
@@ -166,6 +175,7 @@ async fn the_platform_context_switches_among_the_users_own() {
     srv.add_user("alice", "oss").await;
     srv.state
         .service
+        .admin()
         .set_contexts(
             "alice",
             vec!["dell-east".into(), "dell-west".into(), "lab".into()],

@@ -9,6 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::Method;
 use serde_json::{Value, json};
+use sessiond_core::ClientInfo;
+use sessiond_core::api_key::Scope;
+use sessiond_core::service::{NewApiKey, Write};
 use sessiond_testkit::TestServer;
 
 use crate::tokens::{call, refresh, token_login};
@@ -67,7 +70,13 @@ async fn setup() -> (TestServer, Value, Keys) {
     let srv = TestServer::start(&[]).await;
     srv.add_user("alice", "oss").await;
     let pair = token_login(&srv, "alice").await;
-    let key = srv.state.service.current_signing_key().await.unwrap();
+    let key = srv
+        .state
+        .service
+        .tokens()
+        .current_signing_key()
+        .await
+        .unwrap();
     let jwk = key.public_key().jwk();
     let keys = Keys {
         ours: EncodingKey::from_ed_der(&pkcs8(key.seed())),
@@ -301,7 +310,14 @@ async fn row14_a_revoked_sessions_access_token_and_refresh_token_stop_at_once() 
     let (srv, pair, _) = setup().await;
     let access = pair["access_token"].as_str().unwrap();
     let sid = pair["session_id"].as_str().unwrap().parse().unwrap();
-    srv.state.service.revoke_session_by_id(&sid).await.unwrap();
+    let service = &srv.state.service;
+    let admin_key = NewApiKey::new("ops", &[Scope::Admin]);
+    let key = service.admin().create_api_key(admin_key).await.unwrap();
+    let api = service
+        .backend_api::<Write>(Some(key.expose()), "revoke_session", &ClientInfo::default())
+        .await
+        .unwrap();
+    api.revoke_session_by_id(&sid).await.unwrap();
     for path in ["/api/session/check", "/auth/verify"] {
         let r = call(&srv, Method::GET, path, Some(access), None).await;
         assert_eq!(

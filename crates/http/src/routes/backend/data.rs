@@ -6,12 +6,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sessiond_core::api_key::Scope;
+use sessiond_core::service::{Read, Write};
 
-use super::api_key;
 use crate::body::{ActivityBody, DataBody, ErrorBody};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Client};
+use crate::extract::{ApiCaller, ApiJson, ApiPath};
 use crate::fields::{ActivityType, SessionRef};
 use crate::state::AppState;
 
@@ -34,12 +33,11 @@ fn etag(version: &str) -> [(header::HeaderName, String); 1] {
 )]
 pub async fn get_data(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Response, ApiError> {
-    api_key(&state, &headers, &caller, Scope::SessionsRead, "get_data").await?;
-    let session = state.service.session_by_id(&id).await?;
+    let api = caller.gate::<Read>(&state, "get_data").await?;
+    let session = api.session_by_id(&id).await?;
     let version = sessiond_core::service::data_version(&session.data);
     let body = DataBody {
         version: version.clone(),
@@ -78,22 +76,14 @@ pub async fn get_data(
 )]
 pub async fn patch_data(
     State(state): State<AppState>,
-    Client(caller): Client,
+    caller: ApiCaller,
     headers: HeaderMap,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
     ApiJson(patch): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsWrite,
-        "patch_data",
-    )
-    .await?;
+    let api = caller.gate::<Write>(&state, "patch_data").await?;
     let if_match = if_match(&headers)?;
-    let data = state
-        .service
+    let data = api
         .patch_data(&id, &Value::Object(patch), if_match.as_deref())
         .await?;
     let version = sessiond_core::service::data_version(&data);
@@ -154,20 +144,13 @@ pub struct ActivityRequest {
 )]
 pub async fn record_activity(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
     ApiJson(req): ApiJson<ActivityRequest>,
 ) -> Result<Json<ActivityBody>, ApiError> {
-    let key = api_key(&state, &headers, &caller, Scope::SessionsWrite, "activity").await?;
-    let activity = state
-        .service
-        .record_activity(
-            &id,
-            req.kind.as_str(),
-            req.details.map(Value::Object),
-            &key.name,
-        )
+    let api = caller.gate::<Write>(&state, "activity").await?;
+    let activity = api
+        .record_activity(&id, req.kind.as_str(), req.details.map(Value::Object))
         .await?;
     let session = &activity.status.session;
     Ok(Json(ActivityBody {

@@ -4,12 +4,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sessiond_core::api_key::{ApiKey, Scope};
-use sessiond_core::service::AppLogin;
+use sessiond_core::service::{AppLogin, Read, Write};
 use sessiond_core::{ClientInfo, EndCode, Session, SessionError, Token};
 
 use crate::body::{
@@ -17,7 +16,7 @@ use crate::body::{
     SessionBody, ValidateBody,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Client};
+use crate::extract::{ApiCaller, ApiJson, ApiPath};
 use crate::fields::{
     ContextName, DisplayName, Ip, RoleName, SessionRef, SessionToken, UserAgent, Username,
 };
@@ -26,28 +25,9 @@ use crate::state::AppState;
 pub mod data;
 pub mod revocations;
 
-/// The caller's key, if it is valid and has `scope`; the call is audited as `operation`.
-async fn api_key(
-    state: &AppState,
-    headers: &HeaderMap,
-    client: &ClientInfo,
-    scope: Scope,
-    operation: &str,
-) -> Result<ApiKey, ApiError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let key = state
-        .service
-        .authenticate_api_key(presented, client)
-        .await?;
-    state
-        .service
-        .authorize_api_call(&key, scope, operation, client)
-        .await?;
-    Ok(key)
+/// A token that is not one (wrong length or alphabet) finds no session.
+fn no_session_unless(token: Option<Token>) -> Result<Token, ApiError> {
+    token.ok_or(ApiError::NotAuthenticated(EndCode::NoSession))
 }
 
 fn user_not_found(e: SessionError) -> ApiError {
@@ -116,18 +96,10 @@ pub struct CreateRequest {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<Response, ApiError> {
-    let key = api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsWrite,
-        "create_session",
-    )
-    .await?;
+    let api = caller.gate::<Write>(&state, "create_session").await?;
     let login = AppLogin {
         username: req.username.into_inner(),
         create_user: req.create_user,
@@ -141,21 +113,17 @@ pub async fn create(
             user_agent: req.user_agent.map(UserAgent::into_inner),
         },
     };
-    let issued = state
-        .service
-        .login_for_app(&key, login)
-        .await
-        .map_err(user_not_found)?;
+    let issued = api.login_for_app(login).await.map_err(user_not_found)?;
     let now = state.service.now();
     let max_age = issued
         .session
         .persistent
         .then(|| sessiond_core::time::secs_between(now, issued.session.absolute_expires_at));
     let cookie = state.cookie.issue(&issued.token, max_age);
-    let status = state.service.status(issued.session, now);
+    let status = state.service.browser().status(issued.session, now);
     let body = CreatedBody {
         token: issued.token.expose().to_owned(),
-        csrf_token: state.service.csrf_token(&status.session),
+        csrf_token: state.service.browser().csrf_token(&status.session),
         user_id: status.session.user_id.map(|u| u.to_string()),
         session: SessionBody::new(&state, &status),
     };
@@ -190,21 +158,20 @@ pub struct ValidateRequest {
 )]
 pub async fn validate(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiJson(req): ApiJson<ValidateRequest>,
 ) -> Result<Json<ValidateBody>, ApiError> {
-    let scope = if req.activity {
-        Scope::SessionsWrite
+    let token = Token::parse(req.token.as_str());
+    let status = if req.activity {
+        let api = caller.gate::<Write>(&state, "validate").await?;
+        api.validate_with_activity(&no_session_unless(token)?)
+            .await?
     } else {
-        Scope::SessionsRead
+        let api = caller.gate::<Read>(&state, "validate").await?;
+        api.validate(&no_session_unless(token)?).await?
     };
-    api_key(&state, &headers, &caller, scope, "validate").await?;
-    let token =
-        Token::parse(req.token.as_str()).ok_or(ApiError::NotAuthenticated(EndCode::NoSession))?;
-    let status = state.service.validate(&token, req.activity).await?;
     Ok(Json(ValidateBody {
-        csrf_token: state.service.csrf_token(&status.session),
+        csrf_token: state.service.browser().csrf_token(&status.session),
         user_id: status.session.user_id.map(|u| u.to_string()),
         data: status.session.data.clone(),
         session: SessionBody::new(&state, &status),
@@ -225,19 +192,11 @@ pub async fn validate(
 )]
 pub async fn get_session(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Json<ApiSessionBody>, ApiError> {
-    api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsRead,
-        "get_session",
-    )
-    .await?;
-    let session = state.service.session_by_id(&id).await?;
+    let api = caller.gate::<Read>(&state, "get_session").await?;
+    let session = api.session_by_id(&id).await?;
     Ok(Json(listed(session)))
 }
 
@@ -256,19 +215,11 @@ pub async fn get_session(
 )]
 pub async fn revoke_session(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(SessionRef(id)): ApiPath<SessionRef>,
 ) -> Result<Json<RevokedBody>, ApiError> {
-    api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsWrite,
-        "revoke_session",
-    )
-    .await?;
-    state.service.revoke_session_by_id(&id).await?;
+    let api = caller.gate::<Write>(&state, "revoke_session").await?;
+    api.revoke_session_by_id(&id).await?;
     Ok(Json(RevokedBody {
         success: true,
         session_id: id.to_string(),
@@ -289,20 +240,11 @@ pub async fn revoke_session(
 )]
 pub async fn user_sessions(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(username): ApiPath<Username>,
 ) -> Result<Json<ApiSessionListBody>, ApiError> {
-    api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsRead,
-        "user_sessions",
-    )
-    .await?;
-    let sessions = state
-        .service
+    let api = caller.gate::<Read>(&state, "user_sessions").await?;
+    let sessions = api
         .sessions_of(username.as_str())
         .await
         .map_err(user_not_found)?;
@@ -327,20 +269,11 @@ pub async fn user_sessions(
 )]
 pub async fn revoke_user_sessions(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     ApiPath(username): ApiPath<Username>,
 ) -> Result<Json<RevokedAllBody>, ApiError> {
-    api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsWrite,
-        "revoke_user_sessions",
-    )
-    .await?;
-    let ended = state
-        .service
+    let api = caller.gate::<Write>(&state, "revoke_user_sessions").await?;
+    let ended = api
         .revoke_sessions_of(username.as_str())
         .await
         .map_err(user_not_found)?;

@@ -6,10 +6,8 @@ use std::borrow::Cow;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
-use sessiond_core::api_key::Scope;
-use sessiond_core::service::FeedCursor;
+use sessiond_core::service::{FeedCursor, Read};
 use sessiond_core::{SessionId, Timestamp};
 
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
@@ -17,7 +15,7 @@ use utoipa::openapi::{RefOr, Schema};
 
 use crate::body::ErrorBody;
 use crate::error::ApiError;
-use crate::extract::Client;
+use crate::extract::ApiCaller;
 use crate::state::AppState;
 
 /// The longest page; also the default.
@@ -124,18 +122,10 @@ fn cursor_text(cursor: FeedCursor) -> String {
 )]
 pub async fn revocations(
     State(state): State<AppState>,
-    Client(caller): Client,
-    headers: HeaderMap,
+    caller: ApiCaller,
     query: Result<Query<RevocationsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<RevocationsBody>, ApiError> {
-    super::api_key(
-        &state,
-        &headers,
-        &caller,
-        Scope::SessionsRead,
-        "revocations",
-    )
-    .await?;
+    let api = caller.gate::<Read>(&state, "revocations").await?;
     let Query(query) = query.map_err(|_| {
         ApiError::bad_request("invalid_request", "since and limit are the only parameters")
     })?;
@@ -155,7 +145,7 @@ pub async fn revocations(
             "limit must be 1 to 1000",
         ));
     }
-    let (revoked, next) = state.service.revocations(cursor, limit).await?;
+    let (revoked, next) = api.revocations(cursor, limit).await?;
     Ok(Json(RevocationsBody {
         revocations: revoked
             .into_iter()

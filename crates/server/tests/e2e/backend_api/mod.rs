@@ -18,6 +18,7 @@ pub(crate) async fn key(srv: &TestServer, name: &str, scopes: &[Scope]) -> Strin
     let secret = srv
         .state
         .service
+        .admin()
         .create_api_key(if scopes == [Scope::SessionsWrite] {
             NewApiKey::new(name, scopes).roles(&["oss", "netadmin"])
         } else {
@@ -148,7 +149,10 @@ async fn a_session_an_app_creates_is_a_browsers_session() {
         operations(&audited),
         [("create_session".into(), 1), ("revoke_session".into(), 1)]
     );
-    assert_eq!(srv.state.service.flush_api_reads().await.unwrap(), 4);
+    assert_eq!(
+        srv.state.service.admin().flush_api_reads().await.unwrap(),
+        4
+    );
     let audited = srv.audited("API_REQUEST").await;
     assert_eq!(
         operations(&audited),
@@ -161,7 +165,10 @@ async fn a_session_an_app_creates_is_a_browsers_session() {
         ],
         "every call is audited with the key's name"
     );
-    assert_eq!(srv.state.service.flush_api_reads().await.unwrap(), 0);
+    assert_eq!(
+        srv.state.service.admin().flush_api_reads().await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -257,7 +264,14 @@ async fn keys_need_their_scope_and_anything_else_is_refused() {
     .await;
     assert_eq!(r.status, 201, "admin implies sessions:write: {}", r.body);
 
-    assert!(srv.state.service.revoke_api_key("ops").await.unwrap());
+    assert!(
+        srv.state
+            .service
+            .admin()
+            .revoke_api_key("ops")
+            .await
+            .unwrap()
+    );
     let r = api(
         &srv,
         &admin,

@@ -213,6 +213,7 @@ async fn row16_a_role_change_renews_the_session() {
     let ended = srv
         .state
         .service
+        .admin()
         .set_role("alice", "netadmin")
         .await
         .unwrap();

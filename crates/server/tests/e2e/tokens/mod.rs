@@ -338,7 +338,7 @@ async fn a_key_rotated_on_one_node_signs_on_the_other_within_ten_seconds() {
     let store = SharedStore::new(Backend::Sqlite);
     let (a, b) = two_nodes(&store).await;
     let old = token_login(&b, "alice").await;
-    let kid = a.state.service.rotate_signing_key().await.unwrap();
+    let kid = a.state.service.admin().rotate_signing_key().await.unwrap();
     advance(&[&a, &b], 6);
     let new = token_login(&b, "alice").await;
     let header = |t: &Value| -> Value {
