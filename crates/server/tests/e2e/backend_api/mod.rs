@@ -377,3 +377,25 @@ async fn create_user_takes_every_name_the_rule_admits_as_sent() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["username"], "L·ina");
 }
+
+/// The key is read by the one parser of `Authorization`, whose scheme name is case-insensitive
+/// (RFC 9110): `bearer sk_...` is the same key as `Bearer sk_...`.
+#[tokio::test]
+async fn the_authorization_scheme_is_read_in_any_case() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("alice", "oss").await;
+    let reader = key(&srv, "reports", &[Scope::SessionsRead]).await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let auth = format!("{scheme} {reader}");
+        let r = srv
+            .browser()
+            .request_with(
+                Method::GET,
+                "/api/v1/users/alice/sessions",
+                None,
+                &[("authorization", &auth)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{scheme}: {}", r.body);
+    }
+}
