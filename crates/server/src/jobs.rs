@@ -9,7 +9,7 @@ use sessiond_core::service::CleanupSchedule;
 use sessiond_http::AppState;
 use tokio::task::JoinHandle;
 
-/// Runs `SessionService::security_check` every `every` (`serve` runs the first one itself,
+/// Runs `Admin::security_check` every `every` (`serve` runs the first one itself,
 /// before it listens). Store outages are logged and retried on the next tick.
 pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -48,7 +48,7 @@ pub async fn refresh_gauges(state: &AppState) {
 pub const KEY_MAINTENANCE: Duration = Duration::from_secs(60);
 
 /// Rotates the access token signing key on its schedule and deletes keys no valid token can
-/// need (`SessionService::maintain_signing_keys`), every [`KEY_MAINTENANCE`].
+/// need (`Admin::maintain_signing_keys`), every [`KEY_MAINTENANCE`].
 pub fn spawn_key_maintenance(service: Arc<SessionService>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -64,7 +64,7 @@ pub fn spawn_key_maintenance(service: Arc<SessionService>) -> JoinHandle<()> {
     })
 }
 
-/// How often the backend API's counted reads are stored (`SessionService::flush_api_reads`).
+/// How often the backend API's counted reads are stored (`Admin::flush_api_reads`).
 pub const API_READS_FLUSH: Duration = Duration::from_secs(5);
 
 /// Stores the backend API's counted reads every [`API_READS_FLUSH`]; `serve` flushes once more

@@ -4,7 +4,7 @@
 //!
 //! Only `api_key_by_hash` is served from the cache, and only for a key that was found and not
 //! revoked: an unknown key always goes to the store, so a new key works at once. A revocation
-//! drops every cached key on this node before it returns, and `SessionService::revoke_api_key`
+//! drops every cached key on this node before it returns, and `Admin::revoke_api_key`
 //! publishes [`Notice::ApiKeys`] on the bus, so every node drops its copies before the
 //! revocation is answered. Without a bus (memory, SQLite) only this process's revocations reach
 //! its cache, and a copy lives at most the TTL, as a session's does.
