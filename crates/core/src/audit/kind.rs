@@ -47,11 +47,13 @@ pub enum AuditKind {
     SessionExtendedByUser,
     /// The browser showed the "session expired" overlay.
     SessionExpiredShown,
-    /// A cookie request refused by the CSRF defence (CS-VOC `malicious_csrf`).
+    /// A cookie request refused by the CSRF defence (in the OWASP logging vocabulary,
+    /// `malicious_csrf`).
     MaliciousCsrf,
     /// Too many failed logins for one account: it is locked for a while.
     AccountLocked,
-    /// Too many logins from one address (CS-VOC `excess_rate_limit_exceeded`).
+    /// Too many logins from one address (in the OWASP logging vocabulary,
+    /// `excess_rate_limit_exceeded`).
     LoginRateLimited,
     /// Too many unknown session tokens from one address.
     SessionGuessing,

@@ -1,18 +1,18 @@
 //! `SESSION_FEATURE_CACHING`: a small per-node cache of the sessions that tokens resolved to, in
-//! front of any store's [`Sessions`] role (the only role it wraps).
+//! front of any store's [`Sessions`] role, and of the backend API's keys in front of its
+//! `ApiKeys` role ([`keys`]). No other role is wrapped.
 //!
 //! Only `session_by_token` (the read behind every check) is served from the cache; every write
 //! and every other read goes to the store. A cached copy stops being used when:
 //! - this node writes the session (the entry is dropped before the write returns),
 //! - another node writes it: the writer publishes the session id on the store's
-//!   [`InvalidationBus`] (Redis pub/sub, PostgreSQL LISTEN/NOTIFY) before it answers,
+//!   [`InvalidationBus`] (Redis pub/sub, PostgreSQL LISTEN/NOTIFY, on SQLite a table of notices
+//!   in the file) before it answers,
 //! - it is older than the configured TTL, a backstop for a notice that was never sent.
 //!
 //! While the bus is down the cache is bypassed, and it is emptied when the bus comes back, so a
 //! notice lost in between cannot leave a revoked session usable. See
-//! docs/decisions/0010-session-cache.md.
-//!
-//! The backend API's keys are cached beside the sessions, by the same rules ([`keys`]).
+//! docs/decisions/0010-session-cache.md and 0030-api-keys-cached-with-the-sessions.md.
 
 mod keys;
 

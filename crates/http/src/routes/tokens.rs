@@ -46,7 +46,7 @@ pub struct TokenLogoutRequest {
     refresh_token: Option<RefreshToken>,
 }
 
-/// A token login's or a refresh's answer (SPEC-compatible field names).
+/// A token login's or a refresh's answer (the field names of docs/api.md, "Tokens").
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenBody {
     /// A JWT (EdDSA, `typ: at+jwt`) for `Authorization: Bearer`.

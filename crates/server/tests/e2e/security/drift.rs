@@ -44,8 +44,8 @@ async fn check_from(b: &Browser, ip: &str) -> u16 {
 }
 
 /// A session long in use is worth more to a thief: past `SESSIOND_LONG_SESSION_SECONDS` it
-/// scores 5 points once, so one new network is then enough to reach the threshold (issue 5's
-/// "long sessions").
+/// scores 5 points once, so one new network is then enough to reach the threshold (docs/security.md,
+/// the suspicion score).
 #[tokio::test]
 async fn a_long_session_adds_to_the_suspicion_score() {
     let srv = server(&[

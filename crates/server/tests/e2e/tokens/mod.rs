@@ -1,4 +1,4 @@
-//! The token API through the real server (docs/api.md, "Tokens"; SPEC 5.1): the whole surface
+//! The token API through the real server (docs/api.md, "Tokens"): the whole surface
 //! on every store, rotation and theft (docs/security.md rows 25-28) on every store across two
 //! nodes, the refresh race (row 29), the absolute lifetime (row 30), the revocations feed,
 //! keys rotated on one node signing on the other, and the docs' curl and `jose` examples.
@@ -43,7 +43,7 @@ pub(crate) fn text(v: &Value, field: &str) -> String {
     v[field].as_str().unwrap().to_owned()
 }
 
-/// SPEC 5.1 end to end: login, the session routes with a bearer, forward auth, refresh,
+/// docs/api.md's token walk-through end to end: login, the session routes with a bearer, forward auth, refresh,
 /// logout and logout-all, and the refusals.
 async fn the_token_api_works_end_to_end(backend: Backend) {
     let store = SharedStore::new(backend);
