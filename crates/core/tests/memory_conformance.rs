@@ -1,5 +1,5 @@
-//! The memory store against the conformance suite, bare and behind the session cache (which
-//! wraps only the session role, so only that role's clauses run through it).
+//! The memory store against the conformance suite, bare and behind the session cache, which
+//! runs the clauses of both roles it wraps (sessions and API keys).
 
 use sessiond_core::cache::CacheSettings;
 use sessiond_core::memory::MemoryStore;
@@ -14,7 +14,5 @@ mod cached {
         ttl_secs: 3600,
     };
 
-    sessiond_store_conformance::sessions_conformance_tests!(
-        MemoryStore::stores().cached(SETTINGS).0
-    );
+    sessiond_store_conformance::cached_conformance_tests!(MemoryStore::stores().cached(SETTINGS).0);
 }

@@ -102,6 +102,16 @@ macro_rules! counters_conformance_tests {
     };
 }
 
+/// Every role the session cache wraps (`Stores::cached`: sessions and API keys), each with its
+/// full clause group: a decorator is held to the contract of what it wraps.
+#[macro_export]
+macro_rules! cached_conformance_tests {
+    ($make:expr) => {
+        $crate::sessions_conformance_tests!($make);
+        $crate::api_keys_conformance_tests!($make);
+    };
+}
+
 #[macro_export]
 macro_rules! api_keys_conformance_tests {
     ($make:expr) => {
@@ -184,4 +194,52 @@ macro_rules! role_tests {
             )*
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each role's clause functions, by the role's name in its macro.
+    const CLAUSES: [(&str, &str); 10] = [
+        ("api_keys", include_str!("clauses/api_keys.rs")),
+        ("audit", include_str!("clauses/audit.rs")),
+        ("bus", include_str!("clauses/bus.rs")),
+        ("counters", include_str!("clauses/counters.rs")),
+        ("health", include_str!("clauses/health.rs")),
+        ("secret_check", include_str!("clauses/secret_check.rs")),
+        ("sessions", include_str!("clauses/sessions.rs")),
+        ("signing_keys", include_str!("clauses/signing_keys.rs")),
+        ("sweep", include_str!("clauses/sweep.rs")),
+        ("users", include_str!("clauses/users.rs")),
+    ];
+
+    /// The names listed in the macro that stamps `role`'s clauses.
+    fn stamped(role: &str) -> &'static str {
+        let lib = include_str!("lib.rs");
+        let start = if role == "bus" {
+            lib.find("$crate::bus_conformance_tests!(@each $open;")
+        } else {
+            lib.find(&format!("$crate::role_tests!({role}, $make;"))
+        };
+        let rest = &lib[start.unwrap_or_else(|| panic!("no macro stamps {role}"))..];
+        &rest[..rest.find(");").unwrap()]
+    }
+
+    /// A clause written but left out of its role's macro would never run on any store.
+    #[test]
+    fn every_clause_is_stamped_by_its_roles_macro() {
+        for (role, source) in CLAUSES {
+            let listed = stamped(role);
+            for line in source.lines() {
+                let Some(rest) = line.strip_prefix("pub async fn ") else {
+                    continue;
+                };
+                let name = &rest[..rest.find(['(', '<']).unwrap()];
+                let word = |w: &str| w.trim_matches([',', ';', ' ']) == name;
+                assert!(
+                    listed.split_whitespace().any(word),
+                    "clause {role}::{name} is not in its role's macro"
+                );
+            }
+        }
+    }
 }

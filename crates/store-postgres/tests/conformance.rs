@@ -48,5 +48,5 @@ mod cached {
         ttl_secs: 3600,
     };
 
-    sessiond_store_conformance::sessions_conformance_tests!(fresh().await.cached(SETTINGS).0);
+    sessiond_store_conformance::cached_conformance_tests!(fresh().await.cached(SETTINGS).0);
 }

@@ -3,7 +3,7 @@
 //! `redis://127.0.0.1:6379`) and `SESSIOND_TEST_REDIS_CLUSTER_URL` (default
 //! `redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002`). A missing server is a failure
 //! that says how to start one, not a skip. Every role runs on both; the session role again behind
-//! the session cache; the bus clauses on pub/sub of both.
+//! the session cache (both roles it wraps); the bus clauses on pub/sub of both.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -68,7 +68,7 @@ mod cached {
         ttl_secs: 3600,
     };
 
-    sessiond_store_conformance::sessions_conformance_tests!(
+    sessiond_store_conformance::cached_conformance_tests!(
         standalone(namespace()).await.cached(SETTINGS).0
     );
 }
