@@ -104,6 +104,11 @@ impl SharedStore {
 
     /// Another handle on the namespace: a new connection for the servers that have one, the
     /// same store for memory.
+    /// Its namespace: the PostgreSQL schema, or the Redis key prefix's middle part.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub async fn open(&self) -> Stores {
         match self.backend {
             Backend::Memory => self.memory.get_or_init(MemoryStore::stores).clone(),
@@ -145,6 +150,16 @@ macro_rules! on_every_store {
         async fn sqlite() {
             $scenario($crate::stores::Backend::Sqlite).await
         }
+        $crate::on_every_shared_store!($scenario);
+    };
+}
+
+/// The same for the stores that several nodes share (PostgreSQL, Redis, Redis Cluster), for
+/// behaviours of two nodes on one store: each test opens its nodes on
+/// `SharedStore::new(backend)`.
+#[macro_export]
+macro_rules! on_every_shared_store {
+    ($scenario:path) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn postgres() {
             $scenario($crate::stores::Backend::Postgres).await

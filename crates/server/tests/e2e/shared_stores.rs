@@ -3,21 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use sessiond_core::Stores;
+use sessiond_testkit::stores::{Backend, SharedStore};
 use sessiond_testkit::{TestServer, config_with};
-
-use sessiond_testkit::stores::{namespace, postgres, redis_cluster, redis_single};
 
 /// Login, keep-alive, a second device that logs out, logout everywhere from a third, and a
 /// session that survives a restart of the server. Returns the secrets handed to clients.
-async fn scenario<F, Fut>(open: F, kind: &str) -> Vec<String>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Stores>,
-{
+async fn scenario(store: &SharedStore, kind: &str) -> Vec<String> {
     let mut secrets = Vec::new();
     let token = {
-        let srv = TestServer::start_with(config_with(&[]), open().await).await;
+        let srv = TestServer::start_with(config_with(&[]), store.open().await).await;
         srv.add_user("alice", "oss").await;
         let b = srv.browser();
         let r = b.login("alice", sessiond_testkit::PASSWORD).await;
@@ -48,7 +42,7 @@ where
         );
         third.token().unwrap()
     };
-    let srv = TestServer::start_with(config_with(&[]), open().await).await;
+    let srv = TestServer::start_with(config_with(&[]), store.open().await).await;
     let b = srv.browser();
     b.set_token(Some(&token));
     let r = b.check().await;
@@ -57,24 +51,25 @@ where
     secrets
 }
 
-#[tokio::test]
-async fn sessions_work_end_to_end_on_postgres() {
-    let schema = namespace();
-    let secrets = scenario(|| postgres(&schema), "postgres").await;
-    assert_no_secret_in_postgres(&schema, &secrets).await;
+/// The scenario above on each shared store, and nothing handed to a client found at rest (the
+/// Cluster spreads its keys over three servers; the single Redis is read whole).
+async fn sessions_work_end_to_end(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let kind = match backend {
+        Backend::Postgres => "postgres",
+        Backend::Redis => "redis",
+        _ => "redis-cluster",
+    };
+    let secrets = scenario(&store, kind).await;
+    match backend {
+        Backend::Postgres => assert_no_secret_in_postgres(store.name(), &secrets).await,
+        Backend::Redis => assert_no_secret_in_redis(store.name(), &secrets).await,
+        _ => {}
+    }
 }
 
-#[tokio::test]
-async fn sessions_work_end_to_end_on_redis() {
-    let prefix = namespace();
-    let secrets = scenario(|| redis_single(&prefix), "redis").await;
-    assert_no_secret_in_redis(&prefix, &secrets).await;
-}
-
-#[tokio::test]
-async fn sessions_work_end_to_end_on_redis_cluster() {
-    let prefix = namespace();
-    scenario(|| redis_cluster(&prefix), "redis-cluster").await;
+mod sessions_work_end_to_end {
+    sessiond_testkit::on_every_shared_store!(super::sessions_work_end_to_end);
 }
 
 /// A browser holding `token` on `srv`, with the CSRF token a check hands out.
@@ -86,13 +81,10 @@ async fn on(srv: &TestServer, token: &str) -> sessiond_testkit::Browser {
 }
 
 /// Two nodes on one store behave as one service: what one ends, the other refuses at once.
-async fn two_nodes<F, Fut>(open: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Stores>,
-{
-    let a = TestServer::start_with(config_with(&[]), open().await).await;
-    let b = TestServer::start_with(config_with(&[]), open().await).await;
+async fn two_nodes_act_as_one(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let a = TestServer::start_with(config_with(&[]), store.open().await).await;
+    let b = TestServer::start_with(config_with(&[]), store.open().await).await;
     a.add_user("alice", "oss").await;
 
     // Logged in on A, known on B; logged out on B, refused on A.
@@ -137,16 +129,8 @@ where
     assert_eq!(on(&a, &t3).await.check().await.body["code"], "logged_out");
 }
 
-#[tokio::test]
-async fn two_nodes_on_postgres_act_as_one() {
-    let schema = namespace();
-    two_nodes(|| postgres(&schema)).await;
-}
-
-#[tokio::test]
-async fn two_nodes_on_redis_cluster_act_as_one() {
-    let prefix = namespace();
-    two_nodes(|| redis_cluster(&prefix)).await;
+mod two_nodes_act_as_one {
+    sessiond_testkit::on_every_shared_store!(super::two_nodes_act_as_one);
 }
 
 /// Two nodes' configuration with `SESSION_FEATURE_CACHING` on, and cached copies that never age
@@ -202,35 +186,20 @@ pub(crate) async fn ended_on_a_is_refused_by_cached_b(a: &TestServer, b: &TestSe
     );
 }
 
-async fn cached_nodes_refuse_ended_sessions_within_100ms<F, Fut>(open: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Stores>,
-{
-    let a = TestServer::start_with(cached_config(), open().await).await;
-    let b = TestServer::start_with(cached_config(), open().await).await;
+async fn cached_nodes_refuse_ended_sessions_within_100ms(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let a = TestServer::start_with(cached_config(), store.open().await).await;
+    let b = TestServer::start_with(cached_config(), store.open().await).await;
     a.add_user("alice", "oss").await;
     for how in ["logout", "revoke", "logout-all"] {
         ended_on_a_is_refused_by_cached_b(&a, &b, how).await;
     }
 }
 
-#[tokio::test]
-async fn cached_nodes_on_postgres_refuse_ended_sessions_within_100ms() {
-    let schema = namespace();
-    cached_nodes_refuse_ended_sessions_within_100ms(|| postgres(&schema)).await;
-}
-
-#[tokio::test]
-async fn cached_nodes_on_redis_refuse_ended_sessions_within_100ms() {
-    let prefix = namespace();
-    cached_nodes_refuse_ended_sessions_within_100ms(|| redis_single(&prefix)).await;
-}
-
-#[tokio::test]
-async fn cached_nodes_on_redis_cluster_refuse_ended_sessions_within_100ms() {
-    let prefix = namespace();
-    cached_nodes_refuse_ended_sessions_within_100ms(|| redis_cluster(&prefix)).await;
+mod cached_nodes_refuse_ended_sessions_within_100ms {
+    sessiond_testkit::on_every_shared_store!(
+        super::cached_nodes_refuse_ended_sessions_within_100ms
+    );
 }
 
 /// Every row of every table, as text, contains none of the secrets handed to clients.
@@ -279,20 +248,15 @@ fn assert_clean(dump: &str, secrets: &[String]) {
 /// Two nodes on one store, each with its store slowed to 20 ms per operation, share 12
 /// parallel logins of one user. The per-user login lock is per node; the count after each
 /// create keeps the cap across nodes (row 38).
-async fn two_nodes_keep_the_session_cap<F, Fut>(open: F)
-where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Stores>,
-{
+async fn two_nodes_keep_the_session_cap(backend: Backend) {
     for policy in ["evict_oldest", "deny_new"] {
-        let ns = namespace();
-        let open = || open(ns.clone());
+        let store = SharedStore::new(backend);
         let vars = [
             ("SESSION_MAX_CONCURRENT_PER_USER", "3"),
             ("SESSIOND_CONCURRENT_POLICY", policy),
         ];
-        let slow_a = sessiond_testkit::OutageStore::new(open().await);
-        let slow_b = sessiond_testkit::OutageStore::new(open().await);
+        let slow_a = sessiond_testkit::OutageStore::new(store.open().await);
+        let slow_b = sessiond_testkit::OutageStore::new(store.open().await);
         let a = TestServer::start_with(config_with(&vars), slow_a.stores()).await;
         let b = TestServer::start_with(config_with(&vars), slow_b.stores()).await;
         a.add_user("alice", "oss").await;
@@ -333,20 +297,16 @@ where
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_nodes_on_postgres_keep_the_session_cap() {
-    two_nodes_keep_the_session_cap(|ns| async move { postgres(&ns).await }).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_nodes_on_redis_cluster_keep_the_session_cap() {
-    two_nodes_keep_the_session_cap(|ns| async move { redis_cluster(&ns).await }).await;
+mod two_nodes_keep_the_session_cap {
+    sessiond_testkit::on_every_shared_store!(super::two_nodes_keep_the_session_cap);
 }
 
 /// The lockout and the per-address login limit are counted in the store, so failures spread
 /// over two nodes lock the account on both, and logins from one address count on both
 /// (rows 39 and 40 across nodes).
-async fn two_nodes_share_lockouts_and_login_limits(store_a: Stores, store_b: Stores) {
+async fn two_nodes_share_lockouts_and_login_limits(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let (store_a, store_b) = (store.open().await, store.open().await);
     let vars = [
         ("SESSIOND_LOGIN_LOCKOUT_THRESHOLD", "3"),
         ("SESSIOND_LOGIN_RATE_LIMIT", "8"),
@@ -391,27 +351,16 @@ async fn two_nodes_share_lockouts_and_login_limits(store_a: Stores, store_b: Sto
     );
 }
 
-#[tokio::test]
-async fn two_nodes_on_postgres_share_lockouts_and_login_limits() {
-    let schema = namespace();
-    two_nodes_share_lockouts_and_login_limits(postgres(&schema).await, postgres(&schema).await)
-        .await;
-}
-
-#[tokio::test]
-async fn two_nodes_on_redis_cluster_share_lockouts_and_login_limits() {
-    let prefix = namespace();
-    two_nodes_share_lockouts_and_login_limits(
-        redis_cluster(&prefix).await,
-        redis_cluster(&prefix).await,
-    )
-    .await;
+mod two_nodes_share_lockouts_and_login_limits {
+    sessiond_testkit::on_every_shared_store!(super::two_nodes_share_lockouts_and_login_limits);
 }
 
 /// Suspicion scores are kept in the store: a new network seen by node A and another seen by
 /// node B add up to the threshold, and a network both see counts once (rows 23 and 24 across
 /// nodes).
-async fn two_nodes_share_suspicion_scores(store_a: Stores, store_b: Stores) {
+async fn two_nodes_share_suspicion_scores(backend: Backend) {
+    let store = SharedStore::new(backend);
+    let (store_a, store_b) = (store.open().await, store.open().await);
     let vars = [("SESSIOND_TRUSTED_PROXIES", "127.0.0.1")];
     let a = TestServer::start_with(config_with(&vars), store_a).await;
     let b = TestServer::start_with(config_with(&vars), store_b).await;
@@ -456,15 +405,6 @@ async fn two_nodes_share_suspicion_scores(store_a: Stores, store_b: Stores) {
     assert_eq!(a.audited("SUSPICIOUS_ACTIVITY").await.len(), 1);
 }
 
-#[tokio::test]
-async fn two_nodes_on_postgres_share_suspicion_scores() {
-    let schema = namespace();
-    two_nodes_share_suspicion_scores(postgres(&schema).await, postgres(&schema).await).await;
-}
-
-#[tokio::test]
-async fn two_nodes_on_redis_cluster_share_suspicion_scores() {
-    let prefix = namespace();
-    two_nodes_share_suspicion_scores(redis_cluster(&prefix).await, redis_cluster(&prefix).await)
-        .await;
+mod two_nodes_share_suspicion_scores {
+    sessiond_testkit::on_every_shared_store!(super::two_nodes_share_suspicion_scores);
 }
