@@ -18,7 +18,7 @@ use sessiond_core::audit::AuditKind;
 use sessiond_core::service::CsrfVerdict;
 
 use crate::error::ApiError;
-use crate::extract::{client_of, find_cookie};
+use crate::extract::{client_of, session_cookie};
 use crate::state::AppState;
 
 pub const X_CSRF_TOKEN: &str = "x-csrf-token";
@@ -128,21 +128,45 @@ fn refused(message: &'static str) -> ApiError {
     }
 }
 
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// How a route is held to the defence; each route group takes its layer (`lib.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// The session's CSRF token, or the browser's word that the request is same-origin.
+    Session,
+    /// Login: no session yet, so only the browser's provenance decides (login CSRF).
+    Login,
+    /// Logout: as [`Rule::Session`], but beside a tossed cookie (which it ends and clears)
+    /// only the provenance decides, as for a request without a cookie.
+    Tolerant,
+}
+
+/// The layer of the cookie routes that change something.
+pub async fn guard(state: State<AppState>, req: Request, next: Next) -> Response {
+    decide(state, req, next, Rule::Session).await
+}
+
+/// The layer of `POST /api/session/login`.
+pub async fn login_guard(state: State<AppState>, req: Request, next: Next) -> Response {
+    decide(state, req, next, Rule::Login).await
+}
+
+/// The layer of `POST /api/session/logout`.
+pub async fn tolerant_guard(state: State<AppState>, req: Request, next: Next) -> Response {
+    decide(state, req, next, Rule::Tolerant).await
+}
+
+async fn decide(State(state): State<AppState>, req: Request, next: Next, rule: Rule) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // A bearer request needs nothing here: it has no cookie, so the rules below pass it (a
     // cross-site one aside, which no browser could send without a CORS grant anyway).
-    if !unsafe_method || req.uri().path() == "/api/session/check" {
+    if !unsafe_method {
         return next.run(req).await;
     }
-    let login = req.uri().path() == "/api/session/login";
-    // Login and logout work beside a tossed cookie (they take no session from the cookie, or
-    // end every one it names); with no single session to hold them to, only the browser's
-    // provenance decides, as for a request without a cookie.
-    let tolerant = login || req.uri().path() == "/api/session/logout";
+    let login = rule == Rule::Login;
+    let tolerant = rule != Rule::Session;
     let (parts, body) = req.into_parts();
-    let token = match find_cookie(&parts.headers, &state.cookie.name) {
-        Ok(v) => v.and_then(Token::parse),
+    let token = match session_cookie(&parts.extensions, &parts.headers, &state.cookie.name) {
+        Ok(v) => v.as_deref().and_then(Token::parse),
         Err(ApiError::AmbiguousCookie) if tolerant => None,
         Err(e) => return e.into_response(),
     };

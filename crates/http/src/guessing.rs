@@ -9,11 +9,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, UnknownToken};
-use crate::extract::{client_of, find_cookie};
+use crate::extract::{client_of, session_cookie};
 use crate::state::AppState;
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let presented = matches!(find_cookie(req.headers(), &state.cookie.name), Ok(Some(_)));
+    let cookie = session_cookie(req.extensions(), req.headers(), &state.cookie.name);
+    let presented = matches!(cookie, Ok(Some(_)));
     if !presented {
         return next.run(req).await;
     }

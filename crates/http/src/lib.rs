@@ -74,11 +74,23 @@ pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
 /// Every documented route, each group with the refusals of its layers (see [`mod@openapi`]).
 fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
-    let mut api = OpenApiRouter::new()
+    // The CSRF defence is each route group's layer: login is held to the browser's provenance
+    // only, logout works beside a tossed cookie, the passive check changes nothing.
+    let login = OpenApiRouter::new()
         .routes(routes!(session::login))
-        .routes(routes!(session::check, session::check_post))
-        .routes(routes!(session::keepalive))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::login_guard,
+        ));
+    let logout = OpenApiRouter::new()
         .routes(routes!(logout::logout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::tolerant_guard,
+        ));
+    let passive = OpenApiRouter::new().routes(routes!(session::check, session::check_post));
+    let mut guarded = OpenApiRouter::new()
+        .routes(routes!(session::keepalive))
         .routes(routes!(logout::logout_all))
         .routes(routes!(session::list_sessions))
         .routes(routes!(account::reauth))
@@ -87,18 +99,23 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(client::record_event))
         .routes(routes!(session::revoke_session));
     if state.endpoints.context {
-        api = api.routes(routes!(session::switch_context));
+        guarded = guarded.routes(routes!(session::switch_context));
     }
     if state.endpoints.anonymous {
-        api = api.routes(routes!(session::anonymous));
+        guarded = guarded.routes(routes!(session::anonymous));
     }
+    let guarded = guarded.layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
+    let mut api = login.merge(logout).merge(passive).merge(guarded);
     refuse(api.get_openapi_mut(), COOKIE_GUARDS);
     refuse(api.get_openapi_mut(), STORE);
     let api = api
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guessing::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::read_session_cookie,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), clear_tossed))
         .layer(middleware::from_fn(no_store));
@@ -129,6 +146,10 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guessing::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::read_session_cookie,
         ))
         .layer(middleware::from_fn(forward::only_401))
         .layer(middleware::from_fn(no_store));

@@ -12,6 +12,49 @@ use crate::state::AppState;
 /// Longest `Cookie` header we read; browsers cap a cookie at 4 KiB anyway.
 const MAX_COOKIE_HEADER: usize = 8192;
 
+/// What the session cookie's header said, read once by [`read_session_cookie`] for the layers
+/// (the guessing guard, the CSRF guard) and the handler of a request alike.
+#[derive(Clone)]
+struct ReadCookie(Result<Option<String>, Fault>);
+
+/// Why the session cookie could not be read.
+#[derive(Clone, Copy)]
+enum Fault {
+    Ambiguous,
+    TooLarge,
+}
+
+/// A layer that reads the session cookie once and keeps what it found in the request, for
+/// every layer and extractor inside it.
+pub async fn read_session_cookie(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let read = match find_cookie(req.headers(), &state.cookie.name) {
+        Ok(found) => Ok(found.map(str::to_owned)),
+        Err(ApiError::AmbiguousCookie) => Err(Fault::Ambiguous),
+        Err(_) => Err(Fault::TooLarge),
+    };
+    req.extensions_mut().insert(ReadCookie(read));
+    next.run(req).await
+}
+
+/// The session cookie's value: as [`read_session_cookie`] found it, or read here when no such
+/// layer ran.
+pub fn session_cookie(
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<Option<String>, ApiError> {
+    match extensions.get::<ReadCookie>() {
+        Some(ReadCookie(Ok(found))) => Ok(found.clone()),
+        Some(ReadCookie(Err(Fault::Ambiguous))) => Err(ApiError::AmbiguousCookie),
+        Some(ReadCookie(Err(Fault::TooLarge))) => Err(ApiError::HeadersTooLarge),
+        None => find_cookie(headers, name).map(|found| found.map(str::to_owned)),
+    }
+}
+
 /// The session token from the cookie, if one well-formed token was sent. A malformed value is
 /// treated as no token at all, so garbage never reaches the store.
 pub struct SessionCookie(pub Option<Token>);
@@ -24,8 +67,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        find_cookie(&parts.headers, &state.cookie.name)
-            .map(|v| SessionCookie(v.and_then(Token::parse)))
+        session_cookie(&parts.extensions, &parts.headers, &state.cookie.name)
+            .map(|v| SessionCookie(v.as_deref().and_then(Token::parse)))
     }
 }
 

@@ -17,7 +17,10 @@ use crate::state::AppState;
 
 mod cookies;
 
-pub use cookies::{DeviceCookie, SessionCookie, SessionCookies, find_cookie, tossed_cookie_names};
+pub use cookies::{
+    DeviceCookie, SessionCookie, SessionCookies, find_cookie, read_session_cookie, session_cookie,
+    tossed_cookie_names,
+};
 
 fn is_json(headers: &HeaderMap) -> bool {
     headers
