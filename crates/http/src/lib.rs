@@ -76,18 +76,20 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
     // The CSRF defence is each route group's layer: login is held to the browser's provenance
     // only, logout works beside a tossed cookie, the passive check changes nothing.
-    let login = OpenApiRouter::new()
-        .routes(routes!(session::login))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            csrf::login_guard,
-        ));
-    let logout = OpenApiRouter::new()
-        .routes(routes!(logout::logout))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            csrf::tolerant_guard,
-        ));
+    let login =
+        OpenApiRouter::new()
+            .routes(routes!(session::login))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                csrf::login_guard,
+            ));
+    let logout =
+        OpenApiRouter::new()
+            .routes(routes!(logout::logout))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                csrf::tolerant_guard,
+            ));
     let passive = OpenApiRouter::new().routes(routes!(session::check, session::check_post));
     let mut guarded = OpenApiRouter::new()
         .routes(routes!(session::keepalive))

@@ -27,6 +27,7 @@ macro_rules! store_conformance_tests {
     ($make:expr) => {
         $crate::sessions_conformance_tests!($make);
         $crate::sweep_conformance_tests!($make);
+        $crate::listing_conformance_tests!($make);
         $crate::users_conformance_tests!($make);
         $crate::audit_conformance_tests!($make);
         $crate::counters_conformance_tests!($make);
@@ -61,6 +62,14 @@ macro_rules! sweep_conformance_tests {
             count_active_sessions_counts_only_active,
             sessions_due_are_earliest_deadline_first,
             purge_sessions_works_in_batches,
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! listing_conformance_tests {
+    ($make:expr) => {
+        $crate::role_tests!(listing, $make;
             ended_sessions_come_in_the_order_their_ends_were_committed,
         );
     };
@@ -199,12 +208,13 @@ macro_rules! role_tests {
 #[cfg(test)]
 mod tests {
     /// Each role's clause functions, by the role's name in its macro.
-    const CLAUSES: [(&str, &str); 10] = [
+    const CLAUSES: [(&str, &str); 11] = [
         ("api_keys", include_str!("clauses/api_keys.rs")),
         ("audit", include_str!("clauses/audit.rs")),
         ("bus", include_str!("clauses/bus.rs")),
         ("counters", include_str!("clauses/counters.rs")),
         ("health", include_str!("clauses/health.rs")),
+        ("listing", include_str!("clauses/listing.rs")),
         ("secret_check", include_str!("clauses/secret_check.rs")),
         ("sessions", include_str!("clauses/sessions.rs")),
         ("signing_keys", include_str!("clauses/signing_keys.rs")),

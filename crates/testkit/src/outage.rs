@@ -13,8 +13,8 @@ use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
-    ApiKeys, AuditLog, Counter, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions,
-    SigningKeys, StoreResult, Users,
+    ApiKeys, AuditLog, Counter, Counters, Ended, Health, Listing, SecretCheck, SessionSweep,
+    Sessions, SigningKeys, StoreResult, Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -109,7 +109,10 @@ delegating_impl!(SessionSweep.sweep {
     count_sessions_due(now: Timestamp) -> u64;
     purge_sessions(before: Timestamp, limit: u32) -> u64;
     count_purgeable_sessions(before: Timestamp) -> u64;
-    ended_sessions(after: u64, since: Timestamp, limit: u32) -> Vec<Ended>;
+});
+
+delegating_impl!(Listing.listing {
+    ended_after(after: u64, since: Timestamp, limit: u32) -> Vec<Ended>;
 });
 
 delegating_impl!(Users.users {

@@ -14,7 +14,8 @@ use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
 use crate::store::{
-    Counter, Counters, Ended, Health, SessionSweep, Sessions, StoreError, StoreResult, Users,
+    Counter, Counters, Ended, Health, Listing, SessionSweep, Sessions, StoreError, StoreResult,
+    Users,
 };
 use crate::time::Timestamp;
 use crate::token::TokenHash;
@@ -238,8 +239,11 @@ impl SessionSweep for MemoryStore {
             .filter(|s| s.lookup_until < before)
             .count() as u64)
     }
+}
 
-    async fn ended_sessions(
+#[async_trait]
+impl Listing for MemoryStore {
+    async fn ended_after(
         &self,
         after: u64,
         since: Timestamp,

@@ -42,6 +42,7 @@ use crate::store::Stores;
 use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 
+pub use crate::store::FeedCursor;
 pub use api_keys::NewApiKey;
 pub use backend::{AppLogin, BackendApi, Grant, Read, Write};
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
@@ -49,7 +50,7 @@ pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use error::SessionError;
 pub use faces::{Admin, Browser, Forward, Tokens};
 pub use ops::{Activity, SessionStatus};
-pub use revocations::{FeedCursor, Revocation};
+pub use revocations::Revocation;
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
 pub use settings::{CleanupSettings, ConcurrentPolicy, Settings, TokenSettings};
 pub use signing::PUBLISH_AHEAD_SECS;

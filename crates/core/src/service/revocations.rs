@@ -4,6 +4,7 @@
 
 use crate::ids::SessionId;
 use crate::session::{EndReason, SessionState};
+use crate::store::FeedCursor;
 use crate::time::Timestamp;
 
 use super::SessionResult;
@@ -26,16 +27,6 @@ pub struct Revocation {
     pub reason: Option<EndReason>,
 }
 
-/// Where the revocations feed is read from (`?since=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedCursor {
-    /// After this place in the order the store committed the ends: a previous page's `next`.
-    After(u64),
-    /// From the ends at or after this instant (the first call of a resource server that
-    /// starts late). Later pages go by place, which may repeat an end, never skip one.
-    Since(Timestamp),
-}
-
 impl<G> BackendApi<'_, G> {
     /// Sessions that ended other than by a timeout, after `cursor`, at most `limit`, in the
     /// order their ends were committed; and the cursor to ask from next time. An end is served
@@ -46,17 +37,9 @@ impl<G> BackendApi<'_, G> {
         cursor: FeedCursor,
         limit: u32,
     ) -> SessionResult<(Vec<Revocation>, FeedCursor)> {
-        let (after, since) = match cursor {
-            FeedCursor::After(seq) => (seq, Timestamp::UNIX_EPOCH),
-            FeedCursor::Since(at) => (0, at),
-        };
-        let ended = self
-            .stores
-            .sweep
-            .ended_sessions(after, since, limit)
-            .await?;
-        let next = ended.last().map_or(cursor, |e| FeedCursor::After(e.seq));
-        let revoked = ended
+        let page = self.stores.listing.ended_sessions(cursor, limit).await?;
+        let revoked = page
+            .items
             .into_iter()
             .map(|e| e.session)
             .filter(|s| !matches!(s.state, SessionState::Expired | SessionState::Active))
@@ -71,6 +54,6 @@ impl<G> BackendApi<'_, G> {
                 })
             })
             .collect();
-        Ok((revoked, next))
+        Ok((revoked, page.next))
     }
 }

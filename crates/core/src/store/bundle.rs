@@ -3,19 +3,30 @@
 use std::sync::Arc;
 
 use super::{
-    ApiKeys, AuditLog, Counters, Health, SecretCheck, SessionSweep, Sessions, SigningKeys, Users,
+    ApiKeys, AuditLog, Counters, Health, Listing, SecretCheck, SessionSweep, Sessions, SigningKeys,
+    Users,
 };
 use crate::cache::{CacheSettings, CacheStats, CachedStore, InvalidationBus};
 
 /// A backend: one type that plays every role.
 pub trait Backend:
-    Sessions + SessionSweep + Users + AuditLog + Counters + ApiKeys + SigningKeys + SecretCheck + Health
+    Sessions
+    + SessionSweep
+    + Listing
+    + Users
+    + AuditLog
+    + Counters
+    + ApiKeys
+    + SigningKeys
+    + SecretCheck
+    + Health
 {
 }
 
 impl<T> Backend for T where
     T: Sessions
         + SessionSweep
+        + Listing
         + Users
         + AuditLog
         + Counters
@@ -37,6 +48,8 @@ pub struct Stores {
     pub sessions: Arc<dyn Sessions>,
     /// Deadlines and purges.
     pub sweep: Arc<dyn SessionSweep>,
+    /// Lists by keyset.
+    pub listing: Arc<dyn Listing>,
     /// Accounts.
     pub users: Arc<dyn Users>,
     /// The audit trail.
@@ -69,6 +82,7 @@ impl Stores {
         Self {
             sessions: backend.clone(),
             sweep: backend.clone(),
+            listing: backend.clone(),
             users: backend.clone(),
             audit: backend.clone(),
             counters: backend.clone(),

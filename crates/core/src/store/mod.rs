@@ -5,7 +5,8 @@
 //! | role | what it holds | used by |
 //! |---|---|---|
 //! | [`Sessions`] | the hot path: create, by token, by id, versioned update, of a user | every request |
-//! | [`SessionSweep`] | deadlines passed, purge of dead records, counts, ended sessions | cleanup job, metrics, the revocations feed |
+//! | [`SessionSweep`] | deadlines passed, purge of dead records, counts | cleanup job, metrics |
+//! | [`Listing`] | lists by keyset, a page and its next cursor at a time: ended sessions | the revocations feed |
 //! | [`Users`] | accounts | login, the CLI |
 //! | [`AuditLog`] | the hash-chained audit trail | `Auditor`, `audit verify` |
 //! | [`Counters`] | counters the nodes share | lockout, per-address limits |
@@ -46,9 +47,11 @@
 //! ```
 
 mod bundle;
+mod listing;
 mod roles;
 
 pub use bundle::{Backend, Stores};
+pub use listing::{FeedCursor, Listing, Page};
 pub use roles::{
     ApiKeys, AuditLog, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions, SigningKeys,
     Users,

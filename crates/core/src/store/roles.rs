@@ -15,7 +15,7 @@ use crate::token::TokenHash;
 use crate::user::User;
 
 /// An ended session and its place in the order the store committed the ends (the revocations
-/// feed, `SessionSweep::ended_sessions`).
+/// feed, `Listing::ended_sessions`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ended {
     /// Given by the store in the transaction (or script) that stored the end: an end committed
@@ -58,17 +58,6 @@ pub trait SessionSweep: Send + Sync + 'static {
     async fn purge_sessions(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
     /// How many `purge_sessions` would delete.
     async fn count_purgeable_sessions(&self, before: Timestamp) -> StoreResult<u64>;
-    /// Ended sessions (any state but active) in the order their ends were committed, at most
-    /// `limit`: those whose `seq` is after `after`, and that ended at or after `since`. The
-    /// store gives an end its `seq` in the same transaction (or script) that writes it, so an
-    /// end committed after a page was read always comes after that page's last `seq`: the
-    /// revocations feed pages through it and never skips one.
-    async fn ended_sessions(
-        &self,
-        after: u64,
-        since: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<Ended>>;
 }
 
 /// User accounts.

@@ -270,14 +270,6 @@ impl sessiond_core::store::SessionSweep for CountingSweep {
     ) -> sessiond_core::store::StoreResult<u64> {
         self.inner.count_purgeable_sessions(before).await
     }
-    async fn ended_sessions(
-        &self,
-        after: u64,
-        since: sessiond_core::Timestamp,
-        limit: u32,
-    ) -> sessiond_core::store::StoreResult<Vec<sessiond_core::store::Ended>> {
-        self.inner.ended_sessions(after, since, limit).await
-    }
 }
 
 /// Second review, L10: a scrape reads memory only; the active-sessions gauge is read from the

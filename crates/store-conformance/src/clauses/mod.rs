@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bus;
 pub mod counters;
 pub mod health;
+pub mod listing;
 pub mod secret_check;
 pub mod sessions;
 pub mod signing_keys;

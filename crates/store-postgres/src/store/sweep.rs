@@ -8,7 +8,7 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, Timestamp};
 
-use sessiond_core::store::SessionSweep;
+use sessiond_core::store::{Listing, SessionSweep};
 
 #[async_trait]
 impl SessionSweep for PostgresStore {
@@ -50,8 +50,11 @@ impl SessionSweep for PostgresStore {
         )
         .await
     }
+}
 
-    async fn ended_sessions(
+#[async_trait]
+impl Listing for PostgresStore {
+    async fn ended_after(
         &self,
         after: u64,
         since: Timestamp,

@@ -8,7 +8,7 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, SessionState, Timestamp};
 
-use sessiond_core::store::SessionSweep;
+use sessiond_core::store::{Listing, SessionSweep};
 
 #[async_trait]
 impl SessionSweep for RedisStore {
@@ -75,8 +75,11 @@ impl SessionSweep for RedisStore {
             .arg(format!("({}", to_millis(before))))
             .await
     }
+}
 
-    async fn ended_sessions(
+#[async_trait]
+impl Listing for RedisStore {
+    async fn ended_after(
         &self,
         after: u64,
         since: Timestamp,

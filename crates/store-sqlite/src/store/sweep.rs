@@ -10,7 +10,7 @@ use sessiond_core::{Session, Timestamp};
 
 use crate::rows::{self, SESSION_COLUMNS};
 
-use sessiond_core::store::SessionSweep;
+use sessiond_core::store::{Listing, SessionSweep};
 
 #[async_trait]
 impl SessionSweep for SqliteStore {
@@ -59,8 +59,11 @@ impl SessionSweep for SqliteStore {
         )
         .await
     }
+}
 
-    async fn ended_sessions(
+#[async_trait]
+impl Listing for SqliteStore {
+    async fn ended_after(
         &self,
         after: u64,
         since: Timestamp,
