@@ -51,7 +51,8 @@ fn bench(c: &mut Criterion) {
         };
         service.admin().create_user(user).await.unwrap();
         let pair = service
-            .tokens().token_login(
+            .tokens()
+            .token_login(
                 TokenLogin {
                     username: "alice",
                     password: "correct horse battery",
@@ -63,7 +64,8 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
         let cookie = service
-            .browser().login("alice", "correct horse battery", false, &client, None, None)
+            .browser()
+            .login("alice", "correct horse battery", false, &client, None, None)
             .await
             .unwrap();
         (service, pair, cookie)
@@ -80,8 +82,12 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("access_token/resolve_on_sessiond", |b| {
         b.iter(|| {
-            rt.block_on(service.browser().check(Presented::Bearer(&pair.access_token), &client))
-                .unwrap()
+            rt.block_on(
+                service
+                    .browser()
+                    .check(Presented::Bearer(&pair.access_token), &client),
+            )
+            .unwrap()
         })
     });
     c.bench_function("cookie/check", |b| {
