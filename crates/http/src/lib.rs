@@ -99,6 +99,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_password))
         .routes(routes!(client::client_config))
         .routes(routes!(client::record_event))
+        .routes(routes!(client::record_activity))
         .routes(routes!(session::revoke_session));
     if state.endpoints.context {
         guarded = guarded.routes(routes!(session::switch_context));

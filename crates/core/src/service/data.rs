@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::audit::{AuditEvent, AuditKind};
+use crate::audit::AuditEvent;
 use crate::ids::SessionId;
 
 use super::backend::{BackendApi, Write};
@@ -101,17 +101,10 @@ impl BackendApi<'_, Write> {
             .check(kind)
             .map_err(SessionError::Invalid)?;
         let session = self.session_by_id(id).await?;
-        let now = self.now();
-        let activity = self.touch(session, now).await?;
-        let mut event = AuditEvent::new(AuditKind::SessionActivity, now)
-            .session(&activity.status.session)
-            .detail("activity", kind)
-            .detail("api_key", self.key().name.clone());
-        if let Some(details) = details {
-            event = event.detail("details", details);
-        }
-        self.audit.record(event).await?;
-        Ok(activity)
+        let key = self.key().name.clone();
+        let by = |event: AuditEvent| event.detail("api_key", key);
+        self.record_activity_of(session, kind, details, by, self.now())
+            .await
     }
 }
 

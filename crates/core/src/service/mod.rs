@@ -1,6 +1,7 @@
 //! [`SessionService`]: every session operation of sessiond, free of HTTP and of any storage
 //! engine. The HTTP crate and the CLI are thin shells around it.
 
+mod activity;
 mod admin;
 mod anonymous;
 mod api_keys;
@@ -114,6 +115,8 @@ pub struct SessionService {
     audit: Auditor,
     keepalive_limit: RateLimiter,
     client_events: RateLimiter,
+    /// Activities a browser records (`Browser::record_activity`), per session.
+    activities: RateLimiter,
     login_limit: SharedLimit,
     lockouts: Lockouts,
     unknown_tokens: SharedLimit,
@@ -145,6 +148,7 @@ impl SessionService {
         Ok(Self {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
             client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
+            activities: RateLimiter::new(activity::ACTIVITIES_PER_MINUTE, 60),
             login_limit: SharedLimit::new(Limit::Logins, settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
             unknown_tokens: SharedLimit::new(

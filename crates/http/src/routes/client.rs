@@ -6,9 +6,10 @@ use axum::extract::State;
 use serde::Deserialize;
 use sessiond_core::audit::AuditKind;
 
-use crate::body::{ClientEventBody, ErrorBody};
+use crate::body::{ActivityBody, ClientEventBody, ErrorBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Client, SessionCookie};
+use crate::routes::backend::data::ActivityRequest;
 use crate::state::{AppState, ClientConfig};
 
 /// Public: a login page needs it before there is a session.
@@ -69,5 +70,43 @@ pub async fn record_event(
     Ok(Json(ClientEventBody {
         success: true,
         event_type: kind.as_str().into(),
+    }))
+}
+
+/// `POST /api/session/activity`: an activity of the session in the cookie (seed 002), recorded
+/// in the audit trail; it counts as activity and never renews the token.
+#[utoipa::path(
+    post,
+    path = "/api/session/activity",
+    tag = "browser",
+    operation_id = "session_activity",
+    request_body = ActivityRequest,
+    responses(
+        (status = 200, description = "Recorded; it counts as activity", body = ActivityBody),
+        (status = 400, description = "`invalid_request`: a type outside the rule", body = ErrorBody),
+        (status = 401, description = "`no_session`, `expired_idle`, `expired_absolute`, `revoked`, `logged_out`, `evicted`, `ambiguous_session_cookie`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: details over 8 KiB", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: more than 60 a minute for the session", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn record_activity(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+    Client(client): Client,
+    ApiJson(req): ApiJson<ActivityRequest>,
+) -> Result<Json<ActivityBody>, ApiError> {
+    let details = req.details.map(serde_json::Value::Object);
+    let activity = state
+        .service
+        .browser()
+        .record_activity(token.as_ref(), req.kind.as_str(), details, &client)
+        .await?;
+    let session = &activity.status.session;
+    Ok(Json(ActivityBody {
+        success: true,
+        session_id: session.id.to_string(),
+        idle_expires_at: session.idle_expires_at,
+        extended: activity.extended,
     }))
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod accounts;
+mod activity;
 mod audit_chain;
 mod audit_durability;
 mod backend_api;

@@ -120,13 +120,13 @@ fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// What `POST /api/v1/sessions/{session_id}/activity` takes.
+/// What `POST /api/v1/sessions/{session_id}/activity` and `POST /api/session/activity` take.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityRequest {
     #[serde(rename = "type")]
-    kind: ActivityType,
-    details: Option<Map<String, Value>>,
+    pub(crate) kind: ActivityType,
+    pub(crate) details: Option<Map<String, Value>>,
 }
 
 /// `POST /api/v1/sessions/{session_id}/activity`: recorded, and it counts as activity.
