@@ -19,8 +19,8 @@ use super::{Activity, MAX_DATA_BYTES, SessionError, SessionResult, SessionServic
 pub(super) const ACTIVITIES_PER_MINUTE: u32 = 60;
 
 impl SessionService {
-    /// Touches `session` and records activity `kind` with `details`; `who` adds who recorded
-    /// it to the record.
+    /// Touches `session` and records activity `kind` (already held to its rule) with `details`;
+    /// `who` adds who recorded it to the record.
     pub(super) async fn record_activity_of(
         &self,
         session: Session,
@@ -29,9 +29,6 @@ impl SessionService {
         who: impl FnOnce(AuditEvent) -> AuditEvent,
         now: Timestamp,
     ) -> SessionResult<Activity> {
-        crate::input::ACTIVITY_TYPE
-            .check(kind)
-            .map_err(SessionError::Invalid)?;
         let activity = self.touch(session, now).await?;
         let mut event = AuditEvent::new(AuditKind::SessionActivity, now)
             .session(&activity.status.session)
@@ -55,6 +52,9 @@ impl Browser<'_> {
         details: Option<Value>,
         client: &ClientInfo,
     ) -> SessionResult<Activity> {
+        crate::input::ACTIVITY_TYPE
+            .check(kind)
+            .map_err(SessionError::Invalid)?;
         let size = details
             .as_ref()
             .map_or(0, |d| serde_json::to_vec(d).map_or(usize::MAX, |b| b.len()));
