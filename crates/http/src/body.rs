@@ -256,7 +256,7 @@ pub struct DataBody {
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
-/// `POST /api/v1/sessions/{session_id}/activity`.
+/// `POST /api/v1/sessions/{session_id}/activity` and `POST /api/session/activity`.
 #[derive(Serialize, ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ActivityBody {
@@ -265,6 +265,18 @@ pub struct ActivityBody {
     pub idle_expires_at: Timestamp,
     /// The idle deadline moved (at most once per coalescing interval, as a keep-alive's).
     pub extended: bool,
+}
+
+impl ActivityBody {
+    pub fn new(activity: &sessiond_core::service::Activity) -> Self {
+        let session = &activity.status.session;
+        Self {
+            success: true,
+            session_id: session.id.to_string(),
+            idle_expires_at: session.idle_expires_at,
+            extended: activity.extended,
+        }
+    }
 }
 
 /// `DELETE /api/v1/sessions/{session_id}`.

@@ -102,11 +102,5 @@ pub async fn record_activity(
         .browser()
         .record_activity(token.as_ref(), req.kind.as_str(), details, &client)
         .await?;
-    let session = &activity.status.session;
-    Ok(Json(ActivityBody {
-        success: true,
-        session_id: session.id.to_string(),
-        idle_expires_at: session.idle_expires_at,
-        extended: activity.extended,
-    }))
+    Ok(Json(ActivityBody::new(&activity)))
 }

@@ -152,11 +152,5 @@ pub async fn record_activity(
     let activity = api
         .record_activity(&id, req.kind.as_str(), req.details.map(Value::Object))
         .await?;
-    let session = &activity.status.session;
-    Ok(Json(ActivityBody {
-        success: true,
-        session_id: session.id.to_string(),
-        idle_expires_at: session.idle_expires_at,
-        extended: activity.extended,
-    }))
+    Ok(Json(ActivityBody::new(&activity)))
 }
