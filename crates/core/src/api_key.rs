@@ -13,7 +13,8 @@ use crate::token::{Token, TokenHash};
 
 const PREFIX: &str = "sk_";
 
-/// What a key may do. `admin` implies every scope, `sessions:write` implies `sessions:read`.
+/// What a key may do. `admin` implies every scope, `sessions:write` implies `sessions:read`, and
+/// `admin:read` (the admin API's reads, docs/api.md "Admin API") implies `sessions:read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// Read sessions and validate tokens.
@@ -22,11 +23,18 @@ pub enum Scope {
     SessionsWrite,
     /// Everything.
     Admin,
+    /// The admin API's reads: every session, user, count and audit record; no change.
+    AdminRead,
 }
 
 impl Scope {
     /// Every scope, for help texts.
-    pub const ALL: [Scope; 3] = [Self::SessionsRead, Self::SessionsWrite, Self::Admin];
+    pub const ALL: [Scope; 4] = [
+        Self::SessionsRead,
+        Self::SessionsWrite,
+        Self::AdminRead,
+        Self::Admin,
+    ];
 
     /// Its name on the command line and in the store.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +42,7 @@ impl Scope {
             Self::SessionsRead => "sessions:read",
             Self::SessionsWrite => "sessions:write",
             Self::Admin => "admin",
+            Self::AdminRead => "admin:read",
         }
     }
 
@@ -46,7 +55,8 @@ impl Scope {
     pub fn grants(self, wanted: Scope) -> bool {
         match self {
             Self::Admin => true,
-            Self::SessionsWrite => wanted != Self::Admin,
+            Self::SessionsWrite => matches!(wanted, Self::SessionsRead | Self::SessionsWrite),
+            Self::AdminRead => matches!(wanted, Self::SessionsRead | Self::AdminRead),
             Self::SessionsRead => wanted == Self::SessionsRead,
         }
     }
@@ -156,6 +166,22 @@ impl fmt::Debug for ApiKeySecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_imply_what_docs_api_md_says() {
+        use Scope::*;
+        let grants = |s: Scope| {
+            Scope::ALL
+                .into_iter()
+                .filter(|w| s.grants(*w))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(grants(Admin), Scope::ALL);
+        assert_eq!(grants(AdminRead), [SessionsRead, AdminRead]);
+        assert_eq!(grants(SessionsWrite), [SessionsRead, SessionsWrite]);
+        assert_eq!(grants(SessionsRead), [SessionsRead]);
+        assert_eq!(Scope::parse("admin:read"), Some(AdminRead));
+    }
 
     #[test]
     fn keys_have_their_form_and_only_their_form_hashes() {

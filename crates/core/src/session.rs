@@ -283,6 +283,20 @@ pub struct Session {
     pub data: serde_json::Map<String, serde_json::Value>,
     /// Optimistic concurrency: an update must name the version it read.
     pub version: i64,
+    /// The user's display name when it began (seed 000).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// How its user proved who they are: `local`, `ldap`, or `app` (the application asserted
+    /// it through the backend API). None for an anonymous session.
+    #[serde(default)]
+    pub auth_method: Option<String>,
+    /// Who ended it, when someone other than its own user did: `admin:NAME` (a superadmin's
+    /// session), `key:NAME` (an API key).
+    #[serde(default)]
+    pub ended_by: Option<String>,
+    /// The free-text reason given by whoever ended it.
+    #[serde(default)]
+    pub end_note: Option<String>,
 }
 
 impl Session {

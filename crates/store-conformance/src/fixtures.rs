@@ -47,6 +47,10 @@ pub fn session(user: Option<UserId>, created: i64) -> (Session, Token) {
         persistent: false,
         data: Default::default(),
         version: 1,
+        display_name: user.map(|_| "Alice Liddell".to_owned()),
+        auth_method: user.map(|_| "local".to_owned()),
+        ended_by: None,
+        end_note: None,
     };
     (s, token)
 }

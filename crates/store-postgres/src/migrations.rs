@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (8, include_str!("../migrations/0008_revocations_feed.sql")),
     (9, include_str!("../migrations/0009_audit_base_time.sql")),
     (10, include_str!("../migrations/0010_meta.sql")),
+    (11, include_str!("../migrations/0011_admin.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

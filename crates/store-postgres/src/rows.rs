@@ -101,6 +101,10 @@ pub(crate) fn session(row: &Row) -> Result<Session, StoreError> {
         persistent: get(row, 22)?,
         data,
         version: get(row, 24)?,
+        display_name: get(row, 25)?,
+        auth_method: get(row, 26)?,
+        ended_by: get(row, 27)?,
+        end_note: get(row, 28)?,
     })
 }
 
@@ -136,6 +140,10 @@ pub(crate) fn session_params(s: &Session) -> Vec<Param> {
         Box::new(s.persistent),
         Box::new(serde_json::Value::Object(s.data.clone()).to_string()),
         Box::new(s.version),
+        Box::new(s.display_name.clone()),
+        Box::new(s.auth_method.clone()),
+        Box::new(s.ended_by.clone()),
+        Box::new(s.end_note.clone()),
     ]
 }
 

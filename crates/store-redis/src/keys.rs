@@ -33,6 +33,22 @@ impl Keys {
         format!("{}u:{user}", self.prefix)
     }
 
+    /// Sorted set of every session id, by creation time (the admin list).
+    pub fn created(&self) -> String {
+        format!("{}created", self.prefix)
+    }
+
+    /// Sorted set of every session id of a user, live or ended, by creation time (the admin
+    /// list of one user). Unlike [`Self::user_sessions`] it keeps ended sessions until purged.
+    pub fn user_all(&self, user: &UserId) -> String {
+        format!("{}ua:{user}", self.prefix)
+    }
+
+    /// Set once every session stored before the admin list's indexes is in them.
+    pub fn created_indexed(&self) -> String {
+        format!("{}created:indexed", self.prefix)
+    }
+
     /// Sorted set of active session ids, by deadline.
     pub fn due(&self) -> String {
         format!("{}due", self.prefix)

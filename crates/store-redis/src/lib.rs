@@ -71,6 +71,7 @@ impl RedisStore {
             bus: Arc::new(bus),
         };
         store.migrate_feed().await?;
+        store.index_created_once().await?;
         Ok(store)
     }
 

@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+mod list;
+
+pub use list::{Arg, session_list};
+
 /// Connection settings of a SQL store (`SESSIOND_STORE_POOL_SIZE`, `SESSIOND_STORE_TIMEOUT_SECONDS`).
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -25,7 +29,8 @@ impl Default for PoolSettings {
 
 pub const SESSION_COLUMNS: &str = "id, user_id, username, role, token_hash, prev_token_hash, prev_token_expires_at, \
     created_at, last_activity, idle_expires_at, absolute_expires_at, deadline, renewed_at, state, end_reason, \
-    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version";
+    ended_at, lookup_until, client_ip, user_agent, device, fingerprint, context, persistent, data, version, \
+    display_name, auth_method, ended_by, end_note";
 pub const USER_COLUMNS: &str = "id, username, display_name, role, auth_method, password_hash, enabled, contexts, \
     created_at, updated_at, username_key";
 pub const API_KEY_COLUMNS: &str = "name, hash, scopes, created_at, revoked_at, roles, users";
@@ -57,7 +62,7 @@ pub enum Params {
 }
 
 impl Params {
-    fn mark(self) -> char {
+    pub fn mark(self) -> char {
         match self {
             Self::Question => '?',
             Self::Dollar => '$',
@@ -96,7 +101,7 @@ mod tests {
             Params::Dollar.set_clause("id, a, b", &["id"]),
             "a = $2, b = $3"
         );
-        assert_eq!(SESSION_COLUMNS.split(", ").count(), 25);
+        assert_eq!(SESSION_COLUMNS.split(", ").count(), 29);
         assert_eq!(USER_COLUMNS.split(", ").count(), 11);
         assert_eq!(AUDIT_COLUMNS.split(", ").count(), 12);
     }

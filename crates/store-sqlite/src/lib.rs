@@ -44,6 +44,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0009_notices.sql")),
         M::up(include_str!("../migrations/0010_audit_base_time.sql")),
         M::up(include_str!("../migrations/0011_meta.sql")),
+        M::up(include_str!("../migrations/0012_admin.sql")),
     ])
 }
 

@@ -88,6 +88,10 @@ pub(crate) fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
         persistent: row.get(22)?,
         data,
         version: row.get(24)?,
+        display_name: row.get(25)?,
+        auth_method: row.get(26)?,
+        ended_by: row.get(27)?,
+        end_note: row.get(28)?,
     })
 }
 
@@ -129,6 +133,10 @@ pub(crate) fn session_values(s: &Session) -> Vec<Value> {
         Value::Integer(i64::from(s.persistent)),
         Value::Text(serde_json::Value::Object(s.data.clone()).to_string()),
         Value::Integer(s.version),
+        text(&s.display_name),
+        text(&s.auth_method),
+        text(&s.ended_by),
+        text(&s.end_note),
     ]
 }
 

@@ -13,8 +13,8 @@ use sessiond_core::audit::{AuditEvent, AuditQuery};
 use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
-    ApiKeys, AuditLog, Counter, Counters, Ended, Health, Listing, SecretCheck, SessionSweep,
-    Sessions, SigningKeys, StoreResult, Users,
+    ApiKeys, AuditLog, Counter, Counters, Ended, Health, ListKey, Listing, Scanned, SecretCheck,
+    SessionFilter, SessionSweep, Sessions, SigningKeys, StoreResult, Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -112,6 +112,7 @@ delegating_impl!(SessionSweep.sweep {
 });
 
 delegating_impl!(Listing.listing {
+    sessions_before(f: &SessionFilter, before: Option<ListKey>, limit: u32) -> Scanned;
     ended_after(after: u64, since: Timestamp, limit: u32) -> Vec<Ended>;
 });
 

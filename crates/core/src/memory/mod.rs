@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod listing;
 mod signing_keys;
 
 use std::collections::HashMap;
@@ -14,8 +15,7 @@ use crate::counter::CounterKey;
 use crate::ids::{SessionId, UserId};
 use crate::session::{Session, SessionState};
 use crate::store::{
-    Counter, Counters, Ended, Health, Listing, SessionSweep, Sessions, StoreError, StoreResult,
-    Users,
+    Counter, Counters, Health, SessionSweep, Sessions, StoreError, StoreResult, Users,
 };
 use crate::time::Timestamp;
 use crate::token::TokenHash;
@@ -238,33 +238,6 @@ impl SessionSweep for MemoryStore {
             .values()
             .filter(|s| s.lookup_until < before)
             .count() as u64)
-    }
-}
-
-#[async_trait]
-impl Listing for MemoryStore {
-    async fn ended_after(
-        &self,
-        after: u64,
-        since: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<Ended>> {
-        let inner = self.lock();
-        let mut out: Vec<Ended> = inner
-            .end_seqs
-            .iter()
-            .filter(|(_, seq)| **seq > after)
-            .filter_map(|(id, seq)| {
-                let s = inner.sessions.get(id)?;
-                s.ended_at.is_some_and(|at| at >= since).then(|| Ended {
-                    seq: *seq,
-                    session: s.clone(),
-                })
-            })
-            .collect();
-        out.sort_by_key(|e| e.seq);
-        out.truncate(limit as usize);
-        Ok(out)
     }
 }
 

@@ -316,6 +316,10 @@ impl SessionService {
             persistent,
             data: Default::default(),
             version: 1,
+            display_name: user.map(|u| u.display_name.clone()),
+            auth_method: user.map(|u| u.auth_method.as_str().to_owned()),
+            ended_by: None,
+            end_note: None,
         };
         session.lookup_until = t.lookup_until(&session);
         Ok(session)

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use super::filter::{ListKey, Scanned, SessionFilter};
 use super::{Ended, StoreResult};
 use crate::time::Timestamp;
 
@@ -48,6 +49,17 @@ impl FeedCursor {
 /// The lists, by keyset.
 #[async_trait]
 pub trait Listing: Send + Sync + 'static {
+    /// Sessions that `filter` matches, newest first ([`ListKey`] descending), strictly before
+    /// `before` (from the newest when `None`), at most `limit` of them, read from an index of
+    /// the store. The store may stop after looking at a bounded number of sessions
+    /// ([`Scanned::next`]), but never skips a match between `before` and where it stopped.
+    async fn sessions_before(
+        &self,
+        filter: &SessionFilter,
+        before: Option<ListKey>,
+        limit: u32,
+    ) -> StoreResult<Scanned>;
+
     /// Ended sessions (any state but active) in the order their ends were committed, at most
     /// `limit`: those whose `seq` is after `after`, and that ended at or after `since`. The
     /// store gives an end its `seq` in the same transaction (or script) that writes it, so an

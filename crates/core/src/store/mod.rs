@@ -47,10 +47,12 @@
 //! ```
 
 mod bundle;
+mod filter;
 mod listing;
 mod roles;
 
 pub use bundle::{Backend, Stores};
+pub use filter::{ListKey, Scanned, SessionFilter, StateFilter};
 pub use listing::{FeedCursor, Listing, Page};
 pub use roles::{
     ApiKeys, AuditLog, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions, SigningKeys,

@@ -2,6 +2,7 @@
 //! of the next one at a time.
 
 use sessiond_core::store::FeedCursor::{After, Since};
+use sessiond_core::store::{ListKey, SessionFilter, StateFilter};
 use sessiond_core::{SessionState, Stores};
 
 use crate::fixtures::{at, session};
@@ -86,4 +87,173 @@ pub async fn ended_sessions_come_in_the_order_their_ends_were_committed(stores: 
         vec![committed[0], committed[2]],
         "ended at or after the instant"
     );
+}
+
+/// Every page of `filter`, `limit` at a time, until the list ends.
+async fn every_page(
+    stores: &Stores,
+    filter: &SessionFilter,
+    limit: u32,
+) -> Vec<sessiond_core::SessionId> {
+    let mut out = Vec::new();
+    let mut before = None;
+    for _ in 0..1000 {
+        let page = stores
+            .listing
+            .sessions_before(filter, before, limit)
+            .await
+            .unwrap();
+        assert!(page.sessions.len() <= limit as usize, "at most the limit");
+        out.extend(page.sessions.iter().map(|s| s.id));
+        match page.next {
+            Some(next) => before = Some(next),
+            None => return out,
+        }
+    }
+    panic!("the list never ended");
+}
+
+pub async fn the_session_list_pages_newest_first_and_filters_as_the_rule_says(stores: Stores) {
+    use sessiond_core::session::EndReason;
+    let alice = sessiond_core::UserId::generate(at(0)).unwrap();
+    let bob = sessiond_core::UserId::generate(at(0)).unwrap();
+    let mut all = Vec::new();
+    // Several in one millisecond: the id breaks the tie.
+    for (i, created) in [0, 5, 5, 5, 9, 12, 12, 20].into_iter().enumerate() {
+        let user = if i % 2 == 0 { Some(alice) } else { Some(bob) };
+        let (mut s, _) = session(user, created);
+        s.client.ip = Some(format!("10.0.{}.{}", i % 3, i));
+        s.context = (i % 4 == 0).then(|| "lab".to_owned());
+        s.role = Some(if i == 3 { "netadmin" } else { "oss" }.to_owned());
+        s.last_activity = at(created + i as i64);
+        stores.sessions.create_session(&s).await.unwrap();
+        if i == 1 || i == 6 {
+            s.state = SessionState::Revoked;
+            s.end_reason = Some(EndReason::ApiRevoked);
+            s.ended_at = Some(at(created + 1));
+            s.ended_by = Some("admin:root".into());
+            s.end_note = Some("left the company".into());
+            stores.sessions.update_session(&s).await.unwrap();
+            s.version += 1;
+        }
+        all.push(s);
+    }
+    let (anonymous, _) = session(None, 3);
+    stores.sessions.create_session(&anonymous).await.unwrap();
+    all.push(anonymous);
+    all.sort_by_key(|s| std::cmp::Reverse(ListKey::of(s)));
+
+    let now = at(10);
+    let cases = [
+        SessionFilter::default(),
+        SessionFilter {
+            user: Some(alice),
+            ..Default::default()
+        },
+        SessionFilter {
+            state: StateFilter::Live,
+            ..Default::default()
+        },
+        SessionFilter {
+            state: StateFilter::Ended,
+            ..Default::default()
+        },
+        SessionFilter {
+            state: StateFilter::Is(SessionState::Revoked),
+            user: Some(bob),
+            ..Default::default()
+        },
+        SessionFilter {
+            network: Some("10.0.1.0/24".parse().unwrap()),
+            ..Default::default()
+        },
+        SessionFilter {
+            network: Some("10.0.2.5/32".parse().unwrap()),
+            ..Default::default()
+        },
+        SessionFilter {
+            context: Some("lab".into()),
+            ..Default::default()
+        },
+        SessionFilter {
+            role: Some("netadmin".into()),
+            ..Default::default()
+        },
+        SessionFilter {
+            created_from: Some(at(5)),
+            created_until: Some(at(12)),
+            active_from: Some(at(8)),
+            ..Default::default()
+        },
+        SessionFilter {
+            active_until: Some(at(9)),
+            ..Default::default()
+        },
+    ];
+    for filter in cases {
+        let filter = SessionFilter { now, ..filter };
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|s| filter.matches(s))
+            .map(|s| s.id)
+            .collect();
+        for limit in [1, 2, 3, 100] {
+            assert_eq!(
+                every_page(&stores, &filter, limit).await,
+                expected,
+                "{filter:?}, {limit} a page"
+            );
+        }
+    }
+
+    // What an ended session says of its end reads back.
+    let page = stores
+        .listing
+        .sessions_before(
+            &SessionFilter {
+                state: StateFilter::Is(SessionState::Revoked),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 2);
+    for s in &page.sessions {
+        assert_eq!(s.ended_by.as_deref(), Some("admin:root"));
+        assert_eq!(s.end_note.as_deref(), Some("left the company"));
+        assert_eq!(s.display_name.as_deref(), Some("Alice Liddell"));
+        assert_eq!(s.auth_method.as_deref(), Some("local"));
+    }
+}
+
+pub async fn the_session_list_goes_on_past_a_session_purged_under_its_cursor(stores: Stores) {
+    let mut made = Vec::new();
+    for created in [1, 2, 3, 4] {
+        let (s, _) = session(None, created);
+        stores.sessions.create_session(&s).await.unwrap();
+        made.push(s);
+    }
+    let filter = SessionFilter::default();
+    let first = stores
+        .listing
+        .sessions_before(&filter, None, 2)
+        .await
+        .unwrap();
+    let ids: Vec<_> = first.sessions.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [made[3].id, made[2].id]);
+    // The cursor's own session is purged before the next page is asked for.
+    let cursor = first.next.expect("the list goes on");
+    let mut gone = made[2].clone();
+    gone.lookup_until = at(3);
+    stores.sessions.update_session(&gone).await.unwrap();
+    assert!(stores.sweep.purge_sessions(at(4), 100).await.unwrap() >= 1);
+    let rest = stores
+        .listing
+        .sessions_before(&filter, Some(cursor), 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = rest.sessions.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [made[1].id, made[0].id]);
 }

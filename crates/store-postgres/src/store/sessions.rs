@@ -15,7 +15,7 @@ impl Sessions for PostgresStore {
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            P.list(25)
+            P.list(SESSION_COLUMNS.split(", ").count())
         );
         self.execute(&sql, &rows::session_params(s))
             .await

@@ -1,14 +1,15 @@
 //! The sweep role: deadlines passed and dead records.
 
 use crate::PostgresStore;
-use crate::rows::{self, Param, SESSION_COLUMNS};
+use crate::rows::{self, Param, SESSION_COLUMNS, refs};
 use async_trait::async_trait;
 use sessiond_core::store::Ended;
 use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, Timestamp};
 
-use sessiond_core::store::{Listing, SessionSweep};
+use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
+use sessiond_store_sql::{Arg, Params, session_list};
 
 #[async_trait]
 impl SessionSweep for PostgresStore {
@@ -54,6 +55,31 @@ impl SessionSweep for PostgresStore {
 
 #[async_trait]
 impl Listing for PostgresStore {
+    async fn sessions_before(
+        &self,
+        filter: &SessionFilter,
+        before: Option<ListKey>,
+        limit: u32,
+    ) -> StoreResult<Scanned> {
+        let (sql, args) = session_list(Params::Dollar, filter, before, limit);
+        let params: Vec<Param> = args
+            .into_iter()
+            .map(|a| -> Param {
+                match a {
+                    Arg::Int(i) => Box::new(i),
+                    Arg::Text(t) => Box::new(t),
+                }
+            })
+            .collect();
+        let read = self
+            .rows(&sql, &refs(&params))
+            .await?
+            .iter()
+            .map(rows::session)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Scanned::of_rows(read, filter, limit))
+    }
+
     async fn ended_after(
         &self,
         after: u64,
@@ -71,7 +97,7 @@ impl Listing for PostgresStore {
             .map(|row| {
                 Ok(Ended {
                     session: rows::session(row)?,
-                    seq: u64::try_from(row.get::<_, i64>(25)).unwrap_or(0),
+                    seq: u64::try_from(row.get::<_, i64>(29)).unwrap_or(0),
                 })
             })
             .collect()

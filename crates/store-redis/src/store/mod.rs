@@ -214,7 +214,46 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Puts the session in the admin list's indexes: every session's and its user's.
+    async fn index_created(&self, s: &Session) -> StoreResult<()> {
+        let id = s.id.to_string();
+        let at = to_millis(s.created_at);
+        self.q::<()>(cmd("ZADD").arg(self.keys.created()).arg(at).arg(&id))
+            .await?;
+        if let Some(user) = &s.user_id {
+            self.q::<()>(cmd("ZADD").arg(self.keys.user_all(user)).arg(at).arg(&id))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the sessions stored before the admin list's indexes existed in them, once.
+    pub(crate) async fn index_created_once(&self) -> StoreResult<()> {
+        let done: bool = self
+            .q(cmd("EXISTS").arg(self.keys.created_indexed()))
+            .await?;
+        if done {
+            return Ok(());
+        }
+        let ids: Vec<String> = self
+            .q(cmd("ZRANGE").arg(self.keys.lookup()).arg(0).arg(-1))
+            .await?;
+        for id in ids {
+            if let Some(s) = self.load(&id).await? {
+                self.index_created(&s).await?;
+            }
+        }
+        self.q::<()>(cmd("SET").arg(self.keys.created_indexed()).arg(1))
+            .await
+    }
+
     async fn unindex(&self, id: &str, user: Option<&UserId>) -> StoreResult<()> {
+        self.q::<()>(cmd("ZREM").arg(self.keys.created()).arg(id))
+            .await?;
+        if let Some(user) = user {
+            self.q::<()>(cmd("ZREM").arg(self.keys.user_all(user)).arg(id))
+                .await?;
+        }
         self.q::<()>(cmd("ZREM").arg(self.keys.due()).arg(id))
             .await?;
         self.q::<()>(cmd("ZREM").arg(self.keys.lookup()).arg(id))

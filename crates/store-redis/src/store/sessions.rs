@@ -58,6 +58,7 @@ impl Sessions for RedisStore {
             )
             .await?;
         }
+        self.index_created(s).await?;
         self.index(s).await
     }
 

@@ -8,7 +8,8 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, SessionState, Timestamp};
 
-use sessiond_core::store::{Listing, SessionSweep};
+use futures_util::future::join_all;
+use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
 
 #[async_trait]
 impl SessionSweep for RedisStore {
@@ -77,8 +78,87 @@ impl SessionSweep for RedisStore {
     }
 }
 
+/// Sessions read per round trip when walking the admin list.
+const LIST_CHUNK: i64 = 200;
+/// Sessions looked at per page at most: a search that matches rarely answers a short page and
+/// where to go on, in bounded time.
+const LIST_BUDGET: usize = 5_000;
+
 #[async_trait]
 impl Listing for RedisStore {
+    async fn sessions_before(
+        &self,
+        filter: &SessionFilter,
+        before: Option<ListKey>,
+        limit: u32,
+    ) -> StoreResult<Scanned> {
+        let index = match &filter.user {
+            Some(user) => self.keys.user_all(user),
+            None => self.keys.created(),
+        };
+        // From the rank after the cursor's session; one purged since is found by its time.
+        let mut rank: i64 = match before {
+            None => 0,
+            Some(b) => {
+                let found: Option<i64> = self
+                    .q(cmd("ZREVRANK").arg(&index).arg(b.id.to_string()))
+                    .await?;
+                match found {
+                    Some(r) => r + 1,
+                    None => {
+                        let ms = to_millis(b.created_at);
+                        self.q(cmd("ZCOUNT").arg(&index).arg(format!("({ms}")).arg("+inf"))
+                            .await?
+                    }
+                }
+            }
+        };
+        let mut sessions = Vec::new();
+        let mut looked = 0;
+        loop {
+            let ids: Vec<String> = self
+                .q(cmd("ZREVRANGE")
+                    .arg(&index)
+                    .arg(rank)
+                    .arg(rank + LIST_CHUNK - 1))
+                .await?;
+            let end = ids.len() < LIST_CHUNK as usize;
+            rank += ids.len() as i64;
+            let loaded = join_all(ids.iter().map(|id| self.load(id))).await;
+            for (id, s) in ids.iter().zip(loaded) {
+                looked += 1;
+                let Some(s) = s? else {
+                    // Collected by its TTL: drop the stale entry.
+                    self.q::<()>(cmd("ZREM").arg(&index).arg(id)).await?;
+                    continue;
+                };
+                let key = ListKey::of(&s);
+                if before.is_some_and(|b| key >= b) || !filter.matches(&s) {
+                    if looked >= LIST_BUDGET {
+                        return Ok(Scanned {
+                            sessions,
+                            next: Some(key),
+                        });
+                    }
+                    continue;
+                }
+                sessions.push(s);
+                if sessions.len() >= limit as usize || looked >= LIST_BUDGET {
+                    return Ok(Scanned {
+                        sessions,
+                        next: Some(key),
+                    });
+                }
+            }
+            if end {
+                return Ok(Scanned {
+                    sessions,
+                    next: None,
+                });
+            }
+        }
+    }
+
     async fn ended_after(
         &self,
         after: u64,

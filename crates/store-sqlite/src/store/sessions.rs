@@ -17,7 +17,7 @@ impl Sessions for SqliteStore {
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            P.list(25)
+            P.list(SESSION_COLUMNS.split(", ").count())
         );
         self.execute(sql, rows::session_values(s)).await.map(|_| ())
     }

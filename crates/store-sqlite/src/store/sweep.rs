@@ -10,7 +10,8 @@ use sessiond_core::{Session, Timestamp};
 
 use crate::rows::{self, SESSION_COLUMNS};
 
-use sessiond_core::store::{Listing, SessionSweep};
+use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
+use sessiond_store_sql::{Arg, Params, session_list};
 
 #[async_trait]
 impl SessionSweep for SqliteStore {
@@ -63,6 +64,31 @@ impl SessionSweep for SqliteStore {
 
 #[async_trait]
 impl Listing for SqliteStore {
+    async fn sessions_before(
+        &self,
+        filter: &SessionFilter,
+        before: Option<ListKey>,
+        limit: u32,
+    ) -> StoreResult<Scanned> {
+        let (sql, args) = session_list(Params::Question, filter, before, limit);
+        let args: Vec<Value> = args
+            .into_iter()
+            .map(|a| match a {
+                Arg::Int(i) => Value::Integer(i),
+                Arg::Text(t) => Value::Text(t),
+            })
+            .collect();
+        let read = self
+            .pool
+            .read_blocking(move |c| {
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args), rows::session)?;
+                rows.collect::<rusqlite::Result<Vec<Session>>>()
+            })
+            .await?;
+        Ok(Scanned::of_rows(read, filter, limit))
+    }
+
     async fn ended_after(
         &self,
         after: u64,
@@ -84,7 +110,7 @@ impl Listing for SqliteStore {
                 let rows = stmt.query_map(args, |row| {
                     Ok(Ended {
                         session: rows::session(row)?,
-                        seq: u64::try_from(row.get::<_, i64>(25)?).unwrap_or(0),
+                        seq: u64::try_from(row.get::<_, i64>(29)?).unwrap_or(0),
                     })
                 })?;
                 rows.collect()
