@@ -157,6 +157,15 @@ pub const ACTIVITY_TYPE: Rule = Rule {
     padded: false,
 };
 
+/// The free-text reason an administrator gives for ending a session.
+pub const REASON: Rule = Rule {
+    field: "reason",
+    min: 1,
+    max: 500,
+    chars: Chars::Printable,
+    padded: false,
+};
+
 impl Rule {
     /// The same rule for a field of another name.
     pub const fn named(self, field: &'static str) -> Self {

@@ -138,10 +138,12 @@ pub enum EndReason {
     UserRenamed,
     /// The account was deleted.
     UserDeleted,
+    /// Revoked through the admin API (its `ended_by` and `end_note` say by whom and why).
+    AdminRevoked,
 }
 
 impl EndReason {
-    const ALL: [Self; 18] = [
+    const ALL: [Self; 19] = [
         Self::Idle,
         Self::Absolute,
         Self::UserLogout,
@@ -160,6 +162,7 @@ impl EndReason {
         Self::TokenReuse,
         Self::UserRenamed,
         Self::UserDeleted,
+        Self::AdminRevoked,
     ];
 
     /// The stored name.
@@ -183,6 +186,7 @@ impl EndReason {
             Self::TokenReuse => "token_reuse",
             Self::UserRenamed => "user_renamed",
             Self::UserDeleted => "user_deleted",
+            Self::AdminRevoked => "admin_revoked",
         }
     }
 
@@ -204,6 +208,14 @@ pub struct ClientInfo {
 impl ClientInfo {
     /// A short readable label ("Firefox on Linux") for the session list.
     pub fn device_label(&self) -> String {
+        match self.browser_and_os() {
+            (browser, Some(os)) => format!("{browser} on {os}"),
+            (browser, None) => browser.to_owned(),
+        }
+    }
+
+    /// The browser and the operating system its user agent names, as far as they are known.
+    pub fn browser_and_os(&self) -> (&'static str, Option<&'static str>) {
         let ua = self.user_agent.as_deref().unwrap_or("");
         let browser = [
             ("Edg/", "Edge"),
@@ -225,10 +237,7 @@ impl ClientInfo {
         .iter()
         .find(|(needle, _)| ua.contains(needle))
         .map(|(_, name)| *name);
-        match os {
-            Some(os) => format!("{browser} on {os}"),
-            None => browser.to_owned(),
-        }
+        (browser, os)
     }
 }
 

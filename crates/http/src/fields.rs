@@ -116,6 +116,10 @@ field!(
     /// An activity's type.
     ActivityType = input::ACTIVITY_TYPE
 );
+field!(
+    /// Why an administrator ended a session.
+    Reason = input::REASON
+);
 
 /// A browser's address, IPv4 or IPv6, kept in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq)]

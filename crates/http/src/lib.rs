@@ -31,7 +31,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::{AppState, ClientConfig, ClientFeatures, Endpoints, SyncSettings};
 
-use routes::{account, backend, client, forward, jwks, logout, ops, pages, session, tokens};
+use routes::{account, admin, backend, client, forward, jwks, logout, ops, pages, session, tokens};
 
 /// Largest request body accepted anywhere: every JSON request of the API is tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -73,7 +73,7 @@ pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
 
 /// Every documented route, each group with the refusals of its layers (see [`mod@openapi`]).
 fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
+    use openapi::{ADMIN, API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
     // The CSRF defence is each route group's layer: login is held to the browser's provenance
     // only, logout works beside a tossed cookie, the passive check changes nothing.
     let login =
@@ -137,6 +137,38 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
+    // A superadmin's session (CSRF-checked like every cookie route) or an API key: the gate
+    // in each handler decides which (`routes::admin::AdminCaller`).
+    let mut admin_api = OpenApiRouter::new()
+        .routes(routes!(admin::list_sessions))
+        .routes(routes!(admin::get_session))
+        .routes(routes!(admin::revoke_session))
+        .routes(routes!(admin::revoke_user_sessions))
+        .routes(routes!(admin::users::list_users))
+        .routes(routes!(admin::users::disable_user))
+        .routes(routes!(admin::users::enable_user))
+        .routes(routes!(admin::users::set_role))
+        .routes(routes!(admin::users::set_contexts))
+        .merge(
+            // 500 session ids do not fit in the API's usual 16 KiB.
+            OpenApiRouter::new()
+                .routes(routes!(admin::revoke_sessions))
+                .layer(DefaultBodyLimit::max(admin::BULK_BODY_BYTES)),
+        );
+    for refusals in [ADMIN, API_KEY, COOKIE_GUARDS, STORE] {
+        refuse(admin_api.get_openapi_mut(), refusals);
+    }
+    let admin_api = admin_api
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guessing::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::read_session_cookie,
+        ))
+        .layer(middleware::from_fn(no_store));
     // Asked by a proxy about the browser's request (any method HTTP defines and OpenAPI can
     // describe, as some proxies forward the original one; docs/decisions/0039): never a cookie,
     // so no CSRF guard; unknown tokens still count as guesses.
@@ -182,6 +214,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let mut all = OpenApiRouter::with_openapi(openapi::Skeleton::openapi())
         .merge(api)
         .merge(v1)
+        .merge(admin_api)
         .merge(token_api)
         .merge(verify)
         .merge(logout_page)

@@ -223,6 +223,34 @@ pub(crate) const COOKIE_GUARDS: &[Refusal] = &[
     },
 ];
 
+/// The admin API's gate, for a session: none or a dead one, a user who is not a superadmin, and
+/// a change on a session whose password was entered too long ago.
+pub(crate) const ADMIN: &[Refusal] = &[
+    Refusal {
+        status: 401,
+        codes: &[
+            "no_session",
+            "expired_idle",
+            "expired_absolute",
+            "revoked",
+            "logged_out",
+            "evicted",
+            "ambiguous_session_cookie",
+        ],
+        applies: always,
+    },
+    Refusal {
+        status: 403,
+        codes: &["insufficient_role"],
+        applies: always,
+    },
+    Refusal {
+        status: 403,
+        codes: &["reauth_required"],
+        applies: unsafe_method,
+    },
+];
+
 /// The backend API's key: absent or wrong, too narrow, or too many wrong ones from an address.
 pub(crate) const API_KEY: &[Refusal] = &[
     Refusal {

@@ -93,12 +93,14 @@ pub enum AuditKind {
     SigningKeyRetired,
     /// A signing key was dropped at once (`sessiond keys revoke`): its tokens stop verifying.
     SigningKeyRevoked,
+    /// A change made through the admin API, with its actor, operation, target and reason.
+    AdminAction,
 }
 
 impl AuditKind {
     /// Every event type, in the order the enum declares them (`sessiond audit list --event`
     /// takes their names).
-    pub const ALL: [Self; 44] = [
+    pub const ALL: [Self; 45] = [
         Self::LoginSuccess,
         Self::LoginFailed,
         Self::SessionCreated,
@@ -143,6 +145,7 @@ impl AuditKind {
         Self::TokenReuseDetected,
         Self::SigningKeyRetired,
         Self::SigningKeyRevoked,
+        Self::AdminAction,
     ];
 
     /// The stored name (`LOGIN_SUCCESS`, ...).
@@ -192,6 +195,7 @@ impl AuditKind {
             Self::TokenReuseDetected => "TOKEN_REUSE_DETECTED",
             Self::SigningKeyRetired => "SIGNING_KEY_RETIRED",
             Self::SigningKeyRevoked => "SIGNING_KEY_REVOKED",
+            Self::AdminAction => "ADMIN_ACTION",
         }
     }
 
@@ -273,6 +277,7 @@ mod tests {
             AuditKind::TokenReuseDetected => 41,
             AuditKind::SigningKeyRetired => 42,
             AuditKind::SigningKeyRevoked => 43,
+            AuditKind::AdminAction => 44,
         }
     }
 

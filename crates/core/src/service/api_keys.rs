@@ -167,7 +167,7 @@ impl SessionService {
         if !key.allows(scope) {
             return Err(SessionError::InsufficientScope(scope));
         }
-        if scope == Scope::SessionsRead {
+        if matches!(scope, Scope::SessionsRead | Scope::AdminRead) {
             return self.audit_api_read(&key.name, operation, client).await;
         }
         let event = AuditEvent::new(AuditKind::ApiRequest, self.now())

@@ -11,7 +11,7 @@ use crate::api_key::{ApiKey, Scope};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::{SessionId, UserId};
 use crate::input;
-use crate::session::{ClientInfo, EndReason, Session, SessionState};
+use crate::session::{ClientInfo, EndReason, Session};
 use crate::store::StoreError;
 use crate::token::Token;
 use crate::user::{AuthMethod, User, normalize_username, validate_username};
@@ -291,13 +291,10 @@ impl BackendApi<'_, Write> {
     /// Revokes the session `id`, audited with the key's name.
     pub async fn revoke_session_by_id(&self, id: &SessionId) -> SessionResult<()> {
         let session = self.session_by_id(id).await?;
-        self.end(
-            session,
-            SessionState::Revoked,
-            EndReason::ApiRevoked,
-            AuditKind::SessionRevoked,
-        )
-        .await
+        let actor = format!("key:{}", self.key.name);
+        self.end_noted(session, EndReason::ApiRevoked, &actor, None)
+            .await
+            .map(|_| ())
     }
 
     /// Revokes every session of the user `username`; returns how many ended.

@@ -3,6 +3,8 @@
 
 mod activity;
 mod admin;
+mod admin_api;
+mod admin_reads;
 mod anonymous;
 mod api_keys;
 mod api_reads;
@@ -44,6 +46,8 @@ use crate::time::{Clock, Timestamp};
 use crate::token::{SecretKey, Token};
 
 pub use crate::store::FeedCursor;
+pub use admin_api::{AdminApi, AdminCredential, AdminGrant, BulkOutcome, Inspect, MAX_BULK, Steer};
+pub use admin_reads::{MAX_PAGE, SessionDetail};
 pub use api_keys::NewApiKey;
 pub use backend::{AppLogin, BackendApi, Grant, Read, Write};
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};

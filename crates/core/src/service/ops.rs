@@ -131,6 +131,25 @@ impl SessionService {
         kind: AuditKind,
         caller: Option<&ClientInfo>,
     ) -> SessionResult<()> {
+        let ender = Ender {
+            caller,
+            ..Ender::default()
+        };
+        self.end_with(session, state, reason, kind, ender)
+            .await
+            .map(|_| ())
+    }
+
+    /// Ends `session`, noting who ended it and why (`ender`); `false` when it had ended
+    /// already, which leaves it as it was.
+    pub(super) async fn end_with(
+        &self,
+        session: Session,
+        state: SessionState,
+        reason: EndReason,
+        kind: AuditKind,
+        ender: Ender<'_>,
+    ) -> SessionResult<bool> {
         let now = self.now();
         let outcome = self
             .update_session(session, Reread::Any, |session| {
@@ -141,20 +160,30 @@ impl SessionService {
                 next.state = state;
                 next.end_reason = Some(reason.to_owned());
                 next.ended_at = Some(now.min(next.deadline()));
+                next.ended_by = ender.actor.map(str::to_owned);
+                next.end_note = ender.note.map(str::to_owned);
                 Ok(Step::Write(Box::new(next), ()))
             })
             .await?;
-        if let Outcome::Written(next, ()) = outcome {
-            let mut event = AuditEvent::new(kind, now);
-            if let Some(caller) = caller {
-                event = event.client(caller);
-            }
-            let event = event.session(&next).duration(&next, now);
-            self.audit
-                .record(event.detail("reason", reason.as_str()))
-                .await?;
+        let Outcome::Written(next, ()) = outcome else {
+            return Ok(false);
+        };
+        let mut event = AuditEvent::new(kind, now);
+        if let Some(caller) = ender.caller {
+            event = event.client(caller);
         }
-        Ok(())
+        let mut event = event
+            .session(&next)
+            .duration(&next, now)
+            .detail("reason", reason.as_str());
+        if let Some(actor) = ender.actor {
+            event = event.detail("ended_by", actor);
+        }
+        if let Some(note) = ender.note {
+            event = event.detail("note", note);
+        }
+        self.audit.record(event).await?;
+        Ok(true)
     }
 
     /// Ends every active session of a user (disable, password change). Returns how many.
@@ -199,6 +228,15 @@ impl SessionService {
         }
         failure.map_or(Ok(ended), Err)
     }
+}
+
+/// Who ends a session, beside its own user: the request's client when it is not the
+/// session's, the actor who ended it, and the reason they gave.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Ender<'a> {
+    pub caller: Option<&'a ClientInfo>,
+    pub actor: Option<&'a str>,
+    pub note: Option<&'a str>,
 }
 
 impl Browser<'_> {

@@ -1,6 +1,7 @@
 //! Route handlers, one module per surface.
 
 pub mod account;
+pub mod admin;
 pub mod backend;
 pub mod client;
 pub mod forward;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod activity;
+mod admin_api;
 mod audit_chain;
 mod audit_durability;
 mod backend_api;

@@ -30,7 +30,8 @@ fn no_session_unless(token: Option<Token>) -> Result<Token, ApiError> {
     token.ok_or(ApiError::NotAuthenticated(EndCode::NoSession))
 }
 
-fn user_not_found(e: SessionError) -> ApiError {
+/// A missing user is `user_not_found`, not a missing session.
+pub(crate) fn user_not_found(e: SessionError) -> ApiError {
     match e {
         SessionError::NotFound => ApiError::NotFound {
             code: "user_not_found",
