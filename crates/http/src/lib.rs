@@ -144,6 +144,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::get_session))
         .routes(routes!(admin::revoke_session))
         .routes(routes!(admin::revoke_user_sessions))
+        .routes(routes!(admin::audit::audit))
+        .routes(routes!(admin::audit::verify))
         .routes(routes!(admin::users::list_users))
         .routes(routes!(admin::users::disable_user))
         .routes(routes!(admin::users::enable_user))

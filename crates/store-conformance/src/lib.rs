@@ -95,6 +95,7 @@ macro_rules! audit_conformance_tests {
     ($make:expr) => {
         $crate::role_tests!(audit, $make;
             audit_events_filter_newest_first,
+            audit_events_page_by_place_and_time,
             audit_events_filter_by_type_and_session_expired_finds_both_timeouts,
             audit_purge_works_in_batches,
             audit_events_form_one_hash_chain,

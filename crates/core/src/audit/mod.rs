@@ -109,9 +109,14 @@ pub struct AuditQuery {
     pub session_id: Option<SessionId>,
     /// Only events at or after this instant.
     pub since: Option<Timestamp>,
+    /// Only events before this instant.
+    pub until: Option<Timestamp>,
+    /// Only events stored before this place in the chain: the `seq` of the last event of the
+    /// previous page (keyset paging). Events outside the chain have no place and are left out.
+    pub before_seq: Option<u64>,
     /// Only events of these types; empty: all. See [`AuditKind::matching`].
     pub event_types: Vec<String>,
-    /// At most this many, newest first.
+    /// At most this many, newest first: in the order they were stored, which is the chain's.
     pub limit: u32,
 }
 
@@ -119,6 +124,15 @@ impl AuditQuery {
     /// Whether `e` is of one of the asked types.
     pub fn wants_type(&self, e: &AuditEvent) -> bool {
         self.event_types.is_empty() || self.event_types.contains(&e.event_type)
+    }
+
+    /// Whether `e` is inside the query's time range and before its place.
+    pub fn wants_place(&self, e: &AuditEvent) -> bool {
+        self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at < t)
+            && self
+                .before_seq
+                .is_none_or(|before| e.seq.is_some_and(|seq| seq < before))
     }
 }
 

@@ -34,7 +34,7 @@ impl AuditLog for MemoryStore {
             })
             .filter(|e| key.is_none() || e.username.as_deref().map(User::username_key) == key)
             .filter(|e| q.session_id.is_none() || e.session_id == q.session_id)
-            .filter(|e| q.since.is_none_or(|since| e.at >= since))
+            .filter(|e| q.wants_place(e))
             .filter(|e| q.wants_type(e))
             .take(q.limit as usize)
             .collect())

@@ -84,3 +84,23 @@ impl<G> AdminApi<'_, G> {
         self.admin().list_users().await
     }
 }
+
+impl<G> AdminApi<'_, G> {
+    /// Audit records matching `query`, newest stored first (at most [`MAX_PAGE`]).
+    pub async fn audit(&self, mut query: AuditQuery) -> SessionResult<Vec<AuditEvent>> {
+        query.limit = query.limit.clamp(1, MAX_PAGE);
+        Ok(self.stores.audit.audit_events(&query).await?)
+    }
+
+    /// Walks the audit chain as `sessiond audit verify` does without anchors: the records the
+    /// retention keeps must all be there, linked and unchanged.
+    pub async fn verify_audit(
+        &self,
+    ) -> SessionResult<Result<crate::audit_chain::Verified, crate::audit_chain::ChainBreak>> {
+        let days = self.settings.cleanup.audit_retention_days;
+        let oldest_kept = crate::time::plus_secs(self.now(), -days.saturating_mul(86_400));
+        self.admin()
+            .verify_audit(Vec::new(), Some(oldest_kept))
+            .await
+    }
+}

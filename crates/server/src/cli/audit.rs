@@ -180,6 +180,7 @@ async fn list(
         since,
         event_types,
         limit: limit.clamp(1, 10_000),
+        ..AuditQuery::default()
     };
     let events = state.service.admin().audit_events(&query).await?;
     if !json {

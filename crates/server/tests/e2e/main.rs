@@ -9,6 +9,7 @@
 mod accounts;
 mod activity;
 mod admin_api;
+mod admin_audit;
 mod audit_chain;
 mod audit_durability;
 mod backend_api;

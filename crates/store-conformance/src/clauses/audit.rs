@@ -244,3 +244,40 @@ pub async fn parallel_appends_build_one_chain(stores: Stores) {
         .unwrap();
     assert_eq!((verified.records, verified.head.seq), (40, 40));
 }
+
+pub async fn audit_events_page_by_place_and_time(stores: Stores) {
+    // Stored in this order, with instants that do not follow it: a page goes by place.
+    for (i, t) in [3, 1, 4, 1, 5].into_iter().enumerate() {
+        let e = AuditEvent::new(AuditKind::LoginFailed, at(t)).detail("n", i);
+        stores.audit.append_audit(&[e]).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let q = AuditQuery {
+            before_seq: before,
+            limit: 2,
+            ..Default::default()
+        };
+        let page = stores.audit.audit_events(&q).await.unwrap();
+        let Some(last) = page.last() else { break };
+        before = last.seq;
+        seen.extend(page.iter().map(|e| e.details["n"].as_u64().unwrap()));
+    }
+    assert_eq!(seen, [4, 3, 2, 1, 0], "newest stored first, each once");
+    let q = AuditQuery {
+        since: Some(at(1)),
+        until: Some(at(4)),
+        limit: 10,
+        ..Default::default()
+    };
+    let n: Vec<_> = stores
+        .audit
+        .audit_events(&q)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.details["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(n, [3, 1, 0], "from `since` up to, not including, `until`");
+}

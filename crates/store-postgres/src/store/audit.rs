@@ -75,16 +75,27 @@ impl AuditLog for PostgresStore {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE ($1::text IS NULL OR username_key = $1) \
              AND ($2::text IS NULL OR session_id = $2) AND ($3::bigint IS NULL OR at >= $3) \
-             AND ($5::text[] IS NULL OR event_type = ANY($5)) ORDER BY at DESC, id DESC LIMIT $4"
+             AND ($5::text[] IS NULL OR event_type = ANY($5)) AND ($6::bigint IS NULL OR at < $6) \
+             AND ($7::bigint IS NULL OR seq < $7) ORDER BY id DESC LIMIT $4"
         );
         let types = (!q.event_types.is_empty()).then_some(&q.event_types);
         let user = q.username.as_deref().map(User::username_key);
         let session = q.session_id.map(|s| s.to_string());
         let since = q.since.map(to_millis);
+        let until = q.until.map(to_millis);
+        let before = q.before_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
         let rows = self
             .rows(
                 &sql,
-                &[&user, &session, &since, &i64::from(q.limit), &types],
+                &[
+                    &user,
+                    &session,
+                    &since,
+                    &i64::from(q.limit),
+                    &types,
+                    &until,
+                    &before,
+                ],
             )
             .await?;
         rows.iter().map(rows::audit).collect()

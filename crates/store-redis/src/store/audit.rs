@@ -129,7 +129,7 @@ impl AuditLog for RedisStore {
                 if matches
                     && q.wants_type(&e)
                     && (q.session_id.is_none() || e.session_id == q.session_id)
-                    && q.since.is_none_or(|t| e.at >= t)
+                    && q.wants_place(&e)
                 {
                     out.push(e);
                     if out.len() >= q.limit as usize {

@@ -102,13 +102,19 @@ impl AuditLog for SqliteStore {
             } else {
                 Value::Text(serde_json::to_string(&q.event_types).map_err(StoreError::corrupt)?)
             },
+            q.until
+                .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
+            q.before_seq.map_or(Value::Null, |s| {
+                Value::Integer(i64::try_from(s).unwrap_or(i64::MAX))
+            }),
         ];
         self.pool
             .read_blocking(move |c| {
                 let sql = format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE (?1 IS NULL OR username_key = ?1) \
                      AND (?2 IS NULL OR session_id = ?2) AND (?3 IS NULL OR at >= ?3) \
-                     AND (?5 IS NULL OR event_type IN (SELECT value FROM json_each(?5))) ORDER BY at DESC, id DESC LIMIT ?4"
+                     AND (?5 IS NULL OR event_type IN (SELECT value FROM json_each(?5))) \
+                     AND (?6 IS NULL OR at < ?6) AND (?7 IS NULL OR seq < ?7) ORDER BY id DESC LIMIT ?4"
                 );
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(args), rows::audit)?;

@@ -23,6 +23,7 @@ use crate::fields::{ContextName, Reason, RoleName, SessionRef, Username};
 use crate::routes::backend::user_not_found;
 use crate::state::AppState;
 
+pub mod audit;
 pub mod body;
 pub mod users;
 
@@ -165,6 +166,7 @@ pub struct ListQuery {
     /// Only this user's sessions.
     user: Option<Username>,
     /// Only sessions in this state.
+    #[param(inline)]
     state: Option<StateParam>,
     /// Only sessions from this address or network.
     #[param(value_type = Option<Network>, inline)]
