@@ -93,6 +93,8 @@ async fn a_rotated_key_signs_and_the_old_one_verifies_for_an_access_lifetime() {
         name: "alice".into(),
         role: "oss".into(),
         ctx: None,
+        display_name: None,
+        auth_method: None,
         iat: now,
         nbf: now,
         exp: now + ACCESS_LIFETIME_SECS,

@@ -31,6 +31,10 @@ pub struct SessionBody {
     pub created_at: Timestamp,
     pub last_activity: Timestamp,
     pub context: Option<String>,
+    /// The user's display name (seed 000).
+    pub display_name: Option<String>,
+    /// `local`, `ldap`, or `app` (the backend API made the session).
+    pub auth_method: Option<String>,
     pub server_time: Timestamp,
 }
 
@@ -53,6 +57,8 @@ impl SessionBody {
             created_at: s.created_at,
             last_activity: s.last_activity,
             context: s.context.clone(),
+            display_name: s.display_name.clone(),
+            auth_method: s.auth_method.clone(),
             server_time: state.service.now(),
         }
     }
@@ -223,7 +229,9 @@ pub struct ApiSessionBody {
     pub session_id: String,
     pub user_id: Option<String>,
     pub username: Option<String>,
+    pub display_name: Option<String>,
     pub role: Option<String>,
+    pub auth_method: Option<String>,
     pub created_at: Timestamp,
     pub last_activity: Timestamp,
     pub idle_expires_at: Timestamp,
@@ -317,6 +325,14 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub retry_after_seconds: Option<i64>,
+    /// The request's id (also its `X-Request-Id`): the log keeps the request under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub request_id: Option<String>,
+    /// The session the request carried, when its record is still found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub session_id: Option<String>,
 }
 
 impl ErrorBody {

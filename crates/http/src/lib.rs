@@ -6,6 +6,7 @@ pub mod body;
 pub mod cookie;
 pub mod csrf;
 pub mod error;
+pub mod error_context;
 pub mod extract;
 pub mod fields;
 pub mod guessing;
@@ -51,6 +52,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(limit_headers))
         .layer(middleware::from_fn_with_state(state.clone(), proxy_headers))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error_context::add_ids,
+        ))
         .layer(middleware::from_fn(request_span))
         .with_state(state)
 }
@@ -133,7 +138,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             backend::user_sessions,
             backend::revoke_user_sessions
         ))
-        .routes(routes!(backend::revocations::revocations));
+        .routes(routes!(backend::revocations::revocations))
+        .routes(routes!(admin::timeline::backend_timeline));
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
@@ -144,6 +150,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::get_session))
         .routes(routes!(admin::revoke_session))
         .routes(routes!(admin::revoke_user_sessions))
+        .routes(routes!(admin::timeline::admin_timeline))
         .routes(routes!(admin::audit::audit))
         .routes(routes!(admin::audit::verify))
         .routes(routes!(admin::users::list_users))
@@ -237,9 +244,11 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// Every request runs in a span of its own whose id the response carries (`X-Request-Id`), so
 /// the cause of a 5xx, logged inside the span, can be found from what the client saw.
-async fn request_span(req: Request, next: Next) -> Response {
+async fn request_span(mut req: Request, next: Next) -> Response {
     use tracing::Instrument as _;
     let id = request_id();
+    req.extensions_mut()
+        .insert(error_context::RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
         id = %id,

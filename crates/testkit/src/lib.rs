@@ -213,6 +213,16 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The body without its `request_id`, which differs for every request: for comparing
+    /// two answers that must be the same.
+    pub fn answer(&self) -> Value {
+        let mut body = self.body.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("request_id");
+        }
+        body
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -5,19 +5,43 @@ export type SessionBody = { valid: boolean, username: string | null, role: strin
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type CheckBody = { csrf_token: string, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type IssuedBody = { success: boolean, csrf_token: string, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type AnonymousBody = { success: boolean, 
 /**
@@ -27,7 +51,15 @@ anonymous: boolean, csrf_token: string, valid: boolean, username: string | null,
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type KeepaliveBody = { success: boolean, message: string, timeout_minutes: number, 
 /**
@@ -43,13 +75,29 @@ extended: boolean, csrf_token?: string, valid: boolean, username: string | null,
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type ContextBody = { success: boolean, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type LogoutBody = { success: boolean, message: string, 
 /**
@@ -89,15 +137,31 @@ token: string, csrf_token: string, user_id: string | null, valid: boolean, usern
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
 export type ValidateBody = { csrf_token: string, user_id: string | null, data: Record<string, unknown>, valid: boolean, username: string | null, role: string | null, session_id: string, time_remaining_seconds: number, time_remaining_minutes: number, 
 /**
  * The idle timeout in minutes (the name the original client reads).
  */
-session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, server_time: string, };
+session_timeout_minutes: number, warning: boolean, warning_threshold_seconds: number, idle_expires_at: string, absolute_expires_at: string, created_at: string, last_activity: string, context: string | null, 
+/**
+ * The user's display name (seed 000).
+ */
+display_name: string | null, 
+/**
+ * `local`, `ldap`, or `app` (the backend API made the session).
+ */
+auth_method: string | null, server_time: string, };
 
-export type ApiSessionBody = { session_id: string, user_id: string | null, username: string | null, role: string | null, created_at: string, last_activity: string, idle_expires_at: string, absolute_expires_at: string, context: string | null, device: string | null, ip: string | null, user_agent: string | null, data: Record<string, unknown>, };
+export type ApiSessionBody = { session_id: string, user_id: string | null, username: string | null, display_name: string | null, role: string | null, auth_method: string | null, created_at: string, last_activity: string, idle_expires_at: string, absolute_expires_at: string, context: string | null, device: string | null, ip: string | null, user_agent: string | null, data: Record<string, unknown>, };
 
 export type ApiSessionListBody = { sessions: Array<ApiSessionBody>, count: number, };
 
@@ -117,7 +181,15 @@ export type RevokedBody = { success: boolean, session_id: string, };
 
 export type RevokedAllBody = { success: boolean, ended_sessions: number, };
 
-export type ErrorBody = { valid?: boolean, success?: boolean, error?: string, reason?: string, code: string, message: string, retry_after_seconds?: number, };
+export type ErrorBody = { valid?: boolean, success?: boolean, error?: string, reason?: string, code: string, message: string, retry_after_seconds?: number, 
+/**
+ * The request's id (also its `X-Request-Id`): the log keeps the request under it.
+ */
+request_id?: string, 
+/**
+ * The session the request carried, when its record is still found.
+ */
+session_id?: string, };
 
 export type ClientConfig = { idle_timeout_seconds: number, absolute_timeout_seconds: number, warning_threshold_seconds: number, keepalive_max_retries: number, login_url: string, sync: SyncSettings, features: ClientFeatures, };
 

@@ -55,6 +55,12 @@ pub struct AccessClaims {
     /// The session's active context, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ctx: Option<String>,
+    /// The user's display name (seed 000), if the session has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// How the user proved who they are: `local`, `ldap`, or `app` (the backend API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
     /// Issued at, in seconds since the epoch.
     pub iat: i64,
     /// Not before.

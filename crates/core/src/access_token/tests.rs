@@ -21,6 +21,8 @@ fn claims() -> AccessClaims {
         name: "zoë".into(),
         role: "oss".into(),
         ctx: Some("lab".into()),
+        display_name: None,
+        auth_method: None,
         iat: NOW,
         nbf: NOW,
         exp: NOW + 900,

@@ -95,12 +95,15 @@ pub enum AuditKind {
     SigningKeyRevoked,
     /// A change made through the admin API, with its actor, operation, target and reason.
     AdminAction,
+    /// An error answer (4xx or 5xx) to a request that carried the session: its status, code
+    /// and route (the session's timeline).
+    RequestFailed,
 }
 
 impl AuditKind {
     /// Every event type, in the order the enum declares them (`sessiond audit list --event`
     /// takes their names).
-    pub const ALL: [Self; 45] = [
+    pub const ALL: [Self; 46] = [
         Self::LoginSuccess,
         Self::LoginFailed,
         Self::SessionCreated,
@@ -146,6 +149,7 @@ impl AuditKind {
         Self::SigningKeyRetired,
         Self::SigningKeyRevoked,
         Self::AdminAction,
+        Self::RequestFailed,
     ];
 
     /// The stored name (`LOGIN_SUCCESS`, ...).
@@ -196,6 +200,7 @@ impl AuditKind {
             Self::SigningKeyRetired => "SIGNING_KEY_RETIRED",
             Self::SigningKeyRevoked => "SIGNING_KEY_REVOKED",
             Self::AdminAction => "ADMIN_ACTION",
+            Self::RequestFailed => "REQUEST_FAILED",
         }
     }
 
@@ -278,6 +283,7 @@ mod tests {
             AuditKind::SigningKeyRetired => 42,
             AuditKind::SigningKeyRevoked => 43,
             AuditKind::AdminAction => 44,
+            AuditKind::RequestFailed => 45,
         }
     }
 

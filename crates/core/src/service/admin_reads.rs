@@ -104,3 +104,61 @@ impl<G> AdminApi<'_, G> {
             .await
     }
 }
+
+/// A session's timeline (seed 002's debug view): its record, and one page of what happened to
+/// it (its audit records, the activities it recorded, the errors it met) in time order.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// The session as stored.
+    pub session: Session,
+    /// Oldest first: the newest `limit` records before the page's cursor.
+    pub events: Vec<AuditEvent>,
+    /// The cursor of the page of older records, if there may be one.
+    pub older: Option<u64>,
+}
+
+impl super::SessionService {
+    /// The timeline of the session `id`, from the records stored before `before_seq`.
+    pub(super) async fn timeline_of(
+        &self,
+        id: &SessionId,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> SessionResult<Timeline> {
+        let session = self
+            .stores
+            .sessions
+            .session_by_id(id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let query = AuditQuery {
+            session_id: Some(*id),
+            before_seq,
+            limit,
+            ..AuditQuery::default()
+        };
+        let mut events = self.stores.audit.audit_events(&query).await?;
+        let older = (events.len() == limit as usize)
+            .then(|| events.last().and_then(|e| e.seq))
+            .flatten();
+        events.reverse();
+        Ok(Timeline {
+            session,
+            events,
+            older,
+        })
+    }
+}
+
+impl<G> AdminApi<'_, G> {
+    /// The timeline of any session.
+    pub async fn timeline(
+        &self,
+        id: &SessionId,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> SessionResult<Timeline> {
+        self.timeline_of(id, before_seq, limit).await
+    }
+}

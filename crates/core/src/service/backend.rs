@@ -170,6 +170,16 @@ impl<G> BackendApi<'_, G> {
             .user_sessions(&user.id, self.now())
             .await?)
     }
+
+    /// The timeline of the session `id` (`Timeline`), from the records before `before_seq`.
+    pub async fn timeline(
+        &self,
+        id: &SessionId,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> SessionResult<super::Timeline> {
+        self.timeline_of(id, before_seq, limit).await
+    }
 }
 
 impl BackendApi<'_, Write> {
@@ -203,6 +213,8 @@ impl BackendApi<'_, Write> {
         let mut session =
             self.new_session(Some(&user), &token, req.remember_me, &req.client, now)?;
         session.context.clone_from(&req.context);
+        // The application vouched for the user, whatever the account's own method is.
+        session.auth_method = Some("app".to_owned());
         if req.client.user_agent.is_none() {
             // No client to compare with: the first browser request must not count as drift.
             session.fingerprint = None;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::session::EndReason;
-use crate::session::{EndCode, SessionState};
+use crate::session::{EndCode, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 use super::faces::Admin;
@@ -121,37 +121,58 @@ impl SessionService {
 
     async fn expire_batch(&self, now: Timestamp, batch_size: u32) -> SessionResult<u64> {
         let mut n = 0;
-        for mut s in self.stores.sweep.sessions_due(now, batch_size).await? {
-            let code = s.expiry_code();
-            let deadline = s.deadline();
-            s.state = SessionState::Expired;
-            s.end_reason = Some(if code == EndCode::ExpiredAbsolute {
-                EndReason::Absolute
-            } else {
-                EndReason::Idle
-            });
-            // The session ended at its deadline, not when cleanup noticed.
-            s.ended_at = Some(deadline);
-            match self.save(&mut s).await {
-                Ok(()) => {
-                    let kind = match code {
-                        EndCode::ExpiredAbsolute => AuditKind::SessionExpiredAbsolute,
-                        _ => AuditKind::SessionExpiredIdle,
-                    };
-                    let event = AuditEvent::new(kind, now)
-                        .session(&s)
-                        .duration(&s, deadline);
-                    self.audit
-                        .record(event.detail("expired_at", deadline.to_string()))
-                        .await?;
-                    n += 1;
-                }
-                // A request touched it meanwhile; the next pass looks at it again.
-                Err(SessionError::Conflict(_)) => {}
-                Err(e) => return Err(e),
+        for s in self.stores.sweep.sessions_due(now, batch_size).await? {
+            if self.mark_expired(s, now).await? {
+                n += 1;
             }
         }
         Ok(n)
+    }
+
+    /// Marks `s`, still active in the store but past a deadline, as expired, with its audit
+    /// record (`SESSION_EXPIRED_IDLE` or `_ABSOLUTE`, which `session_expirations_total`
+    /// counts). One conditional write: `false` when a request, another node or the cleanup
+    /// changed it first; whoever did records it, so an expiry is recorded once.
+    pub(super) async fn mark_expired(&self, mut s: Session, now: Timestamp) -> SessionResult<bool> {
+        let code = s.expiry_code();
+        let deadline = s.deadline();
+        s.state = SessionState::Expired;
+        s.end_reason = Some(if code == EndCode::ExpiredAbsolute {
+            EndReason::Absolute
+        } else {
+            EndReason::Idle
+        });
+        // The session ended at its deadline, not when it was noticed.
+        s.ended_at = Some(deadline);
+        match self.save(&mut s).await {
+            Ok(()) => {}
+            Err(SessionError::Conflict(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let kind = match code {
+            EndCode::ExpiredAbsolute => AuditKind::SessionExpiredAbsolute,
+            _ => AuditKind::SessionExpiredIdle,
+        };
+        let event = AuditEvent::new(kind, now)
+            .session(&s)
+            .duration(&s, deadline);
+        self.audit
+            .record(event.detail("expired_at", deadline.to_string()))
+            .await?;
+        Ok(true)
+    }
+
+    /// Why `session` grants no access at `now`, if it grants none. The first request to see
+    /// an expiry the store does not know yet records it (decision 0047): a live session is
+    /// never written here.
+    pub(super) async fn refusal(&self, session: &Session, now: Timestamp) -> Option<EndCode> {
+        let code = session.end_code_at(now)?;
+        if session.state == SessionState::Active
+            && let Err(e) = self.mark_expired(session.clone(), now).await
+        {
+            tracing::warn!(error = %e, session = %session.id, "an expiry could not be recorded now; the cleanup will");
+        }
+        Some(code)
     }
 }
 

@@ -17,6 +17,7 @@ mod credentials;
 mod data;
 mod error;
 mod faces;
+mod failures;
 mod forward;
 mod ops;
 mod reauth;
@@ -47,13 +48,14 @@ use crate::token::{SecretKey, Token};
 
 pub use crate::store::FeedCursor;
 pub use admin_api::{AdminApi, AdminCredential, AdminGrant, BulkOutcome, Inspect, MAX_BULK, Steer};
-pub use admin_reads::{MAX_PAGE, SessionDetail};
+pub use admin_reads::{MAX_PAGE, SessionDetail, Timeline};
 pub use api_keys::NewApiKey;
 pub use backend::{AppLogin, BackendApi, Grant, Read, Write};
 pub use cleanup::{CleanupOptions, CleanupPhase, CleanupProgress, CleanupReport, CleanupSchedule};
 pub use data::{MAX_DATA_BYTES, data_version, merge_patch};
 pub use error::SessionError;
 pub use faces::{Admin, Browser, Forward, Tokens};
+pub use failures::Failure;
 pub use ops::{Activity, SessionStatus};
 pub use revocations::Revocation;
 pub use security::{CsrfVerdict, Suspicion, SuspiciousResponse};
@@ -121,6 +123,8 @@ pub struct SessionService {
     client_events: RateLimiter,
     /// Activities a browser records (`Browser::record_activity`), per session.
     activities: RateLimiter,
+    /// Errors recorded against a session (`Browser::note_failure`), per session.
+    failures: RateLimiter,
     login_limit: SharedLimit,
     lockouts: Lockouts,
     unknown_tokens: SharedLimit,
@@ -153,6 +157,7 @@ impl SessionService {
             keepalive_limit: RateLimiter::new(settings.keepalive_per_minute, 60),
             client_events: RateLimiter::new(client::CLIENT_EVENTS_PER_MINUTE, 60),
             activities: RateLimiter::new(activity::ACTIVITIES_PER_MINUTE, 60),
+            failures: RateLimiter::new(failures::FAILURES_PER_MINUTE, 60),
             login_limit: SharedLimit::new(Limit::Logins, settings.logins_per_ip_per_minute, 60),
             lockouts: Lockouts::new(settings.lockout_threshold, settings.lockout_secs),
             unknown_tokens: SharedLimit::new(
@@ -240,7 +245,8 @@ impl Browser<'_> {
         self.key.csrf_token(&session.id, &session.token_hash)
     }
 
-    /// Finds the session a token grants access to, or says why it grants none. Never writes.
+    /// Finds the session a token grants access to, or says why it grants none. Writes only to
+    /// record an expiry it is the first to see.
     pub async fn resolve(&self, token: Option<&Token>, now: Timestamp) -> SessionResult<Resolved> {
         let Some(token) = token else {
             return Err(SessionError::NotAuthenticated(EndCode::NoSession));
@@ -248,7 +254,7 @@ impl Browser<'_> {
         let Some((session, via_previous_token)) = self.lookup(token, now).await? else {
             return Err(SessionError::NotAuthenticated(EndCode::NoSession));
         };
-        if let Some(code) = session.end_code_at(now) {
+        if let Some(code) = self.refusal(&session, now).await {
             return Err(SessionError::NotAuthenticated(code));
         }
         Ok(Resolved {

@@ -78,7 +78,7 @@ impl SessionService {
             Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
             Err(e) => return e.into(),
         };
-        if let Some(code) = session.end_code_at(now) {
+        if let Some(code) = self.refusal(&session, now).await {
             return SessionError::NotAuthenticated(code);
         }
         self.theft(session, token, client).await
@@ -139,6 +139,8 @@ impl SessionService {
             name: session.username.clone().unwrap_or_default(),
             role: session.role.clone().unwrap_or_default(),
             ctx: session.context.clone(),
+            display_name: session.display_name.clone(),
+            auth_method: session.auth_method.clone(),
             iat: now.as_second(),
             nbf: now.as_second(),
             exp: exp.as_second(),
@@ -222,7 +224,7 @@ impl Tokens<'_> {
         let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
             return Err(self.stale_refresh(&token, now, client).await);
         };
-        if let Some(code) = session.end_code_at(now) {
+        if let Some(code) = self.refusal(&session, now).await {
             return Err(SessionError::NotAuthenticated(code));
         }
         // Screened as a check is, unless the token is a rotated-out one past its grace: that
@@ -323,7 +325,7 @@ impl Tokens<'_> {
         if session.user_id.map(|u| u.to_string()) != Some(claims.sub) {
             return Err(SessionError::NotAuthenticated(EndCode::InvalidToken));
         }
-        if let Some(code) = session.end_code_at(now) {
+        if let Some(code) = self.refusal(&session, now).await {
             return Err(SessionError::NotAuthenticated(code));
         }
         Ok(Resolved {
@@ -346,7 +348,7 @@ impl Tokens<'_> {
             .session_by_id(&token.session())
             .await?
             .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
-        if let Some(code) = session.end_code_at(now) {
+        if let Some(code) = self.refusal(&session, now).await {
             return Err(SessionError::NotAuthenticated(code));
         }
         self.log_out(session, client).await

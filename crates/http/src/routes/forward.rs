@@ -59,7 +59,8 @@ pub const METHODS: MethodFilter = MethodFilter::GET
     ),
     responses(
         (status = 200, description = "A live session. `X-Session-User`, `X-Session-User-Id`, \
-            `X-Session-Role` and `X-Session-Context` name its user, role and context; each is \
+            `X-Session-Role`, `X-Session-Context` and `X-Session-Display-Name` name its user, role, \
+            context and the user's display name (UTF-8); each is \
             sent, empty when the session has none (an anonymous session's user, no context)", body = SessionBody,
             headers(
                 ("X-Session-Id" = String, description = "The session's id"),
@@ -106,6 +107,7 @@ pub async fn verify(
         ("x-session-role", s.role.clone()),
         ("x-session-id", Some(s.id.to_string())),
         ("x-session-context", s.context.clone()),
+        ("x-session-display-name", s.display_name.clone()),
         (
             "x-session-remaining",
             Some(status.remaining_secs.to_string()),

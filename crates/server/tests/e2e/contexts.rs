@@ -12,7 +12,7 @@ use sessiond_testkit::{Browser, PASSWORD, TestServer, config_with};
 
 use crate::tokens::{call, refresh};
 
-fn claims(access_token: &Value) -> Value {
+pub(crate) fn claims(access_token: &Value) -> Value {
     let payload = access_token.as_str().unwrap().split('.').nth(1).unwrap();
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)

@@ -25,6 +25,7 @@ pub(crate) async fn start_app() -> String {
             "role": pick("x-session-role"),
             "session_id": pick("x-session-id"),
             "context": pick("x-session-context"),
+            "display_name": pick("x-session-display-name"),
         }))
     };
     let app = axum::Router::new().fallback(echo);
@@ -126,6 +127,11 @@ async fn a_name_beyond_ascii_reaches_the_application_as_utf_8() {
     let r = b.get("/reports").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"], json!("zoë.müller"));
+    assert_eq!(
+        r.body["display_name"],
+        json!("zoë.müller"),
+        "the display name too"
+    );
 }
 
 /// Second review, "Also": the shipped configuration passes the browser's `Host` with its port, so

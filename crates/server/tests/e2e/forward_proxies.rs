@@ -75,6 +75,10 @@ async fn through_the_proxy(srv: &TestServer, base: &str) {
         "no context arrives empty, not as a placeholder"
     );
     assert_eq!(r.body["session_id"], b.check().await.body["session_id"]);
+    assert_eq!(
+        r.body["display_name"], "alice",
+        "the display name reaches the app"
+    );
 
     let forged = b
         .request_with(

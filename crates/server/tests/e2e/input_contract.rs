@@ -254,12 +254,13 @@ impl Target {
         if has_body {
             req = req.header("content-type", "application/json").body(text);
         }
-        if case.auth.iter().any(|a| a == "session_cookie") {
+        // The admin API takes a key or a superadmin's cookie: the user here is no superadmin.
+        if case.auth.iter().any(|a| a == "api_key") {
+            req = req.bearer_auth(&self.api_key);
+        } else if case.auth.iter().any(|a| a == "session_cookie") {
             req = req
                 .header("cookie", format!("sessiond={}", self.cookie))
                 .header("x-csrf-token", &self.csrf);
-        } else if case.auth.iter().any(|a| a == "api_key") {
-            req = req.bearer_auth(&self.api_key);
         } else if case.auth.iter().any(|a| a == "access_token") {
             req = req.bearer_auth(&self.access_token);
         }

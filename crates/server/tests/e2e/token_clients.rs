@@ -101,7 +101,10 @@ async fn a_foreign_context_fails_a_token_login_like_a_wrong_password() {
         json!({"username": "alice", "password": "not the password", "context": "not-hers"}),
     )
     .await;
-    assert_eq!((foreign.status, &foreign.body), (wrong.status, &wrong.body));
+    assert_eq!(
+        (foreign.status, foreign.answer()),
+        (wrong.status, wrong.answer())
+    );
     assert_eq!(foreign.body["code"], "invalid_credentials");
     let failed = srv.audited("LOGIN_FAILED").await;
     let reasons: Vec<_> = failed.iter().map(|e| e.details["reason"].clone()).collect();

@@ -1,15 +1,14 @@
 //! The audit trail over the admin API: a filtered, keyset-paged read, and the chain's status.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use sessiond_core::Timestamp;
 use sessiond_core::audit::{AuditEvent, AuditKind, AuditQuery};
 use sessiond_core::service::Inspect;
 use utoipa::ToSchema;
 
-use super::AdminCaller;
+use super::{AdminCaller, StrictQuery};
 use crate::body::ErrorBody;
 use crate::error::ApiError;
 use crate::fields::{SessionRef, Username};
@@ -95,10 +94,10 @@ pub struct AuditParams {
 pub async fn audit(
     State(state): State<AppState>,
     caller: AdminCaller,
-    query: Result<Query<AuditParams>, QueryRejection>,
+    query: Result<StrictQuery<AuditParams>, ApiError>,
 ) -> Result<Json<AuditPageBody>, ApiError> {
     let api = caller.gate::<Inspect>(&state, "admin_audit").await?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_request", e.body_text()))?;
+    let StrictQuery(q) = query?;
     let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
     let before_seq = match q.cursor.as_deref() {
         Some(c) => Some(

@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use ipnet::IpNet;
@@ -25,6 +24,7 @@ use crate::state::AppState;
 
 pub mod audit;
 pub mod body;
+pub mod timeline;
 pub mod users;
 
 use body::{
@@ -79,6 +79,43 @@ where
             cookie,
             client,
         })
+    }
+}
+
+/// A query string read strictly: a percent-escape that decodes to bytes that are not UTF-8 (a
+/// lone surrogate's) is refused, not replaced, as the body's and the path's are.
+pub struct StrictQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for StrictQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let mut bytes = Vec::with_capacity(raw.len());
+        let mut rest = raw.as_bytes();
+        while let Some((&b, tail)) = rest.split_first() {
+            match (b, tail) {
+                (b'%', [h, l, tail @ ..]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    let hex = [*h, *l];
+                    let hex = std::str::from_utf8(&hex).unwrap_or("00");
+                    bytes.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                    rest = tail;
+                }
+                _ => {
+                    bytes.push(b);
+                    rest = tail;
+                }
+            }
+        }
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "the query is not percent-encoded UTF-8",
+            ));
+        }
+        let Query(value) = Query::<T>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::bad_request("invalid_request", e.body_text()))?;
+        Ok(Self(value))
     }
 }
 
@@ -213,13 +250,23 @@ fn network(text: &str) -> Option<IpNet> {
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: AdminCaller,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: Result<StrictQuery<ListQuery>, ApiError>,
 ) -> Result<Json<AdminSessionListBody>, ApiError> {
     let api = caller
         .gate::<Inspect>(&state, "admin_list_sessions")
         .await?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_request", e.body_text()))?;
+    let StrictQuery(q) = query?;
     let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
+    if let Some(role) = &q.role
+        && !state
+            .service
+            .settings()
+            .roles
+            .iter()
+            .any(|r| r == role.as_str())
+    {
+        return Err(invalid("role must be one of SESSION_ROLES"));
+    }
     let user = match q.user {
         Some(name) => Some(api.user(name.as_str()).await.map_err(user_not_found)?.id),
         None => None,
