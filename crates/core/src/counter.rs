@@ -27,6 +27,51 @@ pub enum Limit {
     UnknownTokens,
 }
 
+/// What the admin API's counts tally per hour (`CounterKey::Hourly`), from the audit events
+/// that record them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hourly {
+    /// `LOGIN_SUCCESS`.
+    Logins,
+    /// `LOGIN_FAILED`.
+    LoginFailures,
+    /// `SESSION_EXPIRED_IDLE`.
+    ExpiredIdle,
+    /// `SESSION_EXPIRED_ABSOLUTE`.
+    ExpiredAbsolute,
+}
+
+impl Hourly {
+    /// Every one, in the order the counts list them.
+    pub const ALL: [Self; 4] = [
+        Self::Logins,
+        Self::LoginFailures,
+        Self::ExpiredIdle,
+        Self::ExpiredAbsolute,
+    ];
+
+    /// Its name in the counts and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logins => "logins",
+            Self::LoginFailures => "login_failures",
+            Self::ExpiredIdle => "expired_idle",
+            Self::ExpiredAbsolute => "expired_absolute",
+        }
+    }
+
+    /// What an audit event of type `event_type` adds to, if anything.
+    pub fn of(event_type: &str) -> Option<Self> {
+        Some(match event_type {
+            "LOGIN_SUCCESS" => Self::Logins,
+            "LOGIN_FAILED" => Self::LoginFailures,
+            "SESSION_EXPIRED_IDLE" => Self::ExpiredIdle,
+            "SESSION_EXPIRED_ABSOLUTE" => Self::ExpiredAbsolute,
+            _ => return None,
+        })
+    }
+}
+
 /// Which counter: each variant is a namespace of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CounterKey {
@@ -43,6 +88,8 @@ pub enum CounterKey {
     /// A finding already scored for a session (`user_agent`, `network:NET`, `long`), so that
     /// each counts once across nodes.
     SuspicionFinding(SessionId, String),
+    /// What happened in one hour (hours since the epoch, UTC), for the admin API's counts.
+    Hourly(Hourly, i64),
 }
 
 impl fmt::Display for Lockee {
@@ -64,6 +111,7 @@ impl fmt::Display for CounterKey {
             Self::Limit(Limit::UnknownTokens, address) => write!(f, "unknown_tokens:{address}"),
             Self::SuspicionScore(session) => write!(f, "suspicion:{session}"),
             Self::SuspicionFinding(session, what) => write!(f, "suspicion:{session}:{what}"),
+            Self::Hourly(what, hour) => write!(f, "hourly:{}:{hour}", what.as_str()),
         }
     }
 }

@@ -81,7 +81,8 @@ pub fn build_with_store(
         None => (stores, None),
     };
     let metrics = Arc::new(Metrics::new().with_cache(cache_stats));
-    let mut auditor = Auditor::new(stores.audit.clone(), config.security.audit_logging);
+    let mut auditor = Auditor::new(stores.audit.clone(), config.security.audit_logging)
+        .count_hourly(stores.counters.clone());
     auditor.observe_with(metrics.clone());
     let mut service = SessionService::new(stores, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;

@@ -73,6 +73,7 @@ macro_rules! listing_conformance_tests {
             ended_sessions_come_in_the_order_their_ends_were_committed,
             the_session_list_pages_newest_first_and_filters_as_the_rule_says,
             the_session_list_goes_on_past_a_session_purged_under_its_cursor,
+            tallies_follow_every_create_end_change_and_purge,
         );
     };
 }

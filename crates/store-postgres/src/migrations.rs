@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (9, include_str!("../migrations/0009_audit_base_time.sql")),
     (10, include_str!("../migrations/0010_meta.sql")),
     (11, include_str!("../migrations/0011_admin.sql")),
+    (12, include_str!("../migrations/0012_tallies.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -49,6 +49,17 @@ impl Keys {
         format!("{}created:indexed", self.prefix)
     }
 
+    /// The counts without listing (`Listing::tallies`): sessions by state, role and context, a
+    /// user's active sessions, and the users with one. One slot, so one script moves them.
+    pub fn tallies(&self) -> [String; 3] {
+        let tag = if self.prefix.contains('{') {
+            String::new()
+        } else {
+            format!("{{{}tally}}", self.prefix)
+        };
+        ["tally", "tally:users", "tally:count"].map(|k| format!("{}{k}{tag}", self.prefix))
+    }
+
     /// Sorted set of active session ids, by deadline.
     pub fn due(&self) -> String {
         format!("{}due", self.prefix)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 mod list;
 
-pub use list::{Arg, session_list};
+pub use list::{Arg, TALLY_ROWS, TALLY_USERS, session_list, tally};
 
 /// Connection settings of a SQL store (`SESSIOND_STORE_POOL_SIZE`, `SESSIOND_STORE_TIMEOUT_SECONDS`).
 #[derive(Debug, Clone, Copy)]

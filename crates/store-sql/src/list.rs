@@ -90,3 +90,22 @@ pub fn session_list(
 fn state_name(s: SessionState) -> String {
     s.as_str().to_owned()
 }
+
+/// The tallies' rows (`session_tally`, `tally_users`).
+pub const TALLY_ROWS: &str = "SELECT state, role, context, n FROM session_tally WHERE n > 0";
+pub const TALLY_USERS: &str = "SELECT n FROM tally_users WHERE id = 1";
+
+/// One `session_tally` row, its empty role and context read as none.
+pub fn tally(
+    state: &str,
+    role: String,
+    context: String,
+    n: i64,
+) -> Option<sessiond_core::store::Tally> {
+    Some(sessiond_core::store::Tally {
+        state: SessionState::parse(state)?,
+        role: (!role.is_empty()).then_some(role),
+        context: (!context.is_empty()).then_some(context),
+        n: u64::try_from(n).unwrap_or(0),
+    })
+}

@@ -45,6 +45,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0010_audit_base_time.sql")),
         M::up(include_str!("../migrations/0011_meta.sql")),
         M::up(include_str!("../migrations/0012_admin.sql")),
+        M::up(include_str!("../migrations/0013_tallies.sql")),
     ])
 }
 

@@ -14,7 +14,7 @@ use sessiond_core::audit_chain::{ChainEnds, ChainPage};
 use sessiond_core::counter::CounterKey;
 use sessiond_core::store::{
     ApiKeys, AuditLog, Counter, Counters, Ended, Health, ListKey, Listing, Scanned, SecretCheck,
-    SessionFilter, SessionSweep, Sessions, SigningKeys, StoreResult, Users,
+    SessionFilter, SessionSweep, Sessions, SigningKeys, StoreResult, Tallies, Users,
 };
 use sessiond_core::user::User;
 use sessiond_core::{Session, SessionId, StoreError, Stores, Timestamp, TokenHash, UserId};
@@ -113,6 +113,7 @@ delegating_impl!(SessionSweep.sweep {
 
 delegating_impl!(Listing.listing {
     sessions_before(f: &SessionFilter, before: Option<ListKey>, limit: u32) -> Scanned;
+    tallies() -> Tallies;
     ended_after(after: u64, since: Timestamp, limit: u32) -> Vec<Ended>;
 });
 

@@ -146,6 +146,8 @@ pub trait EventObserver: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Auditor {
     store: Arc<dyn AuditLog>,
+    /// Where the per-hour counts of logins, failures and expiries are kept, when they are.
+    hourly: Option<Arc<dyn crate::store::Counters>>,
     persist: bool,
     observers: Vec<Arc<dyn EventObserver>>,
     /// The group-commit writer, started by the first event written.
@@ -218,6 +220,7 @@ impl Auditor {
     pub fn new(store: Arc<dyn AuditLog>, persist: bool) -> Self {
         Self {
             store,
+            hourly: None,
             persist,
             observers: Vec::new(),
             writer: Arc::default(),
@@ -263,10 +266,34 @@ impl Auditor {
         for o in &self.observers {
             o.observe(&event);
         }
+        self.count_hourly_event(&event).await;
         if !self.persist {
             return Ok(());
         }
         self.write(event).await
+    }
+
+    /// Keeps the per-hour counts in `counters` (the admin API's counts), shared by the nodes.
+    pub fn count_hourly(mut self, counters: Arc<dyn crate::store::Counters>) -> Self {
+        self.hourly = Some(counters);
+        self
+    }
+
+    /// Adds `event` to its hour's count, if it is counted. A count that cannot be kept is
+    /// logged and left: the event itself is what must not be lost.
+    async fn count_hourly_event(&self, event: &AuditEvent) {
+        let (Some(counters), Some(what)) =
+            (&self.hourly, crate::counter::Hourly::of(&event.event_type))
+        else {
+            return;
+        };
+        let hour = event.at.as_second().div_euclid(3600);
+        let key = crate::counter::CounterKey::Hourly(what, hour);
+        // Kept two days: the counts show the last 24 hours.
+        let until = Timestamp::from_second((hour + 49) * 3600).unwrap_or(event.at);
+        if let Err(e) = counters.add_to_counter(&key, 1, event.at, until).await {
+            tracing::warn!(error = %e, "an hourly count could not be kept");
+        }
     }
 
     /// Logs the audit chain's head, so the log stream (kept apart from the store) holds anchors

@@ -4,11 +4,15 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::session::Session;
-use crate::store::{Ended, ListKey, Listing, Scanned, SessionFilter, StoreResult};
+use crate::store::{Ended, ListKey, Listing, Scanned, SessionFilter, StoreResult, Tallies};
 use crate::time::Timestamp;
 
 #[async_trait]
 impl Listing for MemoryStore {
+    async fn tallies(&self) -> StoreResult<Tallies> {
+        Ok(Tallies::count(self.lock().sessions.values()))
+    }
+
     async fn sessions_before(
         &self,
         filter: &SessionFilter,

@@ -4,6 +4,7 @@
 mod activity;
 mod admin;
 mod admin_api;
+mod admin_counts;
 mod admin_reads;
 mod anonymous;
 mod api_keys;
@@ -48,6 +49,7 @@ use crate::token::{SecretKey, Token};
 
 pub use crate::store::FeedCursor;
 pub use admin_api::{AdminApi, AdminCredential, AdminGrant, BulkOutcome, Inspect, MAX_BULK, Steer};
+pub use admin_counts::{Counts, HourCounts};
 pub use admin_reads::{MAX_PAGE, SessionDetail, Timeline};
 pub use api_keys::NewApiKey;
 pub use backend::{AppLogin, BackendApi, Grant, Read, Write};

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::filter::{ListKey, Scanned, SessionFilter};
-use super::{Ended, StoreResult};
+use super::{Ended, StoreResult, Tallies};
 use crate::time::Timestamp;
 
 /// One page of a list, and where the next one starts. A page with no rows keeps the cursor it
@@ -59,6 +59,10 @@ pub trait Listing: Send + Sync + 'static {
         before: Option<ListKey>,
         limit: u32,
     ) -> StoreResult<Scanned>;
+
+    /// The sessions held in each state, role and context, and the users with an active one,
+    /// as the store keeps them up to date: never a count of the sessions per call.
+    async fn tallies(&self) -> StoreResult<Tallies>;
 
     /// Ended sessions (any state but active) in the order their ends were committed, at most
     /// `limit`: those whose `seq` is after `after`, and that ended at or after `since`. The

@@ -50,6 +50,7 @@ mod bundle;
 mod filter;
 mod listing;
 mod roles;
+mod tally;
 
 pub use bundle::{Backend, Stores};
 pub use filter::{ListKey, Scanned, SessionFilter, StateFilter};
@@ -58,6 +59,7 @@ pub use roles::{
     ApiKeys, AuditLog, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions, SigningKeys,
     Users,
 };
+pub use tally::{Tallies, Tally};
 
 pub use crate::error::{BoxError, StoreError, StoreResult};
 use crate::time::Timestamp;

@@ -2,7 +2,7 @@
 //! of the next one at a time.
 
 use sessiond_core::store::FeedCursor::{After, Since};
-use sessiond_core::store::{ListKey, SessionFilter, StateFilter};
+use sessiond_core::store::{ListKey, SessionFilter, StateFilter, Tallies};
 use sessiond_core::{SessionState, Stores};
 
 use crate::fixtures::{at, session};
@@ -256,4 +256,95 @@ pub async fn the_session_list_goes_on_past_a_session_purged_under_its_cursor(sto
         .unwrap();
     let ids: Vec<_> = rest.sessions.iter().map(|s| s.id).collect();
     assert_eq!(ids, [made[1].id, made[0].id]);
+}
+
+async fn tallies_are(
+    stores: &Stores,
+    kept: &std::collections::HashMap<sessiond_core::SessionId, sessiond_core::Session>,
+    when: &str,
+) {
+    let expected = Tallies::count(kept.values());
+    assert_eq!(stores.listing.tallies().await.unwrap(), expected, "{when}");
+}
+
+pub async fn tallies_follow_every_create_end_change_and_purge(stores: Stores) {
+    use sessiond_core::session::EndReason;
+    let mut kept = std::collections::HashMap::new();
+    let alice = sessiond_core::UserId::generate(at(0)).unwrap();
+    let bob = sessiond_core::UserId::generate(at(0)).unwrap();
+    let mut made = Vec::new();
+    for (user, role, context) in [
+        (Some(alice), "oss", None),
+        (Some(alice), "oss", Some("lab")),
+        (Some(bob), "netadmin", None),
+        (None, "", None),
+    ] {
+        let (mut s, _) = session(user, 1);
+        s.role = (!role.is_empty()).then(|| role.to_owned());
+        s.context = context.map(str::to_owned);
+        stores.sessions.create_session(&s).await.unwrap();
+        kept.insert(s.id, s.clone());
+        made.push(s);
+    }
+    let (mut born_ended, _) = session(Some(bob), 2);
+    born_ended.state = SessionState::Evicted;
+    born_ended.ended_at = Some(at(2));
+    stores.sessions.create_session(&born_ended).await.unwrap();
+    kept.insert(born_ended.id, born_ended);
+    tallies_are(&stores, &kept, "after creates").await;
+    assert_eq!(stores.listing.tallies().await.unwrap().active_users, 2);
+
+    let end = |mut s: sessiond_core::Session, state| {
+        s.state = state;
+        s.end_reason = Some(EndReason::ApiRevoked);
+        s.ended_at = Some(at(5));
+        s
+    };
+    let revoked = end(made[0].clone(), SessionState::Revoked);
+    stores.sessions.update_session(&revoked).await.unwrap();
+    let mut moved = made[1].clone();
+    moved.context = Some("ops".into());
+    stores.sessions.update_session(&moved).await.unwrap();
+    let mut touched = moved.clone();
+    touched.version += 1;
+    touched.last_activity = at(6);
+    stores.sessions.update_session(&touched).await.unwrap();
+    let expired = end(made[2].clone(), SessionState::Expired);
+    stores.sessions.update_session(&expired).await.unwrap();
+    for s in [revoked, touched, expired.clone()] {
+        kept.insert(s.id, s);
+    }
+    tallies_are(&stores, &kept, "after ends, a context change and activity").await;
+    assert_eq!(
+        stores.listing.tallies().await.unwrap().active_users,
+        1,
+        "alice alone"
+    );
+
+    let mut gone = expired;
+    gone.version += 1;
+    gone.lookup_until = at(3);
+    stores.sessions.update_session(&gone).await.unwrap();
+    assert_eq!(stores.sweep.purge_sessions(at(4), 100).await.unwrap(), 1);
+    kept.remove(&gone.id);
+    tallies_are(&stores, &kept, "after a purge").await;
+
+    // Parallel logins of one new user count each, and the user once.
+    let carol = sessiond_core::UserId::generate(at(0)).unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let stores = stores.clone();
+            let (s, _) = session(Some(carol), 7);
+            tokio::spawn(async move {
+                stores.sessions.create_session(&s).await.unwrap();
+                s
+            })
+        })
+        .collect();
+    for t in tasks {
+        let s = t.await.unwrap();
+        kept.insert(s.id, s);
+    }
+    tallies_are(&stores, &kept, "after parallel creates").await;
+    assert_eq!(stores.listing.tallies().await.unwrap().active_users, 2);
 }

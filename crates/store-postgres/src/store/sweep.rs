@@ -8,8 +8,8 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, Timestamp};
 
-use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
-use sessiond_store_sql::{Arg, Params, session_list};
+use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep, Tallies};
+use sessiond_store_sql::{Arg, Params, TALLY_ROWS, TALLY_USERS, session_list, tally};
 
 #[async_trait]
 impl SessionSweep for PostgresStore {
@@ -55,6 +55,21 @@ impl SessionSweep for PostgresStore {
 
 #[async_trait]
 impl Listing for PostgresStore {
+    async fn tallies(&self) -> StoreResult<Tallies> {
+        let sessions = self
+            .rows(TALLY_ROWS, &[])
+            .await?
+            .iter()
+            .filter_map(|r| tally(r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        let users: i64 = self.row(TALLY_USERS, &[]).await?.map_or(0, |r| r.get(0));
+        Ok(Tallies {
+            sessions,
+            active_users: u64::try_from(users).unwrap_or(0),
+        }
+        .normalized())
+    }
+
     async fn sessions_before(
         &self,
         filter: &SessionFilter,

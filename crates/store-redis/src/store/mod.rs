@@ -28,12 +28,30 @@ const GC_MARGIN_MS: i64 = 31 * 86_400_000;
 /// Audit entries read per round trip when filtering the stream.
 const AUDIT_PAGE: usize = 500;
 
-/// Insert-if-absent of a session record.
+/// Insert-if-absent of a session record; `t` is its tally (`tally_field`).
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end \
-         redis.call('HSET', KEYS[1], 'v', ARGV[1], 'j', ARGV[2]) \
+         redis.call('HSET', KEYS[1], 'v', ARGV[1], 'j', ARGV[2], 't', ARGV[4]) \
          redis.call('PEXPIREAT', KEYS[1], ARGV[3]) return 1",
+    )
+});
+
+/// Moves one session between tallies: from `ARGV[1]` to `ARGV[2]` (empty: none), and its user
+/// (`ARGV[3]`) `ARGV[4]` (-1, 0, 1) active sessions, counting the users with any.
+static TALLY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "if ARGV[1] ~= ARGV[2] then \
+           if ARGV[1] ~= '' and redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then \
+             redis.call('HDEL', KEYS[1], ARGV[1]) end \
+           if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[2], 1) end \
+         end \
+         local d = tonumber(ARGV[4]) \
+         if ARGV[3] ~= '' and d ~= 0 then \
+           local n = redis.call('HINCRBY', KEYS[2], ARGV[3], d) \
+           if d > 0 and n == 1 then redis.call('INCR', KEYS[3]) end \
+           if d < 0 and n <= 0 then redis.call('HDEL', KEYS[2], ARGV[3]) redis.call('DECR', KEYS[3]) end \
+         end return 1",
     )
 });
 
@@ -50,14 +68,21 @@ static FEED: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Compare-and-set on the version: one key, so it works on any cluster node.
+/// Compare-and-set on the version: one key, so it works on any cluster node. Answers the
+/// tally the record was in before (`{1, t}`), or `{0, ''}` when the version did not match.
 static UPDATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        "if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end \
-         redis.call('HSET', KEYS[1], 'v', ARGV[2], 'j', ARGV[3]) \
-         redis.call('PEXPIREAT', KEYS[1], ARGV[4]) return 1",
+        "if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return {0, ''} end \
+         local t = redis.call('HGET', KEYS[1], 't') or '' \
+         redis.call('HSET', KEYS[1], 'v', ARGV[2], 'j', ARGV[3], 't', ARGV[5]) \
+         redis.call('PEXPIREAT', KEYS[1], ARGV[4]) return {1, t}",
     )
 });
+
+/// The tally a session counts in: its state, role and context.
+fn tally_field(s: &Session) -> String {
+    serde_json::json!([s.state.as_str(), s.role, s.context]).to_string()
+}
 
 /// Appends records to the audit stream if the chain's head is still `ARGV[1]`; each record is
 /// five arguments (id, body, seq, previous hash, hash). The entry id follows the event time; if
@@ -227,6 +252,36 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Moves a session from the tally `from` to the one of `to` (either none: created, purged),
+    /// with its user's active sessions.
+    async fn retally(
+        &self,
+        from: Option<&str>,
+        to: Option<&Session>,
+        was: &Session,
+    ) -> StoreResult<()> {
+        let active = |s: Option<&Session>| s.is_some_and(|s| s.state == SessionState::Active);
+        let before = from.map(|f| f.contains("\"active\"")).unwrap_or(false);
+        let delta = i64::from(active(to)) - i64::from(before);
+        let to_field = to.map(tally_field).unwrap_or_default();
+        let from_field = from.unwrap_or("");
+        if from_field == to_field && delta == 0 {
+            return Ok(());
+        }
+        let [tally, users, count] = self.keys.tallies();
+        let mut invocation = TALLY.key(tally);
+        invocation
+            .key(users)
+            .key(count)
+            .arg(from_field)
+            .arg(to_field)
+            .arg(was.user_id.map(|u| u.to_string()).unwrap_or_default())
+            .arg(delta);
+        self.bounded(invocation.invoke_async::<i64>(&mut self.conn.clone()))
+            .await
+            .map(|_| ())
+    }
+
     /// Puts the sessions stored before the admin list's indexes existed in them, once.
     pub(crate) async fn index_created_once(&self) -> StoreResult<()> {
         let done: bool = self
@@ -241,6 +296,20 @@ impl RedisStore {
         for id in ids {
             if let Some(s) = self.load(&id).await? {
                 self.index_created(&s).await?;
+                let field = tally_field(&s);
+                let had: Option<String> = self
+                    .q(cmd("HGET").arg(self.keys.session(&s.id)).arg("t"))
+                    .await?;
+                if had.is_none() {
+                    self.q::<()>(
+                        cmd("HSET")
+                            .arg(self.keys.session(&s.id))
+                            .arg("t")
+                            .arg(&field),
+                    )
+                    .await?;
+                    self.retally(None, Some(&s), &s).await?;
+                }
             }
         }
         self.q::<()>(cmd("SET").arg(self.keys.created_indexed()).arg(1))

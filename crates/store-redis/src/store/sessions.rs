@@ -7,7 +7,7 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, SessionId, SessionState, StoreError, Timestamp, TokenHash, UserId};
 
-use super::{CREATE, UPDATE, gc_at, json};
+use super::{CREATE, UPDATE, gc_at, json, tally_field};
 use sessiond_core::store::Sessions;
 
 #[async_trait]
@@ -38,7 +38,11 @@ impl Sessions for RedisStore {
             }
         }
         let mut invocation = CREATE.key(self.keys.session(&s.id));
-        invocation.arg(s.version).arg(json(s)?).arg(gc_at(s));
+        invocation
+            .arg(s.version)
+            .arg(json(s)?)
+            .arg(gc_at(s))
+            .arg(tally_field(s));
         let created: i64 = self
             .bounded(invocation.invoke_async(&mut self.conn.clone()))
             .await?;
@@ -59,6 +63,7 @@ impl Sessions for RedisStore {
             .await?;
         }
         self.index_created(s).await?;
+        self.retally(None, Some(s), s).await?;
         self.index(s).await
     }
 
@@ -93,8 +98,9 @@ impl Sessions for RedisStore {
             .arg(s.version)
             .arg(next.version)
             .arg(json(&next)?)
-            .arg(gc_at(&next));
-        let updated: i64 = self
+            .arg(gc_at(&next))
+            .arg(tally_field(&next));
+        let (updated, was): (i64, String) = self
             .bounded(invocation.invoke_async(&mut self.conn.clone()))
             .await?;
         if updated == 0 {
@@ -103,6 +109,7 @@ impl Sessions for RedisStore {
                 s.id
             )));
         }
+        self.retally(Some(&was), Some(&next), &next).await?;
         self.index_token(&next.token_hash, &next).await?;
         if let Some(prev) = &next.prev_token_hash {
             self.index_token(prev, &next).await?;

@@ -9,7 +9,9 @@ use sessiond_core::time::to_millis;
 use sessiond_core::{Session, SessionState, Timestamp};
 
 use futures_util::future::join_all;
-use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
+use sessiond_core::store::{
+    ListKey, Listing, Scanned, SessionFilter, SessionSweep, Tallies, Tally,
+};
 
 #[async_trait]
 impl SessionSweep for RedisStore {
@@ -54,8 +56,15 @@ impl SessionSweep for RedisStore {
         for id in ids {
             match self.load(&id).await? {
                 Some(s) if s.lookup_until < before => {
-                    self.q::<()>(cmd("DEL").arg(self.keys.session(&s.id)))
-                        .await?;
+                    let key = self.keys.session(&s.id);
+                    let was: Option<String> = self.q(cmd("HGET").arg(&key).arg("t")).await?;
+                    let deleted: i64 = self.q(cmd("DEL").arg(&key)).await?;
+                    // Whoever deleted the record takes it out of its tally, once.
+                    if deleted == 1
+                        && let Some(was) = was
+                    {
+                        self.retally(Some(&was), None, &s).await?;
+                    }
                     for hash in std::iter::once(s.token_hash).chain(s.prev_token_hash) {
                         self.q::<()>(cmd("DEL").arg(self.keys.token(&hash))).await?;
                     }
@@ -86,6 +95,30 @@ const LIST_BUDGET: usize = 5_000;
 
 #[async_trait]
 impl Listing for RedisStore {
+    async fn tallies(&self) -> StoreResult<Tallies> {
+        let [tally, _, count] = self.keys.tallies();
+        let fields: Vec<(String, i64)> = self.q(cmd("HGETALL").arg(tally)).await?;
+        let users: Option<i64> = self.q(cmd("GET").arg(count)).await?;
+        let sessions = fields
+            .into_iter()
+            .filter_map(|(field, n)| {
+                let (state, role, context): (String, Option<String>, Option<String>) =
+                    serde_json::from_str(&field).ok()?;
+                Some(Tally {
+                    state: SessionState::parse(&state)?,
+                    role,
+                    context,
+                    n: u64::try_from(n).ok()?,
+                })
+            })
+            .collect();
+        Ok(Tallies {
+            sessions,
+            active_users: users.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+        }
+        .normalized())
+    }
+
     async fn sessions_before(
         &self,
         filter: &SessionFilter,

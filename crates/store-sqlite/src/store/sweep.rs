@@ -10,8 +10,8 @@ use sessiond_core::{Session, Timestamp};
 
 use crate::rows::{self, SESSION_COLUMNS};
 
-use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep};
-use sessiond_store_sql::{Arg, Params, session_list};
+use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep, Tallies};
+use sessiond_store_sql::{Arg, Params, TALLY_ROWS, TALLY_USERS, session_list, tally};
 
 #[async_trait]
 impl SessionSweep for SqliteStore {
@@ -64,6 +64,33 @@ impl SessionSweep for SqliteStore {
 
 #[async_trait]
 impl Listing for SqliteStore {
+    async fn tallies(&self) -> StoreResult<Tallies> {
+        self.pool
+            .read_blocking(|c| {
+                let mut stmt = c.prepare_cached(TALLY_ROWS)?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(tally(
+                        &r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                    ))
+                })?;
+                let sessions = rows
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let users: i64 = c.prepare_cached(TALLY_USERS)?.query_row([], |r| r.get(0))?;
+                Ok(Tallies {
+                    sessions,
+                    active_users: u64::try_from(users).unwrap_or(0),
+                }
+                .normalized())
+            })
+            .await
+    }
+
     async fn sessions_before(
         &self,
         filter: &SessionFilter,
