@@ -152,6 +152,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_user_sessions))
         .routes(routes!(admin::timeline::admin_timeline))
         .routes(routes!(admin::counts::counts))
+        .routes(routes!(admin::config::config))
+        .routes(routes!(admin::config::debug_session))
         .routes(routes!(admin::audit::audit))
         .routes(routes!(admin::audit::verify))
         .routes(routes!(admin::users::list_users))

@@ -30,6 +30,19 @@ pub struct Shared {
     pub metrics_access: MetricsAccess,
     /// What `GET /api/session/client-config` tells the browser client.
     pub client: ClientConfig,
+    /// The configuration in force, secrets redacted (`GET /api/admin/config`).
+    pub settings_shown: Vec<ShownSetting>,
+}
+
+/// One configuration variable as the admin API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ShownSetting {
+    pub name: String,
+    pub section: String,
+    /// The value in force; `<redacted>` for a secret; `null` when unset (the default applies).
+    pub value: Option<String>,
+    /// `environment`, `.env`, `custom` or `unset`.
+    pub source: String,
 }
 
 impl AppState {

@@ -92,7 +92,18 @@ pub fn build_with_store(
         service = service.with_directory(Arc::new(directory));
     }
     let s = &config.server;
+    let settings_shown = config
+        .shown
+        .iter()
+        .map(|v| sessiond_http::state::ShownSetting {
+            name: v.name.clone(),
+            section: v.section.to_owned(),
+            value: v.value.clone(),
+            source: v.source.to_owned(),
+        })
+        .collect();
     Ok(AppState::new(sessiond_http::state::Shared {
+        settings_shown,
         service: Arc::new(service),
         cookie: CookieSettings::new(&s.cookie_name, s.cookie_secure, s.cookie_same_site),
         metrics,

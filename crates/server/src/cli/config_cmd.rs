@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
-use crate::config::vars::{ENVIRONMENTS, Kind, SESSION_ENVIRONMENT, Section, Status, VARS, Var};
+use crate::config::Environment;
+use crate::config::vars::{ENVIRONMENTS, SESSION_ENVIRONMENT, Section, Status, VARS, Var};
 use crate::config::{self, RawConfig};
-use crate::config::{Environment, redact_url};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -89,25 +89,13 @@ fn validate(env_file: &Path) -> anyhow::Result<()> {
 fn show(env_file: &Path) -> anyhow::Result<()> {
     let raw = load_raw(env_file)?;
     let mut section = None;
-    for var in VARS.iter().copied() {
+    for var in config::shown(&raw) {
         if section != Some(var.section) {
             section = Some(var.section);
-            println!("\n# {}", var.section.title());
+            println!("\n# {}", var.section);
         }
-        let value = match raw.get(var) {
-            Some(_) if var.is_secret() => "<redacted>".to_owned(),
-            Some(v) if var.kind == Kind::Url => redact_url(v),
-            Some(v) => v.to_owned(),
-            None => "(unset)".to_owned(),
-        };
-        let source = raw.source(var).map_or("unset", |s| s.label());
-        println!("{:<42} {:<28} [{source}]", var.name, value);
-    }
-    if !raw.custom.is_empty() {
-        println!("\n# Custom settings (SESSION_CUSTOM_*)");
-        for (k, v) in &raw.custom {
-            println!("{k:<42} {v}");
-        }
+        let value = var.value.as_deref().unwrap_or("(unset)");
+        println!("{:<42} {:<28} [{}]", var.name, value, var.source);
     }
     for name in &raw.unknown {
         eprintln!("warning: unknown variable {name} is ignored (typo?)");

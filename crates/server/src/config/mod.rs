@@ -7,6 +7,7 @@ mod raw;
 mod reader;
 mod seed_notes;
 mod server;
+mod shown;
 #[cfg(test)]
 mod tests;
 mod typed;
@@ -16,6 +17,7 @@ pub use raw::{RawConfig, Source, process_env, read_dotenv};
 pub use seed_notes::seed_notes;
 pub use server::ServerConfig;
 pub use server::{Secret, StoreUrl, redact_url};
+pub use shown::{Shown, shown};
 pub use typed::{Config, Features, Monitoring, Security, SyncConfig};
 pub use vars::Environment;
 

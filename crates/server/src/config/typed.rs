@@ -62,6 +62,8 @@ pub struct Config {
     pub features: Features,
     pub custom: BTreeMap<String, String>,
     pub server: ServerConfig,
+    /// Every variable as an operator may see it, secrets redacted (`GET /api/admin/config`).
+    pub shown: Vec<super::Shown>,
 }
 
 fn secs(n: u64) -> i64 {
@@ -316,6 +318,7 @@ impl Config {
             features,
             custom: raw.custom.clone(),
             server,
+            shown: super::shown(raw),
         })
     }
 }

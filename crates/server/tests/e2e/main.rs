@@ -10,6 +10,7 @@ mod accounts;
 mod activity;
 mod admin_api;
 mod admin_audit;
+mod admin_config;
 mod admin_counts;
 mod admin_timeline;
 mod audit_chain;

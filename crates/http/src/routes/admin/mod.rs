@@ -24,6 +24,7 @@ use crate::state::AppState;
 
 pub mod audit;
 pub mod body;
+pub mod config;
 pub mod counts;
 pub mod timeline;
 pub mod users;
