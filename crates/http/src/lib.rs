@@ -78,7 +78,7 @@ pub fn document(state: &AppState) -> utoipa::openapi::OpenApi {
 
 /// Every documented route, each group with the refusals of its layers (see [`mod@openapi`]).
 fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    use openapi::{ADMIN, API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
+    use openapi::{API_KEY, COOKIE_GUARDS, EVERY_ROUTE, STORE, refuse};
     // The CSRF defence is each route group's layer: login is held to the browser's provenance
     // only, logout works beside a tossed cookie, the passive check changes nothing.
     let login =
@@ -143,44 +143,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
-    // A superadmin's session (CSRF-checked like every cookie route) or an API key: the gate
-    // in each handler decides which (`routes::admin::AdminCaller`).
-    let mut admin_api = OpenApiRouter::new()
-        .routes(routes!(admin::list_sessions))
-        .routes(routes!(admin::get_session))
-        .routes(routes!(admin::revoke_session))
-        .routes(routes!(admin::revoke_user_sessions))
-        .routes(routes!(admin::timeline::admin_timeline))
-        .routes(routes!(admin::counts::counts))
-        .routes(routes!(admin::config::config))
-        .routes(routes!(admin::config::debug_session))
-        .routes(routes!(admin::audit::audit))
-        .routes(routes!(admin::audit::verify))
-        .routes(routes!(admin::users::list_users))
-        .routes(routes!(admin::users::disable_user))
-        .routes(routes!(admin::users::enable_user))
-        .routes(routes!(admin::users::set_role))
-        .routes(routes!(admin::users::set_contexts))
-        .merge(
-            // 500 session ids do not fit in the API's usual 16 KiB.
-            OpenApiRouter::new()
-                .routes(routes!(admin::revoke_sessions))
-                .layer(DefaultBodyLimit::max(admin::BULK_BODY_BYTES)),
-        );
-    for refusals in [ADMIN, API_KEY, COOKIE_GUARDS, STORE] {
-        refuse(admin_api.get_openapi_mut(), refusals);
-    }
-    let admin_api = admin_api
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            guessing::guard,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            extract::read_session_cookie,
-        ))
-        .layer(middleware::from_fn(no_store));
+    let admin_api = admin::routes(state);
     // Asked by a proxy about the browser's request (any method HTTP defines and OpenAPI can
     // describe, as some proxies forward the original one; docs/decisions/0039): never a cookie,
     // so no CSRF guard; unknown tokens still count as guesses.
@@ -237,7 +200,10 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(pages::sessiond_js))
         .routes(routes!(pages::sessiond_mjs))
         .routes(routes!(pages::pages_js))
-        .routes(routes!(pages::pages_css));
+        .routes(routes!(pages::pages_css))
+        .routes(routes!(pages::admin))
+        .routes(routes!(pages::admin_js))
+        .routes(routes!(pages::admin_css));
     let doc = all.get_openapi_mut();
     refuse(doc, EVERY_ROUTE);
     openapi::add_security(doc, &state.cookie.name);
@@ -340,7 +306,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Session answers are personal: no cache may keep them.
-async fn no_store(req: Request, next: Next) -> Response {
+pub(crate) async fn no_store(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

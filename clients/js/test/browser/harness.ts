@@ -61,6 +61,16 @@ export class Sessiond {
     return s;
   }
 
+  /** Adds a user with `role` and the test password, through the CLI, as an operator would. */
+  addUser(name: string, role: string): void {
+    const add = spawnSync(bin, ["users", "add", name, "--role", role, "--password-stdin"], {
+      env: this.env,
+      cwd: this.dir,
+      input: `${PASSWORD}\n`,
+    });
+    if (add.status !== 0) throw new Error(`${bin} users add ${name} failed: ${add.stderr}`);
+  }
+
   async run(): Promise<void> {
     this.proc = spawn(bin, ["serve"], { env: this.env, cwd: this.dir, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; i < 100; i++) {

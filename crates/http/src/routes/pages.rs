@@ -14,6 +14,10 @@ const PAGES_JS: &str = include_str!("../../../../clients/js/dist/pages.js");
 const PAGES_CSS: &str = include_str!("../../assets/pages.css");
 const LOGIN_HTML: &str = include_str!("../../assets/login.html");
 const DEMO_HTML: &str = include_str!("../../assets/index.html");
+/// The admin dashboard (`/admin/`), on the admin API.
+const ADMIN_HTML: &str = include_str!("../../assets/admin.html");
+const ADMIN_JS: &str = include_str!("../../../../clients/js/dist/admin.js");
+const ADMIN_CSS: &str = include_str!("../../assets/admin.css");
 
 /// Served pages run only their own files: no inline script or style, no framing.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -110,4 +114,35 @@ pub async fn login() -> Response {
 )]
 pub async fn demo() -> Response {
     page(DEMO_HTML)
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/",
+    tag = "pages",
+    operation_id = "admin_page",
+    responses((status = 200, description = "The admin dashboard (it asks a superadmin to log in)", content_type = "text/html", body = String))
+)]
+pub async fn admin() -> Response {
+    page(ADMIN_HTML)
+}
+
+#[utoipa::path(
+    get,
+    path = "/static/admin.js",
+    tag = "pages",
+    responses((status = 200, description = "The dashboard's script", content_type = "text/javascript", body = String))
+)]
+pub async fn admin_js() -> Response {
+    asset(ADMIN_JS, "text/javascript; charset=utf-8")
+}
+
+#[utoipa::path(
+    get,
+    path = "/static/admin.css",
+    tag = "pages",
+    responses((status = 200, description = "The dashboard's style sheet", content_type = "text/css", body = String))
+)]
+pub async fn admin_css() -> Response {
+    asset(ADMIN_CSS, "text/css; charset=utf-8")
 }
