@@ -64,11 +64,13 @@ pub async fn add_ids(State(state): State<AppState>, req: Request, next: Next) ->
     if let (Some(token), Some(client)) = (&token, &client)
         && !NO_SESSION.contains(&code)
     {
-        let failure = Failure {
+        // A path no route serves (a browser's `/favicon.ico`) is named, but it is no error of
+        // the session's to keep in its timeline.
+        let failure = route.as_deref().map(|route| Failure {
             status: parts.status.as_u16(),
             code,
-            route: route.as_deref().unwrap_or("(none)"),
-        };
+            route,
+        });
         if let Some(session) = state
             .service
             .browser()

@@ -16,7 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod clauses;
-mod fixtures;
+pub mod fixtures;
 
 pub use fixtures::*;
 pub use sessiond_core::Stores;

@@ -26,17 +26,19 @@ pub struct Failure<'a> {
 
 impl Browser<'_> {
     /// The id of the session `token` names, live or ended, for an error answer to a request
-    /// that carried it; the error is recorded against it (`REQUEST_FAILED`). Never fails: a
-    /// store that cannot answer leaves the error as it was.
+    /// that carried it; `failure`, when given, is recorded against it (`REQUEST_FAILED`).
+    /// Never fails: a store that cannot answer leaves the error as it was.
     pub async fn note_failure(
         &self,
         token: &Token,
-        failure: Failure<'_>,
+        failure: Option<Failure<'_>>,
         client: &ClientInfo,
     ) -> Option<SessionId> {
         let now = self.now();
         let (session, _) = self.lookup(token, now).await.ok()??;
-        if self.failures.hit(&session.id.to_string(), now).is_ok() {
+        if let Some(failure) = failure
+            && self.failures.hit(&session.id.to_string(), now).is_ok()
+        {
             let event = AuditEvent::new(AuditKind::RequestFailed, now)
                 .session(&session)
                 .client(client)

@@ -66,6 +66,11 @@ async fn a_session_shows_what_happened_to_it(backend: Backend) {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.body["request_id"].as_str(), r.header("x-request-id"));
     assert_eq!(r.body["session_id"], id.as_str());
+    let nowhere = alice.get("/favicon.ico").await;
+    assert_eq!(
+        (nowhere.status, nowhere.body["session_id"].as_str()),
+        (404, Some(id.as_str()))
+    );
     let stranger = srv.browser().get("/api/session/sessions").await;
     assert_eq!(stranger.status, 401);
     assert!(stranger.body["request_id"].is_string(), "{}", stranger.body);
@@ -128,6 +133,11 @@ async fn a_session_shows_what_happened_to_it(backend: Backend) {
         .clone();
     assert_eq!(failed["details"]["route"], "/api/session/context");
     assert_eq!(failed["details"]["code"], "context_not_allowed");
+    let failures = all.iter().filter(|t| *t == "REQUEST_FAILED").count();
+    assert_eq!(
+        failures, 2,
+        "the context refusal and the check after the revocation, not the favicon: {all:?}"
+    );
 
     // The application's server reads the timelines of its sessions too.
     let reader = key(&srv, "shop", &[Scope::SessionsRead]).await;
