@@ -99,13 +99,7 @@ pub async fn audit(
     let api = caller.gate::<Inspect>(&state, "admin_audit").await?;
     let StrictQuery(q) = query?;
     let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
-    let before_seq = match q.cursor.as_deref() {
-        Some(c) => Some(
-            c.parse::<u64>()
-                .map_err(|_| invalid("cursor must be a previous page's next_cursor"))?,
-        ),
-        None => None,
-    };
+    let (before_seq, limit) = super::timeline::seq_page(q.cursor.as_deref(), q.limit)?;
     let event_type = match q.r#type {
         Some(t)
             if t.is_empty()
@@ -117,10 +111,6 @@ pub async fn audit(
         Some(t) => AuditKind::matching(&t),
         None => Vec::new(),
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(invalid("limit must be 1 to 500"));
-    }
     let query = AuditQuery {
         username: q.user.map(Username::into_inner),
         session_id: q.session_id.map(|s| s.0),
