@@ -146,6 +146,12 @@ impl Keys {
         format!("{}audit", self.prefix)
     }
 
+    /// Sorted set of one session's audit entries (stream ids, by chain place): its timeline,
+    /// read without walking the stream.
+    pub fn session_audit(&self, id: &SessionId) -> String {
+        format!("{}as:{id}", self.prefix)
+    }
+
     /// Hash `{head_seq, head_hash, base_seq, base_hash}` of the audit hash chain. It shares the
     /// stream's cluster slot (a hash tag naming the stream, unless the prefix has its own tag),
     /// so one script can append to the stream and move the head.

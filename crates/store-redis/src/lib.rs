@@ -72,6 +72,7 @@ impl RedisStore {
         };
         store.migrate_feed().await?;
         store.index_created_once().await?;
+        store.index_audit_once().await?;
         Ok(store)
     }
 

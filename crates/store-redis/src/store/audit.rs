@@ -26,6 +26,7 @@ impl AuditLog for RedisStore {
         let bodies = events.iter().map(json).collect::<StoreResult<Vec<_>>>()?;
         for _ in 0..APPEND_TRIES {
             let mut head = self.chain_ends().await?.head;
+            let start = head.seq;
             let mut invocation = APPEND_AUDIT.key(self.keys.audit());
             invocation.key(self.keys.audit_chain()).arg(head.seq);
             for (e, body) in events.iter().zip(&bodies) {
@@ -38,11 +39,11 @@ impl AuditLog for RedisStore {
                     .arg(record.hash.to_hex());
                 head = record.link();
             }
-            let appended: i64 = self
+            let written: Vec<String> = self
                 .bounded(invocation.invoke_async(&mut self.conn.clone()))
                 .await?;
-            if appended == 1 {
-                return Ok(());
+            if !written.is_empty() {
+                return self.index_by_session(events, &written, start).await;
             }
         }
         Err(StoreError::Conflict(
@@ -114,6 +115,9 @@ impl AuditLog for RedisStore {
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        if let Some(session) = &q.session_id {
+            return self.session_audit(session, q).await;
+        }
         let user = q.username.as_deref().map(User::username_key);
         // Ids are never earlier than their events, so no event since `since` hides below it.
         let min = q.since.map_or("-".to_owned(), |t| to_millis(t).to_string());
@@ -164,6 +168,18 @@ impl AuditLog for RedisStore {
             Some((e.get::<String>("s")?, e.get::<String>("h")?, at))
         });
         let (seq, hash, at) = last.unwrap_or_default();
+        // Out of the sessions' timelines as well.
+        let indexed: Vec<_> = reply
+            .ids
+            .iter()
+            .filter_map(|e| {
+                let event: AuditEvent = parse(&e.get::<String>("j")?).ok()?;
+                Some((self.keys.session_audit(&event.session_id?), e.id.clone()))
+            })
+            .collect();
+        for (key, id) in indexed {
+            self.q::<()>(cmd("ZREM").arg(key).arg(id)).await?;
+        }
         let mut invocation = PURGE_AUDIT.key(self.keys.audit());
         invocation
             .key(self.keys.audit_chain())

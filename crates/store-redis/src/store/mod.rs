@@ -6,6 +6,7 @@ mod counters;
 mod sessions;
 mod signing_keys;
 mod sweep;
+mod timeline;
 mod users;
 
 use std::sync::LazyLock;
@@ -85,18 +86,21 @@ fn tally_field(s: &Session) -> String {
 }
 
 /// Appends records to the audit stream if the chain's head is still `ARGV[1]`; each record is
-/// five arguments (id, body, seq, previous hash, hash). The entry id follows the event time; if
+/// five arguments (id, body, seq, previous hash, hash). Answers the ids it wrote, none when the
+/// head had moved. The entry id follows the event time; if
 /// another node already wrote a later id (clock skew), the next id is taken, which is only ever
 /// later than the event, so trimming keeps it a little longer.
 static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        "if (redis.call('HGET', KEYS[2], 'head_seq') or '0') ~= ARGV[1] then return 0 end \
+        "if (redis.call('HGET', KEYS[2], 'head_seq') or '0') ~= ARGV[1] then return {} end \
+         local ids = {} \
          for i = 2, #ARGV, 5 do \
            local fields = {'j', ARGV[i + 1], 's', ARGV[i + 2], 'p', ARGV[i + 3], 'h', ARGV[i + 4]} \
            local ok = redis.pcall('XADD', KEYS[1], ARGV[i], unpack(fields)) \
-           if type(ok) == 'table' and ok.err then redis.call('XADD', KEYS[1], '*', unpack(fields)) end \
+           if type(ok) == 'table' and ok.err then ok = redis.call('XADD', KEYS[1], '*', unpack(fields)) end \
+           ids[#ids + 1] = ok \
            redis.call('HSET', KEYS[2], 'head_seq', ARGV[i + 2], 'head_hash', ARGV[i + 4]) \
-         end return 1",
+         end return ids",
     )
 });
 
