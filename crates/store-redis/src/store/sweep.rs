@@ -91,7 +91,7 @@ impl SessionSweep for RedisStore {
 const LIST_CHUNK: i64 = 200;
 /// Sessions looked at per page at most: a search that matches rarely answers a short page and
 /// where to go on, in bounded time.
-const LIST_BUDGET: usize = 5_000;
+const LIST_BUDGET: usize = 2_000;
 
 #[async_trait]
 impl Listing for RedisStore {
