@@ -265,7 +265,9 @@ impl RedisStore {
         was: &Session,
     ) -> StoreResult<()> {
         let active = |s: Option<&Session>| s.is_some_and(|s| s.state == SessionState::Active);
-        let before = from.map(|f| f.contains("\"active\"")).unwrap_or(false);
+        let before = from
+            .and_then(|f| serde_json::from_str::<(String, Option<String>, Option<String>)>(f).ok())
+            .is_some_and(|(state, _, _)| state == SessionState::Active.as_str());
         let delta = i64::from(active(to)) - i64::from(before);
         let to_field = to.map(tally_field).unwrap_or_default();
         let from_field = from.unwrap_or("");
