@@ -71,9 +71,9 @@ pub fn session_list(
     if let Some(key) = before {
         let t = bind(&mut args, Arg::Int(to_millis(key.created_at)));
         let id = bind(&mut args, Arg::Text(key.id.to_string()));
-        conds.push(format!(
-            "(created_at < {t} OR (created_at = {t} AND id < {id}))"
-        ));
+        // A row value, which both dialects match against the `(created_at, id)` index: the
+        // same condition spelled with OR makes PostgreSQL walk the index from its newest end.
+        conds.push(format!("(created_at, id) < ({t}, {id})"));
     }
     let limit = bind(&mut args, Arg::Int(i64::from(limit)));
     let clause = if conds.is_empty() {
