@@ -43,12 +43,15 @@ pub fn sqlite(path: &str, copies: u64, templates: u64) {
          INSERT INTO sessions ({SESSION_COLUMNS}) SELECT {} FROM (SELECT * FROM sessions) t, k",
         copied(id, "randomblob(32)", &shift)
     );
-    c.execute_batch(&format!("BEGIN; {sql}; COMMIT; ANALYZE")).expect("bulk insert");
+    c.execute_batch(&format!("BEGIN; {sql}; COMMIT; ANALYZE"))
+        .expect("bulk insert");
 }
 
 /// The same in the PostgreSQL schema `schema`.
 pub async fn postgres(url: &str, schema: &str, copies: u64, templates: u64) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("postgres");
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("postgres");
     tokio::spawn(conn);
     let id = "gen_random_uuid()::text";
     let hash = "decode(md5(random()::text) || md5(random()::text), 'hex')";

@@ -29,12 +29,18 @@ async fn open(url: &str) -> Stores {
             .expect("sqlite")
             .into_stores()
     } else if url.starts_with("postgres") {
-        sessiond_store_postgres::PostgresStore::open_in_schema(url, Default::default(), Some("sessiond_scale"))
-            .await
-            .expect("postgres")
-            .into_stores()
+        sessiond_store_postgres::PostgresStore::open_in_schema(
+            url,
+            Default::default(),
+            Some("sessiond_scale"),
+        )
+        .await
+        .expect("postgres")
+        .into_stores()
     } else {
-        let settings = sessiond_store_redis::PoolSettings { timeout: Duration::from_secs(10) };
+        let settings = sessiond_store_redis::PoolSettings {
+            timeout: Duration::from_secs(10),
+        };
         sessiond_store_redis::RedisStore::open_with_prefix(url, settings, "scale:")
             .await
             .expect("redis")
@@ -48,7 +54,12 @@ fn nth(i: u64, users: &[UserId]) -> Session {
     let user = users[(i % USERS) as usize];
     let (mut s, _) = session(Some(user), i as i64);
     s.username = Some(format!("user{}", i % USERS));
-    s.client.ip = Some(format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255));
+    s.client.ip = Some(format!(
+        "10.{}.{}.{}",
+        (i >> 16) & 255,
+        (i >> 8) & 255,
+        i & 255
+    ));
     s.context = (i % 7 == 0).then(|| "lab".to_owned());
     // Live for a day from its start, so every one counts as active at the bench's `now`.
     s.idle_expires_at = plus_secs(s.created_at, 86_400 * 30);
@@ -69,7 +80,11 @@ const TEMPLATES: u64 = 2_000;
 async fn fill(url: &str, stores: &Stores, n: u64) -> (Vec<UserId>, Vec<sessiond_core::SessionId>) {
     let sql = !url.starts_with("redis");
     let made = if sql { TEMPLATES.min(n) } else { n };
-    let users: Arc<Vec<UserId>> = Arc::new((0..USERS).map(|_| UserId::generate(at(0)).unwrap()).collect());
+    let users: Arc<Vec<UserId>> = Arc::new(
+        (0..USERS)
+            .map(|_| UserId::generate(at(0)).unwrap())
+            .collect(),
+    );
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let tasks: Vec<_> = (0..AT_ONCE)
@@ -88,7 +103,10 @@ async fn fill(url: &str, stores: &Stores, n: u64) -> (Vec<UserId>, Vec<sessiond_
                         ids.push(s.id);
                     }
                     if i % 100_000 == 0 && i > 0 {
-                        eprintln!("  {i} sessions, {:.0}/s", i as f64 / started.elapsed().as_secs_f64());
+                        eprintln!(
+                            "  {i} sessions, {:.0}/s",
+                            i as f64 / started.elapsed().as_secs_f64()
+                        );
                     }
                 }
             })
@@ -121,7 +139,10 @@ async fn fill(url: &str, stores: &Stores, n: u64) -> (Vec<UserId>, Vec<sessiond_
         }
     }
     stores.audit.append_audit(&batch).await.expect("audit");
-    eprintln!("  {AUDIT_EVENTS} audit records in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "  {AUDIT_EVENTS} audit records in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     (users.to_vec(), sampled)
 }
 
@@ -151,23 +172,98 @@ async fn main() {
     let now = at(n as i64 + 10);
     let page = |filter: SessionFilter, before: Option<ListKey>| {
         let stores = stores.clone();
-        async move { stores.listing.sessions_before(&filter, before, 50).await.unwrap() }
+        async move {
+            stores
+                .listing
+                .sessions_before(&filter, before, 50)
+                .await
+                .unwrap()
+        }
     };
-    let all = SessionFilter { now, ..Default::default() };
+    let all = SessionFilter {
+        now,
+        ..Default::default()
+    };
     // Nine tenths of the way down the list.
-    let deep = ListKey { created_at: at((n / 10) as i64), id: sessiond_core::SessionId::from_uuid(Default::default()) };
+    let deep = ListKey {
+        created_at: at((n / 10) as i64),
+        id: sessiond_core::SessionId::from_uuid(Default::default()),
+    };
     let rows: Vec<(&str, f64)> = vec![
-        ("first page (50)", time(21, || page(all.clone(), None)).await),
-        ("deep page (90% down)", time(21, || page(all.clone(), Some(deep))).await),
-        ("one user's sessions", time(21, || page(SessionFilter { user: Some(users[42]), ..all.clone() }, None)).await),
-        ("revoked ones (1 in 1000)", time(21, || page(SessionFilter { state: StateFilter::Is(SessionState::Revoked), ..all.clone() }, None)).await),
-        ("a /16 network", time(21, || page(SessionFilter { network: Some("10.3.0.0/16".parse().unwrap()), ..all.clone() }, None)).await),
-        ("counts", time(21, || { let stores = stores.clone(); async move { stores.listing.tallies().await.unwrap() } }).await),
-        ("a session's timeline (100)", time(21, || {
-            let stores = stores.clone();
-            let id = sampled[sampled.len() / 2];
-            async move { stores.audit.audit_events(&AuditQuery { session_id: Some(id), limit: 100, ..Default::default() }).await.unwrap() }
-        }).await),
+        (
+            "first page (50)",
+            time(21, || page(all.clone(), None)).await,
+        ),
+        (
+            "deep page (90% down)",
+            time(21, || page(all.clone(), Some(deep))).await,
+        ),
+        (
+            "one user's sessions",
+            time(21, || {
+                page(
+                    SessionFilter {
+                        user: Some(users[42]),
+                        ..all.clone()
+                    },
+                    None,
+                )
+            })
+            .await,
+        ),
+        (
+            "revoked ones (1 in 1000)",
+            time(21, || {
+                page(
+                    SessionFilter {
+                        state: StateFilter::Is(SessionState::Revoked),
+                        ..all.clone()
+                    },
+                    None,
+                )
+            })
+            .await,
+        ),
+        (
+            "a /16 network",
+            time(21, || {
+                page(
+                    SessionFilter {
+                        network: Some("10.3.0.0/16".parse().unwrap()),
+                        ..all.clone()
+                    },
+                    None,
+                )
+            })
+            .await,
+        ),
+        (
+            "counts",
+            time(21, || {
+                let stores = stores.clone();
+                async move { stores.listing.tallies().await.unwrap() }
+            })
+            .await,
+        ),
+        (
+            "a session's timeline (100)",
+            time(21, || {
+                let stores = stores.clone();
+                let id = sampled[sampled.len() / 2];
+                async move {
+                    stores
+                        .audit
+                        .audit_events(&AuditQuery {
+                            session_id: Some(id),
+                            limit: 100,
+                            ..Default::default()
+                        })
+                        .await
+                        .unwrap()
+                }
+            })
+            .await,
+        ),
     ];
     let kind = stores.health.kind();
     for (what, ms) in rows {

@@ -119,3 +119,16 @@ pub fn spawn_cleanup(service: Arc<SessionService>) -> JoinHandle<()> {
         }
     })
 }
+
+/// Samples the active sessions every minute for the dashboard's chart
+/// (`Admin::sample_active_sessions`, which keeps one sample per five minutes).
+pub fn spawn_active_history(service: Arc<SessionService>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = service.admin().sample_active_sessions().await {
+                tracing::warn!(error = %e, "could not sample the active sessions");
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    })
+}

@@ -20,8 +20,8 @@ use sessiond_store_sqlite::SqliteStore;
 
 pub use config::Config;
 pub use jobs::{
-    API_READS_FLUSH, KEY_MAINTENANCE, refresh_gauges, spawn_api_read_flush, spawn_cleanup,
-    spawn_gauges, spawn_key_maintenance, spawn_security_checks,
+    API_READS_FLUSH, KEY_MAINTENANCE, refresh_gauges, spawn_active_history, spawn_api_read_flush,
+    spawn_cleanup, spawn_gauges, spawn_key_maintenance, spawn_security_checks,
 };
 pub use listen::{ConnectionLimits, serve_on, serve_router};
 pub use secret::{SecretMismatch, load_secret_key};

@@ -108,6 +108,7 @@ async function overview(): Promise<void> {
     unique_users: number;
     ended: Record<string, number>;
     hourly: { hour: string; logins: number; login_failures: number; expired_idle: number; expired_absolute: number }[];
+    active_history: { at: string; active: number }[];
   }>("GET", "/api/admin/counts");
   if (failed(a) || !a.ok) return;
   const c = a.body;
@@ -128,6 +129,12 @@ async function overview(): Promise<void> {
       div.append(dt, dd);
       return div;
     }),
+  );
+  const time = (t: string) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  barChart(
+    $("#chart-active"),
+    c.active_history.map((p) => ({ label: time(p.at), value: p.active })),
+    "Active sessions over time, sampled every five minutes",
   );
   const roles = Object.entries(c.active.by_role).map(([r, n]) => ({ label: r || "anonymous", value: n }));
   barChart($("#chart-roles"), roles, "Active sessions by role");

@@ -56,6 +56,7 @@ describe("the admin dashboard in Chromium", () => {
     await expect.poll(() => sessions.getByRole("row").count()).toBe(3);
     await expect.poll(() => page.getByRole("definition").first().textContent()).toBe("2");
     await page.getByRole("img", { name: /Active sessions by role.*oss: 1/ }).waitFor();
+    await page.getByRole("img", { name: /Active sessions over time.*: 2\./ }).waitFor();
     if (process.env.SESSIOND_SCREENSHOTS === "1") await page.screenshot({ path: join(shots, "admin-overview.png"), fullPage: true });
 
     await page.getByRole("textbox", { name: "User" }).fill("alice");

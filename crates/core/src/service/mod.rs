@@ -137,6 +137,8 @@ pub struct SessionService {
     refusals_by_site: RateLimiter,
     /// The backend API's reads, counted until `flush_api_reads` stores them.
     api_reads: api_reads::ReadTallies,
+    /// The active sessions over the last day, as this node sampled them (`admin_counts`).
+    active_history: admin_counts::History,
     scores: security::Scores,
     /// Where LDAP users' passwords are checked, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
@@ -171,6 +173,7 @@ impl SessionService {
             refusals: RateLimiter::new(security::REFUSALS_AUDITED_PER_MINUTE, 60),
             refusals_by_site: RateLimiter::new(security::REFUSALS_AUDITED_PER_SITE_PER_MINUTE, 60),
             api_reads: Default::default(),
+            active_history: Default::default(),
             login_locks: crate::bounded::BoundedMap::new(LOGIN_LOCKS),
             keyring: Default::default(),
             scores: Default::default(),

@@ -63,6 +63,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let service = state.service.clone();
     let reads = crate::spawn_api_read_flush(service.clone());
     let keys = crate::spawn_key_maintenance(service.clone());
+    let history = crate::spawn_active_history(service.clone());
     let gauges = crate::spawn_gauges(
         state.clone(),
         std::time::Duration::from_secs(config.monitoring.metrics_interval_secs),
@@ -92,6 +93,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     checks.abort();
     reads.abort();
     keys.abort();
+    history.abort();
     // The reads counted since the last flush: in-flight requests have drained by now.
     if let Err(e) = service.admin().flush_api_reads().await {
         tracing::warn!(error = %e, "could not store the API's last counted reads");

@@ -43,6 +43,9 @@ async fn counts_follow_the_sessions(backend: Backend) {
     assert_eq!(c.body["hourly"].as_array().unwrap().len(), 24);
     assert_eq!(summed(&c.body, "logins"), 4);
     assert_eq!(summed(&c.body, "login_failures"), 1);
+    let history = c.body["active_history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "a first sample");
+    assert_eq!(history[0]["active"], 4);
 
     let id = alice1.check().await.body["session_id"]
         .as_str()
@@ -63,6 +66,9 @@ async fn counts_follow_the_sessions(backend: Backend) {
     assert_eq!(c.body["ended"], json!({"revoked": 1, "expired": 1}));
     assert_eq!(c.body["pending_expiries"], 0);
     assert_eq!(summed(&c.body, "expired_idle"), 1);
+    let history = c.body["active_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "sampled again 700 s later");
+    assert_eq!(history[1]["active"], 2);
     assert_eq!(bob.check().await.body["code"], "expired_idle");
 }
 

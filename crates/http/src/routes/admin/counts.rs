@@ -33,6 +33,13 @@ pub struct HourBody {
     pub expired_absolute: u64,
 }
 
+/// The active sessions at one instant.
+#[derive(Serialize, ToSchema)]
+pub struct ActiveSample {
+    pub at: Timestamp,
+    pub active: u64,
+}
+
 /// `GET /api/admin/counts`.
 #[derive(Serialize, ToSchema)]
 pub struct CountsBody {
@@ -46,6 +53,9 @@ pub struct CountsBody {
     pub pending_expiries: u64,
     /// The last 24 hours, oldest first.
     pub hourly: Vec<HourBody>,
+    /// The active sessions as the answering node sampled them: every five minutes for the last
+    /// day at most, oldest first (fewer on a node that started lately).
+    pub active_history: Vec<ActiveSample>,
 }
 
 /// `GET /api/admin/counts`: read from tallies the store keeps as sessions change, and from
@@ -110,5 +120,10 @@ pub async fn counts(
         ended,
         pending_expiries: c.pending_expiries,
         hourly,
+        active_history: c
+            .active_history
+            .into_iter()
+            .map(|(at, active)| ActiveSample { at, active })
+            .collect(),
     }))
 }
