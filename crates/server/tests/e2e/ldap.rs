@@ -79,8 +79,8 @@ async fn an_unreachable_directory_answers_directory_and_local_names_alike() {
     let local = srv.browser().login("dave", "not his password").await;
     assert_eq!(directory.status, 401);
     assert_eq!(
-        (directory.status, &directory.body),
-        (local.status, &local.body)
+        (directory.status, directory.answer()),
+        (local.status, local.answer())
     );
     let failed = srv.audited("LOGIN_FAILED").await;
     assert!(

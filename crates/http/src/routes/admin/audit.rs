@@ -99,7 +99,7 @@ pub async fn audit(
     let api = caller.gate::<Inspect>(&state, "admin_audit").await?;
     let StrictQuery(q) = query?;
     let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
-    let (before_seq, limit) = super::timeline::seq_page(q.cursor.as_deref(), q.limit)?;
+    let (before_seq, limit) = super::seq_page(q.cursor.as_deref(), q.limit)?;
     let event_type = match q.r#type {
         Some(t)
             if t.is_empty()

@@ -109,3 +109,24 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Str
         Ok(Self(value))
     }
 }
+
+/// A page of records: the cursor (a `seq`) it starts before, and how many (1 to 500, 100 by
+/// default), for the timeline and the audit log alike.
+pub(crate) fn seq_page(
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> Result<(Option<u64>, u32), ApiError> {
+    let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
+    let before = match cursor {
+        Some(c) => Some(
+            c.parse::<u64>()
+                .map_err(|_| invalid("cursor must be a previous page's next_cursor"))?,
+        ),
+        None => None,
+    };
+    let limit = limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(invalid("limit must be 1 to 500"));
+    }
+    Ok((before, limit))
+}

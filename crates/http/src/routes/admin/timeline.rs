@@ -41,32 +41,11 @@ pub struct TimelineParams {
     limit: Option<u32>,
 }
 
-/// A page of records: the cursor (a `seq`) it starts before, and how many (1 to 500, 100 by
-/// default), for the timeline and the audit log alike.
-pub(super) fn seq_page(
-    cursor: Option<&str>,
-    limit: Option<u32>,
-) -> Result<(Option<u64>, u32), ApiError> {
-    let invalid = |m: &str| ApiError::bad_request("invalid_request", m.to_owned());
-    let before = match cursor {
-        Some(c) => Some(
-            c.parse::<u64>()
-                .map_err(|_| invalid("cursor must be a previous page's next_cursor"))?,
-        ),
-        None => None,
-    };
-    let limit = limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(invalid("limit must be 1 to 500"));
-    }
-    Ok((before, limit))
-}
-
 fn page(
     query: Result<StrictQuery<TimelineParams>, ApiError>,
 ) -> Result<(Option<u64>, u32), ApiError> {
     let StrictQuery(q) = query?;
-    seq_page(q.cursor.as_deref(), q.limit)
+    super::seq_page(q.cursor.as_deref(), q.limit)
 }
 
 fn body(t: Timeline, now: sessiond_core::Timestamp) -> TimelineBody {

@@ -57,7 +57,12 @@ fn dotenv_is_read_and_the_environment_wins() {
                 && l.contains("[env]")),
         "{shown}"
     );
-    assert!(shown.contains("mode") && shown.contains("blue"));
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("SESSION_CUSTOM_MODE") && l.contains("blue")),
+        "a custom setting under its variable's name: {shown}"
+    );
 }
 
 #[test]
