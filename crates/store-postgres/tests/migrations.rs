@@ -44,7 +44,7 @@ async fn nodes_starting_together_migrate_once() {
         .unwrap();
     assert_eq!(
         row.get::<_, i64>(0),
-        10,
-        "one row per migration, each applied once"
+        12,
+        "one row per migration (0001 to 0012), each applied once"
     );
 }
