@@ -74,6 +74,7 @@ fn world() -> &'static World {
             returns: Default::default(),
             endpoints: Endpoints::default(),
             metrics_access: Default::default(),
+            settings_shown: Vec::new(),
             client: ClientConfig {
                 idle_timeout_seconds: 600,
                 absolute_timeout_seconds: 3600,
