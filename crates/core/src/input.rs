@@ -157,6 +157,17 @@ pub const ACTIVITY_TYPE: Rule = Rule {
     padded: false,
 };
 
+/// The name of an existing user, as the admin API takes it in a path or a filter: any
+/// printable text, since a stored name is in NFKC, which a name that keeps [`USERNAME`] may not
+/// be (`ŀ` is a letter; its NFKC, `l·`, holds a middle dot). The store's lookup decides.
+pub const USER_REF: Rule = Rule {
+    field: "user",
+    min: 1,
+    max: 256,
+    chars: Chars::Printable,
+    padded: true,
+};
+
 /// The free-text reason an administrator gives for ending a session.
 pub const REASON: Rule = Rule {
     field: "reason",

@@ -117,6 +117,10 @@ field!(
     ActivityType = input::ACTIVITY_TYPE
 );
 field!(
+    /// The name of an existing user, in a path or a filter of the admin API.
+    UserRef = input::USER_REF
+);
+field!(
     /// Why an administrator ended a session.
     Reason = input::REASON
 );

@@ -62,3 +62,47 @@ async fn debug_session_shows_a_superadmin_their_own_session() {
     );
     assert_eq!(srv.browser().get("/debug/session").await.status, 401);
 }
+
+/// A stored name is in NFKC, which may hold what a new name may not (`ŀ` is a letter; its NFKC
+/// is `l·`): the admin API still reaches the user by the name it lists (schemathesis' stateful
+/// run found a listed user it could not enable).
+#[tokio::test]
+async fn a_user_is_reached_by_the_name_the_list_shows() {
+    let srv = TestServer::start(&[]).await;
+    srv.add_user("root", "superadmin").await;
+    srv.add_user("paŀla", "oss").await;
+    let root = srv.logged_in("root").await;
+    let users = root.get("/api/admin/users").await;
+    let listed = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .find(|n| n != "root")
+        .unwrap();
+    assert_eq!(listed, "pal\u{b7}la");
+    let path: String = url_escape(&listed);
+    let r = root
+        .post(&format!("/api/admin/users/{path}/disable"), None)
+        .await;
+    assert_eq!(
+        (r.status, &r.body["user"]["enabled"]),
+        (200, &json!(false)),
+        "{}",
+        r.body
+    );
+    let r = root.get(&format!("/api/admin/sessions?user={path}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -221,7 +221,9 @@ struct Target {
 impl Target {
     async fn send(&self, case: &Case) -> (u16, String) {
         let mut path = case.path.replace("{session_id}", &self.session_id);
-        path = path.replace("{username}", &self.user);
+        path = path
+            .replace("{username}", &self.user)
+            .replace("{user}", &self.user);
         let mut query = String::new();
         let mut body = serde_json::Map::new();
         for field in &case.required {

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::{AdminCaller, StrictQuery};
 use crate::body::ErrorBody;
 use crate::error::ApiError;
-use crate::fields::{SessionRef, Username};
+use crate::fields::{SessionRef, UserRef};
 use crate::state::AppState;
 
 /// One audit record.
@@ -59,7 +59,7 @@ pub struct AuditPageBody {
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Only records about this user.
-    user: Option<Username>,
+    user: Option<UserRef>,
     /// Only records about this session.
     #[param(value_type = Option<SessionRef>, inline)]
     session_id: Option<SessionRef>,
@@ -112,7 +112,7 @@ pub async fn audit(
         None => Vec::new(),
     };
     let query = AuditQuery {
-        username: q.user.map(Username::into_inner),
+        username: q.user.map(UserRef::into_inner),
         session_id: q.session_id.map(|s| s.0),
         since: q.since,
         until: q.until,

@@ -18,7 +18,7 @@ use super::{AdminCaller, StrictQuery};
 use crate::body::ErrorBody;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::fields::{ContextName, Reason, RoleName, SessionRef, Username};
+use crate::fields::{ContextName, Reason, RoleName, SessionRef, UserRef};
 use crate::routes::backend::user_not_found;
 use crate::state::AppState;
 
@@ -104,7 +104,7 @@ impl utoipa::ToSchema for Cursor {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this user's sessions.
-    user: Option<Username>,
+    user: Option<UserRef>,
     /// Only sessions in this state.
     #[param(inline)]
     state: Option<StateParam>,
@@ -291,7 +291,7 @@ pub struct BulkRevokeRequest {
     session_ids: Vec<SessionRef>,
     #[serde(default)]
     #[schema(max_items = 500)]
-    usernames: Vec<Username>,
+    usernames: Vec<UserRef>,
     reason: Option<Reason>,
 }
 
@@ -324,11 +324,7 @@ pub async fn revoke_sessions(
         ));
     }
     let ids: Vec<_> = req.session_ids.iter().map(|r| r.0).collect();
-    let users: Vec<String> = req
-        .usernames
-        .into_iter()
-        .map(Username::into_inner)
-        .collect();
+    let users: Vec<String> = req.usernames.into_iter().map(UserRef::into_inner).collect();
     let reason = req.reason.as_ref().map(Reason::as_str);
     let done = api.revoke_many(&ids, &users, reason).await?;
     Ok(Json(BulkRevokedBody {
@@ -338,13 +334,13 @@ pub async fn revoke_sessions(
     }))
 }
 
-/// `POST /api/admin/users/{username}/revoke`: ends every live session of one user.
+/// `POST /api/admin/users/{user}/revoke`: ends every live session of one user.
 #[utoipa::path(
     post,
-    path = "/api/admin/users/{username}/revoke",
+    path = "/api/admin/users/{user}/revoke",
     tag = "admin",
     operation_id = "admin_revoke_user_sessions",
-    params(("username" = inline(Username), Path, description = "The user")),
+    params(("user" = inline(UserRef), Path, description = "The user, by name")),
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "How many ended", body = AdminRevokedCountBody),
@@ -355,7 +351,7 @@ pub async fn revoke_sessions(
 pub async fn revoke_user_sessions(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(username): ApiPath<Username>,
+    ApiPath(username): ApiPath<UserRef>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<AdminRevokedCountBody>, ApiError> {
     let api = caller

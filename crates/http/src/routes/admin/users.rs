@@ -10,7 +10,7 @@ use super::body::{AdminUserBody, AdminUserChangedBody, AdminUserListBody};
 use crate::body::ErrorBody;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::fields::{ContextName, RoleName, Username};
+use crate::fields::{ContextName, RoleName, UserRef};
 use crate::routes::backend::user_not_found;
 use crate::state::AppState;
 
@@ -47,13 +47,13 @@ async fn changed(
     }))
 }
 
-/// `POST /api/admin/users/{username}/disable`: the user may not log in; their sessions end.
+/// `POST /api/admin/users/{user}/disable`: the user may not log in; their sessions end.
 #[utoipa::path(
     post,
-    path = "/api/admin/users/{username}/disable",
+    path = "/api/admin/users/{user}/disable",
     tag = "admin",
     operation_id = "admin_disable_user",
-    params(("username" = inline(Username), Path, description = "The user")),
+    params(("user" = inline(UserRef), Path, description = "The user, by name")),
     responses(
         (status = 200, description = "Disabled; `sessions_affected` ended", body = AdminUserChangedBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
@@ -63,7 +63,7 @@ async fn changed(
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(username): ApiPath<Username>,
+    ApiPath(username): ApiPath<UserRef>,
 ) -> Result<Json<AdminUserChangedBody>, ApiError> {
     let api = caller.gate::<Steer>(&state, "admin_disable_user").await?;
     let ended = api
@@ -73,13 +73,13 @@ pub async fn disable_user(
     changed(&api, username.as_str(), ended).await
 }
 
-/// `POST /api/admin/users/{username}/enable`: the user may log in again.
+/// `POST /api/admin/users/{user}/enable`: the user may log in again.
 #[utoipa::path(
     post,
-    path = "/api/admin/users/{username}/enable",
+    path = "/api/admin/users/{user}/enable",
     tag = "admin",
     operation_id = "admin_enable_user",
-    params(("username" = inline(Username), Path, description = "The user")),
+    params(("user" = inline(UserRef), Path, description = "The user, by name")),
     responses(
         (status = 200, description = "Enabled", body = AdminUserChangedBody),
         (status = 404, description = "`user_not_found`", body = ErrorBody),
@@ -89,7 +89,7 @@ pub async fn disable_user(
 pub async fn enable_user(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(username): ApiPath<Username>,
+    ApiPath(username): ApiPath<UserRef>,
 ) -> Result<Json<AdminUserChangedBody>, ApiError> {
     let api = caller.gate::<Steer>(&state, "admin_enable_user").await?;
     let user = api
@@ -108,13 +108,13 @@ pub struct RoleRequest {
     role: RoleName,
 }
 
-/// `PUT /api/admin/users/{username}/role`: another role; the user's sessions end.
+/// `PUT /api/admin/users/{user}/role`: another role; the user's sessions end.
 #[utoipa::path(
     put,
-    path = "/api/admin/users/{username}/role",
+    path = "/api/admin/users/{user}/role",
     tag = "admin",
     operation_id = "admin_set_role",
-    params(("username" = inline(Username), Path, description = "The user")),
+    params(("user" = inline(UserRef), Path, description = "The user, by name")),
     request_body = RoleRequest,
     responses(
         (status = 200, description = "Changed; `sessions_affected` ended", body = AdminUserChangedBody),
@@ -125,7 +125,7 @@ pub struct RoleRequest {
 pub async fn set_role(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(username): ApiPath<Username>,
+    ApiPath(username): ApiPath<UserRef>,
     ApiJson(req): ApiJson<RoleRequest>,
 ) -> Result<Json<AdminUserChangedBody>, ApiError> {
     let api = caller.gate::<Steer>(&state, "admin_set_role").await?;
@@ -144,13 +144,13 @@ pub struct ContextsRequest {
     contexts: Vec<ContextName>,
 }
 
-/// `PUT /api/admin/users/{username}/contexts`: the contexts the user may switch between.
+/// `PUT /api/admin/users/{user}/contexts`: the contexts the user may switch between.
 #[utoipa::path(
     put,
-    path = "/api/admin/users/{username}/contexts",
+    path = "/api/admin/users/{user}/contexts",
     tag = "admin",
     operation_id = "admin_set_contexts",
-    params(("username" = inline(Username), Path, description = "The user")),
+    params(("user" = inline(UserRef), Path, description = "The user, by name")),
     request_body = ContextsRequest,
     responses(
         (status = 200, description = "Changed; `sessions_affected` moved to another context", body = AdminUserChangedBody),
@@ -162,7 +162,7 @@ pub struct ContextsRequest {
 pub async fn set_contexts(
     State(state): State<AppState>,
     caller: AdminCaller,
-    ApiPath(username): ApiPath<Username>,
+    ApiPath(username): ApiPath<UserRef>,
     ApiJson(req): ApiJson<ContextsRequest>,
 ) -> Result<Json<AdminUserChangedBody>, ApiError> {
     let api = caller.gate::<Steer>(&state, "admin_set_contexts").await?;
