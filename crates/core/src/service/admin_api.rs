@@ -179,17 +179,17 @@ impl AdminApi<'_, Steer> {
         Ok(ended)
     }
 
-    /// Revokes the sessions `ids` and every live session of `users` (at most [`MAX_BULK`] in
-    /// all), going on past what is not found.
+    /// Revokes the sessions `ids` and every live session of `users` (at most [`MAX_BULK`] of
+    /// each), going on past what is not found.
     pub async fn revoke_many(
         &self,
         ids: &[crate::ids::SessionId],
         users: &[String],
         reason: Option<&str>,
     ) -> SessionResult<BulkOutcome> {
-        if ids.len() + users.len() > MAX_BULK {
+        if ids.len().max(users.len()) > MAX_BULK {
             return Err(SessionError::Invalid(format!(
-                "at most {MAX_BULK} ids and users in one call"
+                "at most {MAX_BULK} ids and {MAX_BULK} users in one call"
             )));
         }
         let mut out = BulkOutcome::default();
