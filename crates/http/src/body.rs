@@ -1,7 +1,9 @@
 //! Every JSON answer of the HTTP API, as a type: handlers build these, never `serde_json::Value`s.
 //! The browser client's TypeScript types (`clients/js/src/generated/api.ts`) are generated from
 //! them by the test `typescript_types_are_fresh`, so the two cannot drift. docs/api.md describes
-//! each field.
+//! each field. It stays one file, a little over 400 lines, so that the generation test sees every
+//! type the browser client reads in one place (the admin API's own bodies are in
+//! `routes/admin/body.rs`: the client does not read them).
 
 use std::borrow::Cow;
 

@@ -6,7 +6,10 @@ mod counters;
 mod sessions;
 mod signing_keys;
 mod sweep;
+mod tally;
 mod timeline;
+
+use tally::tally_field;
 mod users;
 
 use std::sync::LazyLock;
@@ -38,24 +41,6 @@ static CREATE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Moves one session between tallies: from `ARGV[1]` to `ARGV[2]` (empty: none), and its user
-/// (`ARGV[3]`) `ARGV[4]` (-1, 0, 1) active sessions, counting the users with any.
-static TALLY: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        "if ARGV[1] ~= ARGV[2] then \
-           if ARGV[1] ~= '' and redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then \
-             redis.call('HDEL', KEYS[1], ARGV[1]) end \
-           if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[2], 1) end \
-         end \
-         local d = tonumber(ARGV[4]) \
-         if ARGV[3] ~= '' and d ~= 0 then \
-           local n = redis.call('HINCRBY', KEYS[2], ARGV[3], d) \
-           if d > 0 and n == 1 then redis.call('INCR', KEYS[3]) end \
-           if d < 0 and n <= 0 then redis.call('HDEL', KEYS[2], ARGV[3]) redis.call('DECR', KEYS[3]) end \
-         end return 1",
-    )
-});
-
 /// Gives an ended session its place in the revocations feed, once: the next number of the
 /// counter, and the session under it in the feed, in one step. An end becomes visible to the
 /// feed's readers only with its place, so a place taken later is always published later, and
@@ -79,11 +64,6 @@ static UPDATE: LazyLock<Script> = LazyLock::new(|| {
          redis.call('PEXPIREAT', KEYS[1], ARGV[4]) return {1, t}",
     )
 });
-
-/// The tally a session counts in: its state, role and context.
-fn tally_field(s: &Session) -> String {
-    serde_json::json!([s.state.as_str(), s.role, s.context]).to_string()
-}
 
 /// Appends records to the audit stream if the chain's head is still `ARGV[1]`; each record is
 /// five arguments (id, body, seq, previous hash, hash). Answers the ids it wrote, none when the
@@ -254,38 +234,6 @@ impl RedisStore {
                 .await?;
         }
         Ok(())
-    }
-
-    /// Moves a session from the tally `from` to the one of `to` (either none: created, purged),
-    /// with its user's active sessions.
-    async fn retally(
-        &self,
-        from: Option<&str>,
-        to: Option<&Session>,
-        was: &Session,
-    ) -> StoreResult<()> {
-        let active = |s: Option<&Session>| s.is_some_and(|s| s.state == SessionState::Active);
-        let before = from
-            .and_then(|f| serde_json::from_str::<(String, Option<String>, Option<String>)>(f).ok())
-            .is_some_and(|(state, _, _)| state == SessionState::Active.as_str());
-        let delta = i64::from(active(to)) - i64::from(before);
-        let to_field = to.map(tally_field).unwrap_or_default();
-        let from_field = from.unwrap_or("");
-        if from_field == to_field && delta == 0 {
-            return Ok(());
-        }
-        let [tally, users, count] = self.keys.tallies();
-        let mut invocation = TALLY.key(tally);
-        invocation
-            .key(users)
-            .key(count)
-            .arg(from_field)
-            .arg(to_field)
-            .arg(was.user_id.map(|u| u.to_string()).unwrap_or_default())
-            .arg(delta);
-        self.bounded(invocation.invoke_async::<i64>(&mut self.conn.clone()))
-            .await
-            .map(|_| ())
     }
 
     /// Puts the sessions stored before the admin list's indexes existed in them, once.
