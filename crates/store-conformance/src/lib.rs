@@ -74,6 +74,7 @@ macro_rules! listing_conformance_tests {
             the_session_list_pages_newest_first_and_filters_as_the_rule_says,
             the_session_list_goes_on_past_a_session_purged_under_its_cursor,
             tallies_follow_every_create_end_change_and_purge,
+            tallies_stay_exact_while_moves_race_in_opposite_directions,
         );
     };
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (10, include_str!("../migrations/0010_meta.sql")),
     (11, include_str!("../migrations/0011_admin.sql")),
     (12, include_str!("../migrations/0012_tallies.sql")),
+    (13, include_str!("../migrations/0013_tally_deltas.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

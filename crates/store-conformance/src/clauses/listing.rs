@@ -349,3 +349,44 @@ pub async fn tallies_follow_every_create_end_change_and_purge(stores: Stores) {
     tallies_are(&stores, &kept, "after parallel creates").await;
     assert_eq!(stores.listing.tallies().await.unwrap().active_users, 2);
 }
+
+/// Writes moving sessions between the same two contexts in opposite directions at once all
+/// succeed (none is lost to locks taken in opposite orders), and the tallies, read while they
+/// run, are exact after.
+pub async fn tallies_stay_exact_while_moves_race_in_opposite_directions(stores: Stores) {
+    let mut kept = std::collections::HashMap::new();
+    let mut movers = Vec::new();
+    for i in 0..16 {
+        let user = sessiond_core::UserId::generate(at(0)).unwrap();
+        let (mut s, _) = session(Some(user), 1);
+        s.context = Some(if i % 2 == 0 { "east" } else { "lab" }.to_owned());
+        stores.sessions.create_session(&s).await.unwrap();
+        kept.insert(s.id, s.clone());
+        let stores = stores.clone();
+        movers.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                let to = if s.context.as_deref() == Some("east") {
+                    "lab"
+                } else {
+                    "east"
+                };
+                s.context = Some(to.to_owned());
+                stores.sessions.update_session(&s).await.unwrap();
+                s.version += 1;
+            }
+            s
+        }));
+    }
+    let reader = stores.clone();
+    let reader = tokio::spawn(async move {
+        for _ in 0..20 {
+            reader.listing.tallies().await.unwrap();
+        }
+    });
+    for mover in movers {
+        let s = mover.await.unwrap();
+        kept.insert(s.id, s);
+    }
+    reader.await.unwrap();
+    tallies_are(&stores, &kept, "after racing moves").await;
+}

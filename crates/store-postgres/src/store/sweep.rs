@@ -9,7 +9,26 @@ use sessiond_core::time::to_millis;
 use sessiond_core::{Session, Timestamp};
 
 use sessiond_core::store::{ListKey, Listing, Scanned, SessionFilter, SessionSweep, Tallies};
-use sessiond_store_sql::{Arg, Params, TALLY_ROWS, TALLY_USERS, session_list, tally};
+use sessiond_store_sql::{Arg, Params, session_list, tally};
+
+/// The tallies are deltas, one row a change (migration 0013): a read sums them per key.
+const TALLY_ROWS: &str = "SELECT state, role, context, SUM(n)::BIGINT FROM session_tally \
+                          GROUP BY state, role, context HAVING SUM(n) > 0";
+const TALLY_USERS: &str = "SELECT COALESCE(SUM(n), 0)::BIGINT FROM tally_users";
+
+/// Folds the deltas into one row per key, in one statement, so a read at the same moment sees
+/// either the deltas or their sum. Folds do not queue on each other: a fold that finds another
+/// one running (the advisory lock, one per schema) leaves the deltas to it. Each node reads the
+/// tallies every minute (the active-sessions sample), so the deltas stay a minute's writes.
+const FOLD_TALLIES: &str = "\
+    WITH folder AS (SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), 7411) AS ok), \
+    sessions AS (DELETE FROM session_tally WHERE (SELECT ok FROM folder) \
+                 RETURNING state, role, context, n), \
+    users AS (DELETE FROM tally_users WHERE (SELECT ok FROM folder) RETURNING n), \
+    folded AS (INSERT INTO session_tally (state, role, context, n) \
+               SELECT state, role, context, SUM(n) FROM sessions \
+               GROUP BY state, role, context HAVING SUM(n) <> 0) \
+    INSERT INTO tally_users (n) SELECT SUM(n) FROM users HAVING COUNT(*) > 0";
 
 #[async_trait]
 impl SessionSweep for PostgresStore {
@@ -56,6 +75,7 @@ impl SessionSweep for PostgresStore {
 #[async_trait]
 impl Listing for PostgresStore {
     async fn tallies(&self) -> StoreResult<Tallies> {
+        self.execute(FOLD_TALLIES, &[]).await?;
         let sessions = self
             .rows(TALLY_ROWS, &[])
             .await?
