@@ -42,9 +42,13 @@ async fn nodes_starting_together_migrate_once() {
         )
         .await
         .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|f| f.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+        .count();
     assert_eq!(
         row.get::<_, i64>(0),
-        12,
-        "one row per migration (0001 to 0012), each applied once"
+        i64::try_from(files).unwrap(),
+        "one row per migration file, each applied once"
     );
 }
