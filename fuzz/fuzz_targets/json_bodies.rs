@@ -68,7 +68,8 @@ fn world() -> &'static World {
         let state = AppState::new(Shared {
             service: Arc::new(service),
             cookie: CookieSettings::new("sessiond", false, SameSite::Lax),
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(Metrics::new(true)),
+            monitor: Default::default(),
             public_origin: None,
             trusted_proxies: Default::default(),
             returns: Default::default(),

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod access_token;
+pub mod alerts;
 pub mod api_key;
 pub mod audit;
 pub mod audit_chain;

@@ -66,11 +66,15 @@ pub async fn add_ids(State(state): State<AppState>, req: Request, next: Next) ->
     {
         // A path no route serves (a browser's `/favicon.ico`) is named, but it is no error of
         // the session's to keep in its timeline.
-        let failure = route.as_deref().map(|route| Failure {
-            status: parts.status.as_u16(),
-            code,
-            route,
-        });
+        // Without SESSION_FEATURE_ANALYTICS no timeline keeps it; the session is still named.
+        let failure = route
+            .as_deref()
+            .filter(|_| state.endpoints.analytics)
+            .map(|route| Failure {
+                status: parts.status.as_u16(),
+                code,
+                route,
+            });
         if let Some(session) = state
             .service
             .browser()

@@ -56,7 +56,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             error_context::add_ids,
         ))
-        .layer(middleware::from_fn(request_span))
+        .layer(middleware::from_fn_with_state(state.clone(), request_span))
         .with_state(state)
 }
 
@@ -104,8 +104,10 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_password))
         .routes(routes!(client::client_config))
         .routes(routes!(client::record_event))
-        .routes(routes!(client::record_activity))
         .routes(routes!(session::revoke_session));
+    if state.endpoints.analytics {
+        guarded = guarded.routes(routes!(client::record_activity));
+    }
     if state.endpoints.context {
         guarded = guarded.routes(routes!(session::switch_context));
     }
@@ -133,13 +135,16 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(backend::validate))
         .routes(routes!(backend::get_session, backend::revoke_session))
         .routes(routes!(backend::data::get_data, backend::data::patch_data))
-        .routes(routes!(backend::data::record_activity))
         .routes(routes!(
             backend::user_sessions,
             backend::revoke_user_sessions
         ))
-        .routes(routes!(backend::revocations::revocations))
-        .routes(routes!(admin::timeline::backend_timeline));
+        .routes(routes!(backend::revocations::revocations));
+    if state.endpoints.analytics {
+        v1 = v1
+            .routes(routes!(backend::data::record_activity))
+            .routes(routes!(admin::timeline::backend_timeline));
+    }
     refuse(v1.get_openapi_mut(), API_KEY);
     refuse(v1.get_openapi_mut(), STORE);
     let v1 = v1.layer(middleware::from_fn(no_store));
@@ -213,7 +218,11 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// Every request runs in a span of its own whose id the response carries (`X-Request-Id`), so
 /// the cause of a 5xx, logged inside the span, can be found from what the client saw.
-async fn request_span(mut req: Request, next: Next) -> Response {
+async fn request_span(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     use tracing::Instrument as _;
     let id = request_id();
     req.extensions_mut()
@@ -229,8 +238,16 @@ async fn request_span(mut req: Request, next: Next) -> Response {
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .cloned();
+    let method = req.method().clone();
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    state.metrics.observe_request(
+        &method,
+        route.as_ref().map(|r| r.as_str()),
+        res.status().as_u16(),
+        elapsed,
+    );
     // One line per request (never its query, headers or body, where tokens travel), under a
     // target of its own: `SESSIOND_LOG=info,sessiond::access=warn` turns it off.
     span.in_scope(|| {
@@ -238,7 +255,7 @@ async fn request_span(mut req: Request, next: Next) -> Response {
             target: "sessiond::access",
             route = route.as_ref().map_or("(none)", |r| r.as_str()),
             status = res.status().as_u16(),
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
             "request"
         );
     });

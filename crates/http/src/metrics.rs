@@ -1,12 +1,17 @@
-//! Prometheus metrics, fed by the audit events (seed 000's four metrics, plus logins and
-//! a count of every event type).
+//! Prometheus metrics: the session metrics fed by the audit events (seed 000's four, logins and
+//! every event type), the HTTP requests by route template and status class, and, read at
+//! scrape time from memory, the session cache, the in-process alerts and the health check.
+//! Every label's values are bounded: a route template, a method of a fixed list, a status class.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -14,10 +19,17 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use sessiond_core::alerts::Monitor;
 use sessiond_core::audit::{AuditEvent, EventObserver};
 use sessiond_core::cache::CacheStats;
 
 type Labels = Vec<(String, String)>;
+type RequestLabels = [(&'static str, Cow<'static, str>); 3];
+type RouteLabel = [(&'static str, Cow<'static, str>); 1];
+type Histograms = Family<RouteLabel, Histogram, fn() -> Histogram>;
+
+/// The keep-alive routes, whose refusals and failures `session_extension_errors_total` counts.
+const KEEPALIVES: [&str; 1] = ["/api/session/keepalive"];
 
 pub struct Metrics {
     registry: Registry,
@@ -27,16 +39,28 @@ pub struct Metrics {
     active: Gauge<i64, AtomicI64>,
     logins: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
+    extension_errors: Family<Labels, Counter>,
+    requests: Family<RequestLabels, Counter>,
+    /// Only with `SESSION_ENABLE_PERFORMANCE_MONITORING`.
+    latency: Option<Histograms>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(true)
     }
 }
 
+fn latency_histogram() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    ])
+}
+
 impl Metrics {
-    pub fn new() -> Self {
+    /// The metrics; `performance` (`SESSION_ENABLE_PERFORMANCE_MONITORING`) adds the latency
+    /// histograms.
+    pub fn new(performance: bool) -> Self {
         let mut registry = Registry::default();
         let extensions = Counter::default();
         let expirations = Counter::default();
@@ -64,12 +88,33 @@ impl Metrics {
             duration.clone(),
         );
         registry.register(
-            "active_sessions_count",
-            "Number of active sessions",
+            "active_sessions",
+            "Active sessions in the store, from its tallies",
             active.clone(),
         );
         registry.register("session_logins", "Login attempts by result", logins.clone());
         registry.register("session_events", "Audit events by type", events.clone());
+        let extension_errors = Family::<Labels, Counter>::default();
+        registry.register(
+            "session_extension_errors",
+            "Keep-alives that did not extend the session, by status class",
+            extension_errors.clone(),
+        );
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "sessiond_http_requests",
+            "HTTP requests by method, route template and status class",
+            requests.clone(),
+        );
+        let latency = performance.then(|| {
+            let latency = Histograms::new_with_constructor(latency_histogram);
+            registry.register(
+                "sessiond_http_request_duration_seconds",
+                "Time to answer an HTTP request, by route template",
+                latency.clone(),
+            );
+            latency
+        });
         Self {
             registry,
             extensions,
@@ -78,7 +123,56 @@ impl Metrics {
             active,
             logins,
             events,
+            extension_errors,
+            requests,
+            latency,
         }
+    }
+
+    /// Adds the in-process alerts and the last health check (`sessiond_alert_*`,
+    /// `sessiond_health_check_ok`), read from `monitor` at each scrape.
+    pub fn with_monitor(mut self, monitor: Arc<Monitor>) -> Self {
+        self.registry
+            .register_collector(Box::new(MonitorCollector(monitor)));
+        self
+    }
+
+    /// Counts one answered request; `route` is its template, `None` for no route.
+    pub fn observe_request(
+        &self,
+        method: &axum::http::Method,
+        route: Option<&str>,
+        status: u16,
+        elapsed: std::time::Duration,
+    ) {
+        let class: &'static str = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let route: Cow<'static, str> = match route {
+            Some(r) => Cow::Owned(r.to_owned()),
+            None => Cow::Borrowed("unmatched"),
+        };
+        if class != "2xx" && KEEPALIVES.contains(&route.as_ref()) {
+            self.extension_errors
+                .get_or_create(&vec![("status_class".into(), class.into())])
+                .inc();
+        }
+        if let Some(latency) = &self.latency {
+            latency
+                .get_or_create(&[("route", route.clone())])
+                .observe(elapsed.as_secs_f64());
+        }
+        self.requests
+            .get_or_create(&[
+                ("method", Cow::Borrowed(method_label(method))),
+                ("route", route),
+                ("status_class", Cow::Borrowed(class)),
+            ])
+            .inc();
     }
 
     /// Adds the session cache's counters (`SESSION_FEATURE_CACHING`) to the exposition.
@@ -94,11 +188,37 @@ impl Metrics {
         self.active.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
-    /// The Prometheus text exposition.
+    /// The Prometheus text exposition (format 0.0.4, which `promtool check metrics` lints):
+    /// the encoder writes OpenMetrics, whose counter families are named without `_total`; here
+    /// their `HELP` and `TYPE` lines take the samples' name, and the `# EOF` line goes.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut open_metrics = String::new();
         // Writing into a String cannot fail.
-        let _ = encode(&mut out, &self.registry);
+        let _ = encode(&mut open_metrics, &self.registry);
+        let counters: std::collections::HashSet<&str> = open_metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+            .collect();
+        let mut out = String::with_capacity(open_metrics.len() + 16 * counters.len());
+        for line in open_metrics.lines() {
+            let comment = ["# HELP ", "# TYPE "]
+                .into_iter()
+                .find_map(|p| Some((p, line.strip_prefix(p)?)));
+            match comment {
+                _ if line == "# EOF" => continue,
+                Some((prefix, rest)) => {
+                    let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                    let total = if counters.contains(name) {
+                        "_total"
+                    } else {
+                        ""
+                    };
+                    out.push_str(&format!("{prefix}{name}{total} {tail}"));
+                }
+                None => out.push_str(line),
+            }
+            out.push('\n');
+        }
         out
     }
 }
@@ -135,6 +255,76 @@ impl Collector for CacheCollector {
             let counter = ConstCounter::new(value.load(Ordering::Relaxed));
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
+        }
+        Ok(())
+    }
+}
+
+/// A method of the fixed list, or `other`: a client cannot grow the label set.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The alerts and the health check as gauges, read from the monitor at scrape time.
+#[derive(Debug)]
+struct MonitorCollector(Arc<Monitor>);
+
+impl Collector for MonitorCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let (alerts, _) = self.0.alerts();
+        let mut firing = encoder.encode_descriptor(
+            "sessiond_alert_firing",
+            "1 while the in-process alert (SESSION_ALERT_*) is firing",
+            None,
+            MetricType::Gauge,
+        )?;
+        for a in &alerts {
+            let labels = [("alert", a.alert.as_str())];
+            ConstGauge::new(i64::from(a.firing)).encode(firing.encode_family(&labels)?)?;
+        }
+        let mut value = encoder.encode_descriptor(
+            "sessiond_alert_value",
+            "The in-process alert's value over its window (absent before two samples)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for a in &alerts {
+            if let Some(v) = a.value {
+                let labels = [("alert", a.alert.as_str())];
+                ConstGauge::new(v).encode(value.encode_family(&labels)?)?;
+            }
+        }
+        let mut threshold = encoder.encode_descriptor(
+            "sessiond_alert_threshold",
+            "The in-process alert's threshold (0: off)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for a in &alerts {
+            let labels = [("alert", a.alert.as_str())];
+            ConstGauge::new(a.threshold).encode(threshold.encode_family(&labels)?)?;
+        }
+        if let Some(report) = self.0.health() {
+            let mut ok = encoder.encode_descriptor(
+                "sessiond_health_check_ok",
+                "1 when the periodic health check (SESSION_HEALTH_CHECK_INTERVAL_SECONDS) passed",
+                None,
+                MetricType::Gauge,
+            )?;
+            for c in &report.checks {
+                let labels = [("check", c.name)];
+                ConstGauge::new(i64::from(c.ok)).encode(ok.encode_family(&labels)?)?;
+            }
         }
         Ok(())
     }

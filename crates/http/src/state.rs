@@ -19,6 +19,8 @@ pub struct Shared {
     pub service: Arc<SessionService>,
     pub cookie: CookieSettings,
     pub metrics: Arc<Metrics>,
+    /// The in-process alerts and the last health check (`GET /api/admin/alerts`).
+    pub monitor: Arc<sessiond_core::alerts::Monitor>,
     /// This site's origin (`scheme://host[:port]`) from `SESSIOND_PUBLIC_URL`, when set.
     pub public_origin: Option<String>,
     /// Peers whose `X-Forwarded-*` headers are believed (`SESSIOND_TRUSTED_PROXIES`).
@@ -79,6 +81,9 @@ pub struct Endpoints {
     pub context: bool,
     /// `POST /api/session/anonymous` (`SESSION_FEATURE_ANONYMOUS_SESSIONS`).
     pub anonymous: bool,
+    /// The session timeline and activity recording (`SESSION_FEATURE_ANALYTICS`):
+    /// `POST /api/session/activity`, `POST /api/v1/sessions/{id}/activity` and both timelines.
+    pub analytics: bool,
 }
 
 impl Default for Endpoints {
@@ -88,6 +93,7 @@ impl Default for Endpoints {
             health: true,
             context: true,
             anonymous: false,
+            analytics: true,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Background jobs: the cleanup loop that follows seed 001's schedule, the periodic security
-//! check, the flush of the backend API's counted reads, and the store-backed gauges.
+//! check, the flush of the backend API's counted reads, the store-backed gauges with the
+//! in-process alerts, and the health check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sessiond_core::SessionService;
+use sessiond_core::alerts::AlertEvent;
 use sessiond_core::service::CleanupSchedule;
 use sessiond_http::AppState;
 use tokio::task::JoinHandle;
@@ -22,24 +24,86 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
     })
 }
 
-/// Reads the gauges that need the store (`active_sessions_count`) every `every`
-/// (`SESSION_METRICS_INTERVAL_SECONDS`), starting at once: a scrape reads memory only, so
-/// however often Prometheus scrapes, and however many scrape, the store is asked once an
-/// interval per node.
-pub fn spawn_gauges(state: AppState, every: Duration) -> JoinHandle<()> {
+/// The monitoring tick, every `every` (`SESSION_METRICS_INTERVAL_SECONDS`), starting at once:
+/// reads the active sessions from the store's tallies into `active_sessions` and hands a
+/// sample to the in-process alerts. A scrape reads memory only, so however often Prometheus
+/// scrapes, the store is asked once an interval per node.
+pub fn spawn_gauges(state: AppState, every: Duration, console: bool) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            refresh_gauges(&state).await;
+            for e in refresh_gauges(&state).await {
+                report_alert(&e, console);
+            }
             tokio::time::sleep(every).await;
         }
     })
 }
 
-/// One reading of the store-backed gauges; a store outage leaves the last reading.
-pub async fn refresh_gauges(state: &AppState) {
-    match state.service.admin().count_active_sessions().await {
-        Ok(n) => state.metrics.set_active_sessions(n),
-        Err(e) => tracing::warn!(error = %e, "metrics: could not count active sessions"),
+/// One monitoring tick; answers the alerts that fired or cleared. A store outage leaves the
+/// last reading and skips the alerts' sample (a rate needs both ends).
+pub async fn refresh_gauges(state: &AppState) -> Vec<AlertEvent> {
+    match state.service.admin().sample_active_sessions().await {
+        Ok(n) => {
+            state.metrics.set_active_sessions(n);
+            state.monitor.tick(state.service.now(), n)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: could not read the active sessions");
+            Vec::new()
+        }
+    }
+}
+
+/// One log line when an alert fires and one when it clears; with `SESSION_ENABLE_CONSOLE_ALERTS`
+/// also a plain line on standard error, for a person watching the console.
+fn report_alert(e: &AlertEvent, console: bool) {
+    let (alert, variable) = (e.alert.as_str(), e.alert.variable());
+    if e.firing {
+        tracing::warn!(
+            alert,
+            value = e.value,
+            threshold = e.threshold,
+            "alert firing: {variable} exceeded"
+        );
+    } else {
+        tracing::info!(
+            alert,
+            value = e.value,
+            threshold = e.threshold,
+            "alert cleared: {variable}"
+        );
+    }
+    if console {
+        let state = if e.firing { "FIRING" } else { "cleared" };
+        eprintln!(
+            "sessiond alert {state}: {alert} = {:.2} (threshold {variable}={})",
+            e.value, e.threshold
+        );
+    }
+}
+
+/// Runs the health check every `every` (`SESSION_HEALTH_CHECK_INTERVAL_SECONDS`), starting at
+/// once: logs each check when it fails and when it recovers, and keeps the report for
+/// `/metrics` and the admin API.
+pub fn spawn_health_checks(state: AppState, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            run_health_check(&state).await;
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// One health check: the store answers, the cleanup keeps up, and the clock has not gone back.
+pub async fn run_health_check(state: &AppState) {
+    let previous = state.monitor.health().map(|h| h.at);
+    let report = state.service.admin().health_check(previous).await;
+    for c in state.monitor.record_health(report) {
+        if c.ok {
+            tracing::info!(check = c.name, detail = %c.detail, "health check passes again");
+        } else {
+            tracing::warn!(check = c.name, detail = %c.detail, "health check failed");
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use sessiond_core::alerts::{Evaluator, Monitor};
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::{Clock, SessionService, StoreError, Stores};
@@ -20,8 +21,9 @@ use sessiond_store_sqlite::SqliteStore;
 
 pub use config::Config;
 pub use jobs::{
-    API_READS_FLUSH, KEY_MAINTENANCE, refresh_gauges, spawn_active_history, spawn_api_read_flush,
-    spawn_cleanup, spawn_gauges, spawn_key_maintenance, spawn_security_checks,
+    API_READS_FLUSH, KEY_MAINTENANCE, refresh_gauges, run_health_check, spawn_active_history,
+    spawn_api_read_flush, spawn_cleanup, spawn_gauges, spawn_health_checks, spawn_key_maintenance,
+    spawn_security_checks,
 };
 pub use listen::{ConnectionLimits, serve_on, serve_router};
 pub use secret::{SecretMismatch, load_secret_key};
@@ -80,10 +82,23 @@ pub fn build_with_store(
         }
         None => (stores, None),
     };
-    let metrics = Arc::new(Metrics::new().with_cache(cache_stats));
+    let m = &config.monitoring;
+    let evaluator = Evaluator::new(
+        m.thresholds,
+        m.metrics_interval_secs,
+        m.metrics_buffer,
+        m.events_buffer,
+    );
+    let monitor = Arc::new(Monitor::new(evaluator, m.alerting));
+    let metrics = Arc::new(
+        Metrics::new(m.performance)
+            .with_cache(cache_stats)
+            .with_monitor(monitor.clone()),
+    );
     let mut auditor = Auditor::new(stores.audit.clone(), config.security.audit_logging)
         .count_hourly(stores.counters.clone());
     auditor.observe_with(metrics.clone());
+    auditor.observe_with(monitor.counts());
     let mut service = SessionService::new(stores, clock, config.service.clone(), key, auditor)
         .context("could not initialise the session service")?;
     if let Some(ldap) = &config.server.ldap {
@@ -107,6 +122,7 @@ pub fn build_with_store(
         service: Arc::new(service),
         cookie: CookieSettings::new(&s.cookie_name, s.cookie_secure, s.cookie_same_site),
         metrics,
+        monitor,
         public_origin: s
             .public_url
             .as_deref()
@@ -122,6 +138,7 @@ pub fn build_with_store(
             health: config.monitoring.health_checks,
             context: config.features.platform_switching,
             anonymous: config.features.anonymous_sessions,
+            analytics: config.features.analytics,
         },
         client: client_config(config),
     }))

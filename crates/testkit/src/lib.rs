@@ -43,6 +43,9 @@ pub fn base_vars() -> BTreeMap<String, String> {
         ("SESSION_WARNING_THRESHOLD_SECONDS", "120"),
         ("SESSION_EXPIRATION_GRACE_SECONDS", "30"),
         ("SESSION_CLEANUP_GRACE_SECONDS", "300"),
+        // The testing preset turns these off (seed 001); the tests cover what they switch on.
+        ("SESSION_FEATURE_ANALYTICS", "true"),
+        ("SESSION_ENABLE_PERFORMANCE_MONITORING", "true"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -18,7 +18,7 @@ const SAMPLE_EVERY_SECS: i64 = 300;
 const SAMPLES: usize = 288;
 
 /// The active sessions over time, sampled by this node: the store keeps the tallies of now, not
-/// their history, which Prometheus keeps for sites that run it (`active_sessions_count`).
+/// their history, which Prometheus keeps for sites that run it (`active_sessions`).
 #[derive(Default)]
 pub(super) struct History(Mutex<VecDeque<(Timestamp, u64)>>);
 
@@ -64,11 +64,13 @@ impl SessionService {
 
 impl Admin<'_> {
     /// Samples the active sessions for the dashboard's chart (every five minutes at most; the
-    /// server calls it every minute).
-    pub async fn sample_active_sessions(&self) -> SessionResult<()> {
+    /// server calls it every minute) and answers how many there are, read from the tallies the
+    /// store keeps as sessions change: the same cost at any number of sessions. Sessions past a
+    /// deadline that no request has seen yet count until the cleanup marks them.
+    pub async fn sample_active_sessions(&self) -> SessionResult<u64> {
         let tallies = self.stores.listing.tallies().await?;
         self.note_active(&tallies);
-        Ok(())
+        Ok(active_total(&tallies))
     }
 }
 

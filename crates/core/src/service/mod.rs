@@ -20,6 +20,7 @@ mod error;
 mod faces;
 mod failures;
 mod forward;
+mod health;
 mod ops;
 mod reauth;
 mod revocations;

@@ -60,7 +60,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthBody>, A
     path = "/metrics",
     tag = "operations",
     responses(
-        (status = 200, description = "Prometheus metrics", content_type = "application/openmetrics-text", body = String),
+        (status = 200, description = "Prometheus metrics", content_type = "text/plain", body = String),
         (status = 401, description = "`invalid_metrics_token`: SESSIOND_METRICS_TOKEN is set and the scrape did not send it", body = ErrorBody),
         (status = 403, description = "`metrics_not_public`: without a token or a listener of its own, only this host may read the metrics", body = ErrorBody),
     ),
@@ -100,7 +100,7 @@ pub async fn metrics(
     Ok((
         [(
             header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            "text/plain; version=0.0.4; charset=utf-8",
         )],
         state.metrics.render(),
     ))

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
 use crate::config::Environment;
-use crate::config::vars::{ENVIRONMENTS, SESSION_ENVIRONMENT, Section, Status, VARS, Var};
+use crate::config::vars::{ENVIRONMENTS, SESSION_ENVIRONMENT, Section, VARS, Var};
 use crate::config::{self, RawConfig};
 
 #[derive(Debug, Subcommand)]
@@ -153,7 +153,7 @@ pub(super) fn reference() -> String {
             section = Some(var.section);
             let _ = write!(
                 out,
-                "\n## {}\n\n| variable | type | default | meaning | status |\n|---|---|---|---|---|\n",
+                "\n## {}\n\n| variable | type | default | meaning |\n|---|---|---|---|\n",
                 var.section.title()
             );
         }
@@ -162,13 +162,9 @@ pub(super) fn reference() -> String {
         } else {
             format!("`{}`", var.default)
         };
-        let status = match var.status {
-            Status::InEffect => "in effect".to_owned(),
-            Status::Pending(when) => format!("validated; acts with {when}"),
-        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {default} | {} | {status} |",
+            "| `{}` | {} | {default} | {} |",
             var.name,
             var.kind.describe(),
             var.help.replace('|', "\\|"),

@@ -15,6 +15,29 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     for note in crate::config::seed_notes(&raw, &config) {
         tracing::warn!("{note}");
     }
+    if config.server.debug_mode {
+        // SESSION_DEBUG_MODE: what was set, secrets redacted, as `sessiond config show` prints
+        // it; the variables left at their defaults in one line, not a hundred.
+        let mut defaults = 0;
+        for v in &config.shown {
+            match &v.value {
+                Some(value) => {
+                    tracing::info!(source = v.source, "configuration: {}={value}", v.name)
+                }
+                None => defaults += 1,
+            }
+        }
+        tracing::info!(
+            "configuration: {defaults} other variables at their defaults (`sessiond config show` \
+             lists every one)"
+        );
+    }
+    if !config.features.persistence {
+        tracing::warn!(
+            "SESSION_FEATURE_PERSISTENCE=false: sessions, users and the audit trail live in this \
+             process's memory (memory://) and end with it"
+        );
+    }
     let stores = crate::open(&config).await?;
     crate::serve_warnings(&config, &stores);
     let state = crate::build_with_store(&config, stores, Arc::new(SystemClock))?;
@@ -64,9 +87,15 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let reads = crate::spawn_api_read_flush(service.clone());
     let keys = crate::spawn_key_maintenance(service.clone());
     let history = crate::spawn_active_history(service.clone());
+    let m = &config.monitoring;
     let gauges = crate::spawn_gauges(
         state.clone(),
-        std::time::Duration::from_secs(config.monitoring.metrics_interval_secs),
+        std::time::Duration::from_secs(m.metrics_interval_secs),
+        m.console_alerts,
+    );
+    let health = crate::spawn_health_checks(
+        state.clone(),
+        std::time::Duration::from_secs(m.health_check_interval_secs),
     );
     let metrics = match config.server.metrics_bind {
         Some(addr) if config.monitoring.metrics_collection => {
@@ -84,6 +113,7 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     };
     crate::serve_on(listener, state, config.server.connections, shutdown).await?;
     gauges.abort();
+    health.abort();
     if let Some(job) = metrics {
         job.abort();
     }

@@ -133,6 +133,12 @@ impl<'a> Reader<'a> {
         self.value(var).parse().unwrap_or(0)
     }
 
+    /// A `Number` (a decimal number, at least 0).
+    pub(super) fn float(&self, var: &Var) -> f64 {
+        debug_assert_eq!(var.kind, Kind::Number, "{}", var.name);
+        self.value(var).parse().unwrap_or(0.0)
+    }
+
     /// One of the variable's words, lower-cased.
     pub(super) fn choice(&self, var: &Var) -> String {
         debug_assert!(matches!(var.kind, Kind::Choice(_)), "{}", var.name);

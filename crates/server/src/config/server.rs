@@ -78,6 +78,8 @@ pub struct ServerConfig {
     /// LDAP / Active Directory login, when `SESSIOND_LDAP_URL` is set.
     pub ldap: Option<sessiond_auth_ldap::LdapSettings>,
     pub log_filter: String,
+    /// `SESSION_DEBUG_MODE`: the configuration is logged at start.
+    pub debug_mode: bool,
     pub log_json: bool,
     /// `SESSIOND_METRICS_BIND`: `/metrics` on a listener of its own.
     pub metrics_bind: Option<SocketAddr>,
@@ -125,6 +127,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         ));
         StoreUrl::Memory
     };
+    let store = persistence_and_clustering(r, store);
     let secret_key = r.optional(SESSIOND_SECRET_KEY).map(Secret::new);
     if secret_key
         .as_ref()
@@ -233,7 +236,13 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         // `auto`: a person at a terminal reads text; a pipe or a file feeds a log shipper.
         _ => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
-    let log_filter = r.text(SESSIOND_LOG);
+    // SESSION_DEBUG_MODE: sessiond's own debug lines, unless SESSIOND_LOG says otherwise.
+    let debug_mode = r.flag(SESSION_DEBUG_MODE);
+    let log_filter = if debug_mode && !r.given(SESSIOND_LOG) {
+        DEBUG_FILTER.to_owned()
+    } else {
+        r.text(SESSIOND_LOG)
+    };
     let schema = r.text(SESSIOND_POSTGRES_SCHEMA);
     let plain = schema.len() <= 63
         && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
@@ -289,6 +298,7 @@ pub(super) fn read_server(r: &mut Reader<'_>, environment: Environment) -> Serve
         returns,
         ldap,
         log_filter,
+        debug_mode,
         log_json,
         metrics_bind,
         metrics_token,
@@ -328,6 +338,40 @@ pub(super) fn read_tokens(
         rotate_refresh: r.flag(SESSIOND_REFRESH_ROTATION),
         key_rotation_secs: num(r, SESSIOND_SIGNING_KEY_ROTATION_SECONDS),
     }
+}
+
+/// The log filter of `SESSION_DEBUG_MODE`: every sessiond crate (their targets all start with
+/// `sessiond`) at debug, the libraries under it at info.
+const DEBUG_FILTER: &str = "info,sessiond=debug";
+
+/// `SESSION_FEATURE_PERSISTENCE=false` keeps sessions in memory: the default store gives way
+/// to `memory://`, and a durable store set explicitly is refused, since the two settings
+/// contradict each other. `SESSION_FEATURE_CLUSTERING` and `SESSION_FEATURE_DISTRIBUTED` say
+/// that several nodes serve as one, which only a store they share makes true: memory and SQLite
+/// are refused (docs/decisions/0051-feature-flags-that-act.md).
+fn persistence_and_clustering(r: &mut Reader<'_>, store: StoreUrl) -> StoreUrl {
+    let store = match store {
+        StoreUrl::Memory => StoreUrl::Memory,
+        _ if r.flag(SESSION_FEATURE_PERSISTENCE) => store,
+        _ if !r.given(SESSIOND_STORE_URL) => StoreUrl::Memory,
+        durable => {
+            r.problem(format!(
+                "SESSION_FEATURE_PERSISTENCE=false keeps sessions in memory, but \
+                 SESSIOND_STORE_URL names a store ({durable}): set one or the other"
+            ));
+            durable
+        }
+    };
+    for var in [SESSION_FEATURE_CLUSTERING, SESSION_FEATURE_DISTRIBUTED] {
+        if r.flag(var) && matches!(store, StoreUrl::Memory | StoreUrl::Sqlite(_)) {
+            r.problem(format!(
+                "{}=true: nodes act as one only by sharing a store; {store} is this host's \
+                 alone: set SESSIOND_STORE_URL to postgres://... or redis://...",
+                var.name
+            ));
+        }
+    }
+    store
 }
 
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];

@@ -32,14 +32,26 @@ pub struct Security {
     pub security_check_interval_secs: u64,
 }
 
-/// Which operational endpoints are served. The variables the table marks pending are validated
-/// but have no field: nothing reads them yet.
+/// Which operational endpoints are served, and what the monitoring job does.
 #[derive(Debug, Clone)]
 pub struct Monitoring {
     pub metrics_collection: bool,
     pub health_checks: bool,
-    /// `SESSION_METRICS_INTERVAL_SECONDS`: how often the gauges that need the store are read.
+    /// `SESSION_METRICS_INTERVAL_SECONDS`: how often the gauges that need the store are read
+    /// and the alerts evaluated.
     pub metrics_interval_secs: u64,
+    /// `SESSION_ENABLE_PERFORMANCE_MONITORING`: the latency histograms.
+    pub performance: bool,
+    /// `SESSION_ENABLE_ALERTING`.
+    pub alerting: bool,
+    /// `SESSION_ENABLE_CONSOLE_ALERTS`: alerts also printed to standard error as plain lines.
+    pub console_alerts: bool,
+    pub health_check_interval_secs: u64,
+    /// `SESSION_METRICS_BUFFER_SIZE`: samples kept for the alerts' windows.
+    pub metrics_buffer: usize,
+    /// `SESSION_EVENTS_BUFFER_SIZE`: alert events kept for the admin API.
+    pub events_buffer: usize,
+    pub thresholds: sessiond_core::alerts::Thresholds,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +61,10 @@ pub struct Features {
     pub optimistic_ui: bool,
     pub background_cleanup: bool,
     pub anonymous_sessions: bool,
+    /// `SESSION_FEATURE_ANALYTICS`: the session timeline and activity recording.
+    pub analytics: bool,
+    /// `SESSION_FEATURE_PERSISTENCE`: false keeps sessions in this process's memory.
+    pub persistence: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -229,11 +245,30 @@ impl Config {
             _ => ConcurrentPolicy::EvictOldest,
         };
 
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         let monitoring = Monitoring {
             metrics_collection: r.flag(SESSION_ENABLE_METRICS_COLLECTION),
             health_checks: r.flag(SESSION_ENABLE_HEALTH_CHECKS),
             metrics_interval_secs: r.number(SESSION_METRICS_INTERVAL_SECONDS).max(1),
+            performance: r.flag(SESSION_ENABLE_PERFORMANCE_MONITORING),
+            alerting: r.flag(SESSION_ENABLE_ALERTING),
+            console_alerts: r.flag(SESSION_ENABLE_CONSOLE_ALERTS),
+            health_check_interval_secs: r.number(SESSION_HEALTH_CHECK_INTERVAL_SECONDS).max(1),
+            metrics_buffer: size(r.number(SESSION_METRICS_BUFFER_SIZE)),
+            events_buffer: size(r.number(SESSION_EVENTS_BUFFER_SIZE)),
+            thresholds: sessiond_core::alerts::Thresholds {
+                creation_rate: r.float(SESSION_ALERT_CREATION_RATE),
+                failure_rate: r.float(SESSION_ALERT_FAILURE_RATE),
+                avg_duration: r.float(SESSION_ALERT_AVG_DURATION),
+                concurrent_sessions: r.float(SESSION_ALERT_CONCURRENT_SESSIONS),
+                suspicious_rate: r.float(SESSION_ALERT_SUSPICIOUS_RATE),
+            },
         };
+        if monitoring.metrics_buffer < 2 {
+            r.problem(
+                "SESSION_METRICS_BUFFER_SIZE: must be at least 2 (a rate needs two samples)".into(),
+            );
+        }
 
         let features = Features {
             cross_tab_sync: r.flag(SESSION_FEATURE_CROSS_TAB_SYNC),
@@ -241,6 +276,8 @@ impl Config {
             optimistic_ui: r.flag(SESSION_FEATURE_OPTIMISTIC_UI),
             background_cleanup: r.flag(SESSION_FEATURE_BACKGROUND_CLEANUP),
             anonymous_sessions: r.flag(SESSION_FEATURE_ANONYMOUS_SESSIONS),
+            analytics: r.flag(SESSION_FEATURE_ANALYTICS),
+            persistence: r.flag(SESSION_FEATURE_PERSISTENCE),
         };
 
         let roles: Vec<String> = r

@@ -74,15 +74,6 @@ impl Kind {
     }
 }
 
-/// Whether a variable acts yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    InEffect,
-    /// Read and validated now; acts once the named part of sessiond ships. The reference says
-    /// so rather than imply it works.
-    Pending(&'static str),
-}
-
 #[derive(Debug)]
 pub struct Var {
     pub name: &'static str,
@@ -92,7 +83,6 @@ pub struct Var {
     /// Per environment, in the order of [`ENVIRONMENTS`]; empty: no override.
     pub presets: [&'static str; 4],
     pub section: Section,
-    pub status: Status,
     pub help: &'static str,
 }
 
@@ -104,7 +94,6 @@ impl Var {
             default,
             presets: [""; 4],
             section,
-            status: Status::InEffect,
             help,
         }
     }
@@ -116,11 +105,6 @@ impl Var {
 
     const fn presets(mut self, presets: [&'static str; 4]) -> Self {
         self.presets = presets;
-        self
-    }
-
-    const fn pending(mut self, until: &'static str) -> Self {
-        self.status = Status::Pending(until);
         self
     }
 
@@ -187,9 +171,8 @@ use Section::*;
 
 table! {
     SESSION_ENVIRONMENT = choice(ENVIRONMENTS, "development", General, "development | testing | staging | production: picks the preset below");
-    SESSION_DEBUG_MODE = flag("false", General, "verbose logging")
-        .presets(["true", "true", "false", "false"])
-        .pending("a later release");
+    SESSION_DEBUG_MODE = flag("false", General, "sessiond's own debug log lines (SESSIOND_LOG, when set, wins) and the configuration in force logged at start, secrets redacted")
+        .presets(["true", "true", "false", "false"]);
     SESSION_ROLES = list("oss,netadmin,superadmin", General, "roles users may have (comma-separated; must include superadmin)");
     // The testing preset of the configuration guide shortens the lifetime to 30 minutes but keeps
     // the 24 h idle timeout, which breaks its own idle <= lifetime rule; idle follows lifetime
@@ -228,47 +211,32 @@ table! {
     SESSION_SUSPICIOUS_ACTIVITY_THRESHOLD = positive("10", Security, "suspicion score that triggers the configured response");
     SESSION_MAX_PLATFORM_SWITCHES_PER_HOUR = positive("50", Security, "context switches per session per hour");
     SESSION_SECURITY_CHECK_INTERVAL_SECONDS = positive("300", Security, "how often the security check runs: it logs the audit chain's head as an anchor and deletes lapsed lockout and limit counters");
-    SESSION_ENABLE_PERFORMANCE_MONITORING = flag("true", Monitoring, "collect performance data")
-        .presets(["true", "false", "true", "true"])
-        .pending("alerting");
+    SESSION_ENABLE_PERFORMANCE_MONITORING = flag("true", Monitoring, "the latency histograms of /metrics (sessiond_http_request_duration_seconds)")
+        .presets(["true", "false", "true", "true"]);
     SESSION_ENABLE_METRICS_COLLECTION = flag("true", Monitoring, "serve /metrics");
     SESSION_ENABLE_HEALTH_CHECKS = flag("true", Monitoring, "serve /healthz and /readyz");
-    SESSION_ENABLE_ALERTING = flag("true", Monitoring, "evaluate alert thresholds")
-        .pending("alerting");
-    SESSION_ENABLE_CONSOLE_ALERTS = flag("false", Monitoring, "print alerts to the console")
-        .pending("alerting");
-    SESSION_METRICS_INTERVAL_SECONDS = positive("60", Monitoring, "how often the metrics that need the store (active_sessions_count) are refreshed; a scrape never queries the store");
-    SESSION_HEALTH_CHECK_INTERVAL_SECONDS = positive("300", Monitoring, "health check interval")
-        .pending("alerting");
-    SESSION_METRICS_BUFFER_SIZE = positive("1000", Monitoring, "metrics buffer size")
-        .pending("alerting");
-    SESSION_EVENTS_BUFFER_SIZE = positive("500", Monitoring, "events buffer size")
-        .pending("alerting");
-    SESSION_ALERT_CREATION_RATE = number("100.0", Monitoring, "alert: sessions created per minute")
-        .pending("alerting");
-    SESSION_ALERT_FAILURE_RATE = number("10.0", Monitoring, "alert: failures per minute")
-        .pending("alerting");
-    SESSION_ALERT_AVG_DURATION = number("3600.0", Monitoring, "alert: average session duration (s)")
-        .pending("alerting");
-    SESSION_ALERT_CONCURRENT_SESSIONS = number("1000.0", Monitoring, "alert: concurrent sessions")
-        .pending("alerting");
-    SESSION_ALERT_SUSPICIOUS_RATE = number("5.0", Monitoring, "alert: suspicious events per minute")
-        .pending("alerting");
+    SESSION_ENABLE_ALERTING = flag("true", Monitoring, "evaluate the SESSION_ALERT_* thresholds in the process: a log line when one fires or clears, sessiond_alert_firing, GET /api/admin/alerts");
+    SESSION_ENABLE_CONSOLE_ALERTS = flag("false", Monitoring, "also print each alert that fires or clears as a plain line on standard error");
+    SESSION_METRICS_INTERVAL_SECONDS = positive("60", Monitoring, "how often active_sessions is read from the store's tallies and the alerts are sampled; a scrape never queries the store");
+    SESSION_HEALTH_CHECK_INTERVAL_SECONDS = positive("300", Monitoring, "how often the health check runs (store answers, cleanup keeps up, clock not gone back): logged when a check fails or recovers, sessiond_health_check_ok, GET /api/admin/alerts");
+    SESSION_METRICS_BUFFER_SIZE = positive("1000", Monitoring, "alert samples kept (at least 2); a window reaches back at most this many samples");
+    SESSION_EVENTS_BUFFER_SIZE = positive("500", Monitoring, "alert events (fired, cleared) kept for GET /api/admin/alerts");
+    SESSION_ALERT_CREATION_RATE = number("100.0", Monitoring, "alert above this many sessions created per minute (over 5 minutes, or 4 samples if longer); 0: off");
+    SESSION_ALERT_FAILURE_RATE = number("10.0", Monitoring, "alert above this many failed logins per minute; 0: off");
+    SESSION_ALERT_AVG_DURATION = number("3600.0", Monitoring, "alert when the sessions that ended in the window lasted longer than this on average (s); 0: off");
+    SESSION_ALERT_CONCURRENT_SESSIONS = number("1000.0", Monitoring, "alert above this many active sessions; 0: off");
+    SESSION_ALERT_SUSPICIOUS_RATE = number("5.0", Monitoring, "alert above this many suspicious events per minute (drift, a suspicion score reached, session-id guessing, forged CSRF, refresh token reuse); 0: off");
     SESSION_FEATURE_CROSS_TAB_SYNC = flag("true", Features, "browser tabs share session state");
     SESSION_FEATURE_PLATFORM_SWITCHING = flag("true", Features, "sessions may switch context");
-    SESSION_FEATURE_PERSISTENCE = flag("true", Features, "sessions persist in the store")
-        .pending("a later release");
+    SESSION_FEATURE_PERSISTENCE = flag("true", Features, "false: sessions live in this process's memory (memory://) and end with it; refused with a durable SESSIOND_STORE_URL set");
     SESSION_FEATURE_OPTIMISTIC_UI = flag("true", Features, "user activity in the page may extend the session");
     SESSION_FEATURE_BACKGROUND_CLEANUP = flag("true", Features, "run cleanup in the background");
-    SESSION_FEATURE_ANALYTICS = flag("true", Features, "session analytics")
-        .presets(["true", "false", "true", "true"])
-        .pending("a later release");
-    SESSION_FEATURE_CLUSTERING = flag("false", Features, "experimental: clustering")
-        .pending("multi-node stores");
-    SESSION_FEATURE_DISTRIBUTED = flag("false", Features, "experimental: distributed sessions")
-        .pending("multi-node stores");
+    SESSION_FEATURE_ANALYTICS = flag("true", Features, "the session timeline and activity recording: the activity routes, both timeline routes and the errors a session met")
+        .presets(["true", "false", "true", "true"]);
+    SESSION_FEATURE_CLUSTERING = flag("false", Features, "several nodes act as one, which a shared store (postgres:// or redis://) is what makes true: set, memory and SQLite stores are refused");
+    SESSION_FEATURE_DISTRIBUTED = flag("false", Features, "the same as SESSION_FEATURE_CLUSTERING, for nodes on several hosts: set, memory and SQLite stores are refused");
     SESSION_FEATURE_ANONYMOUS_SESSIONS = flag("false", Features, "sessions for visitors before login (POST /api/session/anonymous), upgraded on login");
-    SESSION_FEATURE_CACHING = flag("false", Features, "experimental: per-node cache of validated sessions");
+    SESSION_FEATURE_CACHING = flag("false", Features, "a per-node cache of validated sessions and API keys, invalidated across nodes (docs/performance.md)");
     SESSIOND_BIND = address("127.0.0.1:8080", Server, "address to listen on");
     SESSIOND_BODY_READ_TIMEOUT_SECONDS = positive("10", Server, "a client must send a request's body within this long after its headers, or it is answered 408 and its connection closed");
     SESSIOND_HEADER_READ_TIMEOUT_SECONDS = positive("10", Server, "a client must send a request's headers within this long (also an idle keep-alive connection's next request), or its connection is closed");

@@ -32,6 +32,8 @@ mod jwks;
 mod key_assertions;
 mod ldap;
 mod login;
+mod monitoring;
+mod monitoring_rules;
 mod oneshot;
 mod openapi;
 mod ops;

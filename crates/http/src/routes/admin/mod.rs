@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{SessionCookie, bearer, client_of};
 use crate::state::AppState;
 
+pub mod alerts;
 pub mod audit;
 pub mod body;
 pub mod config;

@@ -9,7 +9,7 @@ use crate::openapi::{ADMIN, API_KEY, COOKIE_GUARDS, STORE, refuse};
 use crate::state::AppState;
 use crate::{csrf, extract, guessing};
 
-use super::{BULK_BODY_BYTES, audit, config, counts, sessions, timeline, users};
+use super::{BULK_BODY_BYTES, alerts, audit, config, counts, sessions, timeline, users};
 
 /// A superadmin's session (CSRF-checked like every cookie route) or an API key: the gate in
 /// each handler decides which (`AdminCaller`).
@@ -19,8 +19,8 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::get_session))
         .routes(routes!(sessions::revoke_session))
         .routes(routes!(sessions::revoke_user_sessions))
-        .routes(routes!(timeline::admin_timeline))
         .routes(routes!(counts::counts))
+        .routes(routes!(alerts::alerts))
         .routes(routes!(config::config))
         .routes(routes!(config::debug_session))
         .routes(routes!(audit::audit))
@@ -36,6 +36,9 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
                 .routes(routes!(sessions::revoke_sessions))
                 .layer(DefaultBodyLimit::max(BULK_BODY_BYTES)),
         );
+    if state.endpoints.analytics {
+        api = api.routes(routes!(timeline::admin_timeline));
+    }
     for refusals in [ADMIN, API_KEY, COOKIE_GUARDS, STORE] {
         refuse(api.get_openapi_mut(), refusals);
     }

@@ -209,7 +209,7 @@ fn metrics_can_have_a_listener_of_their_own() {
     assert_eq!(exchange(&addr, "GET", "/metrics", &[], "").unwrap().0, 404);
     let (status, _, body) = exchange(&metrics_addr, "GET", "/metrics", &[], "").unwrap();
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("active_sessions_count"), "{body}");
+    assert!(body.contains("active_sessions"), "{body}");
     assert_eq!(
         exchange(&metrics_addr, "GET", "/healthz", &[], "")
             .unwrap()
