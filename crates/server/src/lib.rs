@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use sessiond_core::alerts::{Evaluator, Monitor};
 use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
+use sessiond_core::store::Decorated;
 use sessiond_core::{Clock, SessionService, StoreError, Stores};
 use sessiond_http::{AppState, CookieSettings, Metrics};
 use sessiond_store_sqlite::SqliteStore;
@@ -74,6 +75,11 @@ pub fn build_with_store(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
     let key = load_secret_key(config)?;
+    let m = &config.monitoring;
+    let metrics = Metrics::new(m.performance);
+    // Every store operation counted and timed (`sessiond_store_*`), under the cache: a cache
+    // hit is no store operation.
+    let stores = Decorated::stores(stores, metrics.store_hook());
     // SESSION_FEATURE_CACHING: the per-node cache in front of the session role.
     let (stores, cache_stats) = match config.server.cache {
         Some(settings) => {
@@ -82,7 +88,6 @@ pub fn build_with_store(
         }
         None => (stores, None),
     };
-    let m = &config.monitoring;
     let evaluator = Evaluator::new(
         m.thresholds,
         m.metrics_interval_secs,
@@ -91,9 +96,10 @@ pub fn build_with_store(
     );
     let monitor = Arc::new(Monitor::new(evaluator, m.alerting));
     let metrics = Arc::new(
-        Metrics::new(m.performance)
+        metrics
             .with_cache(cache_stats)
-            .with_monitor(monitor.clone()),
+            .with_monitor(monitor.clone())
+            .with_pool(stores.health.clone()),
     );
     let mut auditor = Auditor::new(stores.audit.clone(), config.security.audit_logging)
         .count_hourly(stores.counters.clone());

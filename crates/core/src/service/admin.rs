@@ -16,6 +16,11 @@ impl Admin<'_> {
         self.stores.health.kind()
     }
 
+    /// The store's connection pool, if it pools (seed 004's pool status).
+    pub fn store_pool(&self) -> Option<crate::store::PoolStatus> {
+        self.stores.health.pool()
+    }
+
     /// Whether the store answers.
     pub async fn ping_store(&self) -> SessionResult<()> {
         Ok(self.stores.health.ping().await?)

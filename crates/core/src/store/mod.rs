@@ -47,17 +47,19 @@
 //! ```
 
 mod bundle;
+mod decorated;
 mod filter;
 mod listing;
 mod roles;
 mod tally;
 
 pub use bundle::{Backend, Stores};
+pub use decorated::{Around, Call, Decorated, Operation};
 pub use filter::{ListKey, Scanned, SessionFilter, StateFilter};
 pub use listing::{FeedCursor, Listing, Page};
 pub use roles::{
-    ApiKeys, AuditLog, Counters, Ended, Health, SecretCheck, SessionSweep, Sessions, SigningKeys,
-    Users,
+    ApiKeys, AuditLog, Counters, Ended, Health, PoolStatus, SecretCheck, SessionSweep, Sessions,
+    SigningKeys, Users,
 };
 pub use tally::{Tallies, Tally};
 

@@ -174,6 +174,24 @@ pub trait SecretCheck: Send + Sync + 'static {
 pub trait Health: Send + Sync + 'static {
     /// A short name for logs and `sessiond store check`: "memory", "sqlite", ...
     fn kind(&self) -> &'static str;
+    /// The connection pool's state (seed 004's pool status), for a store that pools its
+    /// connections; none for one that does not (memory; Redis multiplexes one connection).
+    fn pool(&self) -> Option<PoolStatus> {
+        None
+    }
     /// Succeeds when the store can serve requests (`/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// A connection pool's state at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most connections it opens (`SESSIOND_STORE_POOL_SIZE`).
+    pub max: u64,
+    /// Connections open now.
+    pub open: u64,
+    /// Of those, connections waiting for a request.
+    pub idle: u64,
+    /// Requests waiting for a connection.
+    pub waiting: u64,
 }

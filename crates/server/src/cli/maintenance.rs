@@ -87,6 +87,15 @@ pub(super) async fn store_check(env_file: &Path) -> anyhow::Result<()> {
     println!("users:           {}", admin.count_users().await?);
     println!("active sessions: {}", admin.count_active_sessions().await?);
     println!("awaiting expiry: {}", admin.count_sessions_due().await?);
+    // Seed 004's pool status: this command's own pool, a fresh one; the server's is in
+    // /metrics (sessiond_store_pool_*).
+    match admin.store_pool() {
+        Some(p) => println!(
+            "pool:            {} open of {} at most, {} idle, {} waiting",
+            p.open, p.max, p.idle, p.waiting
+        ),
+        None => println!("pool:            none ({kind} multiplexes its connection)"),
+    }
     Ok(())
 }
 

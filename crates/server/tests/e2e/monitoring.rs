@@ -215,3 +215,51 @@ async fn without_analytics_no_activity_is_recorded_and_no_timeline_served() {
     );
     assert!(doc["paths"].get("/api/admin/alerts").is_some());
 }
+
+#[tokio::test]
+async fn store_operations_are_counted_and_timed_and_an_outage_counted_as_errors() {
+    use sessiond_testkit::stores::{Backend, SharedStore};
+    let store = SharedStore::new(Backend::Sqlite);
+    let srv = TestServer::start_with(config_with(&[]), store.open().await).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    assert_eq!(b.check().await.status, 200);
+    let text = srv.browser().get("/metrics").await.body;
+    let text = text.as_str().unwrap();
+    let count = |prefix: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    let ops = "sessiond_store_operations_total{role=\"sessions\",operation=\"session_by_token\"}";
+    assert!(count(ops) >= 1);
+    let timed = "sessiond_store_operation_duration_seconds_count{role=\"sessions\",operation=\"session_by_token\"}";
+    assert_eq!(count(timed), count(ops));
+    assert_eq!(
+        count("sessiond_store_pool_max"),
+        9,
+        "eight readers and the writer"
+    );
+    assert_eq!(count("sessiond_store_pool_waiting"), 0);
+
+    let config = config_with(&[]);
+    let down = OutageStore::new(sessiond_server::open_store(&config.server).await.unwrap());
+    let srv = TestServer::start_with(config, down.stores()).await;
+    srv.add_user("alice", "oss").await;
+    let b = srv.logged_in("alice").await;
+    down.set_down(true);
+    assert_eq!(b.check().await.status, 503);
+    down.set_down(false);
+    let text = srv.browser().get("/metrics").await.body;
+    let prefix = "sessiond_store_errors_total{role=\"sessions\",operation=\"session_by_token\",error=\"unavailable\"} ";
+    let text = text.as_str().unwrap();
+    let errors: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix)?.parse().ok())
+        .unwrap_or_else(|| panic!("missing {prefix} in\n{text}"));
+    assert!(errors >= 1);
+    assert!(
+        !text.contains("sessiond_store_pool_"),
+        "the memory store has no pool"
+    );
+}

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sessiond_core::audit::AuditKind;
-use sessiond_testkit::TestServer;
+use sessiond_testkit::stores::{Backend, SharedStore};
+use sessiond_testkit::{OutageStore, TestServer, config_with};
 
 const RULES: &str = include_str!("../../../../deploy/prometheus/sessiond-alerts.yml");
 const DASHBOARD: &str = include_str!("../../../../deploy/grafana/sessiond-dashboard.json");
@@ -170,6 +171,7 @@ fn known_value(label: &str, value: &str) -> bool {
     match label {
         "event_type" => AuditKind::ALL.iter().any(|k| k.as_str() == value),
         "status_class" => ["1xx", "2xx", "3xx", "4xx", "5xx"].contains(&value),
+        "error" => ["conflict", "unavailable", "corrupt"].contains(&value),
         _ => false,
     }
 }
@@ -220,9 +222,17 @@ fn problems_of(
 
 /// A server that has produced a sample of every metric the rules and the dashboard read.
 async fn exercised() -> String {
-    let srv = TestServer::start(&[("SESSION_FEATURE_CACHING", "true")]).await;
+    // SQLite, for the pool's gauges; the cache, for its counters; an outage, for the store's
+    // errors.
+    let store = SharedStore::new(Backend::Sqlite);
+    let outage = OutageStore::new(store.open().await);
+    let vars = [("SESSION_FEATURE_CACHING", "true")];
+    let srv = TestServer::start_with(config_with(&vars), outage.stores()).await;
     srv.add_user("alice", "oss").await;
     let b = srv.logged_in("alice").await;
+    outage.set_down(true);
+    assert_eq!(b.check().await.status, 503);
+    outage.set_down(false);
     b.check().await;
     b.keepalive().await;
     srv.browser().login("alice", "wrong password").await;

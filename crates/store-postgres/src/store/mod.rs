@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sessiond_core::Session;
 use sessiond_core::audit::AuditEvent;
 use sessiond_core::audit_chain::ChainedEvent;
-use sessiond_core::store::{Counter, Health, StoreResult};
+use sessiond_core::store::{Counter, Health, PoolStatus, StoreResult};
 use sessiond_core::time::from_millis;
 use sessiond_core::user::User;
 use sessiond_store_sql::Params;
@@ -129,6 +129,17 @@ impl PostgresStore {
 impl Health for PostgresStore {
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool(&self) -> Option<PoolStatus> {
+        let s = self.pool.status();
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+        Some(PoolStatus {
+            max: n(s.max_size),
+            open: n(s.size),
+            idle: n(s.available),
+            waiting: n(s.waiting),
+        })
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -91,6 +91,10 @@ impl Health for SqliteStore {
         "sqlite"
     }
 
+    fn pool(&self) -> Option<sessiond_core::store::PoolStatus> {
+        Some(self.pool.status())
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.pool.read(|c| c.query_row("SELECT 1", [], |_| Ok(())))
     }

@@ -300,3 +300,26 @@ fn users_are_enabled_renamed_and_deleted_from_the_cli() {
         "{stderr}"
     );
 }
+
+#[test]
+fn store_check_shows_the_pool() {
+    let dir = workdir();
+    sessiond_fed(
+        &dir,
+        &[],
+        &["users", "add", "carol", "--role", "oss", "--password-stdin"],
+        "a long enough password\n",
+    );
+    let out = sessiond(&dir, &[("SESSIOND_STORE_POOL_SIZE", "3")])
+        .args(["store", "check"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let pool = text.lines().find(|l| l.starts_with("pool:")).expect(&text);
+    assert!(
+        pool.contains("of 4 at most"),
+        "three readers and the writer: {pool}"
+    );
+    assert!(pool.contains("0 waiting"), "{pool}");
+}

@@ -5,13 +5,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
+use std::sync::atomic::AtomicI64;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -19,9 +13,16 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+mod collectors;
+mod store;
+
+pub use store::StoreMetrics;
+
+use collectors::{CacheCollector, MonitorCollector, PoolCollector};
 use sessiond_core::alerts::Monitor;
 use sessiond_core::audit::{AuditEvent, EventObserver};
 use sessiond_core::cache::CacheStats;
+use sessiond_core::store::Health;
 
 type Labels = Vec<(String, String)>;
 type RequestLabels = [(&'static str, Cow<'static, str>); 3];
@@ -43,12 +44,20 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     /// Only with `SESSION_ENABLE_PERFORMANCE_MONITORING`.
     latency: Option<Histograms>,
+    store: StoreMetrics,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self::new(true)
     }
+}
+
+/// A store operation: from a cached read (under a millisecond) to a slow write.
+fn store_histogram() -> Histogram {
+    Histogram::new([
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+    ])
 }
 
 fn latency_histogram() -> Histogram {
@@ -115,7 +124,31 @@ impl Metrics {
             );
             latency
         });
+        let store = StoreMetrics {
+            operations: Family::default(),
+            errors: Family::default(),
+            latency: performance.then(|| {
+                let latency = store::OpHistograms::new_with_constructor(store_histogram);
+                registry.register(
+                    "sessiond_store_operation_duration_seconds",
+                    "Time a store operation took, by role and operation",
+                    latency.clone(),
+                );
+                latency
+            }),
+        };
+        registry.register(
+            "sessiond_store_operations",
+            "Store operations by role and operation",
+            store.operations.clone(),
+        );
+        registry.register(
+            "sessiond_store_errors",
+            "Store operations that failed, by role, operation and error (conflict, unavailable, corrupt)",
+            store.errors.clone(),
+        );
         Self {
+            store,
             registry,
             extensions,
             expirations,
@@ -127,6 +160,18 @@ impl Metrics {
             requests,
             latency,
         }
+    }
+
+    /// The store decorator's hook that feeds `sessiond_store_*`.
+    pub fn store_hook(&self) -> StoreMetrics {
+        self.store.clone()
+    }
+
+    /// Adds the store's pool status (`sessiond_store_pool_*`), read at each scrape.
+    pub fn with_pool(mut self, health: Arc<dyn Health>) -> Self {
+        self.registry
+            .register_collector(Box::new(PoolCollector(health)));
+        self
     }
 
     /// Adds the in-process alerts and the last health check (`sessiond_alert_*`,
@@ -223,43 +268,6 @@ impl Metrics {
     }
 }
 
-/// Reads the cache's own atomic counters at scrape time, so the hot path pays nothing extra.
-#[derive(Debug)]
-struct CacheCollector(Arc<CacheStats>);
-
-impl Collector for CacheCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let s = &self.0;
-        for (name, help, value) in [
-            (
-                "session_cache_hits",
-                "Session lookups answered by the node's cache",
-                &s.hits,
-            ),
-            (
-                "session_cache_misses",
-                "Session lookups that went to the store",
-                &s.misses,
-            ),
-            (
-                "session_cache_invalidations",
-                "Invalidation notices received",
-                &s.invalidations,
-            ),
-            (
-                "session_cache_publish_failures",
-                "Invalidation notices that could not be sent",
-                &s.publish_failures,
-            ),
-        ] {
-            let counter = ConstCounter::new(value.load(Ordering::Relaxed));
-            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
-            counter.encode(metric)?;
-        }
-        Ok(())
-    }
-}
-
 /// A method of the fixed list, or `other`: a client cannot grow the label set.
 fn method_label(m: &axum::http::Method) -> &'static str {
     use axum::http::Method;
@@ -272,61 +280,6 @@ fn method_label(m: &axum::http::Method) -> &'static str {
         Method::HEAD => "HEAD",
         Method::OPTIONS => "OPTIONS",
         _ => "other",
-    }
-}
-
-/// The alerts and the health check as gauges, read from the monitor at scrape time.
-#[derive(Debug)]
-struct MonitorCollector(Arc<Monitor>);
-
-impl Collector for MonitorCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let (alerts, _) = self.0.alerts();
-        let mut firing = encoder.encode_descriptor(
-            "sessiond_alert_firing",
-            "1 while the in-process alert (SESSION_ALERT_*) is firing",
-            None,
-            MetricType::Gauge,
-        )?;
-        for a in &alerts {
-            let labels = [("alert", a.alert.as_str())];
-            ConstGauge::new(i64::from(a.firing)).encode(firing.encode_family(&labels)?)?;
-        }
-        let mut value = encoder.encode_descriptor(
-            "sessiond_alert_value",
-            "The in-process alert's value over its window (absent before two samples)",
-            None,
-            MetricType::Gauge,
-        )?;
-        for a in &alerts {
-            if let Some(v) = a.value {
-                let labels = [("alert", a.alert.as_str())];
-                ConstGauge::new(v).encode(value.encode_family(&labels)?)?;
-            }
-        }
-        let mut threshold = encoder.encode_descriptor(
-            "sessiond_alert_threshold",
-            "The in-process alert's threshold (0: off)",
-            None,
-            MetricType::Gauge,
-        )?;
-        for a in &alerts {
-            let labels = [("alert", a.alert.as_str())];
-            ConstGauge::new(a.threshold).encode(threshold.encode_family(&labels)?)?;
-        }
-        if let Some(report) = self.0.health() {
-            let mut ok = encoder.encode_descriptor(
-                "sessiond_health_check_ok",
-                "1 when the periodic health check (SESSION_HEALTH_CHECK_INTERVAL_SECONDS) passed",
-                None,
-                MetricType::Gauge,
-            )?;
-            for c in &report.checks {
-                let labels = [("check", c.name)];
-                ConstGauge::new(i64::from(c.ok)).encode(ok.encode_family(&labels)?)?;
-            }
-        }
-        Ok(())
     }
 }
 
