@@ -76,6 +76,7 @@ fn world() -> &'static World {
             endpoints: Endpoints::default(),
             metrics_access: Default::default(),
             settings_shown: Vec::new(),
+            custom: Default::default(),
             client: ClientConfig {
                 idle_timeout_seconds: 600,
                 absolute_timeout_seconds: 3600,
@@ -95,6 +96,7 @@ fn world() -> &'static World {
                     optimistic_ui: false,
                     platform_switching: true,
                 },
+                custom: Default::default(),
             },
         });
         World {

@@ -139,7 +139,8 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             backend::user_sessions,
             backend::revoke_user_sessions
         ))
-        .routes(routes!(backend::revocations::revocations));
+        .routes(routes!(backend::revocations::revocations))
+        .routes(routes!(backend::config::custom_settings));
     if state.endpoints.analytics {
         v1 = v1
             .routes(routes!(backend::data::record_activity))

@@ -34,6 +34,8 @@ pub struct Shared {
     pub client: ClientConfig,
     /// The configuration in force, secrets redacted (`GET /api/admin/config`).
     pub settings_shown: Vec<ShownSetting>,
+    /// `SESSION_CUSTOM_*` by lower-cased name (`GET /api/v1/config/custom`).
+    pub custom: std::collections::BTreeMap<String, String>,
 }
 
 /// One configuration variable as the admin API shows it.
@@ -110,6 +112,9 @@ pub struct ClientConfig {
     pub login_url: String,
     pub sync: SyncSettings,
     pub features: ClientFeatures,
+    /// `SESSION_CUSTOM_PUBLIC_<NAME>` by lower-cased `<name>`: the custom settings an operator
+    /// marked fit for every browser.
+    pub custom: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

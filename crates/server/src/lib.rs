@@ -147,6 +147,7 @@ pub fn build_with_store(
             analytics: config.features.analytics,
         },
         client: client_config(config),
+        custom: config.custom.clone(),
     }))
 }
 
@@ -173,6 +174,12 @@ fn client_config(config: &Config) -> sessiond_http::ClientConfig {
             optimistic_ui: config.features.optimistic_ui,
             platform_switching: config.features.platform_switching,
         },
+        // Only what the operator named public: a custom setting may be a secret.
+        custom: config
+            .custom
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("public_")?.to_owned(), v.clone())))
+            .collect(),
     }
 }
 

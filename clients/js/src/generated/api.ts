@@ -191,7 +191,12 @@ request_id?: string,
  */
 session_id?: string, };
 
-export type ClientConfig = { idle_timeout_seconds: number, absolute_timeout_seconds: number, warning_threshold_seconds: number, keepalive_max_retries: number, login_url: string, sync: SyncSettings, features: ClientFeatures, };
+export type ClientConfig = { idle_timeout_seconds: number, absolute_timeout_seconds: number, warning_threshold_seconds: number, keepalive_max_retries: number, login_url: string, sync: SyncSettings, features: ClientFeatures, 
+/**
+ * `SESSION_CUSTOM_PUBLIC_<NAME>` by lower-cased `<name>`: the custom settings an operator
+ * marked fit for every browser.
+ */
+custom: { [key in string]: string }, };
 
 export type SyncSettings = { check_interval_seconds: number, heartbeat_interval_seconds: number, sync_timeout_seconds: number, tab_response_timeout_seconds: number, localstorage_prefix: string, max_sync_data_size: number, };
 

@@ -20,6 +20,7 @@ const config: ClientConfig = {
     max_sync_data_size: 1024,
   },
   features: { cross_tab_sync: true, optimistic_ui: false, platform_switching: false },
+  custom: {},
 };
 
 /** The server: a session with a deadline on the (fake) clock. */

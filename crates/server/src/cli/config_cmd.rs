@@ -142,7 +142,9 @@ pub(super) fn reference() -> String {
         "`SESSION_ENVIRONMENT` applies the preset of seed 001 first; a variable set explicitly ",
     );
     out.push_str(
-        "wins over the preset. `SESSION_CUSTOM_<NAME>` variables are kept as custom settings. ",
+        "wins over the preset. `SESSION_CUSTOM_<NAME>` variables are the application's own settings: \
+         `GET /api/v1/config/custom` gives them to its server, and those named \
+         `SESSION_CUSTOM_PUBLIC_<NAME>` also to the browser (`GET /api/session/client-config`). ",
     );
     out.push_str(
         "An invalid configuration is refused at start with every problem listed (exit code 2).\n",

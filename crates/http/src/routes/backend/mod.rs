@@ -22,6 +22,7 @@ use crate::fields::{
 };
 use crate::state::AppState;
 
+pub mod config;
 pub mod data;
 pub mod revocations;
 

@@ -399,3 +399,33 @@ async fn the_authorization_scheme_is_read_in_any_case() {
         assert_eq!(r.status, 200, "{scheme}: {}", r.body);
     }
 }
+
+/// Seed 001's custom settings reach the application: every one through the backend API, and
+/// only those named `SESSION_CUSTOM_PUBLIC_*` in the browser's client configuration, since a
+/// custom setting may be a secret.
+#[tokio::test]
+async fn custom_settings_reach_the_app_and_only_public_ones_the_browser() {
+    let srv = TestServer::start(&[
+        ("SESSION_CUSTOM_PUBLIC_SUPPORT_EMAIL", "help@example.com"),
+        ("SESSION_CUSTOM_PAYMENT_API_KEY", "not-for-browsers"),
+    ])
+    .await;
+    let reader = key(&srv, "shop", &[Scope::SessionsRead]).await;
+    let r = api(&srv, &reader, Method::GET, "/api/v1/config/custom", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["custom"],
+        serde_json::json!({
+            "payment_api_key": "not-for-browsers",
+            "public_support_email": "help@example.com"
+        })
+    );
+    let r = srv.browser().get("/api/v1/config/custom").await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let client = srv.browser().get("/api/session/client-config").await;
+    assert_eq!(
+        client.body["custom"],
+        serde_json::json!({"support_email": "help@example.com"})
+    );
+    assert!(!client.body.to_string().contains("not-for-browsers"));
+}
