@@ -34,8 +34,9 @@ pub struct Shared {
     pub client: ClientConfig,
     /// The configuration in force, secrets redacted (`GET /api/admin/config`).
     pub settings_shown: Vec<ShownSetting>,
-    /// `SESSION_CUSTOM_*` by lower-cased name (`GET /api/v1/config/custom`).
-    pub custom: std::collections::BTreeMap<String, String>,
+    /// `SESSION_CUSTOM_*` by lower-cased name (`GET /api/v1/config/custom`; the `public_` ones
+    /// in the client configuration): replaced when the configuration is reloaded (`SIGHUP`).
+    pub custom: std::sync::RwLock<std::collections::BTreeMap<String, String>>,
 }
 
 /// One configuration variable as the admin API shows it.
@@ -113,8 +114,32 @@ pub struct ClientConfig {
     pub sync: SyncSettings,
     pub features: ClientFeatures,
     /// `SESSION_CUSTOM_PUBLIC_<NAME>` by lower-cased `<name>`: the custom settings an operator
-    /// marked fit for every browser.
+    /// marked fit for every browser. Filled per request from [`Shared::custom`].
     pub custom: std::collections::BTreeMap<String, String>,
+}
+
+impl Shared {
+    /// The custom settings as they stand.
+    pub fn custom(&self) -> std::collections::BTreeMap<String, String> {
+        self.custom
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// What a browser may see of them: those named `public_*`, without the prefix.
+    pub fn public_custom(&self) -> std::collections::BTreeMap<String, String> {
+        let custom = self.custom.read().unwrap_or_else(|p| p.into_inner());
+        custom
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("public_")?.to_owned(), v.clone())))
+            .collect()
+    }
+
+    /// Puts new custom settings in force (`SIGHUP`).
+    pub fn set_custom(&self, custom: std::collections::BTreeMap<String, String>) {
+        *self.custom.write().unwrap_or_else(|p| p.into_inner()) = custom;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

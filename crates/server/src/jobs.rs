@@ -28,11 +28,11 @@ pub fn spawn_security_checks(service: Arc<SessionService>, every: Duration) -> J
 /// reads the active sessions from the store's tallies into `active_sessions` and hands a
 /// sample to the in-process alerts. A scrape reads memory only, so however often Prometheus
 /// scrapes, the store is asked once an interval per node.
-pub fn spawn_gauges(state: AppState, every: Duration, console: bool) -> JoinHandle<()> {
+pub fn spawn_gauges(state: AppState, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             for e in refresh_gauges(&state).await {
-                report_alert(&e, console);
+                report_alert(&e, state.monitor.console());
             }
             tokio::time::sleep(every).await;
         }

@@ -95,6 +95,7 @@ pub fn build_with_store(
         m.events_buffer,
     );
     let monitor = Arc::new(Monitor::new(evaluator, m.alerting));
+    monitor.configure(m.thresholds, m.alerting, m.console_alerts);
     let metrics = Arc::new(
         metrics
             .with_cache(cache_stats)
@@ -147,7 +148,7 @@ pub fn build_with_store(
             analytics: config.features.analytics,
         },
         client: client_config(config),
-        custom: config.custom.clone(),
+        custom: std::sync::RwLock::new(config.custom.clone()),
     }))
 }
 
@@ -174,12 +175,8 @@ fn client_config(config: &Config) -> sessiond_http::ClientConfig {
             optimistic_ui: config.features.optimistic_ui,
             platform_switching: config.features.platform_switching,
         },
-        // Only what the operator named public: a custom setting may be a secret.
-        custom: config
-            .custom
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("public_")?.to_owned(), v.clone())))
-            .collect(),
+        // Filled per request with the ones named public: a custom setting may be a secret.
+        custom: Default::default(),
     }
 }
 

@@ -291,6 +291,17 @@ impl Evaluator {
         changed
     }
 
+    /// New thresholds; with `alerting` off, nothing stays firing.
+    pub fn set_thresholds(&mut self, thresholds: Thresholds, alerting: bool) {
+        for status in &mut self.status {
+            status.threshold = thresholds.of(status.alert);
+            if !alerting {
+                status.firing = false;
+                status.since = None;
+            }
+        }
+    }
+
     /// Every alert as it stands.
     pub fn status(&self) -> &[AlertStatus] {
         &self.status

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{AlertCounts, AlertEvent, AlertStatus, Evaluator};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{AlertCounts, AlertEvent, AlertStatus, Evaluator, Thresholds};
 use crate::Timestamp;
 
 /// What a node's monitoring job and its readers share: the running totals (an observer of the
@@ -13,8 +15,9 @@ pub struct Monitor {
     counts: std::sync::Arc<AlertCounts>,
     evaluator: std::sync::Mutex<Evaluator>,
     health: std::sync::Mutex<Option<HealthReport>>,
-    /// `SESSION_ENABLE_ALERTING`.
-    pub alerting: bool,
+    /// `SESSION_ENABLE_ALERTING`, and `SESSION_ENABLE_CONSOLE_ALERTS`: both reloadable.
+    alerting: AtomicBool,
+    console: AtomicBool,
 }
 
 impl Default for Monitor {
@@ -34,8 +37,28 @@ impl Monitor {
             counts: std::sync::Arc::default(),
             evaluator: std::sync::Mutex::new(evaluator),
             health: std::sync::Mutex::default(),
-            alerting,
+            alerting: AtomicBool::new(alerting),
+            console: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the thresholds are evaluated (`SESSION_ENABLE_ALERTING`).
+    pub fn alerting(&self) -> bool {
+        self.alerting.load(Ordering::Relaxed)
+    }
+
+    /// Whether alerts are also printed to standard error (`SESSION_ENABLE_CONSOLE_ALERTS`).
+    pub fn console(&self) -> bool {
+        self.console.load(Ordering::Relaxed)
+    }
+
+    /// Puts new settings in force (at start, and on `SIGHUP`): the samples are kept, so the
+    /// next tick compares the same windows with the new thresholds. Turning alerting off
+    /// clears what was firing, silently.
+    pub fn configure(&self, thresholds: Thresholds, alerting: bool, console: bool) {
+        self.alerting.store(alerting, Ordering::Relaxed);
+        self.console.store(console, Ordering::Relaxed);
+        self.evaluator().set_thresholds(thresholds, alerting);
     }
 
     /// The observer to register with the auditor.
@@ -45,7 +68,7 @@ impl Monitor {
 
     /// Samples the totals at `at` with `active` sessions and answers what fired or cleared.
     pub fn tick(&self, at: Timestamp, active: u64) -> Vec<AlertEvent> {
-        if !self.alerting {
+        if !self.alerting() {
             return Vec::new();
         }
         let sample = self.counts.sample(at, active);

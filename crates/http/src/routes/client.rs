@@ -20,7 +20,9 @@ use crate::state::{AppState, ClientConfig};
     responses((status = 200, description = "The browser client's settings", body = ClientConfig))
 )]
 pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
-    Json(state.client.clone())
+    let mut config = state.client.clone();
+    config.custom = state.public_custom();
+    Json(config)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

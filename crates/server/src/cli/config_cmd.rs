@@ -147,7 +147,13 @@ pub(super) fn reference() -> String {
          `SESSION_CUSTOM_PUBLIC_<NAME>` also to the browser (`GET /api/session/client-config`). ",
     );
     out.push_str(
-        "An invalid configuration is refused at start with every problem listed (exit code 2).\n",
+        "An invalid configuration is refused at start with every problem listed (exit code 2). ",
+    );
+    out.push_str(
+        "`kill -HUP` makes `serve` read `.env` again: the variables marked \"reloaded on `SIGHUP`\" \
+         (and `SESSION_CUSTOM_*`) take effect at once, every other change is named in the log as \
+         waiting for a restart, and an invalid file is refused with the configuration in force \
+         kept. The process environment cannot change under a running process.\n",
     );
     let mut section: Option<Section> = None;
     for var in VARS.iter().copied() {
@@ -164,9 +170,14 @@ pub(super) fn reference() -> String {
         } else {
             format!("`{}`", var.default)
         };
+        let reload = if super::reload::reloadable(var.name) {
+            " (reloaded on `SIGHUP`)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {default} | {} |",
+            "| `{}` | {} | {default} | {}{reload} |",
             var.name,
             var.kind.describe(),
             var.help.replace('|', "\\|"),

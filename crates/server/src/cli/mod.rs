@@ -6,6 +6,7 @@ pub mod audit;
 mod config_cmd;
 mod json_log;
 mod maintenance;
+mod reload;
 mod serve;
 mod store;
 mod users;
@@ -193,21 +194,52 @@ pub(crate) fn init_tracing(filter: &str, json: bool, to_stdout: bool) {
             .with_span_list(false);
         json_log::ObjectDetails(format)
     };
+    // Each shape of subscriber has a handle of its own type; the one installed leaves a
+    // closure that replaces its filter (SIGHUP, `reload_log_filter`).
+    macro_rules! install {
+        ($builder:expr) => {{
+            let builder = $builder.with_filter_reloading();
+            let handle = builder.reload_handle();
+            let result = builder.try_init();
+            if result.is_ok() {
+                let _ = LOG_FILTER.set(Box::new(move |f: &str| {
+                    let filter = EnvFilter::try_new(f).map_err(|e| e.to_string())?;
+                    handle.reload(filter).map_err(|e| e.to_string())
+                }));
+            }
+            result
+        }};
+    }
     let result = match (json, to_stdout) {
-        (true, true) => builder
-            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-            .event_format(json_lines(true))
-            .try_init(),
-        (true, false) => builder
-            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-            .event_format(json_lines(false))
-            .with_writer(std::io::stderr)
-            .try_init(),
-        (false, true) => builder.try_init(),
-        (false, false) => builder.with_writer(std::io::stderr).try_init(),
+        (true, true) => install!(
+            builder
+                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                .event_format(json_lines(true))
+        ),
+        (true, false) => install!(
+            builder
+                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                .event_format(json_lines(false))
+                .with_writer(std::io::stderr)
+        ),
+        (false, true) => install!(builder),
+        (false, false) => install!(builder.with_writer(std::io::stderr)),
     };
     // A second init (tests) keeps the first subscriber, which is fine.
     drop(result);
+}
+
+type FilterReload = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Replaces the installed subscriber's filter: set by [`init_tracing`].
+static LOG_FILTER: std::sync::OnceLock<FilterReload> = std::sync::OnceLock::new();
+
+/// Puts `filter` (`SESSIOND_LOG`'s syntax) in force, as [`init_tracing`] installed it.
+pub(crate) fn reload_log_filter(filter: &str) -> Result<(), String> {
+    match LOG_FILTER.get() {
+        Some(reload) => reload(filter),
+        None => Err("no log subscriber of sessiond's is installed".into()),
+    }
 }
 
 /// Whether a tool command may create the store it is pointed at.

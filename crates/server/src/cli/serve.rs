@@ -58,6 +58,9 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
         std::time::Duration::from_secs(config.security.security_check_interval_secs.max(1)),
     );
     let shutdown = crate::shutdown_signal().context("could not install the signal handlers")?;
+    #[cfg(unix)]
+    let reloads = super::reload::spawn(env_file, state.clone(), config.clone())
+        .context("could not install the SIGHUP handler")?;
     let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.server.bind))?;
@@ -91,7 +94,6 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     let gauges = crate::spawn_gauges(
         state.clone(),
         std::time::Duration::from_secs(m.metrics_interval_secs),
-        m.console_alerts,
     );
     let health = crate::spawn_health_checks(
         state.clone(),
@@ -114,6 +116,8 @@ pub(super) async fn run(env_file: &Path) -> anyhow::Result<()> {
     crate::serve_on(listener, state, config.server.connections, shutdown).await?;
     gauges.abort();
     health.abort();
+    #[cfg(unix)]
+    reloads.abort();
     if let Some(job) = metrics {
         job.abort();
     }

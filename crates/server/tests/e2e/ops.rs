@@ -291,11 +291,8 @@ async fn a_scrape_never_counts_the_sessions_in_the_store() {
         assert_eq!(srv.browser().get("/metrics").await.status, 200);
     }
     assert_eq!(sweep.counts.load(std::sync::atomic::Ordering::SeqCst), 0);
-    let job = sessiond_server::spawn_gauges(
-        srv.state.clone(),
-        std::time::Duration::from_secs(3600),
-        false,
-    );
+    let job =
+        sessiond_server::spawn_gauges(srv.state.clone(), std::time::Duration::from_secs(3600));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let text = srv.browser().get("/metrics").await.body;

@@ -87,7 +87,7 @@ pub async fn alerts(
     caller.gate::<Inspect>(&state, "admin_alerts").await?;
     let (alerts, events) = state.monitor.alerts();
     Ok(Json(AlertsBody {
-        alerting: state.monitor.alerting,
+        alerting: state.monitor.alerting(),
         alerts: alerts
             .into_iter()
             .map(|a| AlertBody {

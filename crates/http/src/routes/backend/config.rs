@@ -33,6 +33,6 @@ pub async fn custom_settings(
 ) -> Result<Json<CustomSettingsBody>, ApiError> {
     caller.gate::<Read>(&state, "custom_settings").await?;
     Ok(Json(CustomSettingsBody {
-        custom: state.custom.clone(),
+        custom: state.custom(),
     }))
 }

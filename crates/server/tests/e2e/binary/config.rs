@@ -186,3 +186,70 @@ fn a_store_error_says_each_cause_once() {
     assert!(stderr.contains("no_such_role_here"), "{stderr}");
     assert_eq!(stderr.matches("db error").count(), 1, "{stderr}");
 }
+
+/// `SIGHUP` reads `.env` again: the alerts' thresholds, the log filter and the custom settings
+/// take effect at once; any other change is named as waiting for a restart; a broken file is
+/// refused and the configuration in force stays.
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_what_it_can_and_names_what_waits_for_a_restart() {
+    use std::time::{Duration, Instant};
+    let dir = workdir();
+    let env = dir.join(".env");
+    std::fs::write(
+        &env,
+        "SESSION_ALERT_FAILURE_RATE=10\nSESSION_CUSTOM_PUBLIC_MOTD=hello\n",
+    )
+    .unwrap();
+    let (server, addr, log) = start_with_log(&dir, &[]);
+    let get = |path: &str| raw_http::send(&addr, &format!("GET {path} HTTP/1.1"), "");
+    let threshold = |value: &str| {
+        let line = format!("sessiond_alert_threshold{{alert=\"failure_rate\"}} {value}");
+        get("/metrics").lines().any(|l| l == line)
+    };
+    assert!(threshold("10.0"), "{}", get("/metrics"));
+    assert!(get("/api/session/client-config").contains("\"motd\":\"hello\""));
+
+    let hangup_until = |wanted: &str, seen_before: usize| {
+        let pid = server.0.id().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap();
+            if text.matches(wanted).count() > seen_before {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "no {wanted:?} in\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    std::fs::write(
+        &env,
+        "SESSION_ALERT_FAILURE_RATE=3\nSESSION_CUSTOM_PUBLIC_MOTD=bye\nSESSIOND_COOKIE_NAME=other\n",
+    )
+    .unwrap();
+    let text = hangup_until("SIGHUP: configuration reloaded", 0);
+    assert!(threshold("3.0"), "{}", get("/metrics"));
+    assert!(get("/api/session/client-config").contains("\"motd\":\"bye\""));
+    assert!(
+        text.contains("SESSIOND_COOKIE_NAME changed; it takes effect when sessiond restarts"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("SESSION_ALERT_FAILURE_RATE changed"),
+        "{text}"
+    );
+    assert!(!text.contains("the log filter stays"), "{text}");
+
+    std::fs::write(&env, "SESSION_ALERT_FAILURE_RATE=many\n").unwrap();
+    hangup_until("the configuration was not reloaded", 0);
+    assert!(threshold("3.0"), "the one in force stays");
+    assert!(
+        raw_http::status(&get("/healthz")) == 200,
+        "still serving after a refused reload"
+    );
+}
