@@ -1,5 +1,6 @@
 /**
- * The admin dashboard at `/admin/` (docs/api.md, "Admin API"): counts and charts, the sessions
+ * The admin dashboard at `/admin/` (docs/api.md, "Admin API"): counts and charts, the alerts
+ * and the health check, the sessions
  * with search, keyset pages, one session's detail and timeline, revocations that ask first,
  * the users, and the audit log. Everything it shows comes from `/api/admin/...`.
  */
@@ -145,6 +146,31 @@ async function overview(): Promise<void> {
     c.hourly.map((h) => ({ label: hour(h), value: h.login_failures, second: h.expired_idle + h.expired_absolute })),
     "Failed logins and expiries per hour",
   );
+}
+
+/** The node's in-process alerts and its last health check (`GET /api/admin/alerts`). */
+async function alerts(): Promise<void> {
+  const a = await api<{
+    alerting: boolean;
+    alerts: { alert: string; variable: string; value: number | null; threshold: number; firing: boolean; since: string | null }[];
+    health: { at: string; ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } | null;
+  }>("GET", "/api/admin/alerts");
+  if (failed(a) || !a.ok) return;
+  const body = $<HTMLTableElement>("#alerts").tBodies[0];
+  body.replaceChildren();
+  const round = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  for (const al of a.body.alerts) {
+    const row = body.insertRow();
+    cell(row, `${al.alert.replace(/_/g, " ")} (${al.variable})`);
+    cell(row, al.value === null ? "—" : round(al.value));
+    cell(row, al.threshold === 0 ? "off" : round(al.threshold));
+    const state = !a.body.alerting ? "alerting off" : al.firing ? `firing since ${when(al.since)}` : "ok";
+    cell(row, state).className = al.firing ? "firing" : "";
+  }
+  const h = a.body.health;
+  $("#health").textContent = h
+    ? `Health check at ${when(h.at)}: ${h.checks.map((c) => `${c.name} ${c.ok ? "ok" : `failing (${c.detail})`}`).join(" · ")}`
+    : "The first health check has not run yet.";
 }
 
 // The sessions: the search's query, the cursor of the next page.
@@ -338,7 +364,7 @@ async function main(): Promise<void> {
   $("#timeline-older").addEventListener("click", () => void timeline(olderEvents));
   $("#audit-first").addEventListener("click", () => void audit(null));
   $("#audit-next").addEventListener("click", () => void audit(auditNext));
-  await Promise.all([overview(), sessions(null), users(), audit(null), chain()]);
+  await Promise.all([overview(), alerts(), sessions(null), users(), audit(null), chain()]);
 }
 
 void main();

@@ -45,6 +45,27 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 describe("the admin dashboard in Chromium", () => {
+  it("shows the alerts as the node evaluates them, and the health check", async () => {
+    // A sample a second, and an alert above one active session: two sessions make it fire.
+    const s = await Sessiond.start({ SESSION_METRICS_INTERVAL_SECONDS: "1", SESSION_ALERT_CONCURRENT_SESSIONS: "1" });
+    servers.push(s);
+    s.addUser("root", "superadmin");
+    await loggedIn(s);
+    const { context, page } = await admin(s);
+    const table = page.getByRole("table", { name: /Alerts/ });
+    await expect.poll(() => table.getByRole("row").count()).toBe(6);
+    await table.getByRole("cell", { name: "failure rate (SESSION_ALERT_FAILURE_RATE)" }).waitFor();
+    await expect
+      .poll(async () => {
+        await page.reload();
+        await table.getByRole("row").nth(5).waitFor();
+        return table.getByRole("row").filter({ hasText: "concurrent sessions" }).getByRole("cell").nth(3).textContent();
+      }, { timeout: 15_000 })
+      .toMatch(/^firing since /);
+    await page.getByText(/Health check at .*: store ok · cleanup ok · clock ok/).waitFor();
+    await context.close();
+  });
+
   it("lists, searches, shows and revokes sessions, and asks first", async () => {
     const s = await Sessiond.start({ SESSION_IDLE_TIMEOUT_SECONDS: "600", SESSION_WARNING_THRESHOLD_SECONDS: "60" });
     servers.push(s);
@@ -89,6 +110,7 @@ describe("the admin dashboard in Chromium", () => {
     const checked = await audit.newPage();
     await checked.goto(`${s.base}/admin/`);
     await checked.getByRole("table", { name: "Sessions, newest first" }).getByRole("row").nth(2).waitFor();
+    await checked.getByRole("table", { name: /Alerts/ }).getByRole("row").nth(5).waitFor();
     expect(await violations(checked)).toEqual([]);
     await checked.getByRole("button", { name: "Revoke the session of root" }).click();
     expect(await violations(checked)).toEqual([]);
