@@ -207,3 +207,39 @@ fn with_alerting_off_nothing_fires() {
     assert!(monitor.tick(at(1), 1_000_000).is_empty());
     assert!(monitor.alerts().0.iter().all(|s| !s.firing));
 }
+
+#[test]
+fn every_alert_fires_above_its_threshold_and_clears_below_it() {
+    // For each alert: the events of one minute that put it over its threshold.
+    let over: [(AlertKind, &dyn Fn(&AlertCounts)); 5] = [
+        (AlertKind::CreationRate, &|c| {
+            (0..11).for_each(|_| c.observe(&event("SESSION_CREATED")))
+        }),
+        (AlertKind::FailureRate, &|c| {
+            (0..3).for_each(|_| c.observe(&event("LOGIN_FAILED")))
+        }),
+        (AlertKind::AvgDuration, &|c| c.observe(&ended_after(601.0))),
+        (AlertKind::ConcurrentSessions, &|_| {}),
+        (AlertKind::SuspiciousRate, &|c| {
+            (0..2).for_each(|_| c.observe(&event("MALICIOUS_CSRF")))
+        }),
+    ];
+    for (kind, burst) in over {
+        let counts = AlertCounts::default();
+        let mut eval = Evaluator::new(thresholds(), 60, 100, 10);
+        eval.feed(counts.sample(at(0), 0));
+        burst(&counts);
+        let active = if kind == AlertKind::ConcurrentSessions {
+            101
+        } else {
+            0
+        };
+        let fired = eval.feed(counts.sample(at(1), active));
+        assert_eq!(fired.len(), 1, "{kind:?}: {fired:?}");
+        assert!(fired[0].alert == kind && fired[0].firing, "{kind:?}");
+        // Six quiet minutes later the burst has left the window (and the sessions ended).
+        let cleared = eval.feed(counts.sample(at(7), 0));
+        assert_eq!(cleared.len(), 1, "{kind:?}: {cleared:?}");
+        assert!(cleared[0].alert == kind && !cleared[0].firing, "{kind:?}");
+    }
+}
