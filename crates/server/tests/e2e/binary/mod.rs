@@ -11,6 +11,7 @@ mod config;
 mod deploy;
 mod limits;
 mod logs;
+mod monitoring;
 mod one_secret;
 mod postgres_schema;
 mod two_nodes;
