@@ -24,8 +24,10 @@ use crate::error::CoreError;
 use crate::time::Timestamp;
 
 mod sealed;
+mod verified;
 
 pub use sealed::SealedKey;
+pub use verified::{Verified, VerifiedTokens};
 
 /// The access token's `typ` (RFC 9068).
 pub const TYP: &str = "at+jwt";
@@ -267,6 +269,21 @@ impl Verifier {
 
     /// The claims of `token` if it is an access token this verifier accepts at `now`.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<AccessClaims, Rejected> {
+        self.verify_keyed(token, now).map(|(_, claims)| claims)
+    }
+
+    /// Whether `kid` is one of this verifier's keys: a token verified under a key since dropped
+    /// (revoked, retired) is no longer ours.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.keys.contains_key(kid)
+    }
+
+    /// [`Verifier::verify`], with the `kid` that verified the token.
+    pub fn verify_keyed(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<(String, AccessClaims), Rejected> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejected::Malformed);
         }
@@ -277,11 +294,8 @@ impl Verifier {
         if header.typ.as_deref() != Some(TYP) {
             return Err(Rejected::Type);
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.get(kid))
-            .ok_or(Rejected::UnknownKey)?;
+        let kid = header.kid.ok_or(Rejected::UnknownKey)?;
+        let key = self.keys.get(&kid).ok_or(Rejected::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         // Time is checked below against the caller's clock, not the library's.
         validation.validate_exp = false;
@@ -301,6 +315,12 @@ impl Verifier {
                 }
             })?
             .claims;
+        self.check_time(&claims, now)?;
+        Ok((kid, claims))
+    }
+
+    /// The time claims against `now`, with this verifier's leeway: for a token verified before.
+    pub fn check_time(&self, claims: &AccessClaims, now: Timestamp) -> Result<(), Rejected> {
         let now = now.as_second();
         if now > claims.exp.saturating_add(self.leeway_secs) {
             return Err(Rejected::Expired);
@@ -311,7 +331,7 @@ impl Verifier {
         if claims.nbf > future || claims.iat > future {
             return Err(Rejected::NotYetValid);
         }
-        Ok(claims)
+        Ok(())
     }
 }
 

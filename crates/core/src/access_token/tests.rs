@@ -201,3 +201,35 @@ proptest! {
         prop_assert!(verifier.verify(&long, now()).is_err());
     }
 }
+
+#[test]
+fn a_verified_token_is_found_by_its_exact_bytes_only() {
+    use super::VerifiedTokens;
+    let kept = VerifiedTokens::new(2);
+    let token = "header.claims.signature";
+    let claims: AccessClaims = serde_json::from_value(serde_json::json!({
+        "iss": "sessiond", "aud": "sessiond", "sub": "u", "sid": "s", "name": "alice",
+        "role": "oss", "iat": 0, "nbf": 0, "exp": 900, "jti": "j"
+    }))
+    .unwrap();
+    kept.insert(VerifiedTokens::digest(token), "k1".into(), claims);
+    let hit = kept.get(&VerifiedTokens::digest(token)).unwrap();
+    assert_eq!(
+        (hit.kid.as_str(), hit.claims.name.as_str()),
+        ("k1", "alice")
+    );
+    // Another signature on the same claims is another token.
+    assert!(
+        kept.get(&VerifiedTokens::digest("header.claims.signaturf"))
+            .is_none()
+    );
+    for i in 0..10 {
+        let other = format!("token-{i}");
+        kept.insert(
+            VerifiedTokens::digest(&other),
+            "k1".into(),
+            hit.claims.clone(),
+        );
+    }
+    assert!(kept.len() <= 2, "bounded: {}", kept.len());
+}

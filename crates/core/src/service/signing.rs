@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::access_token::{Jwk, PublicKey, Rejected, SigningKey, Verifier};
+use crate::access_token::{Jwk, PublicKey, Rejected, SigningKey, VerifiedTokens, Verifier};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::error::CoreError;
 use crate::time::{SignedDuration, Timestamp, plus_secs};
@@ -43,6 +43,8 @@ pub(super) struct Loaded {
 pub(super) struct KeyRing {
     loaded: RwLock<Option<Arc<Loaded>>>,
     forced_at: Mutex<Option<Timestamp>>,
+    /// Access tokens already verified here (decision 0054).
+    verified: VerifiedTokens,
 }
 
 impl KeyRing {
@@ -213,13 +215,28 @@ impl SessionService {
         now: Timestamp,
     ) -> SessionResult<Result<crate::access_token::AccessClaims, Rejected>> {
         let loaded = self.keys(now).await?;
-        match loaded.verifier.verify(jwt, now) {
-            Err(Rejected::UnknownKey) if self.keyring.may_force(now) => {
-                let again = self.read_keys(now).await?;
-                Ok(again.verifier.verify(jwt, now))
+        let digest = VerifiedTokens::digest(jwt);
+        let verified = &self.keyring.verified;
+        // Seen before and its key still ours: only the time claims are left to check.
+        if let Some(hit) = verified.get(&digest)
+            && loaded.verifier.knows(&hit.kid)
+        {
+            let checked = loaded.verifier.check_time(&hit.claims, now);
+            if checked.is_err() {
+                verified.remove(&digest);
             }
-            other => Ok(other),
+            return Ok(checked.map(|()| hit.claims.clone()));
         }
+        let result = match loaded.verifier.verify_keyed(jwt, now) {
+            Err(Rejected::UnknownKey) if self.keyring.may_force(now) => {
+                self.read_keys(now).await?.verifier.verify_keyed(jwt, now)
+            }
+            other => other,
+        };
+        Ok(result.map(|(kid, claims)| {
+            verified.insert(digest, kid, claims.clone());
+            claims
+        }))
     }
 }
 

@@ -115,6 +115,18 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
         "signing one cache lifetime later"
     );
 
+    // Used once: the node keeps it as verified (decision 0054); the revocation must still
+    // stop it at once.
+    let bearer = pair["access_token"].as_str().unwrap().to_owned();
+    let r = call(
+        &srv,
+        reqwest::Method::GET,
+        "/api/session/check",
+        Some(&bearer),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         srv.state
             .service
@@ -128,7 +140,6 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
         !listed.contains(&new),
         "out of the document at once: {listed:?}"
     );
-    let bearer = pair["access_token"].as_str().unwrap().to_owned();
     let r = call(
         &srv,
         reqwest::Method::GET,

@@ -202,6 +202,9 @@ async fn row11_time_claims_are_checked_with_the_configured_leeway() {
     let inside = signed(&|c| c["exp"] = json!(now - leeway + 1));
     let r = call(&srv, Method::GET, "/api/session/check", Some(&inside), None).await;
     assert_eq!(r.status, 200, "within the leeway: {}", r.body);
+    // Verified once, it is kept (decision 0054); its time claims are still checked each time.
+    srv.advance(2);
+    assert_refused(&srv, "a token seen before, now past its exp", &inside).await;
     for (what, change) in [
         (
             "exp past the leeway",
@@ -310,6 +313,9 @@ async fn row14_a_revoked_sessions_access_token_and_refresh_token_stop_at_once() 
     let (srv, pair, _) = setup().await;
     let access = pair["access_token"].as_str().unwrap();
     let sid = pair["session_id"].as_str().unwrap().parse().unwrap();
+    // Used once first, so this node keeps it as verified (decision 0054).
+    let r = call(&srv, Method::GET, "/api/session/check", Some(access), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let service = &srv.state.service;
     let admin_key = NewApiKey::new("ops", &[Scope::Admin]);
     let key = service.admin().create_api_key(admin_key).await.unwrap();
