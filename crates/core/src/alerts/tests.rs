@@ -211,7 +211,8 @@ fn with_alerting_off_nothing_fires() {
 #[test]
 fn every_alert_fires_above_its_threshold_and_clears_below_it() {
     // For each alert: the events of one minute that put it over its threshold.
-    let over: [(AlertKind, &dyn Fn(&AlertCounts)); 5] = [
+    type Burst<'a> = &'a dyn Fn(&AlertCounts);
+    let over: [(AlertKind, Burst); 5] = [
         (AlertKind::CreationRate, &|c| {
             (0..11).for_each(|_| c.observe(&event("SESSION_CREATED")))
         }),
