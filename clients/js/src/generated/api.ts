@@ -194,7 +194,7 @@ session_id?: string, };
 export type ClientConfig = { idle_timeout_seconds: number, absolute_timeout_seconds: number, warning_threshold_seconds: number, keepalive_max_retries: number, login_url: string, sync: SyncSettings, features: ClientFeatures, 
 /**
  * `SESSION_CUSTOM_PUBLIC_<NAME>` by lower-cased `<name>`: the custom settings an operator
- * marked fit for every browser.
+ * marked fit for every browser. Filled per request from [`Shared::custom`].
  */
 custom: { [key in string]: string }, };
 
