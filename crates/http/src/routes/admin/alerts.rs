@@ -52,7 +52,7 @@ pub struct HealthCheckBody {
 
 /// The last periodic health check.
 #[derive(Serialize, ToSchema)]
-pub struct HealthBody {
+pub struct HealthReportBody {
     pub at: Timestamp,
     pub ok: bool,
     pub checks: Vec<HealthCheckBody>,
@@ -67,7 +67,7 @@ pub struct AlertsBody {
     /// The last `SESSION_EVENTS_BUFFER_SIZE` times an alert fired or cleared, newest first.
     pub events: Vec<AlertEventBody>,
     /// `null` until the first check has run.
-    pub health: Option<HealthBody>,
+    pub health: Option<HealthReportBody>,
 }
 
 /// `GET /api/admin/alerts`: what this node's monitoring saw; each node evaluates its own
@@ -109,7 +109,7 @@ pub async fn alerts(
                 at: e.at,
             })
             .collect(),
-        health: state.monitor.health().map(|h| HealthBody {
+        health: state.monitor.health().map(|h| HealthReportBody {
             at: h.at,
             ok: h.ok(),
             checks: h
