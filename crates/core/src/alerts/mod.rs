@@ -257,7 +257,11 @@ impl Evaluator {
         }
         self.samples.push_back(sample);
         // The oldest sample still inside the window is the base of every rate.
-        let start = sample.at - jiff::SignedDuration::from_secs(self.window_seconds);
+        // However long the configured interval, the window's start is an instant.
+        let start = sample
+            .at
+            .checked_sub(jiff::SignedDuration::from_secs(self.window_seconds))
+            .unwrap_or(Timestamp::MIN);
         let base = self
             .samples
             .iter()

@@ -244,3 +244,13 @@ fn every_alert_fires_above_its_threshold_and_clears_below_it() {
         assert!(cleared[0].alert == kind && !cleared[0].firing, "{kind:?}");
     }
 }
+
+#[test]
+fn an_interval_of_any_length_is_no_panic() {
+    let counts = AlertCounts::default();
+    let mut eval = Evaluator::new(thresholds(), u64::MAX, 10, 10);
+    eval.feed(counts.sample(at(0), 0));
+    counts.observe(&event("SESSION_CREATED"));
+    eval.feed(counts.sample(at(1), 0));
+    assert_eq!(eval.status()[0].value, Some(1.0));
+}
