@@ -94,7 +94,7 @@ pub fn build_with_store(
         m.metrics_buffer,
         m.events_buffer,
     );
-    let monitor = Arc::new(Monitor::new(evaluator, m.alerting));
+    let monitor = Arc::new(Monitor::new(evaluator));
     monitor.configure(m.thresholds, m.alerting, m.console_alerts);
     let metrics = Arc::new(
         metrics

@@ -23,21 +23,19 @@ pub struct Monitor {
 impl Default for Monitor {
     /// Seed 001's defaults: sampled every minute, 1,000 samples, 500 events, alerting on.
     fn default() -> Self {
-        Self::new(
-            Evaluator::new(super::Thresholds::default(), 60, 1000, 500),
-            true,
-        )
+        Self::new(Evaluator::new(super::Thresholds::default(), 60, 1000, 500))
     }
 }
 
 impl Monitor {
-    /// A monitor with `evaluator`; `alerting` false keeps it from ever firing.
-    pub fn new(evaluator: Evaluator, alerting: bool) -> Self {
+    /// A monitor with `evaluator`, alerting, not on the console; [`Monitor::configure`] says
+    /// otherwise.
+    pub fn new(evaluator: Evaluator) -> Self {
         Self {
             counts: std::sync::Arc::default(),
             evaluator: std::sync::Mutex::new(evaluator),
             health: std::sync::Mutex::default(),
-            alerting: AtomicBool::new(alerting),
+            alerting: AtomicBool::new(true),
             console: AtomicBool::new(false),
         }
     }

@@ -170,7 +170,7 @@ fn a_long_interval_widens_the_window_to_four_samples() {
 
 #[test]
 fn a_health_check_is_reported_when_it_fails_and_when_it_recovers_only() {
-    let monitor = Monitor::new(Evaluator::new(thresholds(), 60, 10, 10), true);
+    let monitor = Monitor::new(Evaluator::new(thresholds(), 60, 10, 10));
     let report = |store_ok: bool| HealthReport {
         at: at(0),
         checks: vec![
@@ -199,7 +199,8 @@ fn a_health_check_is_reported_when_it_fails_and_when_it_recovers_only() {
 
 #[test]
 fn with_alerting_off_nothing_fires() {
-    let monitor = Monitor::new(Evaluator::new(thresholds(), 60, 10, 10), false);
+    let monitor = Monitor::new(Evaluator::new(thresholds(), 60, 10, 10));
+    monitor.configure(thresholds(), false, false);
     monitor.tick(at(0), 0);
     for _ in 0..100 {
         monitor.counts().observe(&event("SESSION_CREATED"));

@@ -270,7 +270,7 @@ impl SessionService {
             SessionState::Revoked,
             reason,
             AuditKind::SessionRevoked,
-            super::ops::Ender {
+            super::ending::Ender {
                 caller: None,
                 actor: Some(actor),
                 note,

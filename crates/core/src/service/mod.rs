@@ -16,6 +16,7 @@ mod client;
 mod context;
 mod credentials;
 mod data;
+mod ending;
 mod error;
 mod faces;
 mod failures;

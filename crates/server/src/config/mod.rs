@@ -2,6 +2,8 @@
 //! parsed raw (strings with their source), then checked once into a typed [`Config`] that lists
 //! every problem together.
 
+#[cfg(test)]
+mod feature_tests;
 mod ldap;
 mod raw;
 mod reader;

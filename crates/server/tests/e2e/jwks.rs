@@ -118,14 +118,16 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
     // Used once: the node keeps it as verified (decision 0054); the revocation must still
     // stop it at once.
     let bearer = pair["access_token"].as_str().unwrap().to_owned();
-    let r = call(
-        &srv,
-        reqwest::Method::GET,
-        "/api/session/check",
-        Some(&bearer),
-        None,
-    )
-    .await;
+    let check = || {
+        call(
+            &srv,
+            reqwest::Method::GET,
+            "/api/session/check",
+            Some(&bearer),
+            None,
+        )
+    };
+    let r = check().await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         srv.state
@@ -140,14 +142,7 @@ async fn a_new_key_is_published_before_it_signs_and_a_revoked_one_is_gone_at_onc
         !listed.contains(&new),
         "out of the document at once: {listed:?}"
     );
-    let r = call(
-        &srv,
-        reqwest::Method::GET,
-        "/api/session/check",
-        Some(&bearer),
-        None,
-    )
-    .await;
+    let r = check().await;
     assert_eq!(
         (r.status, &r.body["code"]),
         (401, &serde_json::json!("invalid_token"))
