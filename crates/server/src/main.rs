@@ -6,6 +6,10 @@ use std::panic::AssertUnwindSafe;
 
 use clap::Parser as _;
 
+// glibc malloc spent 15% of a passive check's CPU in frees across threads (decision 0055).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = sessiond_server::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
