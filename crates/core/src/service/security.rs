@@ -53,9 +53,57 @@ pub(super) const REFUSALS_AUDITED_PER_SITE_PER_MINUTE: u32 = 40;
 /// already scored live in the store's shared counters, so each finding counts once across nodes.
 #[derive(Debug, Default)]
 struct Score {
+    /// A keyed hash of the last client (user agent, address, and what they were compared
+    /// with) that showed no drift: the same client again skips the fingerprint's SHA-256 and
+    /// the networks' parsing, which were a tenth of a passive check's own work.
+    quiet_client: Option<u64>,
     user_agent_seen: bool,
     networks_seen: Vec<String>,
     long_seen: bool,
+}
+
+/// What a finding is: its reason, its points, and what it is counted under.
+type Finding = (&'static str, u32, String);
+
+/// The client's drift from the session's: a user agent of another browser or system, or an
+/// address on another network, each not yet scored by this node.
+fn drift(
+    score: &mut Score,
+    session: &Session,
+    client: &ClientInfo,
+    ua: &str,
+    findings: &mut Vec<Finding>,
+) {
+    if let Some(stored) = &session.fingerprint
+        && !score.user_agent_seen
+        && fingerprint(ua) != *stored
+    {
+        score.user_agent_seen = true;
+        findings.push(("user_agent_changed", USER_AGENT_DRIFT, "user_agent".into()));
+    }
+    let home = session.client.ip.as_deref().and_then(network);
+    if let (Some(home), Some(here)) = (home, client.ip.as_deref().and_then(network))
+        && home != here
+        && !score.networks_seen.contains(&here)
+    {
+        findings.push(("network_changed", NETWORK_DRIFT, format!("network:{here}")));
+        score.networks_seen.push(here);
+    }
+}
+
+/// Who a request's client is, for [`Score::quiet_client`]: its user agent and address, and the
+/// session's fingerprint and address they are compared with, under a key drawn at start, so no
+/// one can choose a client that collides with another.
+fn client_key(user_agent: &str, ip: Option<&str>, session: &Session) -> u64 {
+    use std::hash::BuildHasher as _;
+    static KEY: std::sync::LazyLock<std::hash::RandomState> =
+        std::sync::LazyLock::new(std::hash::RandomState::new);
+    KEY.hash_one((
+        user_agent,
+        ip,
+        session.fingerprint.as_deref(),
+        session.client.ip.as_deref(),
+    ))
 }
 
 /// The /48 of an IPv6 address (not an IPv4-mapped one).
@@ -125,25 +173,17 @@ impl SessionService {
         }
         // Cheap local comparisons first: the store is asked only about a difference this node
         // has not scored yet, which is rare.
-        let mut findings: Vec<(&'static str, u32, String)> = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
         self.scores.0.with(&session.id, Score::default, |score| {
             // A request without a User-Agent is scored as a client of its own: dropping the
             // header must not hide a change of client.
             let ua = client.user_agent.as_deref().unwrap_or_default();
-            if let Some(stored) = &session.fingerprint
-                && !score.user_agent_seen
-                && fingerprint(ua) != *stored
-            {
-                score.user_agent_seen = true;
-                findings.push(("user_agent_changed", USER_AGENT_DRIFT, "user_agent".into()));
-            }
-            let home = session.client.ip.as_deref().and_then(network);
-            if let (Some(home), Some(here)) = (home, client.ip.as_deref().and_then(network))
-                && home != here
-                && !score.networks_seen.contains(&here)
-            {
-                findings.push(("network_changed", NETWORK_DRIFT, format!("network:{here}")));
-                score.networks_seen.push(here);
+            let this_client = client_key(ua, client.ip.as_deref(), session);
+            if score.quiet_client != Some(this_client) {
+                drift(score, session, client, ua, &mut findings);
+                if findings.is_empty() {
+                    score.quiet_client = Some(this_client);
+                }
             }
             if !score.long_seen
                 && secs_between(session.created_at, now) > self.settings.long_session_secs
