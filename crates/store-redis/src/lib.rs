@@ -3,7 +3,9 @@
 //!
 //! Built so that every operation works when the keys of one user's sessions live on different
 //! cluster nodes: no command or script touches two keys at once, and nothing relies on keyspace
-//! notifications. Expiry is decided by the timestamps in each record (the core's rules); native
+//! notifications. On standalone Redis, where every key is on one server, the hot path takes
+//! fewer round trips: a check's lookup is one script, and a keep-alive's index writes one
+//! pipeline. Expiry is decided by the timestamps in each record (the core's rules); native
 //! TTL only collects garbage, long after a record stopped mattering. The key layout is in
 //! docs/decisions/0009-redis-key-layout.md.
 

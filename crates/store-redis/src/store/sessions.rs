@@ -7,7 +7,7 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::{Session, SessionId, SessionState, StoreError, Timestamp, TokenHash, UserId};
 
-use super::{CREATE, UPDATE, gc_at, json, tally_field};
+use super::{BY_TOKEN, CREATE, UPDATE, gc_at, json, parse, tally_field};
 use sessiond_core::store::Sessions;
 
 #[async_trait]
@@ -72,17 +72,26 @@ impl Sessions for RedisStore {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<Session>> {
-        let Some(id) = self
-            .q::<Option<String>>(cmd("GET").arg(self.keys.token(hash)))
-            .await?
-        else {
-            return Ok(None);
+        let record = if self.is_cluster() {
+            // The token's key and the session's are on different nodes: two round trips.
+            let Some(id) = self
+                .q::<Option<String>>(cmd("GET").arg(self.keys.token(hash)))
+                .await?
+            else {
+                return Ok(None);
+            };
+            self.load(&id).await?
+        } else {
+            let mut invocation = BY_TOKEN.key(self.keys.token(hash));
+            invocation.arg(self.keys.session_prefix());
+            let text: Option<String> = self
+                .bounded(invocation.invoke_async(&mut self.conn.clone()))
+                .await?;
+            text.map(|t| parse(&t)).transpose()?
         };
         // A token key can outlive its token (rotation); the record decides.
-        Ok(self
-            .load(&id)
-            .await?
-            .filter(|s| s.token_hash == *hash || s.prev_token_hash == Some(*hash))
+        Ok(record
+            .filter(|s: &Session| s.token_hash == *hash || s.prev_token_hash == Some(*hash))
             .filter(|s| s.lookup_until > now))
     }
 
@@ -110,11 +119,7 @@ impl Sessions for RedisStore {
             )));
         }
         self.retally(Some(&was), Some(&next), &next).await?;
-        self.index_token(&next.token_hash, &next).await?;
-        if let Some(prev) = &next.prev_token_hash {
-            self.index_token(prev, &next).await?;
-        }
-        self.index(&next).await
+        self.reindex(&next).await
     }
 
     async fn user_sessions(&self, user: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
