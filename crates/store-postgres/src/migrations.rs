@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (11, include_str!("../migrations/0011_admin.sql")),
     (12, include_str!("../migrations/0012_tallies.sql")),
     (13, include_str!("../migrations/0013_tally_deltas.sql")),
+    (14, include_str!("../migrations/0014_audit_indexes.sql")),
 ];
 
 /// An arbitrary constant that names sessiond's migration lock.

@@ -46,6 +46,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0011_meta.sql")),
         M::up(include_str!("../migrations/0012_admin.sql")),
         M::up(include_str!("../migrations/0013_tallies.sql")),
+        M::up(include_str!("../migrations/0014_audit_indexes.sql")),
     ])
 }
 

@@ -9,6 +9,7 @@ use sessiond_core::store::StoreResult;
 use sessiond_core::time::to_millis;
 use sessiond_core::user::User;
 use sessiond_core::{StoreError, Timestamp};
+use tokio_postgres::types::ToSql;
 
 use super::{P, count};
 use sessiond_core::store::AuditLog;
@@ -72,32 +73,10 @@ impl AuditLog for PostgresStore {
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE ($1::text IS NULL OR username_key = $1) \
-             AND ($2::text IS NULL OR session_id = $2) AND ($3::bigint IS NULL OR at >= $3) \
-             AND ($5::text[] IS NULL OR event_type = ANY($5)) AND ($6::bigint IS NULL OR at < $6) \
-             AND ($7::bigint IS NULL OR seq < $7) ORDER BY id DESC LIMIT $4"
-        );
-        let types = (!q.event_types.is_empty()).then_some(&q.event_types);
-        let user = q.username.as_deref().map(User::username_key);
-        let session = q.session_id.map(|s| s.to_string());
-        let since = q.since.map(to_millis);
-        let until = q.until.map(to_millis);
-        let before = q.before_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
-        let rows = self
-            .rows(
-                &sql,
-                &[
-                    &user,
-                    &session,
-                    &since,
-                    &i64::from(q.limit),
-                    &types,
-                    &until,
-                    &before,
-                ],
-            )
-            .await?;
+        let (sql, args) = audit_query(q);
+        let params: Vec<&(dyn ToSql + Sync)> =
+            args.iter().map(|a| &**a as &(dyn ToSql + Sync)).collect();
+        let rows = self.rows(&sql, &params).await?;
         rows.iter().map(rows::audit).collect()
     }
 
@@ -126,5 +105,101 @@ impl AuditLog for PostgresStore {
             to_millis(before),
         )
         .await
+    }
+}
+
+/// The query of [`AuditLog::audit_events`], with a condition only for each filter given. A
+/// condition such as `($2::text IS NULL OR session_id = $2)` in a prepared statement lets
+/// PostgreSQL settle on a generic plan that cannot use the index, and scan the whole trail
+/// backwards for one session's timeline.
+fn audit_query(q: &AuditQuery) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    let mut conditions = Vec::new();
+    let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+    let mut when = |condition: &str, value: Box<dyn ToSql + Sync + Send>| {
+        args.push(value);
+        conditions.push(condition.replace('$', &format!("${}", args.len())));
+    };
+    if let Some(u) = q.username.as_deref() {
+        when("username_key = $", Box::new(User::username_key(u)));
+    }
+    if let Some(s) = q.session_id {
+        when("session_id = $", Box::new(s.to_string()));
+    }
+    if let Some(t) = q.since {
+        when("at >= $", Box::new(to_millis(t)));
+    }
+    if !q.event_types.is_empty() {
+        when("event_type = ANY($)", Box::new(q.event_types.clone()));
+    }
+    if let Some(t) = q.until {
+        when("at < $", Box::new(to_millis(t)));
+    }
+    if let Some(seq) = q.before_seq {
+        when("seq < $", Box::new(i64::try_from(seq).unwrap_or(i64::MAX)));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    args.push(Box::new(i64::from(q.limit)));
+    let sql = format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_events {filter} ORDER BY id DESC LIMIT ${}",
+        args.len()
+    );
+    (sql, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan PostgreSQL settles on for `sql` run with the literal `values` once it stops
+    /// planning each call (`force_generic_plan`), on a migrated schema of its own.
+    async fn generic_plan(sql: &str, values: &str) -> String {
+        let url = std::env::var("SESSIOND_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let schema = format!("plan_{}", std::process::id());
+        let store = PostgresStore::open_in_schema(&url, Default::default(), Some(&schema))
+            .await
+            .expect("PostgreSQL is reachable (scripts/test starts it)");
+        let c = store.client().await.unwrap();
+        // A trail of 50,000 events of 5,000 sessions: enough for the plan to matter.
+        c.batch_execute(&format!(
+            "INSERT INTO audit_events (at, event_type, username_key, session_id, details) \
+             SELECT g, 'SESSION_EXTENDED', 'user' || (g % 500), 's' || (g % 5000), '{{}}' \
+             FROM generate_series(1, 50000) g; ANALYZE audit_events; \
+             SET plan_cache_mode = force_generic_plan; PREPARE trail AS {sql}"
+        ))
+        .await
+        .unwrap();
+        let rows = c
+            .simple_query(&format!("EXPLAIN EXECUTE trail({values})"))
+            .await
+            .unwrap();
+        let plan = rows
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        c.batch_execute(&format!("DEALLOCATE trail; DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+        plan.join("\n")
+    }
+
+    #[tokio::test]
+    async fn a_sessions_trail_is_read_through_its_index_by_a_generic_plan() {
+        let q = AuditQuery {
+            session_id: Some(sessiond_core::SessionId::from_uuid(Default::default())),
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        let (sql, args) = audit_query(&q);
+        assert_eq!(args.len(), 2, "{sql}");
+        let plan = generic_plan(&sql, "'s123', 100").await;
+        assert!(plan.contains("audit_by_session_id"), "{plan}");
     }
 }

@@ -88,34 +88,9 @@ impl AuditLog for SqliteStore {
     }
 
     async fn audit_events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
-        let args = vec![
-            q.username
-                .as_deref()
-                .map_or(Value::Null, |u| Value::Text(User::username_key(u))),
-            q.session_id
-                .map_or(Value::Null, |s| Value::Text(s.to_string())),
-            q.since
-                .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
-            Value::Integer(i64::from(q.limit)),
-            if q.event_types.is_empty() {
-                Value::Null
-            } else {
-                Value::Text(serde_json::to_string(&q.event_types).map_err(StoreError::corrupt)?)
-            },
-            q.until
-                .map_or(Value::Null, |t| Value::Integer(to_millis(t))),
-            q.before_seq.map_or(Value::Null, |s| {
-                Value::Integer(i64::try_from(s).unwrap_or(i64::MAX))
-            }),
-        ];
+        let (sql, args) = audit_query(q)?;
         self.pool
             .read_blocking(move |c| {
-                let sql = format!(
-                    "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE (?1 IS NULL OR username_key = ?1) \
-                     AND (?2 IS NULL OR session_id = ?2) AND (?3 IS NULL OR at >= ?3) \
-                     AND (?5 IS NULL OR event_type IN (SELECT value FROM json_each(?5))) \
-                     AND (?6 IS NULL OR at < ?6) AND (?7 IS NULL OR seq < ?7) ORDER BY id DESC LIMIT ?4"
-                );
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(args), rows::audit)?;
                 rows.collect()
@@ -165,5 +140,101 @@ impl AuditLog for SqliteStore {
             to_millis(before),
         )
         .await
+    }
+}
+
+/// The query of [`AuditLog::audit_events`], with a condition only for each filter given: a
+/// condition such as `(?1 IS NULL OR session_id = ?1)` hides the index from SQLite's planner,
+/// which then scanned the whole trail for one session's timeline.
+fn audit_query(q: &AuditQuery) -> StoreResult<(String, Vec<Value>)> {
+    let mut conditions = Vec::new();
+    let mut args = Vec::new();
+    let mut when = |condition: &'static str, value: Value| {
+        conditions.push(condition);
+        args.push(value);
+    };
+    if let Some(u) = q.username.as_deref() {
+        when("username_key = ?", Value::Text(User::username_key(u)));
+    }
+    if let Some(s) = q.session_id {
+        when("session_id = ?", Value::Text(s.to_string()));
+    }
+    if let Some(t) = q.since {
+        when("at >= ?", Value::Integer(to_millis(t)));
+    }
+    if !q.event_types.is_empty() {
+        let types = serde_json::to_string(&q.event_types).map_err(StoreError::corrupt)?;
+        when(
+            "event_type IN (SELECT value FROM json_each(?))",
+            Value::Text(types),
+        );
+    }
+    if let Some(t) = q.until {
+        when("at < ?", Value::Integer(to_millis(t)));
+    }
+    if let Some(seq) = q.before_seq {
+        when(
+            "seq < ?",
+            Value::Integer(i64::try_from(seq).unwrap_or(i64::MAX)),
+        );
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    args.push(Value::Integer(i64::from(q.limit)));
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events {filter} ORDER BY id DESC LIMIT ?");
+    Ok((sql, args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How SQLite would run the query of `q` on a migrated store.
+    fn plan(q: &AuditQuery) -> String {
+        let dir = std::env::temp_dir().join(format!("sessiond-plan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.db", q.limit));
+        let url = format!("sqlite://{}", path.display());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        drop(
+            runtime
+                .block_on(crate::SqliteStore::open(&url, Default::default()))
+                .unwrap(),
+        );
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let (sql, args) = audit_query(q).unwrap();
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap();
+        let plan = rows.map(Result::unwrap).collect::<Vec<_>>().join("; ");
+        std::fs::remove_file(&path).ok();
+        plan
+    }
+
+    #[test]
+    fn a_sessions_or_users_trail_is_read_through_its_index() {
+        let session = AuditQuery {
+            session_id: Some(sessiond_core::SessionId::from_uuid(Default::default())),
+            limit: 1,
+            ..AuditQuery::default()
+        };
+        assert!(
+            plan(&session).contains("audit_by_session_id"),
+            "{}",
+            plan(&session)
+        );
+        let user = AuditQuery {
+            username: Some("alice".into()),
+            limit: 2,
+            ..AuditQuery::default()
+        };
+        assert!(plan(&user).contains("audit_by_user_id"), "{}", plan(&user));
     }
 }
