@@ -112,6 +112,49 @@ async fn every_session_event_is_audited_with_who_where_and_when() {
     assert_eq!(logout.details["duration_seconds"], 10);
 }
 
+/// Audit writes so far, as `/metrics` counts them.
+async fn audit_appends(srv: &TestServer) -> u64 {
+    let text = srv.browser().get("/metrics").await.body;
+    let prefix = "sessiond_store_operations_total{role=\"audit\",operation=\"append_audit\"} ";
+    let text = text.as_str().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix)?.parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+}
+
+/// A cleanup batch expires its sessions side by side, so the auditor commits their records
+/// together: one after the other, each expiry waited for an audit write of its own, and a
+/// million expiries took a million commits (docs/performance.md, "Cleanup").
+#[tokio::test]
+async fn a_cleanup_batchs_expiries_share_their_audit_writes() {
+    let srv = TestServer::start(&[
+        ("SESSION_MAX_CONCURRENT_PER_USER", "100"),
+        ("SESSIOND_LOGIN_RATE_LIMIT", "1000"),
+    ])
+    .await;
+    srv.add_user("alice", "oss").await;
+    for _ in 0..32 {
+        srv.logged_in("alice").await;
+    }
+    srv.advance(601);
+    let before = audit_appends(&srv).await;
+    let opts = CleanupOptions {
+        phases: vec![CleanupPhase::Expire],
+        max_batches: None,
+        dry_run: false,
+    };
+    let report = srv
+        .state
+        .service
+        .admin()
+        .cleanup(&opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.expired, 32);
+    let writes = audit_appends(&srv).await - before;
+    assert!(writes <= 8, "{writes} audit writes for 32 expiries");
+}
+
 #[tokio::test]
 async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
     let srv = TestServer::start(&[("SESSION_CLEANUP_BATCH_SIZE", "2")]).await;
