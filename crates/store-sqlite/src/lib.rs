@@ -98,12 +98,21 @@ fn create_private(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Each connection's page cache, in KiB when negative (SQLite's convention): 16 MiB, where
+/// SQLite's default is 2. A check at a million sessions touches the index pages of the live
+/// sessions and the levels above them, more than 2 MiB, and each page missing from the cache
+/// was a read from the file: the check ran at 0.78 of its rate at a thousand sessions, and at
+/// 0.9 with this (docs/performance.md, "Ten million sessions"). A cache fills only as far as
+/// the store is big, so a small store's node stays small.
+const PAGE_CACHE_KIB: i64 = -16 * 1024;
+
 fn open_writer(path: &std::path::Path, busy: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(busy)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", PAGE_CACHE_KIB)?;
     Ok(conn)
 }
 
@@ -114,6 +123,7 @@ pub(crate) fn open_reader(path: &std::path::Path, busy: Duration) -> rusqlite::R
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy)?;
     conn.set_prepared_statement_cache_capacity(32);
+    conn.pragma_update(None, "cache_size", PAGE_CACHE_KIB)?;
     Ok(conn)
 }
 
@@ -213,6 +223,22 @@ mod tests {
             assert_eq!(mode, 0o600, "{path}: {mode:o}");
         }
         drop(stores);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_connection_keeps_a_page_cache_for_a_big_store() {
+        let dir = std::env::temp_dir().join(format!("sessiond-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("s.db");
+        let busy = Duration::from_secs(1);
+        let writer = open_writer(&db, busy).unwrap();
+        let reader = open_reader(&db, busy).unwrap();
+        for c in [&writer, &reader] {
+            let kib: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+            assert_eq!(kib, PAGE_CACHE_KIB);
+        }
+        drop((writer, reader));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
