@@ -48,6 +48,17 @@ async fn open(url: &str) -> Stores {
     }
 }
 
+/// With `BENCH_SCALE_EXPIRED=1`, how far each session is moved back: its first starts 60 days
+/// before the real clock's now, so every one is past its deadlines for a live server's cleanup
+/// to expire (`bench/scale/live`, "Cleanup" in docs/performance.md).
+static EXPIRED: std::sync::LazyLock<Option<i64>> = std::sync::LazyLock::new(|| {
+    std::env::var_os("BENCH_SCALE_EXPIRED").map(|_| {
+        use sessiond_core::time::{Clock as _, SystemClock};
+        let now = SystemClock.now().as_second();
+        now - 60 * 86_400 - at(0).as_second()
+    })
+});
+
 /// Session `i`: one of `USERS` users, a second apart, from one of 65,536 addresses; every 1,000th
 /// revoked, every 7th in the context `lab`.
 fn nth(i: u64, users: &[UserId]) -> Session {
@@ -65,6 +76,19 @@ fn nth(i: u64, users: &[UserId]) -> Session {
     s.idle_expires_at = plus_secs(s.created_at, 86_400 * 30);
     s.absolute_expires_at = s.idle_expires_at;
     s.lookup_until = plus_secs(s.idle_expires_at, 60);
+    if let Some(back) = *EXPIRED {
+        for t in [
+            &mut s.created_at,
+            &mut s.last_activity,
+            &mut s.renewed_at,
+            &mut s.idle_expires_at,
+            &mut s.absolute_expires_at,
+            &mut s.lookup_until,
+        ] {
+            *t = plus_secs(*t, back);
+        }
+        return s;
+    }
     if i % 1000 == 0 {
         s.state = SessionState::Revoked;
         s.end_reason = Some(EndReason::AdminRevoked);
