@@ -41,7 +41,9 @@ async fn open(url: &str) -> Stores {
         let settings = sessiond_store_redis::PoolSettings {
             timeout: Duration::from_secs(10),
         };
-        sessiond_store_redis::RedisStore::open_with_prefix(url, settings, "scale:")
+        // `BENCH_SCALE_REDIS_PREFIX=sessiond:` fills the keys a server reads (`bench/scale/live`).
+        let prefix = std::env::var("BENCH_SCALE_REDIS_PREFIX").unwrap_or_else(|_| "scale:".into());
+        sessiond_store_redis::RedisStore::open_with_prefix(url, settings, &prefix)
             .await
             .expect("redis")
             .into_stores()

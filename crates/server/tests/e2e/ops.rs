@@ -112,6 +112,16 @@ async fn every_session_event_is_audited_with_who_where_and_when() {
     assert_eq!(logout.details["duration_seconds"], 10);
 }
 
+/// Runs the cleanup now, as the background job would.
+async fn cleanup(srv: &TestServer, opts: &CleanupOptions) -> sessiond_core::service::CleanupReport {
+    srv.state
+        .service
+        .admin()
+        .cleanup(opts, &|_| {})
+        .await
+        .unwrap()
+}
+
 /// Audit writes so far, as `/metrics` counts them.
 async fn audit_appends(srv: &TestServer) -> u64 {
     let text = srv.browser().get("/metrics").await.body;
@@ -143,13 +153,7 @@ async fn a_cleanup_batchs_expiries_share_their_audit_writes() {
         max_batches: None,
         dry_run: false,
     };
-    let report = srv
-        .state
-        .service
-        .admin()
-        .cleanup(&opts, &|_| {})
-        .await
-        .unwrap();
+    let report = cleanup(&srv, &opts).await;
     assert_eq!(report.expired, 32);
     let writes = audit_appends(&srv).await - before;
     assert!(writes <= 8, "{writes} audit writes for 32 expiries");
@@ -170,25 +174,13 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
         max_batches: None,
         dry_run: true,
     };
-    let dry = srv
-        .state
-        .service
-        .admin()
-        .cleanup(&opts, &|_| {})
-        .await
-        .unwrap();
+    let dry = cleanup(&srv, &opts).await;
     assert_eq!(dry.expired, 3);
     let opts = CleanupOptions {
         dry_run: false,
         ..opts
     };
-    let report = srv
-        .state
-        .service
-        .admin()
-        .cleanup(&opts, &|_| {})
-        .await
-        .unwrap();
+    let report = cleanup(&srv, &opts).await;
     assert_eq!(report.expired, 3);
     assert!(
         report.batches >= 2,
@@ -210,13 +202,7 @@ async fn cleanup_expires_in_batches_and_the_session_then_says_expired() {
     assert_eq!(expired, 3);
     // A week later the records are purged.
     srv.advance(8 * 86_400);
-    let report = srv
-        .state
-        .service
-        .admin()
-        .cleanup(&opts, &|_| {})
-        .await
-        .unwrap();
+    let report = cleanup(&srv, &opts).await;
     assert_eq!(report.purged_sessions, 3);
 }
 
