@@ -102,7 +102,7 @@ fn create_private(path: &std::path::Path) -> std::io::Result<()> {
 /// SQLite's default is 2. A check at a million sessions touches the index pages of the live
 /// sessions and the levels above them, more than 2 MiB, and each page missing from the cache
 /// was a read from the file: the check ran at 0.78 of its rate at a thousand sessions, and at
-/// 0.9 with this (docs/performance.md, "Ten million sessions"). A cache fills only as far as
+/// about 0.9 with this (docs/performance.md, "Ten million sessions"). A cache fills only as far as
 /// the store is big, so a small store's node stays small.
 const PAGE_CACHE_KIB: i64 = -16 * 1024;
 

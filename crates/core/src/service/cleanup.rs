@@ -119,9 +119,9 @@ impl SessionService {
         }
     }
 
-    /// Expires a batch, `EXPIRING_AT_ONCE` sessions at a time: one after the other, each
-    /// expiry waited for its own audit commit; together, the auditor commits their records in
-    /// one. Every expiry of the batch runs to its end before an error is answered, so none is
+    /// Expires a batch, up to `EXPIRING_AT_ONCE` sessions at a time, so the auditor commits
+    /// their records together (one after the other, each expiry waited for a commit of its
+    /// own). Every expiry of the batch runs to its end before an error is answered, so none is
     /// cut off between its write and its audit record.
     async fn expire_batch(&self, now: Timestamp, batch_size: u32) -> SessionResult<u64> {
         use futures_util::StreamExt as _;
