@@ -54,16 +54,6 @@ static FEED: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// A passive check's lookup in one round trip: the token's key, then the record it names
-/// (`ARGV[1]` is the sessions' key prefix). It reads a key it was not given, so it runs only
-/// on standalone Redis, where every key is on the one server; a cluster takes two trips.
-static BY_TOKEN: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        "local id = redis.call('GET', KEYS[1]) if not id then return false end \
-         return redis.call('HGET', ARGV[1] .. id, 'j')",
-    )
-});
-
 /// Compare-and-set on the version: one key, so it works on any cluster node. Answers the
 /// tally the record was in before (`{1, t}`), or `{0, ''}` when the version did not match.
 static UPDATE: LazyLock<Script> = LazyLock::new(|| {
@@ -181,44 +171,6 @@ impl RedisStore {
                 .arg(until),
         )
         .await
-    }
-
-    /// After an update: the token keys and the due and lookup indexes. For an active session on
-    /// standalone Redis in one pipeline, one round trip (a keep-alive's writes were five): each
-    /// is an idempotent overwrite, so their order does not matter. An ended session goes
-    /// through [`Self::index`], whose order does, and a cluster refuses a pipeline whose keys
-    /// are in several slots.
-    async fn reindex(&self, s: &Session) -> StoreResult<()> {
-        if s.state != SessionState::Active || self.is_cluster() {
-            self.index_token(&s.token_hash, s).await?;
-            if let Some(prev) = &s.prev_token_hash {
-                self.index_token(prev, s).await?;
-            }
-            return self.index(s).await;
-        }
-        let id = s.id.to_string();
-        let until = to_millis(s.lookup_until).max(1);
-        let mut pipe = redis::pipe();
-        for hash in std::iter::once(&s.token_hash).chain(&s.prev_token_hash) {
-            pipe.cmd("SET")
-                .arg(self.keys.token(hash))
-                .arg(&id)
-                .arg("PXAT")
-                .arg(until)
-                .ignore();
-        }
-        pipe.cmd("ZADD")
-            .arg(self.keys.due())
-            .arg(to_millis(s.deadline()))
-            .arg(&id)
-            .ignore();
-        pipe.cmd("ZADD")
-            .arg(self.keys.lookup())
-            .arg(to_millis(s.lookup_until))
-            .arg(&id)
-            .ignore();
-        self.bounded(pipe.query_async::<()>(&mut self.conn.clone()))
-            .await
     }
 
     /// Keeps the due and lookup indexes in step with the record.
