@@ -35,6 +35,28 @@ impl Token {
         Ok(Self(URL_SAFE_NO_PAD.encode(random::bytes::<32>()?)))
     }
 
+    /// A fresh token whose hash has the affinity `affinity` (its session's: see
+    /// [`SessionId::affinity`]). Tokens are drawn until one does, 256 draws on average, each
+    /// as random as [`Self::generate`]'s: the condition is on the hash, so no bit of the token
+    /// is fixed. Reaching the bound (a chance of about e^-256) gives a token without it, which
+    /// a store still finds, only not in one step.
+    pub fn generate_with_affinity(affinity: u8) -> Result<Self, CoreError> {
+        const AT_ONCE: usize = 16;
+        let mut last = None;
+        for _ in 0..4096 {
+            let mut batch = [0u8; 32 * AT_ONCE];
+            random::fill(&mut batch)?;
+            for raw in batch.chunks_exact(32) {
+                let token = Self(URL_SAFE_NO_PAD.encode(raw));
+                if token.hash().affinity() == affinity {
+                    return Ok(token);
+                }
+                last = Some(token);
+            }
+        }
+        last.map_or_else(Self::generate, Ok)
+    }
+
     /// Accepts only the exact shape we issue, so garbage never reaches a store lookup.
     pub fn parse(raw: &str) -> Option<Self> {
         let well_formed = raw.len() == TOKEN_LEN
@@ -75,6 +97,13 @@ impl TokenHash {
     /// From 32 bytes; `None` for any other length.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         <[u8; 32]>::try_from(bytes).ok().map(Self)
+    }
+
+    /// Its first byte. A cookie token's hash shares it with its session's id
+    /// ([`SessionId::affinity`]), so a store that shards by key can put a token's key beside
+    /// its session's (docs/decisions/0057-a-token-beside-its-session.md).
+    pub fn affinity(&self) -> u8 {
+        self.0[0]
     }
 
     /// Its bytes.
@@ -246,6 +275,18 @@ mod tests {
             .map(|c| (*c as f64 - expected).powi(2) / expected)
             .sum();
         assert!(chi2 < 255.0 + 6.0 * (2.0f64 * 255.0).sqrt(), "χ² = {chi2}");
+    }
+
+    #[test]
+    fn a_token_drawn_for_an_affinity_has_it_and_is_still_a_token() {
+        for affinity in [0u8, 0x5c, 0xff] {
+            let t = Token::generate_with_affinity(affinity).unwrap();
+            assert_eq!(t.hash().affinity(), affinity);
+            assert_eq!(Token::parse(t.expose()).as_ref(), Some(&t));
+        }
+        let a = Token::generate_with_affinity(7).unwrap();
+        let b = Token::generate_with_affinity(7).unwrap();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -58,6 +58,10 @@ async fn the_token_rotates_after_the_lifetime_and_the_old_one_lasts_its_grace() 
         assert!(elapsed <= t.lifetime_secs, "no rotation by the lifetime");
     };
     assert!(elapsed >= t.lifetime_secs);
+    // The stores keep a token's key beside its session's by this byte (decision 0057).
+    let id = issued.session.id;
+    assert_eq!(token.hash().affinity(), id.affinity(), "the first token");
+    assert_eq!(rotated.hash().affinity(), id.affinity(), "a rotated token");
     assert!(
         h.service
             .browser()

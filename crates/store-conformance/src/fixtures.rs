@@ -21,7 +21,8 @@ pub fn session(user: Option<UserId>, created: i64) -> (Session, Token) {
     let token = Token::generate().unwrap();
     let now = at(created);
     let s = Session {
-        id: SessionId::generate(now).unwrap(),
+        // As the service makes them: the id shares its token's affinity.
+        id: SessionId::generate_with_affinity(now, token.hash().affinity()).unwrap(),
         user_id: user,
         username: user.map(|_| "alice".to_owned()),
         role: user.map(|_| "oss".to_owned()),

@@ -14,18 +14,44 @@ impl Keys {
         }
     }
 
-    /// Hash `{v: version, j: JSON}` of one session.
+    /// Hash `{v: version, j: JSON}` of one session. Its hash tag is the id's affinity (its last
+    /// two hex digits), which its cookie tokens' keys share: one cluster slot holds both, so a
+    /// check reads them in one script (docs/decisions/0057-a-token-beside-its-session.md).
     pub fn session(&self, id: &SessionId) -> String {
-        format!("{}{id}", self.session_prefix())
+        self.session_of(&id.to_string())
     }
 
+    /// [`Self::session`] from the id's text.
+    pub fn session_of(&self, id: &str) -> String {
+        let tag = id.get(id.len().saturating_sub(2)..).unwrap_or_default();
+        format!("{}{{{tag}}}{id}", self.session_prefix())
+    }
+
+    /// What every session key starts with; the rest is `{<affinity>}<id>`.
     pub fn session_prefix(&self) -> String {
         format!("{}s:", self.prefix)
     }
 
-    /// Token hash → session id. May outlive its token: lookups check the record.
+    /// Token hash → session id. May outlive its token: lookups check the record. Its hash tag
+    /// is the hash's affinity (its first two hex digits): see [`Self::session`].
     pub fn token(&self, hash: &TokenHash) -> String {
+        let hex = hash.to_hex();
+        format!("{}t:{{{}}}{hex}", self.prefix, &hex[..2])
+    }
+
+    /// A session's key before the keys had hash tags (moved by `tag_keys_once`).
+    pub fn untagged_session(&self, id: &str) -> String {
+        format!("{}{id}", self.session_prefix())
+    }
+
+    /// A token's key before the keys had hash tags.
+    pub fn untagged_token(&self, hash: &TokenHash) -> String {
         format!("{}t:{}", self.prefix, hash.to_hex())
+    }
+
+    /// Set once every session's and token's key has its hash tag.
+    pub fn tagged(&self) -> String {
+        format!("{}meta:tagged", self.prefix)
     }
 
     /// Sorted set of a user's session ids, by creation time.

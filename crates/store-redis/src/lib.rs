@@ -2,10 +2,10 @@
 //! Redis Cluster (`redis+cluster://host:port,host:port,...`).
 //!
 //! Built so that every operation works when the keys of one user's sessions live on different
-//! cluster nodes: no command or script touches two keys at once, and nothing relies on keyspace
-//! notifications. On standalone Redis, where every key is on one server, the hot path takes
-//! fewer round trips: a check's lookup is one script, and a keep-alive's index writes one
-//! pipeline. Expiry is decided by the timestamps in each record (the core's rules); native
+//! cluster nodes: no command or script touches two slots at once, and nothing relies on keyspace
+//! notifications. A check's lookup is one script: a session's key and its cookie tokens' keys
+//! share a hash tag (decision 0057). On standalone Redis, where every key is on one server, a
+//! keep-alive's index writes are one pipeline. Expiry is decided by the timestamps in each record (the core's rules); native
 //! TTL only collects garbage, long after a record stopped mattering. The key layout is in
 //! docs/decisions/0009-redis-key-layout.md.
 
@@ -73,6 +73,7 @@ impl RedisStore {
             bus: Arc::new(bus),
         };
         store.migrate_feed().await?;
+        store.tag_keys_once().await?;
         store.index_created_once().await?;
         store.index_audit_once().await?;
         Ok(store)

@@ -291,7 +291,7 @@ impl SessionService {
         let t = &self.settings.timeouts;
         let absolute = plus_secs(now, t.absolute_secs);
         let mut session = Session {
-            id: SessionId::generate(now)?,
+            id: SessionId::generate_with_affinity(now, token.hash().affinity())?,
             user_id: user.map(|u| u.id),
             username: user.map(|u| u.username.clone()),
             role: user.map(|u| u.role.clone()),

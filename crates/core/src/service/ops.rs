@@ -78,7 +78,7 @@ impl SessionService {
                     .idle_deadline(now, next.absolute_expires_at)
                     .max(next.idle_expires_at);
                 let new_token = if rotate {
-                    let token = Token::generate()?;
+                    let token = Token::generate_with_affinity(session.id.affinity())?;
                     next.prev_token_hash = Some(next.token_hash);
                     next.prev_token_expires_at = Some(plus_secs(now, t.expiration_grace_secs));
                     next.token_hash = token.hash();

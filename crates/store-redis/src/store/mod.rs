@@ -6,6 +6,7 @@ mod counters;
 mod sessions;
 mod signing_keys;
 mod sweep;
+mod tags;
 mod tally;
 mod timeline;
 
@@ -153,9 +154,7 @@ impl RedisStore {
 
     async fn load(&self, id: &str) -> StoreResult<Option<Session>> {
         let text: Option<String> = self
-            .q(cmd("HGET")
-                .arg(format!("{}{id}", self.keys.session_prefix()))
-                .arg("j"))
+            .q(cmd("HGET").arg(self.keys.session_of(id)).arg("j"))
             .await?;
         text.map(|t| parse(&t)).transpose()
     }

@@ -13,16 +13,47 @@ use super::{CREATE, UPDATE, gc_at, json, parse, tally_field};
 use sessiond_core::store::Sessions;
 
 /// A passive check's lookup in one round trip: the token's key, then the record it names
-/// (`ARGV[1]` is the sessions' key prefix). It reads a key it was not given, so it runs only
-/// on standalone Redis, where every key is on the one server; a cluster takes two trips.
+/// (`ARGV[1]` is the sessions' key prefix). The record's key is built here, so it is not in
+/// `KEYS`: on standalone Redis every key is on the one server, and on a cluster it is read only
+/// when its hash tag is the token key's (`ARGV[2]`), so in the same slot. Otherwise the answer
+/// is the id, for a second trip: a refresh token's hash, or a token issued before the tags.
 static BY_TOKEN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         "local id = redis.call('GET', KEYS[1]) if not id then return false end \
-         return redis.call('HGET', ARGV[1] .. id, 'j')",
+         local tag = string.sub(id, -2) \
+         if ARGV[2] ~= '' and tag ~= ARGV[2] then return {'id', id} end \
+         return {'j', redis.call('HGET', ARGV[1] .. '{' .. tag .. '}' .. id, 'j')}",
     )
 });
 
+/// What [`BY_TOKEN`] answered.
+#[derive(Debug)]
+enum Lookup {
+    /// The record's JSON, read in the script; `None` when there is no such token or record.
+    Record(Option<String>),
+    /// The session id, whose record is in another cluster slot.
+    Id(String),
+}
+
 impl RedisStore {
+    async fn lookup(&self, hash: &TokenHash) -> StoreResult<Lookup> {
+        let mut invocation = BY_TOKEN.key(self.keys.token(hash));
+        invocation.arg(self.keys.session_prefix());
+        invocation.arg(if self.is_cluster() {
+            format!("{:02x}", hash.affinity())
+        } else {
+            String::new()
+        });
+        let reply: Option<(String, Option<String>)> = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
+        Ok(match reply {
+            Some((kind, Some(id))) if kind == "id" => Lookup::Id(id),
+            Some((_, text)) => Lookup::Record(text),
+            None => Lookup::Record(None),
+        })
+    }
+
     /// After an update: the token keys and the due and lookup indexes. For an active session on
     /// standalone Redis in one pipeline, one round trip (a keep-alive's writes were five): each
     /// is an idempotent overwrite, so their order does not matter. An ended session goes
@@ -124,22 +155,9 @@ impl Sessions for RedisStore {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<Session>> {
-        let record = if self.is_cluster() {
-            // The token's key and the session's are on different nodes: two round trips.
-            let Some(id) = self
-                .q::<Option<String>>(cmd("GET").arg(self.keys.token(hash)))
-                .await?
-            else {
-                return Ok(None);
-            };
-            self.load(&id).await?
-        } else {
-            let mut invocation = BY_TOKEN.key(self.keys.token(hash));
-            invocation.arg(self.keys.session_prefix());
-            let text: Option<String> = self
-                .bounded(invocation.invoke_async(&mut self.conn.clone()))
-                .await?;
-            text.map(|t| parse(&t)).transpose()?
+        let record = match self.lookup(hash).await? {
+            Lookup::Record(text) => text.map(|t| parse(&t)).transpose()?,
+            Lookup::Id(id) => self.load(&id).await?,
         };
         // A token key can outlive its token (rotation); the record decides.
         Ok(record
@@ -194,5 +212,64 @@ impl Sessions for RedisStore {
         }
         out.sort_by_key(|s| (s.created_at, s.id));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::PoolSettings;
+    use sessiond_store_conformance::fixtures::session;
+
+    async fn cluster() -> RedisStore {
+        let url = std::env::var("SESSIOND_TEST_REDIS_CLUSTER_URL").unwrap_or_else(|_| {
+            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".to_owned()
+        });
+        let namespace = sessiond_core::Token::generate().unwrap().hash().to_hex();
+        let prefix = format!("test:{}:", &namespace[..16]);
+        RedisStore::open_with_prefix(&url, PoolSettings::default(), &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("Redis Cluster at {url}: {e}: scripts/test starts one"))
+    }
+
+    /// A check on a cluster reads the token's key and the session's in one script: they share
+    /// a slot by the session's affinity. A token without it (issued before the tags, or a
+    /// refresh token) takes a second trip, and is found all the same.
+    #[tokio::test]
+    async fn a_cluster_check_is_one_script_when_the_token_shares_its_sessions_slot() {
+        let store = cluster().await;
+        // Enough sessions that some would have their two keys on different nodes, were the
+        // keys not tagged (a cross-node read in a script is an error).
+        for _ in 0..16 {
+            let (s, token) = session(None, 0);
+            assert_eq!(
+                token.hash().affinity(),
+                s.id.affinity(),
+                "the fixture's token"
+            );
+            store.create_session(&s).await.unwrap();
+            match store.lookup(&token.hash()).await.unwrap() {
+                Lookup::Record(Some(text)) => {
+                    assert_eq!(parse::<Session>(&text).unwrap().id, s.id);
+                }
+                other => panic!("two trips: {other:?}"),
+            }
+        }
+
+        let (mut other, _) = session(None, 0);
+        let stranger = sessiond_core::Token::generate_with_affinity(other.id.affinity() ^ 1);
+        other.token_hash = stranger.unwrap().hash();
+        store.create_session(&other).await.unwrap();
+        assert!(matches!(
+            store.lookup(&other.token_hash).await.unwrap(),
+            Lookup::Id(_)
+        ));
+        let found = store
+            .session_by_token(&other.token_hash, other.created_at)
+            .await
+            .unwrap();
+        assert_eq!(found.map(|f| f.id), Some(other.id));
     }
 }
