@@ -8,9 +8,11 @@
 //! of read-only connections. Point lookups (the hot path of every check) run inline on the
 //! async worker: an indexed one-row read from a WAL database takes microseconds and never
 //! waits for the writer, which is cheaper than handing it to another thread
-//! (docs/decisions/0005-sqlite-reads-inline.md). Scans run on the blocking pool.
+//! (docs/decisions/0005-sqlite-reads-inline.md). Scans run on the blocking pool. Session writes
+//! in flight together share one transaction and its fsync (`group`, decision 0058).
 
 mod bus;
+mod group;
 mod pool;
 mod rows;
 mod store;

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use sessiond_core::StoreError;
+use tokio::sync::oneshot;
 
+use crate::group::Queue;
 use crate::{PoolSettings, open_reader, store_error};
 
 pub(crate) struct Pool {
@@ -19,6 +21,10 @@ pub(crate) struct Pool {
     /// Reads running now, and writes waiting for the writer: the pool's status.
     busy_readers: AtomicU64,
     waiting_writes: AtomicU64,
+    /// Session writes waiting to be committed together (`write_grouped`).
+    queue: Arc<Queue>,
+    /// Transactions the writer ran: each `write`, each group. What the tests count.
+    pub(crate) commits: Arc<AtomicU64>,
 }
 
 #[derive(Debug)]
@@ -42,6 +48,8 @@ impl Pool {
             acquire_timeout: settings.acquire_timeout,
             busy_readers: AtomicU64::new(0),
             waiting_writes: AtomicU64::new(0),
+            queue: Arc::default(),
+            commits: Arc::default(),
         }
     }
 
@@ -101,9 +109,103 @@ impl Pool {
         let acquired = tokio::time::timeout(self.acquire_timeout, lock).await;
         self.waiting_writes.fetch_sub(1, Ordering::Relaxed);
         let mut guard = acquired.map_err(|_| StoreError::unavailable(WriterBusy))?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || f(&mut guard))
             .await
             .map_err(StoreError::unavailable)?
             .map_err(store_error)
+    }
+
+    /// Runs `f` on the writer in a transaction with the other writes queued meanwhile, so they
+    /// share one commit (`crate::group`). Waiting is bounded as in [`Self::write`]; a write
+    /// given up on is taken out of the queue, so it is never done after its caller was told it
+    /// failed.
+    pub(crate) async fn write_grouped<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (id, mut rx) = self.queue.push(f);
+        let lock = self.writer.clone().lock_owned();
+        self.waiting_writes.fetch_add(1, Ordering::Relaxed);
+        let acquired = tokio::time::timeout(self.acquire_timeout, lock).await;
+        self.waiting_writes.fetch_sub(1, Ordering::Relaxed);
+        let Ok(mut guard) = acquired else {
+            if self.queue.withdraw(id) {
+                return Err(StoreError::unavailable(WriterBusy));
+            }
+            // A group holding the writer has it: its result is on the way.
+            return rx
+                .await
+                .unwrap_or_else(|_| Err(StoreError::unavailable(WriterBusy)));
+        };
+        // A group that held the writer before may have run it already.
+        if let Ok(result) = rx.try_recv() {
+            return result;
+        }
+        let (queue, commits) = (self.queue.clone(), self.commits.clone());
+        tokio::task::spawn_blocking(move || {
+            loop {
+                if queue.run(&mut guard) {
+                    commits.fetch_add(1, Ordering::Relaxed);
+                }
+                match rx.try_recv() {
+                    Ok(result) => return result,
+                    // Queued behind more than a group: run the next one.
+                    Err(oneshot::error::TryRecvError::Empty) if queue.pending() > 0 => {}
+                    Err(_) => {
+                        return Err(StoreError::unavailable(std::io::Error::other(
+                            "the SQLite writer could not begin a transaction",
+                        )));
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(StoreError::unavailable)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sessiond_core::StoreError;
+    use sessiond_core::store::Sessions as _;
+    use sessiond_store_conformance::fixtures::session;
+
+    use crate::{PoolSettings, SqliteStore};
+
+    /// A write whose caller stopped waiting for the writer is taken out of the queue: the next
+    /// group must not do it behind the caller's back, who was told it failed.
+    #[tokio::test]
+    async fn a_grouped_write_given_up_on_is_never_done() {
+        let dir = std::env::temp_dir().join(format!("sessiond-withdraw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}", dir.join("s.db").display());
+        let settings = PoolSettings {
+            acquire_timeout: std::time::Duration::from_millis(50),
+            ..PoolSettings::default()
+        };
+        let store = SqliteStore::open(&url, settings).await.unwrap();
+        let (s, _) = session(None, 0);
+        store.create_session(&s).await.unwrap();
+
+        let held = store.pool.writer.clone().lock_owned().await;
+        let mut late = s.clone();
+        late.data.insert("late".into(), true.into());
+        let waited = std::time::Duration::from_secs(5);
+        let e = tokio::time::timeout(waited, store.update_session(&late))
+            .await
+            .expect("the write waits past the writer's timeout")
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+        drop(held);
+
+        let (other, _) = session(None, 0);
+        store.create_session(&other).await.unwrap();
+        let stored = store.session_by_id(&s.id).await.unwrap().unwrap();
+        assert_eq!(stored.version, s.version);
+        assert!(!stored.data.contains_key("late"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -75,6 +75,13 @@ impl SqliteStore {
             .await
     }
 
+    /// [`Self::execute`] committed with the session writes queued beside it (`crate::group`).
+    async fn execute_grouped(&self, sql: String, args: Vec<Value>) -> StoreResult<usize> {
+        self.pool
+            .write_grouped(move |c| c.prepare_cached(&sql)?.execute(params_from_iter(args)))
+            .await
+    }
+
     fn user_where(&self, column: &'static str, value: String) -> StoreResult<Option<User>> {
         self.pool.read(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");

@@ -19,7 +19,9 @@ impl Sessions for SqliteStore {
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
             P.list(SESSION_COLUMNS.split(", ").count())
         );
-        self.execute(sql, rows::session_values(s)).await.map(|_| ())
+        self.execute_grouped(sql, rows::session_values(s))
+            .await
+            .map(|_| ())
     }
 
     async fn session_by_token(
@@ -61,7 +63,7 @@ impl Sessions for SqliteStore {
         let sql = format!(
             "UPDATE sessions SET {sets}, version = version + 1 WHERE id = ?1 AND version = ?25"
         );
-        match self.execute(sql, rows::session_values(s)).await? {
+        match self.execute_grouped(sql, rows::session_values(s)).await? {
             0 => Err(StoreError::Conflict(format!(
                 "session {} changed or is gone",
                 s.id
