@@ -5,9 +5,9 @@
 //! cluster nodes: no command or script touches two slots at once, and nothing relies on keyspace
 //! notifications. A check's lookup is one script: a session's key and its cookie tokens' keys
 //! share a hash tag (decision 0057). On standalone Redis, where every key is on one server, a
-//! keep-alive's index writes are one pipeline. Expiry is decided by the timestamps in each record (the core's rules); native
-//! TTL only collects garbage, long after a record stopped mattering. The key layout is in
-//! docs/decisions/0009-redis-key-layout.md.
+//! keep-alive's index writes are one pipeline. Expiry is decided by the timestamps in each
+//! record (the core's rules); native TTL only collects garbage, long after a record stopped
+//! mattering. The key layout is in docs/decisions/0009-redis-key-layout.md.
 
 mod bus;
 mod conn;

@@ -82,9 +82,16 @@ impl Queue {
             tracing::warn!(error = %e, "a group of session writes could not begin");
             return false;
         }
-        let delivered: Vec<Deliver> = jobs.into_iter().map(|job| job(conn)).collect();
         // Some errors (a full disk, an I/O error) roll the whole transaction back: then no
-        // write in it happened, whatever its own statement said.
+        // write in it happened, whatever its own statement said, and the writes after it are
+        // not run (they would each commit alone): dropped, their callers hear of a failure.
+        let mut delivered: Vec<Deliver> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if conn.is_autocommit() {
+                break;
+            }
+            delivered.push(job(conn));
+        }
         let outcome = if conn.is_autocommit() {
             Some("rolled back by an error".to_owned())
         } else {

@@ -125,12 +125,17 @@ impl Pool {
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (id, mut rx) = self.queue.push(f);
+        // A caller that goes away (a request cancelled while it waits) takes its write back.
+        let mut queued = Withdraw {
+            queue: &self.queue,
+            id: Some(id),
+        };
         let lock = self.writer.clone().lock_owned();
         self.waiting_writes.fetch_add(1, Ordering::Relaxed);
         let acquired = tokio::time::timeout(self.acquire_timeout, lock).await;
         self.waiting_writes.fetch_sub(1, Ordering::Relaxed);
         let Ok(mut guard) = acquired else {
-            if self.queue.withdraw(id) {
+            if queued.take() {
                 return Err(StoreError::unavailable(WriterBusy));
             }
             // A group holding the writer has it: its result is on the way.
@@ -138,6 +143,8 @@ impl Pool {
                 .await
                 .unwrap_or_else(|_| Err(StoreError::unavailable(WriterBusy)));
         };
+        // Holding the writer, ours runs now or ran already: no longer to be taken back.
+        queued.id = None;
         // A group that held the writer before may have run it already.
         if let Ok(result) = rx.try_recv() {
             return result;
@@ -162,6 +169,25 @@ impl Pool {
         })
         .await
         .map_err(StoreError::unavailable)?
+    }
+}
+
+/// Takes a queued write back when dropped, unless it is already in a group's hands.
+struct Withdraw<'a> {
+    queue: &'a Queue,
+    id: Option<u64>,
+}
+
+impl Withdraw<'_> {
+    /// Takes the write back now: whether it was still queued.
+    fn take(&mut self) -> bool {
+        self.id.take().is_some_and(|id| self.queue.withdraw(id))
+    }
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        self.take();
     }
 }
 
@@ -199,6 +225,12 @@ mod tests {
             .expect("the write waits past the writer's timeout")
             .unwrap_err();
         assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+        // A caller that goes away while it waits (a cancelled request) takes it back too.
+        let mut cancelled = s.clone();
+        cancelled.data.insert("cancelled".into(), true.into());
+        let short = std::time::Duration::from_millis(10);
+        let gone = tokio::time::timeout(short, store.update_session(&cancelled)).await;
+        assert!(gone.is_err(), "the caller stopped waiting first");
         drop(held);
 
         let (other, _) = session(None, 0);
@@ -206,6 +238,7 @@ mod tests {
         let stored = store.session_by_id(&s.id).await.unwrap().unwrap();
         assert_eq!(stored.version, s.version);
         assert!(!stored.data.contains_key("late"));
+        assert!(!stored.data.contains_key("cancelled"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
