@@ -13,6 +13,8 @@ mod bus;
 mod conn;
 mod keys;
 mod store;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::store_error;
 
 /// The most writes one transaction takes: a bound on how long one commit holds the writer.
-pub(crate) const GROUP: usize = 64;
+const GROUP: usize = 64;
 
 /// What a queued write hands back after its statement ran: the delivery of its result, given
 /// the commit's outcome (`None` when durable, or why not).

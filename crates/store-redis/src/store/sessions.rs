@@ -220,26 +220,15 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
-    use crate::PoolSettings;
+    use crate::testing::{self, CLUSTER};
     use sessiond_store_conformance::fixtures::session;
-
-    async fn cluster() -> RedisStore {
-        let url = std::env::var("SESSIOND_TEST_REDIS_CLUSTER_URL").unwrap_or_else(|_| {
-            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".to_owned()
-        });
-        let namespace = sessiond_core::Token::generate().unwrap().hash().to_hex();
-        let prefix = format!("test:{}:", &namespace[..16]);
-        RedisStore::open_with_prefix(&url, PoolSettings::default(), &prefix)
-            .await
-            .unwrap_or_else(|e| panic!("Redis Cluster at {url}: {e}: scripts/test starts one"))
-    }
 
     /// A check on a cluster reads the token's key and the session's in one script: they share
     /// a slot by the session's affinity. A token without it (issued before the tags, or a
     /// refresh token) takes a second trip, and is found all the same.
     #[tokio::test]
     async fn a_cluster_check_is_one_script_when_the_token_shares_its_sessions_slot() {
-        let store = cluster().await;
+        let store = testing::open(CLUSTER, &testing::fresh_prefix()).await;
         // Enough sessions that some would have their two keys on different nodes, were the
         // keys not tagged (a cross-node read in a script is an error).
         for _ in 0..16 {

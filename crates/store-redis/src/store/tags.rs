@@ -96,24 +96,16 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
-    use crate::PoolSettings;
+    use crate::testing::{self, CLUSTER, STANDALONE, Server};
     use sessiond_core::store::Sessions;
     use sessiond_core::{Session, Token};
     use sessiond_store_conformance::fixtures::session;
 
-    async fn open(var: &str, default: &str, prefix: &str) -> RedisStore {
-        let url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
-        RedisStore::open_with_prefix(&url, PoolSettings::default(), prefix)
-            .await
-            .unwrap_or_else(|e| panic!("Redis at {url}: {e}: scripts/test starts it"))
-    }
-
     /// A store written before the tags: its sessions are found by token and by id once a node
     /// of this version opens it, and the old keys are gone.
-    async fn an_untagged_store_is_moved_when_it_opens(var: &str, default: &str) {
-        let namespace = Token::generate().unwrap().hash().to_hex();
-        let prefix = format!("test:{}:", &namespace[..16]);
-        let store = open(var, default, &prefix).await;
+    async fn an_untagged_store_is_moved_when_it_opens(server: Server) {
+        let prefix = testing::fresh_prefix();
+        let store = testing::open(server, &prefix).await;
         let mut sessions: Vec<Session> = Vec::new();
         for _ in 0..40 {
             let (mut s, _) = session(None, 0);
@@ -142,7 +134,7 @@ mod tests {
             .unwrap();
         assert_eq!(store.session_by_id(&sessions[0].id).await.unwrap(), None);
 
-        let store = open(var, default, &prefix).await;
+        let store = testing::open(server, &prefix).await;
         for s in &sessions {
             let now = s.created_at;
             for h in [s.token_hash, s.prev_token_hash.unwrap()] {
@@ -166,19 +158,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_untagged_store_is_moved_when_it_opens_on_standalone_redis() {
-        an_untagged_store_is_moved_when_it_opens(
-            "SESSIOND_TEST_REDIS_URL",
-            "redis://127.0.0.1:6379",
-        )
-        .await;
+        an_untagged_store_is_moved_when_it_opens(STANDALONE).await;
     }
 
     #[tokio::test]
     async fn an_untagged_store_is_moved_when_it_opens_on_a_cluster() {
-        an_untagged_store_is_moved_when_it_opens(
-            "SESSIOND_TEST_REDIS_CLUSTER_URL",
-            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002",
-        )
-        .await;
+        an_untagged_store_is_moved_when_it_opens(CLUSTER).await;
     }
 }
