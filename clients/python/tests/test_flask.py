@@ -224,11 +224,15 @@ def test_the_script_helper_escapes_its_base() -> None:
 def test_sessiond_down_is_a_503_not_a_logout(api_key: str) -> None:
     dead = Server()
     app = make_app(dead, api_key)
+    app.add_url_rule("/whoami", "whoami", lambda: str(bool(port_tracer.current_session)))
     c = app.test_client()
     c.set_cookie("sessiond", "A" * 43)
     res = c.get("/api/status", headers=FETCH)
     assert res.status_code == 503 and res.headers["Retry-After"]
     assert "Set-Cookie" not in res.headers
+    # A view that reads current_session without @login_required: a 503 as well, not a 500.
+    res = c.get("/whoami", headers=NAVIGATE)
+    assert res.status_code == 503 and res.json and res.json["code"] == "store_unavailable"
 
 
 def test_an_idle_session_expires_and_the_app_says_so(api_key: str) -> None:

@@ -25,7 +25,7 @@ from flask import Flask, Response, current_app, g, request
 from markupsafe import Markup, escape
 
 from ..client import Client
-from ..errors import SessionEnded
+from ..errors import SessionEnded, SessiondError, TransportError, Unavailable
 from ..models import ValidatedSession
 from .cache import SessionCache
 
@@ -54,6 +54,10 @@ class Sessiond:
         self.cache = SessionCache(float(c["SESSIOND_CACHE_SECONDS"]), int(c["SESSIOND_CACHE_SIZE"]))
         app.extensions["sessiond"] = self
         app.after_request(self._after_request)
+        # A view that reads current_session without @login_required meets an outage as a 503
+        # too, never a 500 or a logout.
+        for outage in (Unavailable, TransportError):
+            app.register_error_handler(outage, _unavailable)
         app.jinja_env.globals["sessiond_script"] = sessiond_script
         app.jinja_env.globals["current_session"] = current_session_or_none
         if c["SESSIOND_PROXY"]:
@@ -105,6 +109,14 @@ class Sessiond:
                 samesite="Lax",
             )
         return res
+
+
+def _unavailable(e: SessiondError) -> Response:
+    from .refusals import unavailable
+
+    res = unavailable(e.retry_after)
+    assert isinstance(res, Response)
+    return res
 
 
 def ext() -> Sessiond:
