@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import sessiond
-from sessiond.flask import Sessiond
+from sessiond.flask import Sessiond, SessiondApp
 from sessiond.flask.cache import SessionCache
 from sessiond.flask.testing import SessiondTestClient, login_as
 
@@ -44,10 +44,21 @@ def app(server: Server, api_key: str) -> Iterator[Flask]:
     yield make_app(server, api_key)
 
 
-def ext(app: Flask) -> Sessiond:
+def ext(app: Flask) -> SessiondApp:
     e = app.extensions["sessiond"]
-    assert isinstance(e, Sessiond)
+    assert isinstance(e, SessiondApp)
     return e
+
+
+def test_one_extension_serves_several_apps_each_with_its_own_sessiond(server: Server, api_key: str) -> None:
+    shared = Sessiond()
+    one, two = Flask("one"), Flask("two")
+    one.config.update(SESSIOND_URL=server.url, SESSIOND_API_KEY=api_key)
+    two.config.update(SESSIOND_URL="http://127.0.0.1:9", SESSIOND_API_KEY=api_key, SESSIOND_CACHE_SECONDS=0)
+    shared.init_app(one)
+    shared.init_app(two)
+    assert ext(one).client.url == server.url and ext(two).client.url == "http://127.0.0.1:9"
+    assert ext(one).cache.ttl == 5.0 and ext(two).cache.ttl == 0
 
 
 def sign_in(client: FlaskClient, name: str = "oss_user") -> Any:

@@ -10,7 +10,7 @@ from werkzeug.local import LocalProxy
 
 from ..models import ValidatedSession
 from .auth import login_required, login_user, logout_everywhere, logout_user, passive, roles_required
-from .extension import Sessiond, current_session_or_none, sessiond_script
+from .extension import Sessiond, SessiondApp, current_session_or_none, sessiond_script
 
 #: The request's session (``ValidatedSession``: user, role, context, deadlines, data), or a
 #: proxy to ``None`` without one: test it with ``if current_session:``, or call
@@ -21,6 +21,7 @@ current_session = cast(
 
 __all__ = [
     "Sessiond",
+    "SessiondApp",
     "current_session",
     "current_session_or_none",
     "login_required",

@@ -31,12 +31,23 @@ from .cache import SessionCache
 
 
 class Sessiond:
+    """The extension: ``Sessiond(app)``, or ``ext = Sessiond()`` and ``ext.init_app(app)`` in an
+    app factory. Each app keeps its own client, cache and settings (``app.extensions["sessiond"]``,
+    a ``SessiondApp``), so one ``Sessiond`` can serve several apps, as tests make them."""
+
     def __init__(self, app: Optional[Flask] = None, *, client: Optional[Client] = None) -> None:
         self._client = client
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask) -> SessiondApp:
+        return SessiondApp(app, self._client)
+
+
+class SessiondApp:
+    """One app's side of the extension: its client of sessiond, its cache and its cookie."""
+
+    def __init__(self, app: Flask, client: Optional[Client] = None) -> None:
         c = app.config
         c.setdefault("SESSIOND_URL", "http://127.0.0.1:8080")
         c.setdefault("SESSIOND_COOKIE_NAME", "sessiond")
@@ -45,11 +56,12 @@ class Sessiond:
         c.setdefault("SESSIOND_LOGIN_VIEW", "login")
         c.setdefault("SESSIOND_TIMEOUT", 5.0)
         c.setdefault("SESSIOND_PROXY", False)
-        if self._client is None:
+        if client is None:
             key = c.get("SESSIOND_API_KEY")
             if not key:
                 raise RuntimeError("sessiond: set SESSIOND_API_KEY (sessiond api-keys create ...)")
-            self._client = Client(c["SESSIOND_URL"], key, timeout=float(c["SESSIOND_TIMEOUT"]))
+            client = Client(c["SESSIOND_URL"], key, timeout=float(c["SESSIOND_TIMEOUT"]))
+        self.client = client
         self.cookie_name: str = c["SESSIOND_COOKIE_NAME"]
         self.cache = SessionCache(float(c["SESSIOND_CACHE_SECONDS"]), int(c["SESSIOND_CACHE_SIZE"]))
         app.extensions["sessiond"] = self
@@ -64,11 +76,6 @@ class Sessiond:
             from .proxy import blueprint
 
             app.register_blueprint(blueprint(c["SESSIOND_URL"], float(c["SESSIOND_TIMEOUT"])))
-
-    @property
-    def client(self) -> Client:
-        assert self._client is not None, "Sessiond.init_app was not called"
-        return self._client
 
     def token(self) -> Optional[str]:
         """The request's session token; ``None`` for none, or for two cookies of sessiond's name
@@ -119,9 +126,9 @@ def _unavailable(e: SessiondError) -> Response:
     return res
 
 
-def ext() -> Sessiond:
+def ext() -> SessiondApp:
     e = current_app.extensions.get("sessiond")
-    if not isinstance(e, Sessiond):
+    if not isinstance(e, SessiondApp):
         raise RuntimeError("sessiond: Sessiond(app) was not set up for this app")
     return e
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ..models import CreatedSession
-from .extension import Sessiond
+from .extension import SessiondApp
 
 
 def login_as(
@@ -20,7 +20,7 @@ def login_as(
     and puts its cookie in ``client``'s jar."""
     app: Flask = client.application
     ext = app.extensions["sessiond"]
-    assert isinstance(ext, Sessiond), "Sessiond(app) was not set up"
+    assert isinstance(ext, SessiondApp), "Sessiond(app) was not set up"
     created = ext.client.create_session(username, create_user=True, role=role, **fields)
     client.set_cookie(ext.cookie_name, created.token)
     return created
