@@ -15,7 +15,7 @@ import sessiond
 from sessiond import errors
 from sessiond.errors import EndCode
 
-from .conftest import PASSWORD, ROOT, Server, unique
+from .conftest import PASSWORD, ROOT, Server, free_port, unique
 
 
 def test_a_session_is_created_validated_read_patched_and_revoked(server: Server, api_key: str) -> None:
@@ -86,7 +86,7 @@ def test_refusals_raise_the_class_of_their_code(server: Server, api_key: str) ->
         with pytest.raises(errors.InvalidApiKey) as e:
             bad.validate("A" * 43)
         assert e.value.request_id and "x" * 40 not in str(e.value) + repr(bad)
-    with sessiond.Client(f"http://127.0.0.1:{server.port + 1 if server.port < 65535 else 1}", api_key, timeout=1) as down:
+    with sessiond.Client(f"http://127.0.0.1:{free_port()}", api_key, timeout=1) as down:
         with pytest.raises(sessiond.TransportError):
             down.validate("A" * 43)
 

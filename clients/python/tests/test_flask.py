@@ -8,6 +8,7 @@ import importlib.util
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -136,7 +137,7 @@ def test_logout_everywhere_ends_every_device_of_the_user(server: Server, api_key
     app = make_app(server, api_key)
     other_process = make_app(server, api_key, SESSIOND_CACHE_SECONDS=0)
     laptop, phone = app.test_client(), other_process.test_client()
-    created = login_as(phone, "oss_user", role="oss")
+    login_as(phone, "oss_user", role="oss")
     sign_in(laptop)
     assert phone.get("/api/status", headers=FETCH).status_code == 200
     res = laptop.post("/logout-everywhere", headers=NAVIGATE)
@@ -144,7 +145,6 @@ def test_logout_everywhere_ends_every_device_of_the_user(server: Server, api_key
     assert laptop.get("/", headers=NAVIGATE).status_code == 303
     refused = phone.get("/api/status", headers=FETCH)
     assert refused.status_code == 401 and refused.json and refused.json["code"] == "revoked"
-    assert created.token
 
 
 def test_activity_comes_from_real_requests_only() -> None:
@@ -208,7 +208,7 @@ def test_a_revocation_from_the_cli_reaches_the_app_within_the_cache_lifetime(ser
 
 def test_the_cache_is_bounded() -> None:
     cache = SessionCache(60, 2)
-    s: Any = type("S", (), {"username": "u", "expires_at": __import__("datetime").datetime.max.replace(tzinfo=__import__("datetime").timezone.utc)})()
+    s: Any = type("S", (), {"username": "u", "expires_at": datetime.max.replace(tzinfo=timezone.utc)})()
     for t in ("a", "b", "c"):
         cache.put(t, s)
     assert len(cache) == 2 and cache.get("a") is None and cache.get("c") is s

@@ -53,9 +53,10 @@ class SessionCache:
     def put(self, token: str, session: ValidatedSession) -> None:
         if self.ttl <= 0 or self.size <= 0:
             return
+        k = _key(token)
         with self._lock:
-            self._entries[_key(token)] = (self._clock(), session)
-            self._entries.move_to_end(_key(token))
+            self._entries[k] = (self._clock(), session)
+            self._entries.move_to_end(k)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
