@@ -55,7 +55,12 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
 
     @app.get("/login")
     def login() -> str:
-        return render_template("login.html", reason=request.args.get("reason"), next=_next())
+        return render_template(
+            "login.html",
+            reason=request.args.get("reason"),
+            end_reason=request.args.get("end_reason"),
+            next=_next(),
+        )
 
     @app.post("/login")
     def login_post() -> Any:

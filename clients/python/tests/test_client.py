@@ -72,6 +72,24 @@ def test_logout_ends_the_session_as_logged_out_and_logout_everywhere_counts(serv
             c.validate(two.token)
 
 
+def test_a_refused_session_says_why_it_ended(server: Server, api_key: str) -> None:
+    user = unique()
+    with sessiond.Client(server.url, api_key) as c:
+        changed = c.create_session(user, create_user=True)
+        out = c.create_session(user)
+        c.logout(out.token, c.validate(out.token).csrf_token)
+        server.cli("users", "set-password", user, "--password-stdin", stdin="a new passphrase\n")
+        with pytest.raises(sessiond.SessionEnded) as ended:
+            c.validate(changed.token)
+        assert (ended.value.end, ended.value.reason) == (EndCode.REVOKED, sessiond.EndReason.PASSWORD_CHANGED)
+        with pytest.raises(errors.LoggedOut) as logged_out:
+            c.validate(out.token)
+        assert logged_out.value.reason is sessiond.EndReason.USER_LOGOUT
+        with pytest.raises(errors.NoSession) as unknown:
+            c.validate("A" * 43)
+        assert unknown.value.reason is None
+
+
 def test_refusals_raise_the_class_of_their_code(server: Server, api_key: str) -> None:
     with sessiond.Client(server.url, api_key) as c:
         with pytest.raises(errors.NoSession):
@@ -99,6 +117,13 @@ def test_every_documented_error_code_has_its_class() -> None:
     assert codes - set(errors.BY_CODE) == set()
     for code, cls in errors.BY_CODE.items():
         assert cls.code == code
+
+
+def test_every_documented_end_reason_is_typed() -> None:
+    doc = (ROOT / "docs" / "api.md").read_text()
+    feed = doc.split("`reason` says why in more detail", 1)[1].split("## End codes", 1)[0]
+    names = set(re.findall(r"`([a-z_]+)`", feed)) | {"idle", "absolute"}
+    assert len(names) > 15 and names - {r.value for r in sessiond.EndReason} == set()
 
 
 def test_the_async_client_has_every_call_of_the_sync_one(server: Server, api_key: str) -> None:

@@ -20,7 +20,7 @@ from sessiond.flask import Sessiond, SessiondApp
 from sessiond.flask.cache import SessionCache
 from sessiond.flask.testing import SessiondTestClient, login_as
 
-from .conftest import ROOT, Server
+from .conftest import ROOT, Server, unique
 
 spec = importlib.util.spec_from_file_location("port_tracer", ROOT / "examples/flask-port-tracer/app.py")
 assert spec and spec.loader
@@ -131,6 +131,23 @@ def test_an_ended_session_says_why_and_its_cookie_is_cleared(app: Flask, server:
     assert "sessiond=;" in res.headers["Set-Cookie"]
     page = c.get("/", headers=NAVIGATE)
     assert page.status_code == 303 and "reason=" in page.headers["Location"]
+
+
+def test_a_password_change_elsewhere_is_told_as_such(app: Flask, server: Server) -> None:
+    user = unique()
+    page, script = app.test_client(), app.test_client()
+    login_as(page, user, role="oss")
+    login_as(script, user, role="oss")
+    server.cli("users", "set-password", user, "--password-stdin", stdin="a new passphrase\n")
+    ext(app).cache.drop_user(user)
+    res = script.get("/api/status", headers=FETCH)
+    assert res.status_code == 401 and res.json
+    assert (res.json["code"], res.json["end_reason"]) == ("revoked", "password_changed")
+    assert "end_reason=password_changed" in res.json["login_url"]
+    moved = page.get("/", headers=NAVIGATE)
+    assert moved.status_code == 303 and "end_reason=password_changed" in moved.headers["Location"]
+    login_page = page.get(moved.headers["Location"], headers=NAVIGATE)
+    assert b"Your password was changed" in login_page.data
 
 
 def test_logout_everywhere_ends_every_device_of_the_user(server: Server, api_key: str) -> None:
@@ -266,6 +283,6 @@ def test_an_idle_session_expires_and_the_app_says_so(api_key: str) -> None:
         assert res.status_code == 401 and res.json and res.json["code"] == "expired_idle"
         c.set_cookie("sessiond", c.session_created.token if c.session_created else "")
         page = c.get("/", headers=NAVIGATE)
-        assert page.status_code == 303 and page.headers["Location"].endswith("reason=expired_idle")
+        assert page.status_code == 303 and page.headers["Location"].endswith("reason=expired_idle&end_reason=idle")
     finally:
         short.stop()

@@ -38,7 +38,7 @@ pub mod user;
 pub use error::CoreError;
 pub use ids::{SessionId, UserId};
 pub use service::{SessionError, SessionService, Settings};
-pub use session::{ClientInfo, EndCode, EndReason, Session, SessionState};
+pub use session::{ClientInfo, EndCode, EndReason, Refusal, Session, SessionState};
 pub use store::{StoreError, Stores};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use token::{SecretKey, Token, TokenHash};

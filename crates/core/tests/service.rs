@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sessiond_core::service::{ConcurrentPolicy, Suspicion, SuspiciousResponse};
-use sessiond_core::{ClientInfo, EndCode, SessionError};
+use sessiond_core::{ClientInfo, EndCode, EndReason, SessionError, Token};
 
 mod common;
 
-use common::{Harness, PASSWORD, browser, code};
+use common::{Harness, PASSWORD, browser, code, end_reason};
 
 #[tokio::test]
 async fn a_login_opens_a_session_and_every_refusal_looks_the_same() {
@@ -358,4 +358,46 @@ async fn the_lockout_refuses_even_the_right_password_until_it_lapses() {
     );
     h.advance(61);
     assert!(h.login_from(&browser()).await.is_ok(), "the lock lapsed");
+}
+
+#[tokio::test]
+async fn a_refusal_says_why_the_session_ended() {
+    let h = Harness::new(|s| s.max_concurrent_per_user = 2).await;
+    let check = |token| {
+        let service = &h.service;
+        async move { service.browser().check(Some(token), &browser()).await }
+    };
+
+    let unknown = Token::generate().unwrap();
+    let e = check(&unknown).await.unwrap_err();
+    assert_eq!(end_reason(e), None, "no record, no reason");
+
+    let out = h.login().await;
+    h.service.browser().logout(Some(&out.token)).await.unwrap();
+    let e = check(&out.token).await.unwrap_err();
+    assert_eq!(end_reason(e), Some(EndReason::UserLogout));
+
+    let (first, second, _third) = (h.login().await, h.login().await, h.login().await);
+    let e = match check(&first.token).await {
+        Err(e) => e,
+        Ok(_) => check(&second.token).await.unwrap_err(),
+    };
+    assert_eq!(end_reason(e), Some(EndReason::MaxConcurrentSessions));
+
+    // Past the idle timeout and before any cleanup has recorded it.
+    let idle = h.login().await;
+    h.advance(h.service.timeouts().idle_secs);
+    let e = check(&idle.token).await.unwrap_err();
+    assert_eq!(end_reason(e), Some(EndReason::Idle));
+
+    let changed = h.login().await;
+    h.service
+        .admin()
+        .set_password("alice", "another good passphrase")
+        .await
+        .unwrap();
+    let e = check(&changed.token).await.unwrap_err();
+    assert_eq!(code(e), EndCode::Revoked);
+    let e = check(&changed.token).await.unwrap_err();
+    assert_eq!(end_reason(e), Some(EndReason::PasswordChanged));
 }

@@ -323,6 +323,11 @@ pub struct ErrorBody {
     #[cfg_attr(test, ts(optional))]
     pub reason: Option<Cow<'static, str>>,
     pub code: Cow<'static, str>,
+    /// Why the refused session ended (`password_changed`, `user_logout`, `idle`, ...), when
+    /// its record is still found: the reasons of docs/api.md's revocations feed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub end_reason: Option<Cow<'static, str>>,
     pub message: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]

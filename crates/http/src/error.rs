@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sessiond_core::{EndCode, SessionError};
+use sessiond_core::{EndCode, Refusal, SessionError};
 
 use crate::body::ErrorBody;
 
@@ -15,8 +15,8 @@ pub struct UnknownToken;
 
 #[derive(Debug)]
 pub enum ApiError {
-    /// 401 for a missing, unknown or ended session; the body says which.
-    NotAuthenticated(EndCode),
+    /// 401 for a missing, unknown or ended session; the body says which, and why it ended.
+    NotAuthenticated(Refusal),
     /// 401: more than one session cookie; refusing beats guessing which one is real.
     AmbiguousCookie,
     InvalidCredentials,
@@ -99,9 +99,10 @@ impl ApiError {
             ..ErrorBody::new(code, message)
         };
         match self {
-            Self::NotAuthenticated(code) => {
-                not_authenticated(code.as_str(), code.reason(), code.reason())
-            }
+            Self::NotAuthenticated(Refusal { code, reason }) => ErrorBody {
+                end_reason: reason.map(|r| r.as_str().into()),
+                ..not_authenticated(code.as_str(), code.reason(), code.reason())
+            },
             Self::AmbiguousCookie => not_authenticated(
                 "ambiguous_session_cookie",
                 "No active session",
@@ -193,7 +194,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status(), Json(self.body())).into_response();
-        if matches!(self, Self::NotAuthenticated(EndCode::NoSession)) {
+        if matches!(self, Self::NotAuthenticated(r) if r.code == EndCode::NoSession) {
             res.extensions_mut().insert(UnknownToken);
         }
         let retry = match &self {
@@ -213,7 +214,7 @@ impl IntoResponse for ApiError {
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         match e {
-            SessionError::NotAuthenticated(code) => Self::NotAuthenticated(code),
+            SessionError::NotAuthenticated(refusal) => Self::NotAuthenticated(refusal),
             SessionError::InvalidCredentials => Self::InvalidCredentials,
             SessionError::InvalidApiKey => Self::InvalidApiKey,
             SessionError::PreconditionFailed => Self::PreconditionFailed,

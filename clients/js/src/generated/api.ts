@@ -181,7 +181,12 @@ export type RevokedBody = { success: boolean, session_id: string, };
 
 export type RevokedAllBody = { success: boolean, ended_sessions: number, };
 
-export type ErrorBody = { valid?: boolean, success?: boolean, error?: string, reason?: string, code: string, message: string, retry_after_seconds?: number, 
+export type ErrorBody = { valid?: boolean, success?: boolean, error?: string, reason?: string, code: string, 
+/**
+ * Why the refused session ended (`password_changed`, `user_logout`, `idle`, ...), when
+ * its record is still found: the reasons of docs/api.md's revocations feed.
+ */
+end_reason?: string, message: string, retry_after_seconds?: number, 
 /**
  * The request's id (also its `X-Request-Id`): the log keeps the request under it.
  */

@@ -7,6 +7,7 @@ from .aio import AsyncClient
 from .client import Client
 from .errors import (
     EndCode,
+    EndReason,
     SessiondError,
     SessionEnded,
     SessionExpired,
@@ -16,7 +17,6 @@ from .errors import (
 from .models import (
     Activity,
     CreatedSession,
-    EndReason,
     Revocation,
     RevocationPage,
     Session,

@@ -10,11 +10,10 @@ from urllib.parse import quote
 import httpx
 
 from . import errors
-from .errors import EndCode
+from .errors import EndCode, EndReason
 from .models import (
     Activity,
     CreatedSession,
-    EndReason,
     JsonObject,
     Revocation,
     RevocationPage,

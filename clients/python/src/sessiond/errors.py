@@ -27,6 +27,40 @@ class EndCode(str, Enum):
     REFRESH_TOKEN_REUSED = "refresh_token_reused"
 
 
+class EndReason(str, Enum):
+    """Why a session ended, in more detail than its ``EndCode``: a refused session's
+    ``end_reason`` and the revocations feed's ``reason`` (docs/api.md, "End codes").
+    ``OTHER`` stands for a reason a newer server added."""
+
+    IDLE = "idle"
+    ABSOLUTE = "absolute"
+    USER_LOGOUT = "user_logout"
+    LOGOUT_ALL = "logout_all"
+    USER_REVOKED = "user_revoked"
+    API_REVOKED = "api_revoked"
+    USER_DISABLED = "user_disabled"
+    PASSWORD_CHANGED = "password_changed"
+    ROLE_CHANGED = "role_changed"
+    USER_RENAMED = "user_renamed"
+    USER_DELETED = "user_deleted"
+    SUSPICIOUS_ACTIVITY = "suspicious_activity"
+    TOKEN_REUSE = "token_reuse"
+    USER_CHANGED_DURING_LOGIN = "user_changed_during_login"
+    REAUTHENTICATED = "reauthenticated"
+    UPGRADED_BY_LOGIN = "upgraded_by_login"
+    REPLACED_BY_LOGIN = "replaced_by_login"
+    MAX_CONCURRENT_SESSIONS = "max_concurrent_sessions"
+    ADMIN_REVOKED = "admin_revoked"
+    OTHER = "other"
+
+    @classmethod
+    def parse(cls, value: str) -> EndReason:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.OTHER
+
+
 class SessiondError(Exception):
     """An answer sessiond refused, or one the client could not use."""
 
@@ -77,11 +111,18 @@ class BadRequest(SessiondError):
 
 
 class SessionEnded(SessiondError):
-    """401 for a session token: the user has no session and must log in (again)."""
+    """401 for a session token: the user has no session and must log in (again). ``end`` says
+    how it ended; ``reason``, while sessiond still keeps the ended record, says why
+    (``EndReason.PASSWORD_CHANGED`` for a ``REVOKED`` session, say), else None."""
 
     @property
     def end(self) -> EndCode:
         return EndCode(self.error_code)
+
+    @property
+    def reason(self) -> Optional[EndReason]:
+        value = self.body.get("end_reason")
+        return EndReason.parse(value) if isinstance(value, str) else None
 
 
 class SessionExpired(SessionEnded):

@@ -8,42 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Any, Optional
 
-from .errors import EndCode, UnexpectedResponse
+from .errors import EndCode, EndReason, UnexpectedResponse
 
 JsonObject = dict[str, Any]
-
-
-class EndReason(str, Enum):
-    """Why a session ended, in the revocations feed's detail (docs/api.md, the revocations
-    feed). ``OTHER`` stands for a reason a newer server added."""
-
-    USER_LOGOUT = "user_logout"
-    LOGOUT_ALL = "logout_all"
-    USER_REVOKED = "user_revoked"
-    API_REVOKED = "api_revoked"
-    USER_DISABLED = "user_disabled"
-    PASSWORD_CHANGED = "password_changed"
-    ROLE_CHANGED = "role_changed"
-    USER_RENAMED = "user_renamed"
-    USER_DELETED = "user_deleted"
-    SUSPICIOUS_ACTIVITY = "suspicious_activity"
-    TOKEN_REUSE = "token_reuse"
-    USER_CHANGED_DURING_LOGIN = "user_changed_during_login"
-    REAUTHENTICATED = "reauthenticated"
-    UPGRADED_BY_LOGIN = "upgraded_by_login"
-    REPLACED_BY_LOGIN = "replaced_by_login"
-    MAX_CONCURRENT_SESSIONS = "max_concurrent_sessions"
-    OTHER = "other"
-
-    @classmethod
-    def parse(cls, value: str) -> EndReason:
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.OTHER
 
 
 def _time(value: Any) -> datetime:

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::session::EndReason;
-use crate::session::{EndCode, Session, SessionState};
+use crate::session::{EndCode, Refusal, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 
 use super::faces::Admin;
@@ -174,14 +174,14 @@ impl SessionService {
     /// Why `session` grants no access at `now`, if it grants none. The first request to see
     /// an expiry the store does not know yet records it (decision 0047): a live session is
     /// never written here.
-    pub(super) async fn refusal(&self, session: &Session, now: Timestamp) -> Option<EndCode> {
-        let code = session.end_code_at(now)?;
+    pub(super) async fn refusal(&self, session: &Session, now: Timestamp) -> Option<Refusal> {
+        let refusal = session.refusal_at(now)?;
         if session.state == SessionState::Active
             && let Err(e) = self.mark_expired(session.clone(), now).await
         {
             tracing::warn!(error = %e, session = %session.id, "an expiry could not be recorded now; the cleanup will");
         }
-        Some(code)
+        Some(refusal)
     }
 }
 

@@ -21,12 +21,12 @@ impl Browser<'_> {
         time_remaining_seconds: Option<i64>,
         client: &ClientInfo,
     ) -> SessionResult<()> {
-        let token = token.ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
+        let token = token.ok_or(SessionError::NotAuthenticated(EndCode::NoSession.into()))?;
         let now = self.now();
         let (session, _) = self
             .lookup(token, now)
             .await?
-            .ok_or(SessionError::NotAuthenticated(EndCode::NoSession))?;
+            .ok_or(SessionError::NotAuthenticated(EndCode::NoSession.into()))?;
         self.client_events
             .hit(&session.id.to_string(), now)
             .map_err(|retry_after_secs| SessionError::RateLimited { retry_after_secs })?;

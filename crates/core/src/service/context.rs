@@ -47,7 +47,7 @@ impl SessionService {
                 Ok((*next, true))
             }
             Outcome::Kept(s, _) => Ok((*s, false)),
-            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::NoSession.into())),
         }
     }
 }
@@ -103,7 +103,7 @@ impl Browser<'_> {
         let (next, from) = match outcome {
             Outcome::Written(next, from) => (*next, from),
             Outcome::Kept(..) | Outcome::Gone => {
-                return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+                return Err(SessionError::NotAuthenticated(EndCode::NoSession.into()));
             }
         };
         let event = AuditEvent::new(AuditKind::ContextSwitched, now)

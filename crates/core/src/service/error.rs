@@ -2,15 +2,15 @@
 //! each with its own status and code.
 
 use crate::error::CoreError;
-use crate::session::EndCode;
+use crate::session::Refusal;
 use crate::store::StoreError;
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     /// No usable session, and why.
-    #[error("not authenticated: {}", .0.as_str())]
-    NotAuthenticated(EndCode),
+    #[error("not authenticated: {}", .0.code.as_str())]
+    NotAuthenticated(Refusal),
     /// The same answer for an unknown user, a wrong password, a disabled or a locked account.
     #[error("invalid username or password")]
     InvalidCredentials,

@@ -41,7 +41,7 @@ impl SessionService {
         let now = self.now();
         let resolved = self.browser().resolve_presented(presented, now).await?;
         if !anonymous && resolved.session.user_id.is_none() {
-            return Err(SessionError::NotAuthenticated(EndCode::Anonymous));
+            return Err(SessionError::NotAuthenticated(EndCode::Anonymous.into()));
         }
         if let Some(client) = browser {
             self.screen(&resolved.session, client, now).await?;

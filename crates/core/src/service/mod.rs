@@ -256,13 +256,13 @@ impl Browser<'_> {
     /// record an expiry it is the first to see.
     pub async fn resolve(&self, token: Option<&Token>, now: Timestamp) -> SessionResult<Resolved> {
         let Some(token) = token else {
-            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+            return Err(SessionError::NotAuthenticated(EndCode::NoSession.into()));
         };
         let Some((session, via_previous_token)) = self.lookup(token, now).await? else {
-            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+            return Err(SessionError::NotAuthenticated(EndCode::NoSession.into()));
         };
-        if let Some(code) = self.refusal(&session, now).await {
-            return Err(SessionError::NotAuthenticated(code));
+        if let Some(refusal) = self.refusal(&session, now).await {
+            return Err(SessionError::NotAuthenticated(refusal));
         }
         Ok(Resolved {
             session,

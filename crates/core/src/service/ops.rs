@@ -99,7 +99,7 @@ impl SessionService {
                 (*next, new_token)
             }
             Outcome::Kept(session, _) => (*session, None),
-            Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession)),
+            Outcome::Gone => return Err(SessionError::NotAuthenticated(EndCode::NoSession.into())),
         };
         Ok(Activity {
             extended: session.idle_expires_at > before,

@@ -7,7 +7,7 @@ use crate::counter::CounterKey;
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
 use crate::session::EndReason;
-use crate::session::{ClientInfo, EndCode, Session, SessionState};
+use crate::session::{ClientInfo, EndCode, Refusal, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
 
@@ -278,7 +278,10 @@ impl SessionService {
         if suspicion.response == SuspiciousResponse::Log {
             return Ok(());
         }
-        Err(SessionError::NotAuthenticated(EndCode::Revoked))
+        Err(SessionError::NotAuthenticated(Refusal {
+            code: EndCode::Revoked,
+            reason: Some(EndReason::SuspiciousActivity),
+        }))
     }
 }
 

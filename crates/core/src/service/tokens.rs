@@ -12,7 +12,7 @@ use crate::access_token::AccessClaims;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ids::SessionId;
 use crate::refresh_token::RefreshToken;
-use crate::session::{ClientInfo, EndCode, EndReason, Session, SessionState};
+use crate::session::{ClientInfo, EndCode, EndReason, Refusal, Session, SessionState};
 use crate::time::{Timestamp, plus_secs, secs_between};
 use crate::token::Token;
 
@@ -75,11 +75,11 @@ impl SessionService {
     ) -> SessionError {
         let session = match self.stores.sessions.session_by_id(&token.session()).await {
             Ok(Some(s)) => s,
-            Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken),
+            Ok(None) => return SessionError::NotAuthenticated(EndCode::InvalidToken.into()),
             Err(e) => return e.into(),
         };
-        if let Some(code) = self.refusal(&session, now).await {
-            return SessionError::NotAuthenticated(code);
+        if let Some(refusal) = self.refusal(&session, now).await {
+            return SessionError::NotAuthenticated(refusal);
         }
         self.theft(session, token, client).await
     }
@@ -107,7 +107,10 @@ impl SessionService {
             )
             .await
         {
-            Ok(()) => SessionError::NotAuthenticated(EndCode::RefreshTokenReused),
+            Ok(()) => SessionError::NotAuthenticated(Refusal {
+                code: EndCode::RefreshTokenReused,
+                reason: Some(EndReason::TokenReuse),
+            }),
             Err(e) => e,
         }
     }
@@ -219,13 +222,13 @@ impl Tokens<'_> {
     pub async fn refresh(&self, raw: &str, client: &ClientInfo) -> SessionResult<TokenPair> {
         let now = self.now();
         let token = RefreshToken::parse(&self.key, raw)
-            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken.into()))?;
         let hash = token.hash();
         let Some(session) = self.stores.sessions.session_by_token(&hash, now).await? else {
             return Err(self.stale_refresh(&token, now, client).await);
         };
-        if let Some(code) = self.refusal(&session, now).await {
-            return Err(SessionError::NotAuthenticated(code));
+        if let Some(refusal) = self.refusal(&session, now).await {
+            return Err(SessionError::NotAuthenticated(refusal));
         }
         // Screened as a check is, unless the token is a rotated-out one past its grace: that
         // is theft whoever presents it, and must be told as such.
@@ -244,7 +247,10 @@ impl Tokens<'_> {
                 Some(client),
             )
             .await?;
-            return Err(SessionError::NotAuthenticated(EndCode::ExpiredIdle));
+            return Err(SessionError::NotAuthenticated(Refusal {
+                code: EndCode::ExpiredIdle,
+                reason: Some(EndReason::Idle),
+            }));
         }
         let t = self.settings.timeouts;
         let grace = self.settings.tokens.reuse_grace_secs;
@@ -303,14 +309,14 @@ impl Tokens<'_> {
             Outcome::Kept(session, _) | Outcome::Written(session, _) => {
                 Err(self.theft(*session, &token, client).await)
             }
-            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::InvalidToken)),
+            Outcome::Gone => Err(SessionError::NotAuthenticated(EndCode::InvalidToken.into())),
         }
     }
 
     /// The live session an access token names. sessiond's own routes ask the store every
     /// time, so a revoked session's tokens stop working at once (docs/security.md row 14).
     pub async fn resolve_bearer(&self, jwt: &str, now: Timestamp) -> SessionResult<Resolved> {
-        let invalid = SessionError::NotAuthenticated(EndCode::InvalidToken);
+        let invalid = SessionError::NotAuthenticated(EndCode::InvalidToken.into());
         let claims = match self.verify_access_token(jwt, now).await? {
             Ok(claims) => claims,
             Err(why) => {
@@ -320,13 +326,13 @@ impl Tokens<'_> {
         };
         let id: SessionId = claims.sid.parse().map_err(|_| invalid)?;
         let Some(session) = self.stores.sessions.session_by_id(&id).await? else {
-            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken));
+            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken.into()));
         };
         if session.user_id.map(|u| u.to_string()) != Some(claims.sub) {
-            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken));
+            return Err(SessionError::NotAuthenticated(EndCode::InvalidToken.into()));
         }
-        if let Some(code) = self.refusal(&session, now).await {
-            return Err(SessionError::NotAuthenticated(code));
+        if let Some(refusal) = self.refusal(&session, now).await {
+            return Err(SessionError::NotAuthenticated(refusal));
         }
         Ok(Resolved {
             session,
@@ -340,16 +346,16 @@ impl Tokens<'_> {
     /// reuse would do anyway.
     pub async fn logout_refresh(&self, raw: &str, client: &ClientInfo) -> SessionResult<SessionId> {
         let token = RefreshToken::parse(&self.key, raw)
-            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken.into()))?;
         let now = self.now();
         let session = self
             .stores
             .sessions
             .session_by_id(&token.session())
             .await?
-            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken))?;
-        if let Some(code) = self.refusal(&session, now).await {
-            return Err(SessionError::NotAuthenticated(code));
+            .ok_or(SessionError::NotAuthenticated(EndCode::InvalidToken.into()))?;
+        if let Some(refusal) = self.refusal(&session, now).await {
+            return Err(SessionError::NotAuthenticated(refusal));
         }
         self.log_out(session, client).await
     }

@@ -65,10 +65,10 @@ impl SessionService {
                     session = match (fresh, reread) {
                         (None, Reread::Any) => return Ok(Outcome::Gone),
                         (None, Reread::Active(_)) => {
-                            return Err(SessionError::NotAuthenticated(EndCode::NoSession));
+                            return Err(SessionError::NotAuthenticated(EndCode::NoSession.into()));
                         }
-                        (Some(fresh), Reread::Active(now)) => match fresh.end_code_at(now) {
-                            Some(code) => return Err(SessionError::NotAuthenticated(code)),
+                        (Some(fresh), Reread::Active(now)) => match fresh.refusal_at(now) {
+                            Some(refusal) => return Err(SessionError::NotAuthenticated(refusal)),
                             None => fresh,
                         },
                         (Some(fresh), Reread::Any) => fresh,

@@ -17,7 +17,7 @@ use sessiond_core::audit::Auditor;
 use sessiond_core::memory::MemoryStore;
 use sessiond_core::service::{BackendApi, Issued, NewApiKey, NewUser, Read};
 use sessiond_core::{
-    ClientInfo, EndCode, ManualClock, SecretKey, SessionError, SessionService, Settings,
+    ClientInfo, EndCode, EndReason, ManualClock, SecretKey, SessionError, SessionService, Settings,
 };
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -93,7 +93,15 @@ pub fn browser() -> ClientInfo {
 
 pub fn code(e: SessionError) -> EndCode {
     match e {
-        SessionError::NotAuthenticated(code) => code,
+        SessionError::NotAuthenticated(refusal) => refusal.code,
+        other => panic!("expected a 401, got {other:?}"),
+    }
+}
+
+/// Why a refused session ended, as a 401 says it.
+pub fn end_reason(e: SessionError) -> Option<EndReason> {
+    match e {
+        SessionError::NotAuthenticated(refusal) => refusal.reason,
         other => panic!("expected a 401, got {other:?}"),
     }
 }

@@ -166,7 +166,7 @@ pub async fn only_401(req: Request, next: Next) -> Response {
         return res;
     }
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
-    let mut refused = ApiError::NotAuthenticated(EndCode::NoSession).into_response();
+    let mut refused = ApiError::NotAuthenticated(EndCode::NoSession.into()).into_response();
     if let Some(v) = retry_after {
         refused.headers_mut().insert(header::RETRY_AFTER, v);
     }

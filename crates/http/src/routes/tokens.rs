@@ -82,7 +82,7 @@ impl From<TokenPair> for TokenBody {
 }
 
 fn invalid_token() -> ApiError {
-    SessionError::NotAuthenticated(EndCode::InvalidToken).into()
+    SessionError::NotAuthenticated(EndCode::InvalidToken.into()).into()
 }
 
 #[utoipa::path(

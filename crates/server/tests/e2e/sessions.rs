@@ -141,7 +141,9 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sessions() {
             .unwrap(),
         1
     );
-    assert_eq!(alice.check().await.body["code"], "revoked");
+    let refused = alice.check().await;
+    assert_eq!(refused.body["code"], "revoked");
+    assert_eq!(refused.body["end_reason"], "user_disabled");
     assert_eq!(
         srv.state
             .service
@@ -151,7 +153,13 @@ async fn disabling_a_user_or_changing_the_password_ends_their_sessions() {
             .unwrap(),
         1
     );
-    assert_eq!(bob.check().await.status, 401);
+    // The 401 tells an application why, so it can say "your password was changed".
+    let refused = bob.check().await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        (&refused.body["code"], &refused.body["end_reason"]),
+        (&"revoked".into(), &"password_changed".into())
+    );
     assert_eq!(
         srv.browser()
             .login("bob", "another long password")

@@ -117,8 +117,11 @@ def _refusal(roles: Optional[tuple[str, ...]]) -> Any:
     except (Unavailable, TransportError) as e:
         return refusals.unavailable(e.retry_after)
     if session is None:
-        code = g.get("sessiond_end") or "no_session"
-        return refusals.unauthenticated(code, "sign in to continue")
+        ended: Optional[SessionEnded] = g.get("sessiond_ended")
+        if ended is None:
+            return refusals.unauthenticated("no_session", None, "sign in to continue")
+        reason = ended.reason.value if ended.reason else None
+        return refusals.unauthenticated(ended.error_code, reason, "sign in to continue")
     if roles and session.role not in roles:
         return refusals.forbidden("insufficient_role", "your role may not use this page")
     return None

@@ -99,7 +99,7 @@ class SessiondApp:
                     session = self.client.validate(token, activity=_is_activity())
                     self.cache.put(token, session)
                 except SessionEnded as e:
-                    g.sessiond_end = e.error_code
+                    g.sessiond_ended = e
                     g.sessiond_clear = True
         g.sessiond_session = session
         return session

@@ -1,6 +1,7 @@
 """How a request without the session it needs is refused: a 401 (or 403) in JSON for a script,
 a redirect to the login page for a page. A fetch is never redirected (its caller would get the
-login page's HTML as the answer), and a 401 always says why, with an end code."""
+login page's HTML as the answer), and a 401 always says why, with an end code and, when
+sessiond knows it, the reason (``password_changed``) that the login page can show."""
 
 from __future__ import annotations
 
@@ -27,24 +28,28 @@ def wants_json() -> bool:
     return not (named and accept.best_match(["text/html", "application/json"]) == "text/html")
 
 
-def _login_url(code: Optional[str]) -> str:
+def _login_url(code: Optional[str], end_reason: Optional[str] = None) -> str:
     view = current_app.config["SESSIOND_LOGIN_VIEW"]
     base = view if view.startswith("/") else url_for(view)
     # Only this app's path: `next` is read back by the login view, which must not leave the site.
     params = {"next": request.full_path.rstrip("?") if request.method == "GET" else "/"}
     if code:
         params["reason"] = code
+    if end_reason:
+        params["end_reason"] = end_reason
     return f"{base}?{urlencode(params)}"
 
 
-def unauthenticated(code: str, message: str) -> Response:
+def unauthenticated(code: str, end_reason: Optional[str], message: str) -> Response:
+    login_url = _login_url(code, end_reason)
     if wants_json():
-        res = jsonify(
-            valid=False, success=False, code=code, message=message, login_url=_login_url(code)
-        )
+        body = {"valid": False, "success": False, "code": code, "message": message}
+        if end_reason:
+            body["end_reason"] = end_reason
+        res = jsonify(**body, login_url=login_url)
         res.status_code = 401
         return res
-    return redirect(_login_url(code), code=303)
+    return redirect(login_url, code=303)
 
 
 def forbidden(code: str, message: str) -> Response:

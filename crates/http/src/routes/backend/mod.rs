@@ -28,7 +28,7 @@ pub mod revocations;
 
 /// A token that is not one (wrong length or alphabet) finds no session.
 fn no_session_unless(token: Option<Token>) -> Result<Token, ApiError> {
-    token.ok_or(ApiError::NotAuthenticated(EndCode::NoSession))
+    token.ok_or(ApiError::NotAuthenticated(EndCode::NoSession.into()))
 }
 
 /// A missing user is `user_not_found`, not a missing session.

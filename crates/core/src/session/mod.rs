@@ -6,6 +6,10 @@ use crate::ids::{SessionId, UserId};
 use crate::time::Timestamp;
 use crate::token::TokenHash;
 
+mod end;
+
+pub use end::{EndCode, EndReason, Refusal};
+
 /// Where a session is in its life. Only `Active` grants access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,155 +48,6 @@ impl SessionState {
             "evicted" => Self::Evicted,
             _ => return None,
         })
-    }
-}
-
-/// Why a presented token does not grant access: the `code` of a 401.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndCode {
-    /// No usable session.
-    NoSession,
-    /// The idle timeout ended it.
-    ExpiredIdle,
-    /// The absolute timeout ended it.
-    ExpiredAbsolute,
-    /// It was revoked.
-    Revoked,
-    /// It was logged out.
-    LoggedOut,
-    /// The session cap pushed it out.
-    Evicted,
-    /// A bearer or refresh token that is not one of ours, or not valid now.
-    InvalidToken,
-    /// A refresh token that was already rotated out: its whole family is revoked.
-    RefreshTokenReused,
-    /// A visitor's anonymous session where a signed-in user is needed (forward auth).
-    Anonymous,
-}
-
-impl EndCode {
-    /// The API's `code`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoSession => "no_session",
-            Self::ExpiredIdle => "expired_idle",
-            Self::ExpiredAbsolute => "expired_absolute",
-            Self::Revoked => "revoked",
-            Self::LoggedOut => "logged_out",
-            Self::Evicted => "evicted",
-            Self::InvalidToken => "invalid_token",
-            Self::RefreshTokenReused => "refresh_token_reused",
-            Self::Anonymous => "anonymous_session",
-        }
-    }
-
-    /// The seed-compatible human `reason`.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Self::ExpiredIdle | Self::ExpiredAbsolute => "Session expired",
-            Self::InvalidToken | Self::RefreshTokenReused => "Invalid token",
-            _ => "No active session",
-        }
-    }
-}
-
-/// Why a session ended. Stored as its snake_case name (`as_str`), the form the free strings
-/// that came before it used, so records written earlier read back the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    /// The idle timeout (marked by cleanup).
-    Idle,
-    /// The absolute timeout (marked by cleanup).
-    Absolute,
-    /// `POST /api/session/logout`.
-    UserLogout,
-    /// "Log out everywhere".
-    LogoutAll,
-    /// Revoked by the user from another of their sessions.
-    UserRevoked,
-    /// The account was disabled.
-    UserDisabled,
-    /// The password was changed.
-    PasswordChanged,
-    /// The role was changed.
-    RoleChanged,
-    /// Pushed out by `SESSION_MAX_CONCURRENT_PER_USER`.
-    MaxConcurrentSessions,
-    /// The suspicion score reached the threshold with the `revoke` response.
-    SuspiciousActivity,
-    /// A visitor's anonymous session, replaced by the user's at login.
-    UpgradedByLogin,
-    /// The user's own session, replaced when they entered their password again.
-    Reauthenticated,
-    /// Another user's session in the same browser, replaced by a login.
-    ReplacedByLogin,
-    /// Opened by a login that raced a change of its user (disable, password, role).
-    UserChangedDuringLogin,
-    /// Revoked by an application through the backend API.
-    ApiRevoked,
-    /// A rotated-out refresh token came back: the token family is presumed stolen.
-    TokenReuse,
-    /// The account was renamed: the name its sessions carry (headers, token claims) is gone.
-    UserRenamed,
-    /// The account was deleted.
-    UserDeleted,
-    /// Revoked through the admin API (its `ended_by` and `end_note` say by whom and why).
-    AdminRevoked,
-}
-
-impl EndReason {
-    const ALL: [Self; 19] = [
-        Self::Idle,
-        Self::Absolute,
-        Self::UserLogout,
-        Self::LogoutAll,
-        Self::UserRevoked,
-        Self::UserDisabled,
-        Self::PasswordChanged,
-        Self::RoleChanged,
-        Self::MaxConcurrentSessions,
-        Self::SuspiciousActivity,
-        Self::UpgradedByLogin,
-        Self::Reauthenticated,
-        Self::ReplacedByLogin,
-        Self::UserChangedDuringLogin,
-        Self::ApiRevoked,
-        Self::TokenReuse,
-        Self::UserRenamed,
-        Self::UserDeleted,
-        Self::AdminRevoked,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Idle => "idle",
-            Self::Absolute => "absolute",
-            Self::UserLogout => "user_logout",
-            Self::LogoutAll => "logout_all",
-            Self::UserRevoked => "user_revoked",
-            Self::UserDisabled => "user_disabled",
-            Self::PasswordChanged => "password_changed",
-            Self::RoleChanged => "role_changed",
-            Self::MaxConcurrentSessions => "max_concurrent_sessions",
-            Self::SuspiciousActivity => "suspicious_activity",
-            Self::UpgradedByLogin => "upgraded_by_login",
-            Self::Reauthenticated => "reauthenticated",
-            Self::ReplacedByLogin => "replaced_by_login",
-            Self::UserChangedDuringLogin => "user_changed_during_login",
-            Self::ApiRevoked => "api_revoked",
-            Self::TokenReuse => "token_reuse",
-            Self::UserRenamed => "user_renamed",
-            Self::UserDeleted => "user_deleted",
-            Self::AdminRevoked => "admin_revoked",
-        }
-    }
-
-    /// From the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -319,7 +174,19 @@ impl Session {
         self.state == SessionState::Active && now < self.deadline()
     }
 
-    /// What a holder of this session's token is told at `now`, if it no longer grants access.
+    /// What a holder of this session's token is told at `now`, if it no longer grants access:
+    /// the code, and the reason it ended (a timeout the store has not recorded yet included).
+    pub fn refusal_at(&self, now: Timestamp) -> Option<Refusal> {
+        let code = self.end_code_at(now)?;
+        let reason = self.end_reason.or(match code {
+            EndCode::ExpiredIdle => Some(EndReason::Idle),
+            EndCode::ExpiredAbsolute => Some(EndReason::Absolute),
+            _ => None,
+        });
+        Some(Refusal { code, reason })
+    }
+
+    /// The code a holder of this session's token is told at `now`, if it no longer grants access.
     pub fn end_code_at(&self, now: Timestamp) -> Option<EndCode> {
         match self.state {
             SessionState::Active if now < self.deadline() => None,
@@ -338,24 +205,5 @@ impl Session {
             _ if self.absolute_expires_at <= self.idle_expires_at => EndCode::ExpiredAbsolute,
             _ => EndCode::ExpiredIdle,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::EndReason;
-
-    #[test]
-    fn end_reasons_keep_their_stored_names() {
-        for r in EndReason::ALL {
-            assert_eq!(EndReason::parse(r.as_str()), Some(r));
-            let json = serde_json::to_string(&r).unwrap();
-            assert_eq!(
-                json,
-                format!("\"{}\"", r.as_str()),
-                "the JSON stores (Redis) agree"
-            );
-        }
-        assert_eq!(EndReason::parse("something else"), None);
     }
 }
