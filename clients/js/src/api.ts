@@ -41,7 +41,7 @@ export class Api {
     }
     if (res.status === 401) {
       const code = END_CODES.includes(json.code as EndCode) ? (json.code as EndCode) : "no_session";
-      return { kind: "ended", code };
+      return typeof json.end_reason === "string" ? { kind: "ended", code, reason: json.end_reason } : { kind: "ended", code };
     }
     if (res.status === 429) {
       const retryAfter = Number(res.headers.get("retry-after") ?? json.retry_after_seconds ?? 60);

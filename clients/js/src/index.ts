@@ -15,7 +15,7 @@ import { DomUi } from "./ui";
 
 export { SessionClient } from "./session";
 export { formatCountdown } from "./ui";
-export type { ClientConfig, EndCode, Status } from "./types";
+export type { ClientConfig, EndCode, EndReason, Status } from "./types";
 
 export interface StartOptions {
   /** Where sessiond is, when it is not this page's origin root (same origin only). */

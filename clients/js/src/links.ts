@@ -6,7 +6,7 @@
  * pathname `//evil.example`). So the answer is the whole parsed URL, never a path: a URL whose
  * origin was checked cannot be read as another authority, whatever its path looks like.
  */
-import type { EndCode } from "./types";
+import type { EndCode, EndReason } from "./types";
 
 /** Titles and explanations of each way a session can end. */
 export const END_TEXT: Record<EndCode, [string, string]> = {
@@ -16,6 +16,12 @@ export const END_TEXT: Record<EndCode, [string, string]> = {
   revoked: ["Session ended", "This session was ended from another device or by an administrator."],
   evicted: ["Session ended", "You logged in on too many devices; this session was closed."],
   no_session: ["Not logged in", "There is no active session."],
+};
+
+/** Reasons a user acts on differently from their end code's text (a new password to use). */
+const REASON_TEXT: Record<string, [string, string]> = {
+  password_changed: ["Password changed", "Your password was changed. Please log in with the new one."],
+  role_changed: ["Role changed", "Your role was changed. Please log in again to use it."],
 };
 
 const FALLBACK_ORIGIN = "http://sessiond.invalid";
@@ -43,10 +49,11 @@ export function afterLogin(next: string | null, origin: string): string {
   return (next !== null && sameOrigin(next, origin)) || new URL("/", origin).href;
 }
 
-/** The notice for `?reason=`: only the end codes themselves, never an inherited key such as
- * `constructor` or `__proto__`. */
-export function endText(reason: string | null): [string, string] | null {
-  return reason !== null && Object.prototype.hasOwnProperty.call(END_TEXT, reason)
-    ? END_TEXT[reason as keyof typeof END_TEXT]
-    : null;
+/** The notice for `?reason=` (an end code) and `?end_reason=`: only the keys of their own
+ * tables, never an inherited key such as `constructor` or `__proto__`. The reason's text wins
+ * where it has one. */
+export function endText(code: string | null, reason: EndReason | null = null): [string, string] | null {
+  const own = (table: object, key: string | null): key is string => key !== null && Object.prototype.hasOwnProperty.call(table, key);
+  if (own(END_TEXT, code) && own(REASON_TEXT, reason)) return REASON_TEXT[reason];
+  return own(END_TEXT, code) ? END_TEXT[code as EndCode] : null;
 }

@@ -11,7 +11,7 @@ const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as
 function loginPage(): void {
   const params = new URLSearchParams(location.search);
   const notice = $("#reason");
-  const ended = endText(params.get("reason"));
+  const ended = endText(params.get("reason"), params.get("end_reason"));
   if (ended) {
     notice.textContent = `${ended[0]}: ${ended[1]}`;
     notice.hidden = false;

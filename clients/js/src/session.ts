@@ -1,6 +1,6 @@
 import type { Api } from "./api";
 import type { Bus, Leadership } from "./tabs";
-import type { Answer, ClientConfig, EndCode, Status, TabMessage } from "./types";
+import type { Answer, ClientConfig, EndCode, EndReason, Status, TabMessage } from "./types";
 
 /** What the user sees; `ui.ts` draws it, tests record it. */
 export interface Ui {
@@ -11,7 +11,7 @@ export interface Ui {
   setBusy(busy: boolean): void;
   toast(message: string, kind: "success" | "error" | "info"): void;
   /** Shows why the session ended, then calls `done` (which leaves the page). */
-  showEnded(code: EndCode, done: () => void): void;
+  showEnded(code: EndCode, done: () => void, reason?: EndReason): void;
   destroy(): void;
 }
 
@@ -98,7 +98,7 @@ export class SessionClient {
           return true;
         }
         if (a.kind === "ended") {
-          this.end(a.code, true);
+          this.end(a.code, true, a.reason);
           return false;
         }
         if (a.kind === "limited") {
@@ -237,7 +237,7 @@ export class SessionClient {
   private handle(a: Answer<Status>, local: boolean): void {
     if (this.stopped || this.suspended) return;
     if (a.kind === "ok") this.apply(a.body, a.body.time_remaining_seconds * 1000, false);
-    else if (a.kind === "ended") this.end(a.code, local);
+    else if (a.kind === "ended") this.end(a.code, local, a.reason);
     else this.retrySoon();
   }
 
@@ -335,7 +335,7 @@ export class SessionClient {
         }
         break;
       case "ended":
-        this.end(m.code, false);
+        this.end(m.code, false, m.reason);
         break;
       case "context":
         if (this.status) this.status = { ...this.status, context: m.context };
@@ -352,20 +352,20 @@ export class SessionClient {
     }
   }
 
-  private end(code: EndCode, local: boolean): void {
+  private end(code: EndCode, local: boolean, reason?: EndReason): void {
     if (this.state === "ended") return;
     const hadSession = this.status !== null;
     this.state = "ended";
     this.clearTimers();
     this.d.ui.hideWarning();
-    if (local && hadSession) this.d.bus?.post({ t: "ended", code });
+    if (local && hadSession) this.d.bus?.post(reason ? { t: "ended", code, reason } : { t: "ended", code });
     if (local && EXPIRY_CODES.includes(code)) void this.d.api.event("SESSION_EXPIRED_SHOWN", 0);
     this.emit("ended", code);
     if (!hadSession && code === "no_session") {
       this.d.navigate(this.loginUrl(null));
       return;
     }
-    this.d.ui.showEnded(code, () => this.d.navigate(this.loginUrl(code)));
+    this.d.ui.showEnded(code, () => this.d.navigate(this.loginUrl(code, reason)), reason);
   }
 
   private clearTimers(): void {
@@ -375,10 +375,11 @@ export class SessionClient {
     this.poll = this.tick = undefined;
   }
 
-  private loginUrl(reason: EndCode | null): string {
+  private loginUrl(code: EndCode | null, reason?: EndReason): string {
     const next = typeof location === "undefined" ? "/" : location.pathname + location.search;
     const params = new URLSearchParams({ next });
-    if (reason) params.set("reason", reason);
+    if (code) params.set("reason", code);
+    if (reason) params.set("end_reason", reason);
     return `${this.config.login_url}?${params}`;
   }
 

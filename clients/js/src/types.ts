@@ -24,10 +24,14 @@ export type EndCode =
   | "logged_out"
   | "evicted";
 
+/** Why it ended in more detail, when the server still keeps the ended record: its
+ *  `end_reason` (`password_changed`, `role_changed`, `user_logout`, ...). */
+export type EndReason = string;
+
 /** The answer of one request, reduced to what the client acts on. */
 export type Answer<T> =
   | { kind: "ok"; body: T }
-  | { kind: "ended"; code: EndCode }
+  | { kind: "ended"; code: EndCode; reason?: EndReason }
   | { kind: "limited"; retryAfter: number }
   /** `code` is the server's error code when it sent one (`reauth_required`, ...). */
   | { kind: "failed"; message: string; code?: string };
@@ -36,7 +40,7 @@ export type Answer<T> =
 export type TabMessage =
   | { t: "status"; status: Status; remaining_ms: number }
   | { t: "warning"; shown: boolean }
-  | { t: "ended"; code: EndCode }
+  | { t: "ended"; code: EndCode; reason?: EndReason }
   | { t: "context"; context: string | null }
   | { t: "hello" }
   | { t: "leader-gone" };

@@ -1,6 +1,6 @@
 import type { Ui } from "./session";
-import { END_TEXT } from "./links";
-import type { EndCode } from "./types";
+import { END_TEXT, endText } from "./links";
+import type { EndCode, EndReason } from "./types";
 
 /** `m:ss`, as the warning shows it. */
 export function formatCountdown(seconds: number): string {
@@ -127,8 +127,8 @@ export class DomUi implements Ui {
     this.timers.push(setTimeout(() => t.remove(), 4000));
   }
 
-  showEnded(code: EndCode, done: () => void): void {
-    const [title, text] = END_TEXT[code];
+  showEnded(code: EndCode, done: () => void, reason?: EndReason): void {
+    const [title, text] = endText(code, reason ?? null) ?? END_TEXT[code];
     const overlay = el("div", { class: "sessiond-overlay", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "sessiond-end-title", "data-sessiond": "ended", "data-code": code });
     const box = el("div");
     const bar = el("div", { class: "sessiond-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" });

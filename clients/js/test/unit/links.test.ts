@@ -33,5 +33,9 @@ describe("links", () => {
   it("reads only the end codes, never a prototype key", () => {
     expect(endText("expired_idle")?.[0]).toBe("Session expired");
     for (const key of ["constructor", "__proto__", "toString", "hasOwnProperty"]) expect(endText(key)).toBeNull();
+    expect(endText("revoked", "password_changed")?.[1]).toMatch(/password was changed/);
+    expect(endText("revoked", "api_revoked")).toEqual(endText("revoked"));
+    expect(endText("revoked", "constructor")).toEqual(endText("revoked"));
+    expect(endText("constructor", "password_changed")).toBeNull();
   });
 });

@@ -27,13 +27,14 @@ const config: ClientConfig = {
 class FakeServer {
   deadline = Date.now() + 300_000;
   ended: EndCode | null = null;
+  endReason: string | undefined;
   down = 0;
   calls: string[] = [];
   limited = false;
 
   status(): Answer<Status> {
     const left = Math.floor((this.deadline - Date.now()) / 1000);
-    if (this.ended) return { kind: "ended", code: this.ended };
+    if (this.ended) return { kind: "ended", code: this.ended, reason: this.endReason };
     if (left <= 0) return { kind: "ended", code: "expired_idle" };
     return {
       kind: "ok",
@@ -87,6 +88,7 @@ class RecordingUi implements Ui {
   error: string | null = null;
   toasts: string[] = [];
   ended: EndCode | null = null;
+  endReason: string | undefined;
   showWarning(s: number) {
     this.warning = s;
   }
@@ -103,8 +105,9 @@ class RecordingUi implements Ui {
   toast(m: string) {
     this.toasts.push(m);
   }
-  showEnded(code: EndCode, done: () => void) {
+  showEnded(code: EndCode, done: () => void, reason?: string) {
     this.ended = code;
+    this.endReason = reason;
     done();
   }
   destroy() {}
@@ -268,6 +271,21 @@ describe("tabs", () => {
     expect(b.ui.ended).toBe("expired_idle");
     expect(a.navigated[0]).toMatch(/reason=expired_idle/);
     expect(server.calls.filter((c) => c === "event:SESSION_EXPIRED_SHOWN")).toHaveLength(1);
+  });
+
+  it("a password changed elsewhere ends every tab saying so, and the login page is told", async () => {
+    const server = new FakeServer();
+    const hub = new FakeHub();
+    const a = tab(server, hub, true);
+    const b = tab(server, hub, false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    server.ended = "revoked";
+    server.endReason = "password_changed";
+    await vi.advanceTimersByTimeAsync(60_000);
+    for (const t of [a, b]) {
+      expect([t.ui.ended, t.ui.endReason]).toEqual(["revoked", "password_changed"]);
+      expect(t.navigated[0]).toMatch(/reason=revoked&end_reason=password_changed$/);
+    }
   });
 
   it("a follower whose leader went quiet checks by itself", async () => {
