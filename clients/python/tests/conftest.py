@@ -36,8 +36,11 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="sessiond-python-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The server reads only what the test sets: a developer's SESSION_* settings, or the
+        # test harness's SESSIOND_TEST_* addresses (which it warns of as typos), stay out.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SESSIOND_", "SESSION_"))}
         self.env = {
-            **os.environ,
+            **inherited,
             "SESSIOND_BIND": f"127.0.0.1:{self.port}",
             "SESSIOND_STORE_URL": store or f"sqlite://{self.dir}/sessiond.db",
             "SESSIOND_DATA_DIR": self.dir,
