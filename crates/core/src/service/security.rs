@@ -6,8 +6,7 @@ use crate::bounded::BoundedMap;
 use crate::counter::CounterKey;
 use crate::drift::{fingerprint, network};
 use crate::ids::SessionId;
-use crate::session::EndReason;
-use crate::session::{ClientInfo, EndCode, Refusal, Session, SessionState};
+use crate::session::{ClientInfo, EndCode, EndReason, Refusal, Session, SessionState};
 use crate::time::{Timestamp, secs_between};
 use crate::token::Token;
 
@@ -278,10 +277,8 @@ impl SessionService {
         if suspicion.response == SuspiciousResponse::Log {
             return Ok(());
         }
-        Err(SessionError::NotAuthenticated(Refusal {
-            code: EndCode::Revoked,
-            reason: Some(EndReason::SuspiciousActivity),
-        }))
+        let revoked = Refusal::because(EndCode::Revoked, EndReason::SuspiciousActivity);
+        Err(SessionError::NotAuthenticated(revoked))
     }
 }
 

@@ -107,10 +107,10 @@ impl SessionService {
             )
             .await
         {
-            Ok(()) => SessionError::NotAuthenticated(Refusal {
-                code: EndCode::RefreshTokenReused,
-                reason: Some(EndReason::TokenReuse),
-            }),
+            Ok(()) => SessionError::NotAuthenticated(Refusal::because(
+                EndCode::RefreshTokenReused,
+                EndReason::TokenReuse,
+            )),
             Err(e) => e,
         }
     }
@@ -247,10 +247,8 @@ impl Tokens<'_> {
                 Some(client),
             )
             .await?;
-            return Err(SessionError::NotAuthenticated(Refusal {
-                code: EndCode::ExpiredIdle,
-                reason: Some(EndReason::Idle),
-            }));
+            let idle = Refusal::because(EndCode::ExpiredIdle, EndReason::Idle);
+            return Err(SessionError::NotAuthenticated(idle));
         }
         let t = self.settings.timeouts;
         let grace = self.settings.tokens.reuse_grace_secs;

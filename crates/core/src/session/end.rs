@@ -64,6 +64,16 @@ pub struct Refusal {
     pub reason: Option<EndReason>,
 }
 
+impl Refusal {
+    /// A refusal whose cause the core decided itself (a reused refresh token, say).
+    pub fn because(code: EndCode, reason: EndReason) -> Self {
+        Self {
+            code,
+            reason: Some(reason),
+        }
+    }
+}
+
 impl From<EndCode> for Refusal {
     fn from(code: EndCode) -> Self {
         Self { code, reason: None }
